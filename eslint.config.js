@@ -1,0 +1,50 @@
+// One lint setup for the whole monorepo. Module boundaries are enforced, not advisory:
+// apps depend on libs (never on each other), libs only on libs, and test helpers stay in tests.
+import nx from '@nx/eslint-plugin';
+import prettier from 'eslint-config-prettier';
+import tseslint from 'typescript-eslint';
+
+export default [
+  {
+    ignores: ['**/node_modules/**', '**/dist/**', '**/.next/**', '**/.nx/**', '**/coverage/**', 'tools/controlplane/go/**', '**/next-env.d.ts'],
+  },
+  ...nx.configs['flat/base'],
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts', '**/*.tsx', '**/*.js'],
+    rules: {
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          enforceBuildableLibDependency: false,
+          allow: [],
+          depConstraints: [
+            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib', 'type:testing'] },
+            { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
+            { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:lib', 'type:tool'] },
+            { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib', 'type:tool', 'type:testing'] },
+            { sourceTag: 'scope:operator', onlyDependOnLibsWithTags: ['scope:shared'] },
+            { sourceTag: 'scope:api', onlyDependOnLibsWithTags: ['scope:shared'] },
+            { sourceTag: 'scope:web', onlyDependOnLibsWithTags: ['scope:shared'] },
+            { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared', 'scope:tools'] },
+          ],
+        },
+      ],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // The test helpers start clusters and create namespaces: production code must never import them.
+    files: ['apps/**/*.ts', 'apps/**/*.tsx', 'libs/crd-types/**/*.ts', 'libs/session-spec/**/*.ts'],
+    ignores: ['**/*.spec.ts', '**/*.spec.tsx', '**/test/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['@vdi/testing', '@vdi/testing/*'], message: 'test helpers are for *.spec.ts files only' }] }],
+    },
+  },
+  {
+    // Tool configuration files import the shared root presets by path on purpose.
+    files: ['**/jest.config.js', '**/next.config.js', '*.js'],
+    rules: { '@nx/enforce-module-boundaries': 'off' },
+  },
+  prettier,
+];

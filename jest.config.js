@@ -1,0 +1,13 @@
+// Every jest project of the monorepo (unit and integration tiers), for `npm test` and IDEs.
+// Each project's own jest.config.js is the source; this file only collects them.
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+
+const roots = ['libs', 'tools', 'apps'].flatMap((top) =>
+  readdirSync(path.join(import.meta.dirname, top), { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(path.join(import.meta.dirname, top, d.name, 'jest.config.js')))
+    .map((d) => path.join(import.meta.dirname, top, d.name, 'jest.config.js')),
+);
+const configs = await Promise.all(roots.map((f) => import(f).then((m) => m.default.projects)));
+
+export default { projects: configs.flat() };

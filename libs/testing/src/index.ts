@@ -1,0 +1,8 @@
+/**
+ * Helpers for integration tests: the one way a test finds the local control plane (started when
+ * absent, reused when running, or the cluster of $VDI_TEST_KUBECONFIG when given), and a
+ * namespace of its own per test, removed afterwards.
+ */
+export { ensureCluster, testKubeConfig } from './cluster.js';
+export { createTestNamespace, waitFor, type TestNamespace } from './namespace.js';
+export { createIsolatedGpuNode, type IsolatedNode } from './nodes.js';

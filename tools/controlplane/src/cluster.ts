@@ -1,0 +1,414 @@
+/**
+ * The local control plane's lifecycle: `up` (build if needed → PKI → etcd → kube-apiserver →
+ * kube-controller-manager → kube-scheduler → kwok → simulated nodes), `down` and `status`.
+ *
+ * Every component is the real upstream binary built by scripts/build.sh; kwok stands in for the
+ * kubelets (node heartbeats and pod lifecycles), so pods are scheduled by the real scheduler and
+ * garbage-collected by the real controller manager, but no container runs.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
+import http from 'node:http';
+import path from 'node:path';
+import * as k8s from '@kubernetes/client-node';
+import { controlplaneDir, loadConfig, readVersions, statePaths, type ClusterConfig } from './config.js';
+import { defaultNodes } from '@vdi/sim-nodes';
+import { ensurePki, kubeconfigYaml, CLIENT_IDENTITIES } from './pki.js';
+import {
+  isAlive,
+  portInUse,
+  readState,
+  startDetached,
+  stopProcess,
+  waitHealthy,
+  writeState,
+  type ManagedProcess,
+} from './processes.js';
+
+export type Logger = (msg: string) => void;
+const defaultLog: Logger = (msg) => process.stderr.write(`[cluster] ${msg}\n`);
+
+type Component = 'kubernetes' | 'etcd' | 'kwok';
+
+function componentDir(c: Component): string {
+  return execFileSync('bash', [path.join(controlplaneDir, 'scripts', 'build.sh'), '--print-dir', c], {
+    encoding: 'utf8',
+  }).trim();
+}
+
+/** Makes sure the binaries exist, building the missing ones (progress goes to stderr). */
+export function ensureBinaries(log: Logger = defaultLog): Record<Component, string> {
+  const dirs = {
+    kubernetes: componentDir('kubernetes'),
+    etcd: componentDir('etcd'),
+    kwok: componentDir('kwok'),
+  };
+  const missing = (Object.keys(dirs) as Component[]).filter((c) => !existsSync(path.join(dirs[c], '.complete')));
+  if (missing.length > 0) {
+    log(`building ${missing.join(', ')} from the Go module proxy (first time only; cached under ${path.dirname(dirs.etcd)})`);
+    execFileSync('bash', [path.join(controlplaneDir, 'scripts', 'build.sh'), ...missing], { stdio: 'inherit' });
+  }
+  return dirs;
+}
+
+function httpGet(url: string, tls?: https.RequestOptions): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const mod = url.startsWith('https:') ? https : http;
+    const req = mod.get(url, { ...tls, timeout: 2000 }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+  });
+}
+
+function adminTls(cfg: ClusterConfig): https.RequestOptions {
+  const pki = statePaths(cfg).pki;
+  return {
+    ca: readFileSync(path.join(pki, 'ca.crt')),
+    cert: readFileSync(path.join(pki, 'admin.crt')),
+    key: readFileSync(path.join(pki, 'admin.key')),
+  };
+}
+
+async function apiserverReady(cfg: ClusterConfig): Promise<boolean> {
+  const r = await httpGet(`https://127.0.0.1:${cfg.ports.apiserver}/readyz`, adminTls(cfg));
+  return r.status === 200;
+}
+
+/** A client for the local cluster's admin identity. */
+export function adminKubeConfig(cfg: ClusterConfig = loadConfig()): k8s.KubeConfig {
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(statePaths(cfg).adminKubeconfig);
+  return kc;
+}
+
+/** True when every recorded process is alive and the API server answers /readyz. */
+export async function isRunning(cfg: ClusterConfig = loadConfig()): Promise<boolean> {
+  const p = statePaths(cfg);
+  const state = readState(p.state);
+  if (state.processes.length === 0 || !state.processes.every((x) => isAlive(x.pid))) return false;
+  return apiserverReady(cfg).catch(() => false);
+}
+
+function kwokConfigYaml(cfg: ClusterConfig, stagesDir: string): string {
+  // Stage definitions come from kwok's own module (copied next to the binary at build time).
+  const stageFiles = [
+    'node/fast/node-initialize.yaml',
+    'node/heartbeat-with-lease/node-heartbeat-with-lease.yaml',
+    'pod/general/pod-create.yaml',
+    'pod/general/pod-init-container-running.yaml',
+    'pod/general/pod-init-container-completed.yaml',
+    'pod/general/pod-ready.yaml',
+    'pod/general/pod-complete.yaml',
+    'pod/general/pod-delete.yaml',
+    'pod/chaos/pod-container-running-failed.yaml',
+    'pod/chaos/pod-init-container-running-failed.yaml',
+  ];
+  const parts = [
+    [
+      'apiVersion: config.kwok.x-k8s.io/v1alpha1',
+      'kind: KwokConfiguration',
+      'options:',
+      `  cidr: ${cfg.podCidr}`,
+      '  nodeIP: 198.19.0.1',
+      '  manageAllNodes: false',
+      '  manageNodesWithAnnotationSelector: kwok.x-k8s.io/node=fake',
+      '  nodeLeaseDurationSeconds: 40',
+      // kwok's defaults are applied by kwokctl, not by kwok itself: set the parallelism explicitly.
+      '  nodeLeaseParallelism: 8',
+      '  podPlayStageParallelism: 16',
+      '  nodePlayStageParallelism: 8',
+      '  podsOnNodeSyncParallelism: 8',
+    ].join('\n'),
+    ...stageFiles.map((f) => readFileSync(path.join(stagesDir, f), 'utf8').trim()),
+  ];
+  return parts.join('\n---\n') + '\n';
+}
+
+async function applyNodes(cfg: ClusterConfig, log: Logger): Promise<void> {
+  const kc = adminKubeConfig(cfg);
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  for (const node of defaultNodes(cfg.gpuNodes, cfg.replicas)) {
+    const name = node.metadata!.name!;
+    let current: k8s.V1Node | undefined;
+    try {
+      current = await core.readNode({ name });
+    } catch (err) {
+      if ((err as { code?: number }).code !== 404) throw err;
+    }
+    const want = node.status!.capacity!;
+    if (!current) {
+      // A Node create keeps its status: capacity is advertised from the start (kwok keeps it).
+      await core.createNode({ body: node });
+    } else if (Object.entries(want).some(([k, v]) => current.status?.capacity?.[k] !== v)) {
+      // An existing node from an earlier run with other options: bring its capacity in line.
+      await core.patchNodeStatus(
+        { name, body: { status: { capacity: want, allocatable: want } } },
+        k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+      );
+    }
+    const gpu = want['nvidia.com/gpu'];
+    log(`node ${name}${gpu ? ` (${node.metadata!.labels!['nvidia.com/gpu.product']}, nvidia.com/gpu=${gpu})` : ''}`);
+  }
+  // Wait until kwok has made every simulated node Ready, so the scheduler will use them.
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const nodes = await core.listNode({ labelSelector: 'vdi.kasm.io/simulated=true' });
+    const notReady = nodes.items.filter(
+      (n) => !n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+    );
+    if (notReady.length === 0) return;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `nodes not Ready after 30s: ${notReady.map((n) => n.metadata?.name).join(', ')}; see the kwok log in ${statePaths(cfg).logs}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+export interface UpResult {
+  kubeconfig: string;
+  reused: boolean;
+  startedInMs: number;
+}
+
+/** Starts the control plane, or reuses the running one. Safe to call while a cluster runs. */
+export async function up(cfg: ClusterConfig = loadConfig(), log: Logger = defaultLog): Promise<UpResult> {
+  const t0 = Date.now();
+  const p = statePaths(cfg);
+  if (await isRunning(cfg)) {
+    log(`already running; kubeconfig ${p.adminKubeconfig}`);
+    await applyNodes(cfg, () => undefined);
+    return { kubeconfig: p.adminKubeconfig, reused: true, startedInMs: Date.now() - t0 };
+  }
+  // Half-running (a crash, a killed component): stop what is left and start clean.
+  await down(cfg, () => undefined, false);
+
+  const dirs = ensureBinaries(log);
+  for (const d of [p.dir, p.logs, p.etcdData]) mkdirSync(d, { recursive: true });
+  ensurePki(p.pki, '10.96.0.1');
+  const server = `https://127.0.0.1:${cfg.ports.apiserver}`;
+  for (const id of CLIENT_IDENTITIES) writeFileSync(p.kubeconfig(id.name), kubeconfigYaml(p.pki, id.name, server));
+  writeFileSync(p.adminKubeconfig, kubeconfigYaml(p.pki, 'admin', server));
+
+  for (const [name, port] of Object.entries(cfg.ports)) {
+    if (await portInUse(port)) {
+      throw new Error(
+        `port ${port} (${name}) is already in use: stop what holds it (\`ss -ltnp | grep ${port}\`), ` +
+          `run \`npm run cluster:down\`, or move the cluster with VDI_*_PORT variables`,
+      );
+    }
+  }
+
+  const procs: ManagedProcess[] = [];
+  const save = () => writeState(p.state, { processes: procs });
+  const step = async (proc: ManagedProcess, probe: () => Promise<boolean>, timeoutMs: number) => {
+    procs.push(proc);
+    save();
+    const ms = await waitHealthy(proc, probe, timeoutMs);
+    log(`${proc.name} healthy in ${(ms / 1000).toFixed(1)}s`);
+  };
+  const k8sBin = (b: string) => path.join(dirs.kubernetes, b);
+  const pki = (f: string) => path.join(p.pki, f);
+  const insecure = { rejectUnauthorized: false };
+
+  try {
+    const etcdUrl = `http://127.0.0.1:${cfg.ports.etcdClient}`;
+    await step(
+      startDetached(
+        'etcd',
+        path.join(dirs.etcd, 'etcd'),
+        [
+          '--name=vdi-local',
+          `--data-dir=${p.etcdData}`,
+          `--listen-client-urls=${etcdUrl}`,
+          `--advertise-client-urls=${etcdUrl}`,
+          `--listen-peer-urls=http://127.0.0.1:${cfg.ports.etcdPeer}`,
+          `--initial-advertise-peer-urls=http://127.0.0.1:${cfg.ports.etcdPeer}`,
+          `--initial-cluster=vdi-local=http://127.0.0.1:${cfg.ports.etcdPeer}`,
+          // A disposable local cluster: skip fsync (tests create thousands of objects).
+          '--unsafe-no-fsync',
+          '--quota-backend-bytes=4294967296',
+          '--log-level=warn',
+        ],
+        p.logs,
+        { port: cfg.ports.etcdClient },
+      ),
+      async () => (await httpGet(`${etcdUrl}/health`)).body.includes('"health":"true"'),
+      30_000,
+    );
+
+    await step(
+      startDetached(
+        'kube-apiserver',
+        k8sBin('kube-apiserver'),
+        [
+          `--etcd-servers=${etcdUrl}`,
+          '--bind-address=127.0.0.1',
+          '--advertise-address=127.0.0.1',
+          `--secure-port=${cfg.ports.apiserver}`,
+          `--tls-cert-file=${pki('apiserver.crt')}`,
+          `--tls-private-key-file=${pki('apiserver.key')}`,
+          `--client-ca-file=${pki('ca.crt')}`,
+          `--kubelet-client-certificate=${pki('apiserver-kubelet-client.crt')}`,
+          `--kubelet-client-key=${pki('apiserver-kubelet-client.key')}`,
+          `--service-account-key-file=${pki('sa.pub')}`,
+          `--service-account-signing-key-file=${pki('sa.key')}`,
+          '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+          '--api-audiences=https://kubernetes.default.svc.cluster.local',
+          `--service-cluster-ip-range=${cfg.serviceCidr}`,
+          '--authorization-mode=Node,RBAC',
+          // As on K3s: privileged pods exist (GPU operator, device plugin); Pod Security decides per namespace.
+          '--allow-privileged=true',
+          // PodSecurity is what makes `restricted` namespaces real; listed explicitly on purpose.
+          '--enable-admission-plugins=NamespaceLifecycle,LimitRanger,ServiceAccount,DefaultStorageClass,DefaultTolerationSeconds,MutatingAdmissionWebhook,ValidatingAdmissionWebhook,ResourceQuota,PodSecurity,NodeRestriction',
+          // The API server would publish 127.0.0.1 as the `kubernetes` Service endpoint, which it
+          // refuses itself (loopback endpoints are invalid); nothing in the cluster calls it.
+          '--endpoint-reconciler-type=none',
+          '--profiling=false',
+          '--v=0',
+        ],
+        p.logs,
+        { port: cfg.ports.apiserver },
+      ),
+      () => apiserverReady(cfg),
+      60_000,
+    );
+
+    await step(
+      startDetached(
+        'kube-controller-manager',
+        k8sBin('kube-controller-manager'),
+        [
+          `--kubeconfig=${p.kubeconfig('kube-controller-manager')}`,
+          `--authentication-kubeconfig=${p.kubeconfig('kube-controller-manager')}`,
+          `--authorization-kubeconfig=${p.kubeconfig('kube-controller-manager')}`,
+          '--bind-address=127.0.0.1',
+          `--secure-port=${cfg.ports.controllerManager}`,
+          `--service-account-private-key-file=${pki('sa.key')}`,
+          `--root-ca-file=${pki('ca.crt')}`,
+          `--cluster-signing-cert-file=${pki('ca.crt')}`,
+          `--cluster-signing-key-file=${pki('ca.key')}`,
+          '--use-service-account-credentials=true',
+          `--service-cluster-ip-range=${cfg.serviceCidr}`,
+          '--leader-elect=false',
+          '--concurrent-gc-syncs=40',
+          '--kube-api-qps=200',
+          '--kube-api-burst=400',
+          '--profiling=false',
+        ],
+        p.logs,
+        { port: cfg.ports.controllerManager },
+      ),
+      async () => (await httpGet(`https://127.0.0.1:${cfg.ports.controllerManager}/healthz`, insecure)).status === 200,
+      60_000,
+    );
+
+    await step(
+      startDetached(
+        'kube-scheduler',
+        k8sBin('kube-scheduler'),
+        [
+          `--kubeconfig=${p.kubeconfig('kube-scheduler')}`,
+          `--authentication-kubeconfig=${p.kubeconfig('kube-scheduler')}`,
+          `--authorization-kubeconfig=${p.kubeconfig('kube-scheduler')}`,
+          '--bind-address=127.0.0.1',
+          `--secure-port=${cfg.ports.scheduler}`,
+          '--leader-elect=false',
+          '--kube-api-qps=200',
+          '--kube-api-burst=400',
+          '--profiling=false',
+        ],
+        p.logs,
+        { port: cfg.ports.scheduler },
+      ),
+      async () => (await httpGet(`https://127.0.0.1:${cfg.ports.scheduler}/healthz`, insecure)).status === 200,
+      60_000,
+    );
+
+    writeFileSync(p.kwokConfig, kwokConfigYaml(cfg, path.join(dirs.kwok, 'stages')));
+    await step(
+      startDetached(
+        'kwok',
+        path.join(dirs.kwok, 'kwok'),
+        [
+          `--kubeconfig=${p.kubeconfig('kwok')}`,
+          `--config=${p.kwokConfig}`,
+          `--server-address=127.0.0.1:${cfg.ports.kwok}`,
+        ],
+        p.logs,
+        { port: cfg.ports.kwok },
+      ),
+      async () => (await httpGet(`http://127.0.0.1:${cfg.ports.kwok}/healthz`)).status === 200,
+      30_000,
+    );
+
+    await applyNodes(cfg, log);
+  } catch (err) {
+    // Leave nothing half-started behind; the error already names the failing log.
+    await down(cfg, () => undefined, false);
+    throw err;
+  }
+  const ms = Date.now() - t0;
+  log(`ready in ${(ms / 1000).toFixed(1)}s; export KUBECONFIG=${p.adminKubeconfig}`);
+  return { kubeconfig: p.adminKubeconfig, reused: false, startedInMs: ms };
+}
+
+/** Stops every process of the cluster and checks its ports are free. `purge` also deletes all state. */
+export async function down(cfg: ClusterConfig = loadConfig(), log: Logger = defaultLog, purge = false): Promise<void> {
+  const p = statePaths(cfg);
+  const state = readState(p.state);
+  for (const proc of [...state.processes].reverse()) {
+    if (isAlive(proc.pid)) {
+      await stopProcess(proc.pid);
+      log(`stopped ${proc.name} (pid ${proc.pid})`);
+    }
+  }
+  if (existsSync(p.state)) rmSync(p.state);
+  const busy: string[] = [];
+  for (const [name, port] of Object.entries(cfg.ports)) if (await portInUse(port)) busy.push(`${name}:${port}`);
+  if (busy.length > 0 && state.processes.length > 0) {
+    throw new Error(`ports still in use after stopping the cluster: ${busy.join(', ')} (another process holds them)`);
+  }
+  if (purge && existsSync(p.dir)) {
+    rmSync(p.dir, { recursive: true, force: true });
+    log(`removed ${p.dir}`);
+  }
+}
+
+export interface ClusterStatus {
+  running: boolean;
+  kubeconfig: string;
+  processes: (ManagedProcess & { alive: boolean; rssMiB?: number })[];
+  versions: Record<string, string>;
+}
+
+function rssMiB(pid: number): number | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const m = /VmRSS:\s+(\d+) kB/.exec(status);
+    return m ? Math.round(Number(m[1]) / 1024) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function status(cfg: ClusterConfig = loadConfig()): Promise<ClusterStatus> {
+  const p = statePaths(cfg);
+  const state = readState(p.state);
+  return {
+    running: await isRunning(cfg),
+    kubeconfig: p.adminKubeconfig,
+    processes: state.processes.map((x) => {
+      const alive = isAlive(x.pid);
+      const rss = alive ? rssMiB(x.pid) : undefined;
+      return { ...x, alive, ...(rss !== undefined ? { rssMiB: rss } : {}) };
+    }),
+    versions: readVersions(),
+  };
+}
