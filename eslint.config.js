@@ -6,7 +6,15 @@ import tseslint from 'typescript-eslint';
 
 export default [
   {
-    ignores: ['**/node_modules/**', '**/dist/**', '**/.next/**', '**/.nx/**', '**/coverage/**', 'tools/controlplane/go/**', '**/next-env.d.ts'],
+    ignores: [
+      '**/node_modules/**',
+      '**/dist/**',
+      '**/.next/**',
+      '**/.nx/**',
+      '**/coverage/**',
+      'tools/controlplane/go/**',
+      '**/next-env.d.ts',
+    ],
   },
   ...nx.configs['flat/base'],
   ...tseslint.configs.recommended,
@@ -38,7 +46,17 @@ export default [
     files: ['apps/**/*.ts', 'apps/**/*.tsx', 'libs/crd-types/**/*.ts', 'libs/session-spec/**/*.ts'],
     ignores: ['**/*.spec.ts', '**/*.spec.tsx', '**/test/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['@vdi/testing', '@vdi/testing/*'], message: 'test helpers are for *.spec.ts files only' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@vdi/testing', '@vdi/testing/*'],
+              message: 'test helpers are for *.spec.ts files only',
+            },
+          ],
+        },
+      ],
     },
   },
   {

@@ -5,7 +5,9 @@ import path from 'node:path';
 
 const roots = ['libs', 'tools', 'apps'].flatMap((top) =>
   readdirSync(path.join(import.meta.dirname, top), { withFileTypes: true })
-    .filter((d) => d.isDirectory() && existsSync(path.join(import.meta.dirname, top, d.name, 'jest.config.js')))
+    .filter(
+      (d) => d.isDirectory() && existsSync(path.join(import.meta.dirname, top, d.name, 'jest.config.js')),
+    )
     .map((d) => path.join(import.meta.dirname, top, d.name, 'jest.config.js')),
 );
 const configs = await Promise.all(roots.map((f) => import(f).then((m) => m.default.projects)));

@@ -27,6 +27,7 @@ const common = {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testEnvironmentOptions: { customExportConditions: ['@vdi/source', 'node', 'node-addons'] },
   moduleFileExtensions: ['ts', 'tsx', 'js', 'mjs', 'json'],
+  modulePathIgnorePatterns: ['<rootDir>/.next/', '<rootDir>/dist/'],
 };
 
 /**

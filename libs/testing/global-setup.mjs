@@ -8,11 +8,18 @@ import path from 'node:path';
 export default async function globalSetup() {
   if (process.env.VDI_TEST_KUBECONFIG) return;
   const root = path.resolve(import.meta.dirname, '..', '..');
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'tools/controlplane/src/cli.ts'), 'up'], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'inherit'],
-    encoding: 'utf8',
-  });
-  if (r.status !== 0) throw new Error(`the local control plane did not start (exit ${r.status}); see the [cluster] lines above`);
+  const r = spawnSync(
+    process.execPath,
+    ['--conditions=@vdi/source', '--import', 'tsx', path.join(root, 'tools/controlplane/src/cli.ts'), 'up'],
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      encoding: 'utf8',
+    },
+  );
+  if (r.status !== 0)
+    throw new Error(
+      `the local control plane did not start (exit ${r.status}); see the [cluster] lines above`,
+    );
   process.env.VDI_TEST_KUBECONFIG = r.stdout.trim().split('\n').pop();
 }

@@ -18,7 +18,12 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-function oneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, allowed: readonly T[], fallback: T): T {
+function oneOf<T extends string>(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  allowed: readonly T[],
+  fallback: T,
+): T {
   const v = env[name] ?? fallback;
   if (!(allowed as readonly string[]).includes(v)) {
     throw new ConfigError(`${name}=${v} is not allowed; use one of: ${allowed.join(', ')}`);
@@ -48,7 +53,12 @@ export function loadOperatorConfig(env: NodeJS.ProcessEnv = process.env): Operat
     sessionsNamespace: ns,
     baseDomain,
     urlMode: oneOf(env, 'VDI_URL_MODE', ['host', 'path'] as const, 'host'),
-    gpuResourceName: oneOf(env, 'VDI_GPU_RESOURCE', ['nvidia.com/gpu', 'nvidia.com/gpu.shared'] as const, 'nvidia.com/gpu'),
+    gpuResourceName: oneOf(
+      env,
+      'VDI_GPU_RESOURCE',
+      ['nvidia.com/gpu', 'nvidia.com/gpu.shared'] as const,
+      'nvidia.com/gpu',
+    ),
     workers: int(env, 'VDI_WORKERS', 4, 1, 64),
     startDeadlineSeconds: int(env, 'VDI_START_DEADLINE_SECONDS', 300, 10, 86_400),
     metricsPort: int(env, 'VDI_METRICS_PORT', 8080, 1, 65_535),

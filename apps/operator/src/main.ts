@@ -8,7 +8,11 @@ import { loadOperatorConfig } from './config.js';
 try {
   const config = loadOperatorConfig();
   process.stdout.write(
-    JSON.stringify({ level: 'info', msg: 'operator configuration valid; reconcile engine not built yet', config }) + '\n',
+    JSON.stringify({
+      level: 'info',
+      msg: 'operator configuration valid; reconcile engine not built yet',
+      config,
+    }) + '\n',
   );
 } catch (err) {
   process.stderr.write(JSON.stringify({ level: 'error', msg: (err as Error).message }) + '\n');

@@ -10,9 +10,14 @@ describe('readRuntimeConfig', () => {
     });
   });
   it('drops trailing slashes so paths can be appended', () => {
-    expect(readRuntimeConfig({ VDI_KEYCLOAK_URL: 'https://sso.example.com/' }).keycloakUrl).toBe('https://sso.example.com');
+    expect(readRuntimeConfig({ VDI_KEYCLOAK_URL: 'https://sso.example.com/' }).keycloakUrl).toBe(
+      'https://sso.example.com',
+    );
   });
-  it.each([['VDI_KEYCLOAK_URL', 'sso.example.com'], ['VDI_API_URL', 'ftp://x']])('rejects %s=%s naming it', (k, v) => {
+  it.each([
+    ['VDI_KEYCLOAK_URL', 'sso.example.com'],
+    ['VDI_API_URL', 'ftp://x'],
+  ])('rejects %s=%s naming it', (k, v) => {
     expect(() => readRuntimeConfig({ [k]: v })).toThrow(RuntimeConfigError);
     expect(() => readRuntimeConfig({ [k]: v })).toThrow(k);
   });

@@ -12,7 +12,14 @@ export const PLURAL_TEMPLATE = 'vditemplates';
 export const DEFAULT_SESSIONS_NAMESPACE = 'vdi-sessions';
 
 /** Lifecycle phases of a session, in the order a healthy session passes them. */
-export const SESSION_PHASES = ['Pending', 'Scheduling', 'Starting', 'Running', 'Failed', 'Terminating'] as const;
+export const SESSION_PHASES = [
+  'Pending',
+  'Scheduling',
+  'Starting',
+  'Running',
+  'Failed',
+  'Terminating',
+] as const;
 export type SessionPhase = (typeof SESSION_PHASES)[number];
 
 /** True for phases a session does not leave by itself. */

@@ -14,7 +14,13 @@ describe('gpuNode', () => {
   });
 
   it('carries the GFD labels of a time-sliced, not renamed GPU and the GPU taint', () => {
-    const n = gpuNode({ name: 'g', product: 'NVIDIA-H100-80GB-HBM3', gpus: 1, replicas: 8, podCIDR: '198.18.1.0/24' });
+    const n = gpuNode({
+      name: 'g',
+      product: 'NVIDIA-H100-80GB-HBM3',
+      gpus: 1,
+      replicas: 8,
+      podCIDR: '198.18.1.0/24',
+    });
     expect(n.metadata!.labels).toMatchObject({
       'nvidia.com/gpu.product': 'NVIDIA-H100-80GB-HBM3-SHARED',
       'nvidia.com/gpu.sharing-strategy': 'time-slicing',
@@ -26,8 +32,13 @@ describe('gpuNode', () => {
 
   it('adds extra labels and taints after the GPU ones', () => {
     const n = gpuNode({
-      name: 'g', product: 'Tesla-T4', gpus: 1, replicas: 8, podCIDR: '198.18.1.0/24',
-      labels: { x: 'y' }, taints: [{ key: 't', effect: 'NoExecute' }],
+      name: 'g',
+      product: 'Tesla-T4',
+      gpus: 1,
+      replicas: 8,
+      podCIDR: '198.18.1.0/24',
+      labels: { x: 'y' },
+      taints: [{ key: 't', effect: 'NoExecute' }],
     });
     expect(n.metadata!.labels!.x).toBe('y');
     expect(n.spec!.taints!.map((t) => t.key)).toEqual(['nvidia.com/gpu', 't']);
@@ -44,7 +55,14 @@ describe('controlNode', () => {
 
 describe('defaultNodes', () => {
   it('makes a control node plus one node per GPU entry, with distinct names and pod CIDRs', () => {
-    const nodes = defaultNodes([{ product: 'NVIDIA-L4', gpus: 1 }, { product: 'NVIDIA-L4', gpus: 2 }, { product: 'NVIDIA-H100-80GB-HBM3', gpus: 1 }], 8);
+    const nodes = defaultNodes(
+      [
+        { product: 'NVIDIA-L4', gpus: 1 },
+        { product: 'NVIDIA-L4', gpus: 2 },
+        { product: 'NVIDIA-H100-80GB-HBM3', gpus: 1 },
+      ],
+      8,
+    );
     expect(nodes.map((n) => n.metadata!.name)).toEqual([
       'vdi-control',
       'vdi-gpu-nvidia-l4-0',

@@ -13,13 +13,25 @@ const repoRoot = path.resolve(import.meta.dirname, '..', '..', '..');
 export function ensureCluster(): string {
   const given = process.env.VDI_TEST_KUBECONFIG;
   if (given) return given;
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'tools/controlplane/src/cli.ts'), 'up'], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'pipe', 'inherit'],
-    encoding: 'utf8',
-  });
+  const r = spawnSync(
+    process.execPath,
+    [
+      '--conditions=@vdi/source',
+      '--import',
+      'tsx',
+      path.join(repoRoot, 'tools/controlplane/src/cli.ts'),
+      'up',
+    ],
+    {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      encoding: 'utf8',
+    },
+  );
   if (r.status !== 0) {
-    throw new Error(`the local control plane did not start (exit ${r.status}); see the [cluster] lines above`);
+    throw new Error(
+      `the local control plane did not start (exit ${r.status}); see the [cluster] lines above`,
+    );
   }
   const kubeconfig = r.stdout.trim().split('\n').pop()!;
   process.env.VDI_TEST_KUBECONFIG = kubeconfig;

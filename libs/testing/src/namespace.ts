@@ -27,7 +27,9 @@ export async function waitFor<T>(
       lastErr = err;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? ` (last error: ${String(lastErr)})` : ''}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? ` (last error: ${String(lastErr)})` : ''}`,
+      );
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }
@@ -37,11 +39,16 @@ export async function waitFor<T>(
  * A fresh namespace `<prefix>-<random>` for one test, with its `default` ServiceAccount present
  * (pods are refused until the controller manager creates it). `labels` can e.g. enforce Pod Security.
  */
-export async function createTestNamespace(prefix: string, labels: Record<string, string> = {}): Promise<TestNamespace> {
+export async function createTestNamespace(
+  prefix: string,
+  labels: Record<string, string> = {},
+): Promise<TestNamespace> {
   const kc = testKubeConfig();
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const name = `${prefix}-${randomBytes(3).toString('hex')}`.toLowerCase().slice(0, 63);
-  await core.createNamespace({ body: { metadata: { name, labels: { 'vdi.kasm.io/test': 'true', ...labels } } } });
+  await core.createNamespace({
+    body: { metadata: { name, labels: { 'vdi.kasm.io/test': 'true', ...labels } } },
+  });
   await waitFor(`ServiceAccount default in ${name}`, async () => {
     try {
       return await core.readNamespacedServiceAccount({ name: 'default', namespace: name });
@@ -60,14 +67,18 @@ export async function createTestNamespace(prefix: string, labels: Record<string,
         if ((err as { code?: number }).code !== 404) throw err;
       }
       if (opts.wait) {
-        await waitFor(`namespace ${name} to be deleted`, async () => {
-          try {
-            await core.readNamespace({ name });
-            return false;
-          } catch (err) {
-            return (err as { code?: number }).code === 404;
-          }
-        }, 60_000);
+        await waitFor(
+          `namespace ${name} to be deleted`,
+          async () => {
+            try {
+              await core.readNamespace({ name });
+              return false;
+            } catch (err) {
+              return (err as { code?: number }).code === 404;
+            }
+          },
+          60_000,
+        );
       }
     },
   };

@@ -17,7 +17,9 @@ export interface IsolatedNode {
  * A simulated GPU node that only one test uses: it carries a unique label and a unique taint,
  * so tests running in parallel never see each other's capacity.
  */
-export async function createIsolatedGpuNode(opts: { product?: string; gpus?: number; replicas?: number } = {}): Promise<IsolatedNode> {
+export async function createIsolatedGpuNode(
+  opts: { product?: string; gpus?: number; replicas?: number } = {},
+): Promise<IsolatedNode> {
   const kc = testKubeConfig();
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const id = randomBytes(3).toString('hex');

@@ -28,7 +28,9 @@ async function main(argv: string[]): Promise<number> {
       if (rest.includes('--json')) {
         process.stdout.write(JSON.stringify(s, null, 2) + '\n');
       } else {
-        process.stdout.write(`cluster: ${s.running ? 'running' : 'not running'}\nkubeconfig: ${s.kubeconfig}\n`);
+        process.stdout.write(
+          `cluster: ${s.running ? 'running' : 'not running'}\nkubeconfig: ${s.kubeconfig}\n`,
+        );
         for (const p of s.processes) {
           process.stdout.write(
             `  ${p.name.padEnd(24)} pid ${String(p.pid).padEnd(8)} ${p.alive ? 'alive' : 'dead '} ${p.rssMiB ?? '-'} MiB  log ${p.log}\n`,

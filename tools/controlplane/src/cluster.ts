@@ -44,10 +44,16 @@ export function ensureBinaries(log: Logger = defaultLog): Record<Component, stri
     etcd: componentDir('etcd'),
     kwok: componentDir('kwok'),
   };
-  const missing = (Object.keys(dirs) as Component[]).filter((c) => !existsSync(path.join(dirs[c], '.complete')));
+  const missing = (Object.keys(dirs) as Component[]).filter(
+    (c) => !existsSync(path.join(dirs[c], '.complete')),
+  );
   if (missing.length > 0) {
-    log(`building ${missing.join(', ')} from the Go module proxy (first time only; cached under ${path.dirname(dirs.etcd)})`);
-    execFileSync('bash', [path.join(controlplaneDir, 'scripts', 'build.sh'), ...missing], { stdio: 'inherit' });
+    log(
+      `building ${missing.join(', ')} from the Go module proxy (first time only; cached under ${path.dirname(dirs.etcd)})`,
+    );
+    execFileSync('bash', [path.join(controlplaneDir, 'scripts', 'build.sh'), ...missing], {
+      stdio: 'inherit',
+    });
   }
   return dirs;
 }
@@ -152,7 +158,9 @@ async function applyNodes(cfg: ClusterConfig, log: Logger): Promise<void> {
       );
     }
     const gpu = want['nvidia.com/gpu'];
-    log(`node ${name}${gpu ? ` (${node.metadata!.labels!['nvidia.com/gpu.product']}, nvidia.com/gpu=${gpu})` : ''}`);
+    log(
+      `node ${name}${gpu ? ` (${node.metadata!.labels!['nvidia.com/gpu.product']}, nvidia.com/gpu=${gpu})` : ''}`,
+    );
   }
   // Wait until kwok has made every simulated node Ready, so the scheduler will use them.
   const deadline = Date.now() + 30_000;
@@ -193,7 +201,8 @@ export async function up(cfg: ClusterConfig = loadConfig(), log: Logger = defaul
   for (const d of [p.dir, p.logs, p.etcdData]) mkdirSync(d, { recursive: true });
   ensurePki(p.pki, '10.96.0.1');
   const server = `https://127.0.0.1:${cfg.ports.apiserver}`;
-  for (const id of CLIENT_IDENTITIES) writeFileSync(p.kubeconfig(id.name), kubeconfigYaml(p.pki, id.name, server));
+  for (const id of CLIENT_IDENTITIES)
+    writeFileSync(p.kubeconfig(id.name), kubeconfigYaml(p.pki, id.name, server));
   writeFileSync(p.adminKubeconfig, kubeconfigYaml(p.pki, 'admin', server));
 
   for (const [name, port] of Object.entries(cfg.ports)) {
@@ -305,7 +314,8 @@ export async function up(cfg: ClusterConfig = loadConfig(), log: Logger = defaul
         p.logs,
         { port: cfg.ports.controllerManager },
       ),
-      async () => (await httpGet(`https://127.0.0.1:${cfg.ports.controllerManager}/healthz`, insecure)).status === 200,
+      async () =>
+        (await httpGet(`https://127.0.0.1:${cfg.ports.controllerManager}/healthz`, insecure)).status === 200,
       60_000,
     );
 
@@ -327,7 +337,8 @@ export async function up(cfg: ClusterConfig = loadConfig(), log: Logger = defaul
         p.logs,
         { port: cfg.ports.scheduler },
       ),
-      async () => (await httpGet(`https://127.0.0.1:${cfg.ports.scheduler}/healthz`, insecure)).status === 200,
+      async () =>
+        (await httpGet(`https://127.0.0.1:${cfg.ports.scheduler}/healthz`, insecure)).status === 200,
       60_000,
     );
 
@@ -360,7 +371,11 @@ export async function up(cfg: ClusterConfig = loadConfig(), log: Logger = defaul
 }
 
 /** Stops every process of the cluster and checks its ports are free. `purge` also deletes all state. */
-export async function down(cfg: ClusterConfig = loadConfig(), log: Logger = defaultLog, purge = false): Promise<void> {
+export async function down(
+  cfg: ClusterConfig = loadConfig(),
+  log: Logger = defaultLog,
+  purge = false,
+): Promise<void> {
   const p = statePaths(cfg);
   const state = readState(p.state);
   for (const proc of [...state.processes].reverse()) {
@@ -371,9 +386,12 @@ export async function down(cfg: ClusterConfig = loadConfig(), log: Logger = defa
   }
   if (existsSync(p.state)) rmSync(p.state);
   const busy: string[] = [];
-  for (const [name, port] of Object.entries(cfg.ports)) if (await portInUse(port)) busy.push(`${name}:${port}`);
+  for (const [name, port] of Object.entries(cfg.ports))
+    if (await portInUse(port)) busy.push(`${name}:${port}`);
   if (busy.length > 0 && state.processes.length > 0) {
-    throw new Error(`ports still in use after stopping the cluster: ${busy.join(', ')} (another process holds them)`);
+    throw new Error(
+      `ports still in use after stopping the cluster: ${busy.join(', ')} (another process holds them)`,
+    );
   }
   if (purge && existsSync(p.dir)) {
     rmSync(p.dir, { recursive: true, force: true });

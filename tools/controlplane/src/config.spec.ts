@@ -25,6 +25,8 @@ describe('loadConfig', () => {
     expect(c.podCidr).toBe('198.18.0.0/16');
   });
   it('names the variable of an invalid port', () => {
-    expect(() => loadConfig({ VDI_APISERVER_PORT: 'abc' } as NodeJS.ProcessEnv)).toThrow(/VDI_APISERVER_PORT/);
+    expect(() => loadConfig({ VDI_APISERVER_PORT: 'abc' } as NodeJS.ProcessEnv)).toThrow(
+      /VDI_APISERVER_PORT/,
+    );
   });
 });

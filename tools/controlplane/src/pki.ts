@@ -38,8 +38,22 @@ function signed(dir: string, stem: string, subject: string, ext: string): void {
   writeFileSync(path.join(dir, `${stem}.ext`), ext);
   openssl(
     [
-      'x509', '-req', '-in', `${stem}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial',
-      '-days', '3650', '-sha256', '-extfile', `${stem}.ext`, '-out', `${stem}.crt`,
+      'x509',
+      '-req',
+      '-in',
+      `${stem}.csr`,
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-days',
+      '3650',
+      '-sha256',
+      '-extfile',
+      `${stem}.ext`,
+      '-out',
+      `${stem}.crt`,
     ],
     dir,
   );
@@ -52,7 +66,20 @@ export function ensurePki(dir: string, serviceIp: string): void {
   if (existsSync(done)) return;
   openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'ca.key'], dir);
   openssl(
-    ['req', '-x509', '-new', '-key', 'ca.key', '-subj', '/CN=vdi-local-ca', '-days', '3650', '-sha256', '-out', 'ca.crt'],
+    [
+      'req',
+      '-x509',
+      '-new',
+      '-key',
+      'ca.key',
+      '-subj',
+      '/CN=vdi-local-ca',
+      '-days',
+      '3650',
+      '-sha256',
+      '-out',
+      'ca.crt',
+    ],
     dir,
   );
   const sans = [
@@ -70,7 +97,12 @@ export function ensurePki(dir: string, serviceIp: string): void {
     signed(dir, id.name, subject, 'extendedKeyUsage=clientAuth\n');
   }
   // The API server also calls kwok's "kubelet" endpoints (logs/exec); give it a client cert.
-  signed(dir, 'apiserver-kubelet-client', '/O=system:masters/CN=kube-apiserver-kubelet-client', 'extendedKeyUsage=clientAuth\n');
+  signed(
+    dir,
+    'apiserver-kubelet-client',
+    '/O=system:masters/CN=kube-apiserver-kubelet-client',
+    'extendedKeyUsage=clientAuth\n',
+  );
   openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', 'sa.key'], dir);
   openssl(['pkey', '-in', 'sa.key', '-pubout', '-out', 'sa.pub'], dir);
   writeFileSync(done, new Date().toISOString());

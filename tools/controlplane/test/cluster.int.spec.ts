@@ -68,11 +68,15 @@ describe('local control plane', () => {
     expect(defaults.length).toBeGreaterThanOrEqual(2);
     for (const n of defaults) {
       const labels = n.metadata!.labels!;
-      expect(n.status!.allocatable!['nvidia.com/gpu']).toBe(String(Number(labels['nvidia.com/gpu.count']) * 8));
+      expect(n.status!.allocatable!['nvidia.com/gpu']).toBe(
+        String(Number(labels['nvidia.com/gpu.count']) * 8),
+      );
       expect(labels['nvidia.com/gpu.replicas']).toBe('8');
       expect(labels['nvidia.com/gpu.product']).toMatch(/-SHARED$/);
       expect(Number(labels['nvidia.com/gpu.memory'])).toBeGreaterThan(0);
-      expect(n.spec!.taints).toEqual(expect.arrayContaining([expect.objectContaining({ key: 'nvidia.com/gpu', effect: 'NoSchedule' })]));
+      expect(n.spec!.taints).toEqual(
+        expect.arrayContaining([expect.objectContaining({ key: 'nvidia.com/gpu', effect: 'NoSchedule' })]),
+      );
       expect(n.status!.conditions!.find((c) => c.type === 'Ready')?.status).toBe('True');
     }
     const products = defaults.map((n) => n.metadata!.labels!['nvidia.com/gpu.product']);
@@ -100,11 +104,15 @@ describe('local control plane', () => {
     pod.spec!.tolerations = node.tolerations.filter((t) => t.key !== 'nvidia.com/gpu');
     await ns.core.createNamespacedPod({ namespace: ns.name, body: pod });
     const cond = await waitFor('PodScheduled=False', async () =>
-      (await phaseOf(ns.core, ns.name, 'untolerated'))?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False'),
+      (await phaseOf(ns.core, ns.name, 'untolerated'))?.conditions?.find(
+        (c) => c.type === 'PodScheduled' && c.status === 'False',
+      ),
     );
     expect(cond.reason).toBe('Unschedulable');
     expect(cond.message).toMatch(/untolerated taint/);
-    expect((await ns.core.readNamespacedPod({ name: 'untolerated', namespace: ns.name })).spec!.nodeName).toBeUndefined();
+    expect(
+      (await ns.core.readNamespacedPod({ name: 'untolerated', namespace: ns.name })).spec!.nodeName,
+    ).toBeUndefined();
   });
 
   it('runs 8 GPU pods on one GPU × 8 slices and leaves the 9th Pending for Insufficient nvidia.com/gpu', async () => {
@@ -119,7 +127,9 @@ describe('local control plane', () => {
     });
     await ns.core.createNamespacedPod({ namespace: ns.name, body: gpuPod('desktop-8', node) });
     const cond = await waitFor('9th pod unschedulable', async () =>
-      (await phaseOf(ns.core, ns.name, 'desktop-8'))?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False'),
+      (await phaseOf(ns.core, ns.name, 'desktop-8'))?.conditions?.find(
+        (c) => c.type === 'PodScheduled' && c.status === 'False',
+      ),
     );
     expect(cond.reason).toBe('Unschedulable');
     expect(cond.message).toContain('Insufficient nvidia.com/gpu');
@@ -129,7 +139,11 @@ describe('local control plane', () => {
 
     // A freed slice is used by the waiting pod without anyone touching it.
     await ns.core.deleteNamespacedPod({ name: 'desktop-0', namespace: ns.name, gracePeriodSeconds: 0 });
-    await waitFor('9th pod Running after a slice frees', async () => (await phaseOf(ns.core, ns.name, 'desktop-8'))?.phase === 'Running', 60_000);
+    await waitFor(
+      '9th pod Running after a slice frees',
+      async () => (await phaseOf(ns.core, ns.name, 'desktop-8'))?.phase === 'Running',
+      60_000,
+    );
   });
 
   it('rejects a pod that violates Pod Security "restricted" in an enforcing namespace', async () => {
@@ -142,20 +156,33 @@ describe('local control plane', () => {
         metadata: { name: 'privileged' },
         spec: { containers: [{ name: 'c', image: 'busybox', securityContext: { privileged: true } }] },
       };
-      await expect(restricted.core.createNamespacedPod({ namespace: restricted.name, body: bad })).rejects.toMatchObject({
+      await expect(
+        restricted.core.createNamespacedPod({ namespace: restricted.name, body: bad }),
+      ).rejects.toMatchObject({
         code: 403,
         body: expect.stringContaining('violates PodSecurity \\"restricted:latest\\": privileged'),
       });
       // No securityContext at all: the usual way a desktop pod would break "restricted".
-      const plain: k8s.V1Pod = { metadata: { name: 'plain' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } };
-      await expect(restricted.core.createNamespacedPod({ namespace: restricted.name, body: plain })).rejects.toMatchObject({
+      const plain: k8s.V1Pod = {
+        metadata: { name: 'plain' },
+        spec: { containers: [{ name: 'c', image: 'busybox' }] },
+      };
+      await expect(
+        restricted.core.createNamespacedPod({ namespace: restricted.name, body: plain }),
+      ).rejects.toMatchObject({
         code: 403,
-        body: expect.stringMatching(/allowPrivilegeEscalation != false.*unrestricted capabilities.*runAsNonRoot != true.*seccompProfile/),
+        body: expect.stringMatching(
+          /allowPrivilegeEscalation != false.*unrestricted capabilities.*runAsNonRoot != true.*seccompProfile/,
+        ),
       });
       const good: k8s.V1Pod = {
         metadata: { name: 'compliant' },
         spec: {
-          securityContext: { runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: 'RuntimeDefault' } },
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: 1000,
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
           containers: [
             {
               name: 'c',
@@ -165,14 +192,19 @@ describe('local control plane', () => {
           ],
         },
       };
-      await expect(restricted.core.createNamespacedPod({ namespace: restricted.name, body: good })).resolves.toBeDefined();
+      await expect(
+        restricted.core.createNamespacedPod({ namespace: restricted.name, body: good }),
+      ).resolves.toBeDefined();
     } finally {
       await restricted.cleanup();
     }
   });
 
   it('garbage-collects owned objects when their owner is deleted', async () => {
-    const owner = await ns.core.createNamespacedConfigMap({ namespace: ns.name, body: { metadata: { name: 'owner' } } });
+    const owner = await ns.core.createNamespacedConfigMap({
+      namespace: ns.name,
+      body: { metadata: { name: 'owner' } },
+    });
     const ownerRef = {
       apiVersion: 'v1',
       kind: 'ConfigMap',
@@ -182,15 +214,33 @@ describe('local control plane', () => {
       blockOwnerDeletion: true,
     };
     for (const name of ['child-a', 'child-b']) {
-      await ns.core.createNamespacedConfigMap({ namespace: ns.name, body: { metadata: { name, ownerReferences: [ownerRef] } } });
+      await ns.core.createNamespacedConfigMap({
+        namespace: ns.name,
+        body: { metadata: { name, ownerReferences: [ownerRef] } },
+      });
     }
-    await ns.core.createNamespacedConfigMap({ namespace: ns.name, body: { metadata: { name: 'unrelated' } } });
-    await ns.core.deleteNamespacedConfigMap({ name: 'owner', namespace: ns.name, propagationPolicy: 'Background' });
-    await waitFor('owned children deleted', async () => {
-      const names = (await ns.core.listNamespacedConfigMap({ namespace: ns.name })).items.map((c) => c.metadata!.name);
-      return !names.includes('child-a') && !names.includes('child-b');
-    }, 60_000);
-    const left = (await ns.core.listNamespacedConfigMap({ namespace: ns.name })).items.map((c) => c.metadata!.name);
+    await ns.core.createNamespacedConfigMap({
+      namespace: ns.name,
+      body: { metadata: { name: 'unrelated' } },
+    });
+    await ns.core.deleteNamespacedConfigMap({
+      name: 'owner',
+      namespace: ns.name,
+      propagationPolicy: 'Background',
+    });
+    await waitFor(
+      'owned children deleted',
+      async () => {
+        const names = (await ns.core.listNamespacedConfigMap({ namespace: ns.name })).items.map(
+          (c) => c.metadata!.name,
+        );
+        return !names.includes('child-a') && !names.includes('child-b');
+      },
+      60_000,
+    );
+    const left = (await ns.core.listNamespacedConfigMap({ namespace: ns.name })).items.map(
+      (c) => c.metadata!.name,
+    );
     expect(left).toContain('unrelated');
   });
 });
