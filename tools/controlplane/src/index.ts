@@ -9,3 +9,16 @@ export {
   type ClusterStatus,
 } from './cluster.js';
 export { loadConfig, parseGpuNodes, statePaths, type ClusterConfig, type GpuNodeSpec } from './config.js';
+export {
+  startDetached,
+  waitHealthy,
+  stopProcess,
+  isAlive,
+  portInUse,
+  readState,
+  writeState,
+  tail,
+  type ManagedProcess,
+  type ProcessState,
+} from './processes.js';
+export { repoRoot } from './config.js';
