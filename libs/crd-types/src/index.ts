@@ -1,5 +1,7 @@
 /**
- * The platform's API contract: group, version and kinds of the VDI custom resources.
- * (The full types and OpenAPI schemas live in one file per CRD version; see v1alpha1.ts.)
+ * The platform's API contract: the VDITemplate and VDISession resources (types, schemas,
+ * condition constants) and their CustomResourceDefinitions.
  */
 export * from './v1alpha1.js';
+export { crdManifests, crdFiles, toOpenApi } from './crd.js';
+export { QUANTITY_PATTERN, DNS1123_SUBDOMAIN, type CelRule } from './schema.js';

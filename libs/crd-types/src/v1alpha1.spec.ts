@@ -1,4 +1,11 @@
-import { API_VERSION, isTerminalPhase, SESSION_PHASES } from './index.js';
+import {
+  API_VERSION,
+  isTerminalPhase,
+  SESSION_PHASES,
+  sessionSpecErrors,
+  templateSpecErrors,
+  withTemplateDefaults,
+} from './index.js';
 
 describe('v1alpha1', () => {
   it('is served as vdi.kasm.io/v1alpha1', () => {
@@ -6,5 +13,41 @@ describe('v1alpha1', () => {
   });
   it('treats only Failed and Terminating as terminal', () => {
     expect(SESSION_PHASES.filter(isTerminalPhase)).toEqual(['Failed', 'Terminating']);
+  });
+});
+
+describe('the seed examples', () => {
+  it('a template with image, displayName and default resources is valid and gets the documented defaults', () => {
+    const spec = withTemplateDefaults({
+      image: 'ghcr.io/selkies-project/nvidia-egl-desktop:latest',
+      displayName: 'Ubuntu Desktop',
+      resources: { defaultGPU: 1, defaultMemory: '4Gi' } as never,
+    });
+    expect(templateSpecErrors(spec)).toEqual([]);
+    expect(spec).toMatchObject({
+      encoder: 'auto',
+      persistence: 'user',
+      homeMountPath: '/home/ubuntu',
+      shmSize: '1Gi',
+      display: { width: 1920, height: 1080, framerate: 60 },
+      resources: { defaultGPU: 1, defaultMemory: '4Gi', defaultCPU: '2', maxGPU: 1 },
+    });
+  });
+  it('a session for alice with gpu 1 and 4Gi is valid', () => {
+    expect(
+      sessionSpecErrors({
+        user: 'alice@example.com',
+        template: 'ubuntu-desktop',
+        resources: { gpu: 1, memory: '4Gi' },
+      }),
+    ).toEqual([]);
+  });
+  it.each([
+    [{ user: '', template: 'x' }, '/user'],
+    [{ user: 'a', template: 'Bad_Name' }, '/template'],
+    [{ user: 'a', template: 'x', resources: { gpu: 2 } }, '/resources/gpu'],
+    [{ user: 'a', template: 'x', resources: { memory: 'lots' } }, '/resources/memory'],
+  ])('reports %p at %s', (spec, where) => {
+    expect(sessionSpecErrors(spec).join('\n')).toContain(where);
   });
 });

@@ -1,3 +1,21 @@
+/**
+ * `vdi.kasm.io/v1alpha1`: the VDITemplate and VDISession resources — their TypeScript types,
+ * their OpenAPI v3 schemas (with CEL rules) and the condition types and reasons that the
+ * operator writes and the API and portal read. The types are derived from the schemas
+ * (`Static<typeof …>`), so there is one definition of each shape.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import type { V1ObjectMeta } from '@kubernetes/client-node';
+import {
+  DNS1123_SUBDOMAIN,
+  Duration,
+  Quantity,
+  StringEnum,
+  StringMap,
+  type K8sSchemaOptions,
+} from './schema.js';
+
 /** API group of every platform resource. */
 export const GROUP = 'vdi.kasm.io';
 export const VERSION = 'v1alpha1';
@@ -7,6 +25,8 @@ export const KIND_SESSION = 'VDISession';
 export const KIND_TEMPLATE = 'VDITemplate';
 export const PLURAL_SESSION = 'vdisessions';
 export const PLURAL_TEMPLATE = 'vditemplates';
+/** `kubectl get vdi` lists both kinds. */
+export const CATEGORY = 'vdi';
 
 /** The namespace sessions live in unless configured otherwise. */
 export const DEFAULT_SESSIONS_NAMESPACE = 'vdi-sessions';
@@ -25,4 +45,366 @@ export type SessionPhase = (typeof SESSION_PHASES)[number];
 /** True for phases a session does not leave by itself. */
 export function isTerminalPhase(phase: SessionPhase): boolean {
   return phase === 'Failed' || phase === 'Terminating';
+}
+
+/** Selkies-GStreamer encoders a template may ask for; `auto` lets the platform pick per GPU. */
+export const ENCODERS = [
+  'auto',
+  'nvh264enc',
+  'x264enc',
+  'openh264enc',
+  'vah264enc',
+  'vp8enc',
+  'vp9enc',
+] as const;
+export type Encoder = (typeof ENCODERS)[number];
+
+export const PERSISTENCE_MODES = ['user', 'session', 'none'] as const;
+export type Persistence = (typeof PERSISTENCE_MODES)[number];
+
+/**
+ * Environment variables the platform owns: a template may not set them, because they carry
+ * credentials, TURN settings or GPU visibility (NVIDIA_VISIBLE_DEVICES would expose every GPU
+ * of the node).
+ */
+export const RESERVED_ENV_PREFIXES = [
+  'SELKIES_TURN_',
+  'SELKIES_STUN_',
+  'SELKIES_BASIC_AUTH',
+  'NVIDIA_VISIBLE_DEVICES',
+] as const;
+export const RESERVED_ENV_NAMES = [
+  'PASSWD',
+  'SELKIES_ENABLE_BASIC_AUTH',
+  'SELKIES_RTC_CONFIG_JSON',
+  'SELKIES_ENCODER',
+] as const;
+
+// ---------------------------------------------------------------------------------------------
+// Conditions
+
+/** Condition types on a VDISession. `Ready` is the summary a client should look at. */
+export const SessionConditionType = {
+  TemplateResolved: 'TemplateResolved',
+  ResourcesApplied: 'ResourcesApplied',
+  Scheduled: 'Scheduled',
+  Ready: 'Ready',
+} as const;
+export type SessionConditionType = (typeof SessionConditionType)[keyof typeof SessionConditionType];
+
+/** CamelCase reasons the operator puts on conditions (and that the portal explains in words). */
+export const SessionReason = {
+  TemplateFound: 'TemplateFound',
+  TemplateNotFound: 'TemplateNotFound',
+  TemplateInvalid: 'TemplateInvalid',
+  ResourcesOutOfBounds: 'ResourcesOutOfBounds',
+  Applied: 'Applied',
+  ApplyFailed: 'ApplyFailed',
+  PodScheduled: 'PodScheduled',
+  WaitingForGPU: 'WaitingForGPU',
+  Unschedulable: 'Unschedulable',
+  ContainersStarting: 'ContainersStarting',
+  DesktopReady: 'DesktopReady',
+  ImagePullFailed: 'ImagePullFailed',
+  CrashLooping: 'CrashLooping',
+  PodFailed: 'PodFailed',
+  StartDeadlineExceeded: 'StartDeadlineExceeded',
+  Deleting: 'Deleting',
+} as const;
+export type SessionReason = (typeof SessionReason)[keyof typeof SessionReason];
+
+export const TemplateConditionType = { Ready: 'Ready' } as const;
+export const TemplateReason = { Valid: 'Valid', Invalid: 'Invalid' } as const;
+
+export const ConditionSchema = Type.Object({
+  type: Type.String({
+    maxLength: 316,
+    pattern:
+      '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$',
+  }),
+  status: StringEnum(['True', 'False', 'Unknown'] as const),
+  reason: Type.String({ minLength: 1, maxLength: 1024, pattern: '^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$' }),
+  message: Type.String({ maxLength: 32768 }),
+  lastTransitionTime: Type.String({ format: 'date-time' }),
+  observedGeneration: Type.Optional(Type.Integer({ minimum: 0, format: 'int64' })),
+});
+/** `metav1.Condition`. */
+export type Condition = Static<typeof ConditionSchema>;
+
+const conditionList = () =>
+  Type.Array(ConditionSchema, {
+    maxItems: 16,
+    'x-kubernetes-list-type': 'map',
+    'x-kubernetes-list-map-keys': ['type'],
+  } as K8sSchemaOptions);
+
+// ---------------------------------------------------------------------------------------------
+// VDITemplate
+
+const TolerationSchema = Type.Object({
+  key: Type.Optional(Type.String({ maxLength: 316 })),
+  operator: Type.Optional(StringEnum(['Exists', 'Equal'] as const)),
+  value: Type.Optional(Type.String({ maxLength: 63 })),
+  effect: Type.Optional(StringEnum(['NoSchedule', 'PreferNoSchedule', 'NoExecute'] as const)),
+  tolerationSeconds: Type.Optional(Type.Integer({ format: 'int64' })),
+});
+export type Toleration = Static<typeof TolerationSchema>;
+
+const positiveQuantity = (what: string) => ({
+  rule: "quantity(self).isGreaterThan(quantity('0'))",
+  message: `${what} must be greater than zero`,
+});
+
+const EnvVarSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }),
+    value: Type.String({ maxLength: 4096 }),
+  },
+  {
+    'x-kubernetes-validations': [
+      {
+        rule: `!(${RESERVED_ENV_PREFIXES.map((p) => `self.name.startsWith('${p}')`).join(' || ')}) && !(self.name in [${RESERVED_ENV_NAMES.map((n) => `'${n}'`).join(', ')}])`,
+        messageExpression:
+          "'environment variable ' + self.name + ' is set by the platform and cannot be set in a template'",
+        reason: 'FieldValueForbidden',
+      },
+    ],
+  } as K8sSchemaOptions,
+);
+export type EnvVar = Static<typeof EnvVarSchema>;
+
+const TemplateResourcesSchema = Type.Object(
+  {
+    defaultGPU: Type.Integer({
+      minimum: 0,
+      maximum: 1,
+      default: 0,
+      description: 'GPU time-slices a session gets unless it asks: 0 or 1',
+    }),
+    defaultMemory: Quantity({ default: '4Gi', description: 'memory limit of a session unless it asks' }, [
+      positiveQuantity('defaultMemory'),
+    ]),
+    defaultCPU: Quantity({ default: '2', description: 'CPU request of a session unless it asks' }, [
+      positiveQuantity('defaultCPU'),
+    ]),
+    maxGPU: Type.Integer({
+      minimum: 0,
+      maximum: 1,
+      default: 1,
+      description: 'most GPU time-slices a session may ask for',
+    }),
+    maxMemory: Type.Optional(
+      Quantity({ description: 'most memory a session may ask for' }, [positiveQuantity('maxMemory')]),
+    ),
+    maxCPU: Type.Optional(
+      Quantity({ description: 'most CPU a session may ask for' }, [positiveQuantity('maxCPU')]),
+    ),
+  },
+  {
+    default: {},
+    'x-kubernetes-validations': [
+      {
+        // has() guards: the API server checks the `{}` default itself before nested defaults apply.
+        rule: '!has(self.defaultGPU) || !has(self.maxGPU) || self.defaultGPU <= self.maxGPU',
+        message: 'defaultGPU must not exceed maxGPU',
+        fieldPath: '.defaultGPU',
+      },
+      {
+        rule: '!has(self.maxMemory) || !has(self.defaultMemory) || quantity(self.defaultMemory).compareTo(quantity(self.maxMemory)) <= 0',
+        message: 'defaultMemory must not exceed maxMemory',
+        fieldPath: '.defaultMemory',
+      },
+      {
+        rule: '!has(self.maxCPU) || !has(self.defaultCPU) || quantity(self.defaultCPU).compareTo(quantity(self.maxCPU)) <= 0',
+        message: 'defaultCPU must not exceed maxCPU',
+        fieldPath: '.defaultCPU',
+      },
+    ],
+  } as K8sSchemaOptions,
+);
+
+const displayFields = (withDefaults: boolean) => {
+  const d = <T>(v: T) => (withDefaults ? { default: v } : {});
+  return {
+    width: Type.Integer({ minimum: 640, maximum: 7680, ...d(1920) }),
+    height: Type.Integer({ minimum: 480, maximum: 4320, ...d(1080) }),
+    framerate: Type.Integer({ minimum: 1, maximum: 120, ...d(60) }),
+  };
+};
+
+const TemplateDisplaySchema = Type.Object(
+  {
+    ...displayFields(true),
+    dpi: Type.Integer({ minimum: 72, maximum: 480, default: 96 }),
+    bitrateKbps: Type.Integer({
+      minimum: 500,
+      maximum: 100000,
+      default: 8000,
+      description: 'video bitrate (SELKIES_VIDEO_BITRATE)',
+    }),
+  },
+  { default: {} },
+);
+
+export const VDITemplateSpecSchema = Type.Object({
+  displayName: Type.String({ minLength: 1, maxLength: 128 }),
+  description: Type.Optional(Type.String({ maxLength: 1024 })),
+  icon: Type.Optional(
+    Type.String({
+      maxLength: 2048,
+      pattern: '^(https?://|data:image/)',
+      description: 'URL of an icon for the gallery',
+    }),
+  ),
+  image: Type.String({
+    minLength: 1,
+    maxLength: 512,
+    pattern: '^[^\\s]+$',
+    description: 'the Selkies desktop image, e.g. ghcr.io/selkies-project/nvidia-egl-desktop:24.04',
+  }),
+  imagePullPolicy: Type.Optional(StringEnum(['Always', 'IfNotPresent', 'Never'] as const)),
+  resources: TemplateResourcesSchema,
+  encoder: StringEnum(ENCODERS, { default: 'auto' }),
+  display: TemplateDisplaySchema,
+  env: Type.Optional(
+    Type.Array(EnvVarSchema, {
+      maxItems: 64,
+      'x-kubernetes-list-type': 'map',
+      'x-kubernetes-list-map-keys': ['name'],
+    } as K8sSchemaOptions),
+  ),
+  nodeSelector: Type.Optional(StringMap({ maxProperties: 32 })),
+  tolerations: Type.Optional(Type.Array(TolerationSchema, { maxItems: 16 })),
+  homeMountPath: Type.String({ default: '/home/ubuntu', maxLength: 256, pattern: '^(/[A-Za-z0-9._-]+)+$' }),
+  homeSize: Quantity({ default: '10Gi', description: 'size of the per-user home volume' }, [
+    positiveQuantity('homeSize'),
+  ]),
+  shmSize: Quantity(
+    { default: '1Gi', description: 'size limit of /dev/shm (counts against the memory limit)' },
+    [positiveQuantity('shmSize')],
+  ),
+  persistence: StringEnum(PERSISTENCE_MODES, {
+    default: 'user',
+    description:
+      'user: home kept per user across sessions; session: home lives and dies with the session; none: no home volume',
+  }),
+});
+export type VDITemplateSpec = Static<typeof VDITemplateSpecSchema>;
+
+export const VDITemplateStatusSchema = Type.Object({
+  observedGeneration: Type.Optional(Type.Integer({ format: 'int64' })),
+  ready: Type.Optional(Type.Boolean()),
+  message: Type.Optional(Type.String({ maxLength: 4096 })),
+  sessions: Type.Optional(Type.Integer({ minimum: 0, description: 'sessions that use this template' })),
+  conditions: Type.Optional(conditionList()),
+});
+export type VDITemplateStatus = Static<typeof VDITemplateStatusSchema>;
+
+export interface VDITemplate {
+  apiVersion: typeof API_VERSION;
+  kind: typeof KIND_TEMPLATE;
+  metadata: V1ObjectMeta;
+  spec: VDITemplateSpec;
+  status?: VDITemplateStatus;
+}
+
+// ---------------------------------------------------------------------------------------------
+// VDISession
+
+const immutable = (what: string) => ({
+  rule: 'self == oldSelf',
+  message: `${what} cannot change after the session is created`,
+});
+
+export const VDISessionSpecSchema = Type.Object(
+  {
+    user: Type.String({
+      minLength: 1,
+      maxLength: 256,
+      pattern: '^[^\\s]+$',
+      description: 'the OIDC identity that owns the session, e.g. alice@example.com',
+      'x-kubernetes-validations': [immutable('user')],
+    } as K8sSchemaOptions),
+    template: Type.String({
+      minLength: 1,
+      maxLength: 253,
+      pattern: DNS1123_SUBDOMAIN,
+      description: 'name of the VDITemplate',
+      'x-kubernetes-validations': [immutable('template')],
+    } as K8sSchemaOptions),
+    resources: Type.Optional(
+      Type.Object({
+        gpu: Type.Optional(Type.Integer({ minimum: 0, maximum: 1, description: 'GPU time-slices: 0 or 1' })),
+        memory: Type.Optional(Quantity({}, [positiveQuantity('memory')])),
+        cpu: Type.Optional(Quantity({}, [positiveQuantity('cpu')])),
+      }),
+    ),
+    display: Type.Optional(Type.Object(displayFields(false))),
+    maxLifetime: Type.Optional(Duration({ description: 'the session is deleted this long after creation' })),
+    idleTimeout: Type.Optional(
+      Duration({ description: 'the session is deleted after this long without a viewer' }),
+    ),
+  },
+  {
+    'x-kubernetes-validations': [
+      {
+        rule: 'has(self.resources) == has(oldSelf.resources) && (!has(self.resources) || self.resources == oldSelf.resources)',
+        message: 'resources cannot change after the session is created; delete it and create a new one',
+        fieldPath: '.resources',
+      },
+    ],
+  } as K8sSchemaOptions,
+);
+export type VDISessionSpec = Static<typeof VDISessionSpecSchema>;
+
+export const VDISessionStatusSchema = Type.Object({
+  phase: Type.Optional(StringEnum(SESSION_PHASES)),
+  url: Type.Optional(Type.String({ maxLength: 2048 })),
+  reason: Type.Optional(Type.String({ maxLength: 1024 })),
+  message: Type.Optional(Type.String({ maxLength: 32768 })),
+  observedGeneration: Type.Optional(Type.Integer({ format: 'int64' })),
+  nodeName: Type.Optional(Type.String({ maxLength: 253 })),
+  encoder: Type.Optional(StringEnum(ENCODERS)),
+  gpu: Type.Optional(Type.Integer({ minimum: 0, maximum: 1 })),
+  homeClaim: Type.Optional(Type.String({ maxLength: 253 })),
+  createdAt: Type.Optional(Type.String({ format: 'date-time' })),
+  scheduledAt: Type.Optional(Type.String({ format: 'date-time' })),
+  readyAt: Type.Optional(Type.String({ format: 'date-time' })),
+  conditions: Type.Optional(conditionList()),
+});
+export type VDISessionStatus = Static<typeof VDISessionStatusSchema>;
+
+export interface VDISession {
+  apiVersion: typeof API_VERSION;
+  kind: typeof KIND_SESSION;
+  metadata: V1ObjectMeta;
+  spec: VDISessionSpec;
+  status?: VDISessionStatus;
+}
+
+/** Session names become host names (`<session>.<baseDomain>`) and Service names. */
+export const SESSION_NAME_MAX = 50;
+export const SESSION_NAME_RULE = {
+  rule: `self.metadata.name.size() <= ${SESSION_NAME_MAX} && self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')`,
+  message: `metadata.name: a session name must be a DNS-1035 label of at most ${SESSION_NAME_MAX} characters (a-z, 0-9 and '-', starting with a letter), because it becomes a host name`,
+};
+
+/**
+ * A template spec with the schema's defaults filled in, exactly as the API server would
+ * (for specs built in code, e.g. tests and the API's validation before a write).
+ */
+export function withTemplateDefaults(
+  spec: Partial<VDITemplateSpec> & Pick<VDITemplateSpec, 'image' | 'displayName'>,
+): VDITemplateSpec {
+  return Value.Default(VDITemplateSpecSchema, Value.Clone(spec)) as VDITemplateSpec;
+}
+
+/** Schema errors of a template spec (after defaults), as `path: message` lines; empty when valid. */
+export function templateSpecErrors(spec: unknown): string[] {
+  return [...Value.Errors(VDITemplateSpecSchema, spec)].map((e) => `${e.path || '/'}: ${e.message}`);
+}
+
+/** Schema errors of a session spec, as `path: message` lines; empty when valid. */
+export function sessionSpecErrors(spec: unknown): string[] {
+  return [...Value.Errors(VDISessionSpecSchema, spec)].map((e) => `${e.path || '/'}: ${e.message}`);
 }

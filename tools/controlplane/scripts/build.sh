@@ -5,7 +5,8 @@
 # Output: $VDI_CACHE/controlplane/<component>-<version>-<gosum-hash>/ ; a component is rebuilt only
 # when its version (or its committed go.sum) changes. Prints package-count progress and timings.
 #
-# Usage: build.sh [kubernetes|etcd|kwok]...   (default: all)   Prints nothing but progress on stderr.
+# Usage: build.sh [kubernetes|etcd|kwok|traefik-crds]...   (default: all). Progress goes to stderr;
+#        build.sh --print-dir COMPONENT prints where a component's output lives.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=../versions.env
@@ -28,6 +29,7 @@ component_dir() {
 build_with_progress() {
   local label="$1" moddir="$2" outdir="$3" ldflags="$4"; shift 4
   local total start
+  log "$label: resolving packages (the first run downloads modules from the proxy) ..."
   total="$(cd "$moddir" && go list -deps "$@" | wc -l)"
   start=$(date +%s)
   log "$label: compiling up to $total packages (cached packages are skipped) ..."
@@ -84,24 +86,40 @@ build_kwok() {
   touch "$dir.tmp/.complete"; rm -rf "$dir"; mv "$dir.tmp" "$dir"
 }
 
+# Traefik's CRDs, taken from its own module (docs/content/reference/dynamic-configuration).
+build_traefik_crds() {
+  local dir="$cache/traefik-crds-$TRAEFIK_VERSION"
+  [ -f "$dir/.complete" ] && { log "traefik CRDs $TRAEFIK_VERSION: cached at $dir"; return; }
+  local src
+  src="$(GOFLAGS=-mod=mod go mod download -json "github.com/traefik/traefik/v3@$TRAEFIK_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')"
+  [ -n "$src" ] || { log "could not download github.com/traefik/traefik/v3@$TRAEFIK_VERSION from the Go module proxy"; return 1; }
+  mkdir -p "$dir"
+  cp "$src/docs/content/reference/dynamic-configuration/kubernetes-crd-definition-v1.yml" "$dir/crds.yaml"
+  chmod u+w "$dir/crds.yaml"
+  touch "$dir/.complete"
+  log "traefik CRDs $TRAEFIK_VERSION: copied from the module"
+}
+
 if [ "${1:-}" = "--print-dir" ]; then
   case "$2" in
     kubernetes) component_dir kubernetes "$KUBERNETES_VERSION" ;;
     etcd) component_dir etcd "$ETCD_VERSION" ;;
     kwok) component_dir kwok "$KWOK_VERSION" ;;
+    traefik-crds) echo "$cache/traefik-crds-$TRAEFIK_VERSION" ;;
   esac
   exit 0
 fi
 
 command -v go >/dev/null || { log "Go is not installed; install Go >= 1.26 (the Go module proxy must be reachable)"; exit 1; }
 overall=$(date +%s)
-targets=("$@"); [ ${#targets[@]} -eq 0 ] && targets=(etcd kwok kubernetes)
+targets=("$@"); [ ${#targets[@]} -eq 0 ] && targets=(traefik-crds etcd kwok kubernetes)
 for t in "${targets[@]}"; do
   case "$t" in
     kubernetes) build_kubernetes ;;
     etcd) build_etcd ;;
     kwok) build_kwok ;;
-    *) log "unknown component '$t' (kubernetes|etcd|kwok)"; exit 2 ;;
+    traefik-crds) build_traefik_crds ;;
+    *) log "unknown component '$t' (kubernetes|etcd|kwok|traefik-crds)"; exit 2 ;;
   esac
 done
 log "all done in $(( $(date +%s) - overall ))s"

@@ -29,7 +29,7 @@ import {
 export type Logger = (msg: string) => void;
 const defaultLog: Logger = (msg) => process.stderr.write(`[cluster] ${msg}\n`);
 
-type Component = 'kubernetes' | 'etcd' | 'kwok';
+type Component = 'kubernetes' | 'etcd' | 'kwok' | 'traefik-crds';
 
 function componentDir(c: Component): string {
   return execFileSync('bash', [path.join(controlplaneDir, 'scripts', 'build.sh'), '--print-dir', c], {
@@ -43,6 +43,7 @@ export function ensureBinaries(log: Logger = defaultLog): Record<Component, stri
     kubernetes: componentDir('kubernetes'),
     etcd: componentDir('etcd'),
     kwok: componentDir('kwok'),
+    'traefik-crds': componentDir('traefik-crds'),
   };
   const missing = (Object.keys(dirs) as Component[]).filter(
     (c) => !existsSync(path.join(dirs[c], '.complete')),
@@ -176,6 +177,22 @@ async function applyNodes(cfg: ClusterConfig, log: Logger): Promise<void> {
       );
     }
     await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Server-side applies every object of a multi-document YAML file as the cluster's own field manager. */
+async function applyManifests(cfg: ClusterConfig, file: string): Promise<void> {
+  const client = k8s.KubernetesObjectApi.makeApiClient(adminKubeConfig(cfg));
+  for (const obj of k8s.loadAllYaml(readFileSync(file, 'utf8')) as k8s.KubernetesObject[]) {
+    if (!obj?.kind) continue;
+    await client.patch(
+      obj,
+      undefined,
+      undefined,
+      'vdi-controlplane',
+      true,
+      k8s.PatchStrategy.ServerSideApply,
+    );
   }
 }
 
@@ -360,6 +377,8 @@ export async function up(cfg: ClusterConfig = loadConfig(), log: Logger = defaul
     );
 
     await applyNodes(cfg, log);
+    await applyManifests(cfg, path.join(dirs['traefik-crds'], 'crds.yaml'));
+    log(`Traefik CRDs (traefik.io/v1alpha1) installed, as on K3s`);
   } catch (err) {
     // Leave nothing half-started behind; the error already names the failing log.
     await down(cfg, () => undefined, false);

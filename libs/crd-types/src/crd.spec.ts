@@ -1,0 +1,53 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { Type } from '@sinclair/typebox';
+import { crdFiles, crdManifests, toOpenApi } from './crd.js';
+
+const crdDir = path.resolve(import.meta.dirname, '../../../deploy/kustomize/base/crds');
+
+describe('generated CRD YAML', () => {
+  it('matches the committed files (run `npm run crds:generate` after changing a schema)', () => {
+    const files = crdFiles();
+    for (const [name, text] of Object.entries(files)) {
+      expect(readFileSync(path.join(crdDir, name), 'utf8')).toBe(text);
+    }
+    const committed = readdirSync(crdDir).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml');
+    expect(committed.sort()).toEqual(Object.keys(files).sort());
+  });
+});
+
+describe('crdManifests', () => {
+  const { vdisessions, vditemplates } = crdManifests();
+
+  it('makes sessions namespaced and templates cluster-scoped, both in the vdi category with a status subresource', () => {
+    expect(vdisessions.spec.scope).toBe('Namespaced');
+    expect(vditemplates.spec.scope).toBe('Cluster');
+    for (const c of [vdisessions, vditemplates]) {
+      expect(c.spec.names.categories).toEqual(['vdi']);
+      expect(c.spec.versions[0]!.subresources).toEqual({ status: {} });
+    }
+    expect(vdisessions.spec.names.shortNames).toContain('vdis');
+  });
+
+  it('prints User, Template, Phase, URL and Age for sessions', () => {
+    const cols = vdisessions.spec.versions[0]!.additionalPrinterColumns.filter((c) => !c.priority).map(
+      (c) => c.name,
+    );
+    expect(cols).toEqual(['User', 'Template', 'Phase', 'URL', 'Age']);
+  });
+});
+
+describe('toOpenApi', () => {
+  it('drops defaulted properties from required and keeps the rest', () => {
+    const s = Type.Object({
+      a: Type.String(),
+      b: Type.String({ default: 'x' }),
+      c: Type.Optional(Type.String()),
+    });
+    expect(toOpenApi(s)).toEqual({
+      type: 'object',
+      required: ['a'],
+      properties: { a: { type: 'string' }, b: { type: 'string', default: 'x' }, c: { type: 'string' } },
+    });
+  });
+});
