@@ -42,6 +42,25 @@ export default [
     },
   },
   {
+    // Tests of libraries may use the test helpers (the rule above keeps them out of library code).
+    files: ['**/*.spec.ts', '**/*.spec.tsx', '**/test/**/*.ts'],
+    rules: {
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          enforceBuildableLibDependency: false,
+          allow: [],
+          depConstraints: [
+            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib', 'type:testing'] },
+            { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib', 'type:testing'] },
+            { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:lib', 'type:tool'] },
+            { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib', 'type:tool', 'type:testing'] },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // The test helpers start clusters and create namespaces: production code must never import them.
     files: ['apps/**/*.ts', 'apps/**/*.tsx', 'libs/crd-types/**/*.ts', 'libs/session-spec/**/*.ts'],
     ignores: ['**/*.spec.ts', '**/*.spec.tsx', '**/test/**'],

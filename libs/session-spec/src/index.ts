@@ -2,4 +2,44 @@
  * Pure functions from (session, template, platform options, cluster facts) to the desired child
  * objects of a desktop session. No client, no clock, no randomness: those come in as arguments.
  */
+export { renderSession, renderedObjects, type RenderInputs, type RenderedSession } from './render.js';
+export { SessionSpecError } from './errors.js';
+export {
+  chooseEncoder,
+  hasNvenc,
+  baseProduct,
+  NVENC_PRODUCT_PREFIXES,
+  type EncoderPlan,
+  type GpuFacts,
+} from './encoder.js';
+export { resolveSession, type EffectiveSession } from './resolve.js';
+export {
+  platformOptionErrors,
+  assertPlatformOptions,
+  DESKTOP_PORT,
+  type PlatformOptions,
+} from './options.js';
+export { sessionUrl, sessionHost, sessionPathPrefix } from './url.js';
+export { credentialWindowStart } from './secrets.js';
+export {
+  mintTurnCredentials,
+  rtcConfigJson,
+  turnIdentity,
+  TurnConfigError,
+  type TurnServer,
+  type TurnCredentials,
+} from './turn.js';
+export { parseQuantity, cpuMillis } from './quantity.js';
+export { TRAEFIK_API_VERSION, AUTH_USER_HEADER, type TraefikObject } from './ingress-route.js';
+export {
+  FIELD_MANAGER,
+  LABEL_SESSION,
+  LABEL_USER_HASH,
+  LABEL_TEMPLATE,
+  ANNOTATION_USER,
+  commonLabels,
+  ownerReference,
+} from './labels.js';
+export { TURN_MOUNT_DIR, RTC_CONFIG_FILE, DESKTOP_UID } from './pod.js';
 export * from './names.js';
+export { computeStatus, phaseOf, statusChanged, type Observation } from './status.js';

@@ -42,3 +42,19 @@ export function identityName(prefix: string, identity: string): string {
 export function homePvcName(user: string): string {
   return identityName('home', user);
 }
+
+/** Names of a session's children. Session names are DNS-1035 labels of at most 50 characters (CRD rule), so these fit. */
+export function childNames(session: string) {
+  return {
+    pod: session,
+    service: session,
+    networkPolicy: session,
+    ingressRoute: session,
+    forwardAuthMiddleware: `${session}-forward-auth`,
+    stripPrefixMiddleware: `${session}-strip-prefix`,
+    turnSecret: `${session}-turn`,
+    authSecret: `${session}-auth`,
+    /** The home volume of a session whose template has persistence `session`. */
+    sessionHome: `${session}-home`,
+  };
+}

@@ -6,3 +6,6 @@
 export { ensureCluster, testKubeConfig } from './cluster.js';
 export { createTestNamespace, waitFor, type TestNamespace } from './namespace.js';
 export { createIsolatedGpuNode, type IsolatedNode } from './nodes.js';
+export { startCoturn, stunBindingAnswered, tryTurnAllocation, type Coturn } from './coturn.js';
+export { kubeRequest, resourcePath, type RawResponse } from './raw.js';
+export { installCrds } from './crds.js';

@@ -378,7 +378,8 @@ export async function up(cfg: ClusterConfig = loadConfig(), log: Logger = defaul
 
     await applyNodes(cfg, log);
     await applyManifests(cfg, path.join(dirs['traefik-crds'], 'crds.yaml'));
-    log(`Traefik CRDs (traefik.io/v1alpha1) installed, as on K3s`);
+    await applyManifests(cfg, path.join(controlplaneDir, 'manifests', 'k3s-like.yaml'));
+    log(`Traefik CRDs (traefik.io/v1alpha1) and RuntimeClass nvidia installed, as on K3s`);
   } catch (err) {
     // Leave nothing half-started behind; the error already names the failing log.
     await down(cfg, () => undefined, false);

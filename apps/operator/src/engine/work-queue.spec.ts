@@ -1,0 +1,146 @@
+import { TerminalError, WorkQueue } from './work-queue.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('WorkQueue', () => {
+  it('de-duplicates a key that is already waiting', async () => {
+    const seen: string[] = [];
+    const q = new WorkQueue({ workers: 1, handler: async (k) => void seen.push(k) });
+    // The first add starts a worker at once; the following ones collapse into one more run.
+    q.add('a');
+    q.add('b');
+    q.add('b');
+    q.add('b');
+    await q.idle();
+    expect(seen).toEqual(['a', 'b']);
+  });
+
+  it('never runs one key on two workers at once, and re-runs a key added while it was handled', async () => {
+    let running = 0;
+    let maxRunning = 0;
+    let runs = 0;
+    const q = new WorkQueue({
+      workers: 4,
+      handler: async () => {
+        running++;
+        runs++;
+        maxRunning = Math.max(maxRunning, running);
+        await sleep(20);
+        running--;
+      },
+    });
+    q.add('k');
+    await sleep(5);
+    q.add('k');
+    q.add('k');
+    await sleep(60);
+    await q.idle();
+    expect(maxRunning).toBe(1);
+    expect(runs).toBe(2);
+  });
+
+  it('runs different keys concurrently up to the worker count', async () => {
+    let running = 0;
+    let maxRunning = 0;
+    const q = new WorkQueue({
+      workers: 3,
+      handler: async () => {
+        running++;
+        maxRunning = Math.max(maxRunning, running);
+        await sleep(15);
+        running--;
+      },
+    });
+    for (let i = 0; i < 10; i++) q.add(`k${i}`);
+    await q.idle();
+    expect(maxRunning).toBe(3);
+  });
+
+  it('retries failures with exponential backoff per key and forgets them after a success', async () => {
+    const times: number[] = [];
+    let calls = 0;
+    const q = new WorkQueue({
+      workers: 1,
+      baseDelayMs: 10,
+      handler: async () => {
+        times.push(Date.now());
+        if (++calls <= 3) throw new Error('apiserver unavailable');
+      },
+    });
+    q.add('k');
+    await sleep(200);
+    expect(calls).toBe(4);
+    const gaps = times.slice(1).map((t, i) => t - times[i]!);
+    expect(gaps[0]).toBeGreaterThanOrEqual(9);
+    expect(gaps[1]).toBeGreaterThanOrEqual(19);
+    expect(gaps[2]).toBeGreaterThanOrEqual(39);
+    expect(q.failuresOf('k')).toBe(0);
+  });
+
+  it('caps the backoff', () => {
+    const q = new WorkQueue({ workers: 1, baseDelayMs: 5, maxDelayMs: 1000, handler: async () => undefined });
+    const delays = Array.from({ length: 12 }, () => q.addRateLimited('k'));
+    expect(delays.slice(0, 4)).toEqual([5, 10, 20, 40]);
+    expect(Math.max(...delays)).toBe(1000);
+    void q.shutdown();
+  });
+
+  it('does not retry a terminal error', async () => {
+    let calls = 0;
+    const outcomes: string[] = [];
+    const q = new WorkQueue({
+      workers: 1,
+      baseDelayMs: 1,
+      handler: async () => {
+        calls++;
+        throw new TerminalError('template is invalid');
+      },
+      onResult: (_k, o) => outcomes.push(o),
+    });
+    q.add('k');
+    await sleep(30);
+    expect(calls).toBe(1);
+    expect(outcomes).toEqual(['terminal']);
+  });
+
+  it('requeues after the delay a handler asks for, without counting a failure', async () => {
+    const times: number[] = [];
+    const q = new WorkQueue({
+      workers: 1,
+      handler: async () => {
+        times.push(Date.now());
+        return times.length < 2 ? { requeueAfterMs: 40 } : undefined;
+      },
+    });
+    q.add('k');
+    await sleep(80);
+    expect(times).toHaveLength(2);
+    expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(38);
+    expect(q.failuresOf('k')).toBe(0);
+  });
+
+  it('keeps the earliest of two delayed requeues of a key', async () => {
+    let calls = 0;
+    const q = new WorkQueue({ workers: 1, handler: async () => void calls++ });
+    q.addAfter('k', 1000);
+    q.addAfter('k', 10);
+    expect(q.delayed).toBe(1);
+    await sleep(40);
+    expect(calls).toBe(1);
+    expect(q.delayed).toBe(0);
+  });
+
+  it('on shutdown waits for running handlers and takes no new keys', async () => {
+    let finished = 0;
+    const q = new WorkQueue({ workers: 2, handler: async () => void (await sleep(30), finished++) });
+    q.add('a');
+    q.add('b');
+    q.addAfter('c', 5);
+    await sleep(5);
+    await q.shutdown();
+    expect(finished).toBe(2);
+    q.add('d');
+    await sleep(20);
+    expect(finished).toBe(2);
+  });
+});

@@ -1,0 +1,8 @@
+export {
+  KubeJsonClient,
+  KubeApiError,
+  type KubeObject,
+  type RawResponse,
+  type Stored,
+  type StoredMeta,
+} from './client.js';

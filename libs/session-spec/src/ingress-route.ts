@@ -1,0 +1,81 @@
+/**
+ * The Traefik route to a desktop (`traefik.io/v1alpha1`, Traefik v3 as shipped by K3s) and its
+ * middlewares, all in the session's namespace (cross-namespace middlewares need an opt-in in
+ * Traefik). In forwardAuth mode Traefik asks the API for every request; the session is named
+ * in the address, so the API never has to parse hosts or paths to know which desktop is meant.
+ */
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { VDISession } from '@vdi/crd-types';
+import { childMeta } from './labels.js';
+import { childNames } from './names.js';
+import { DESKTOP_PORT, type PlatformOptions } from './options.js';
+import { sessionHost, sessionPathPrefix } from './url.js';
+
+export const TRAEFIK_API_VERSION = 'traefik.io/v1alpha1';
+
+export interface TraefikObject extends KubernetesObject {
+  spec: Record<string, unknown>;
+}
+
+/** The header in which the API's auth answer names the user; forwarded to the desktop. */
+export const AUTH_USER_HEADER = 'X-Forwarded-User';
+
+export function sessionMiddlewares(session: VDISession, o: PlatformOptions): TraefikObject[] {
+  const name = session.metadata.name!;
+  const names = childNames(name);
+  const out: TraefikObject[] = [];
+  if (o.accessMode === 'forwardAuth') {
+    const address = new URL(o.forwardAuthUrl);
+    address.searchParams.set('session', `${o.namespace}/${name}`);
+    out.push({
+      apiVersion: TRAEFIK_API_VERSION,
+      kind: 'Middleware',
+      metadata: childMeta(session, names.forwardAuthMiddleware, o.namespace, 'route'),
+      spec: {
+        forwardAuth: {
+          address: address.toString(),
+          // Traefik sets X-Forwarded-* itself; a client's own X-Forwarded-* must not be believed.
+          trustForwardHeader: false,
+          authResponseHeaders: [AUTH_USER_HEADER],
+        },
+      },
+    });
+  }
+  if (o.urlMode === 'path') {
+    out.push({
+      apiVersion: TRAEFIK_API_VERSION,
+      kind: 'Middleware',
+      metadata: childMeta(session, names.stripPrefixMiddleware, o.namespace, 'route'),
+      spec: { stripPrefix: { prefixes: [sessionPathPrefix(name, o).replace(/\/$/, '')] } },
+    });
+  }
+  return out;
+}
+
+export function sessionIngressRoute(session: VDISession, o: PlatformOptions): TraefikObject {
+  const name = session.metadata.name!;
+  const names = childNames(name);
+  const host = `Host(\`${sessionHost(name, o)}\`)`;
+  const match =
+    o.urlMode === 'host'
+      ? host
+      : `${host} && PathPrefix(\`${sessionPathPrefix(name, o).replace(/\/$/, '')}\`)`;
+  const middlewares = sessionMiddlewares(session, o).map((m) => ({ name: m.metadata!.name! }));
+  return {
+    apiVersion: TRAEFIK_API_VERSION,
+    kind: 'IngressRoute',
+    metadata: childMeta(session, names.ingressRoute, o.namespace, 'route'),
+    spec: {
+      entryPoints: [...o.entryPoints],
+      routes: [
+        {
+          kind: 'Rule',
+          match,
+          ...(middlewares.length > 0 ? { middlewares } : {}),
+          services: [{ name: names.service, port: DESKTOP_PORT }],
+        },
+      ],
+      ...(o.tls ? { tls: { ...o.tls } } : {}),
+    },
+  };
+}

@@ -1,0 +1,69 @@
+/**
+ * Labels, annotations and owner references shared by every child of a session.
+ * User identities are arbitrary strings, so they go into an annotation; labels carry a hash.
+ */
+import type { V1ObjectMeta, V1OwnerReference } from '@kubernetes/client-node';
+import { API_VERSION, KIND_SESSION, type VDISession } from '@vdi/crd-types';
+import { SessionSpecError } from './errors.js';
+import { identityHash } from './names.js';
+
+export const LABEL_SESSION = 'vdi.kasm.io/session';
+export const LABEL_USER_HASH = 'vdi.kasm.io/user-hash';
+export const LABEL_TEMPLATE = 'vdi.kasm.io/template';
+export const ANNOTATION_USER = 'vdi.kasm.io/user';
+/** The one field manager of everything the operator applies (server-side apply). */
+export const FIELD_MANAGER = 'vdi-operator';
+
+export function commonLabels(session: VDISession, component: string): Record<string, string> {
+  const name = session.metadata.name!;
+  return {
+    'app.kubernetes.io/name': 'vdi-desktop',
+    'app.kubernetes.io/instance': name,
+    'app.kubernetes.io/component': component,
+    'app.kubernetes.io/part-of': 'vdi-platform',
+    'app.kubernetes.io/managed-by': FIELD_MANAGER,
+    [LABEL_SESSION]: name,
+    [LABEL_USER_HASH]: identityHash(session.spec.user),
+    [LABEL_TEMPLATE]: session.spec.template,
+  };
+}
+
+/** The selector of a session's desktop pod (used by its Service and NetworkPolicy). */
+export function podSelector(session: VDISession): Record<string, string> {
+  return { [LABEL_SESSION]: session.metadata.name! };
+}
+
+/** Makes the session the controlling owner: garbage collection removes the child with it. */
+export function ownerReference(session: VDISession): V1OwnerReference {
+  const { name, uid } = session.metadata;
+  if (!name || !uid) {
+    throw new SessionSpecError(
+      'metadata.uid',
+      'the session must be read from the API server (name and uid set) before rendering',
+    );
+  }
+  return {
+    apiVersion: API_VERSION,
+    kind: KIND_SESSION,
+    name,
+    uid,
+    controller: true,
+    blockOwnerDeletion: true,
+  };
+}
+
+export function childMeta(
+  session: VDISession,
+  name: string,
+  namespace: string,
+  component: string,
+  owned = true,
+): V1ObjectMeta {
+  return {
+    name,
+    namespace,
+    labels: commonLabels(session, component),
+    annotations: { [ANNOTATION_USER]: session.spec.user },
+    ...(owned ? { ownerReferences: [ownerReference(session)] } : {}),
+  };
+}

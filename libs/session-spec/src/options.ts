@@ -1,0 +1,79 @@
+/**
+ * Platform-wide settings the renderer needs (from the operator's configuration), and their
+ * validation. Nothing here is per session.
+ */
+import { SessionSpecError } from './errors.js';
+import type { TurnServer } from './turn.js';
+
+export interface PlatformOptions {
+  /** Namespace of sessions and their children. */
+  namespace: string;
+  /** Sessions are served at `<session>.<baseDomain>` (host mode) or `<baseDomain>/session/<session>/` (path mode). */
+  baseDomain: string;
+  urlMode: 'host' | 'path';
+  publicScheme: 'http' | 'https';
+  /** Port in session URLs; omit for the scheme's default. */
+  publicPort?: number;
+  /** forwardAuth: Traefik asks the API on every request; basicAuth: Selkies' own password per session. */
+  accessMode: 'forwardAuth' | 'basicAuth';
+  /** The API's forward-auth endpoint, reachable from Traefik, e.g. http://vdi-api.vdi-system.svc:4000/auth/session */
+  forwardAuthUrl: string;
+  /** Traefik entry points of session routes, e.g. ['websecure']. */
+  entryPoints: string[];
+  tls?: { secretName: string } | { certResolver: string };
+  /** `nvidia.com/gpu`, or `nvidia.com/gpu.shared` when the device plugin renames time-sliced GPUs. */
+  gpuResourceName: 'nvidia.com/gpu' | 'nvidia.com/gpu.shared';
+  /** RuntimeClass for GPU pods (K3s ships `nvidia`); omit when nvidia is the default runtime. */
+  runtimeClassName?: string;
+  /** StorageClass of home volumes (`local-path` on K3s); omit for the cluster default. */
+  storageClassName?: string;
+  turn: TurnServer;
+  /** Where the ingress controller's pods run, for the sessions' NetworkPolicy. */
+  ingress: { namespace: string; podLabels: Record<string, string> };
+  /** Addresses of the TURN relay (coturn runs with host networking, so these are node addresses). */
+  turnRelayCidrs: string[];
+  /** Cluster DNS pods, for the sessions' NetworkPolicy. */
+  dns: { namespace: string; podLabels: Record<string, string> };
+  /** Extra CPU requested when a desktop encodes on the CPU (x264enc), e.g. '2'. */
+  cpuEncoderExtraCPU: string;
+  timeZone: string;
+}
+
+/** The port every Selkies desktop image serves on (nginx in front of Selkies). */
+export const DESKTOP_PORT = 8080;
+
+/** Problems with the options, each naming the option; empty when valid. */
+export function platformOptionErrors(o: PlatformOptions): string[] {
+  const errors: string[] = [];
+  const label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+  if (!label.test(o.namespace) || o.namespace.length > 63)
+    errors.push(`namespace '${o.namespace}' is not a DNS-1123 label`);
+  if (!/^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(o.baseDomain)) {
+    errors.push(`baseDomain '${o.baseDomain}' is not a DNS name`);
+  }
+  if (
+    o.publicPort !== undefined &&
+    (!Number.isInteger(o.publicPort) || o.publicPort < 1 || o.publicPort > 65535)
+  ) {
+    errors.push(`publicPort ${o.publicPort} is not a TCP port`);
+  }
+  if (o.accessMode === 'forwardAuth') {
+    try {
+      const u = new URL(o.forwardAuthUrl);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:')
+        errors.push(`forwardAuthUrl must be http(s), not ${u.protocol}`);
+    } catch {
+      errors.push(`forwardAuthUrl '${o.forwardAuthUrl}' is not an absolute URL`);
+    }
+  }
+  if (o.entryPoints.length === 0) errors.push('entryPoints must name at least one Traefik entry point');
+  if (o.turnRelayCidrs.length === 0)
+    errors.push("turnRelayCidrs must list where the TURN relay runs (e.g. the nodes' addresses)");
+  return errors;
+}
+
+export function assertPlatformOptions(o: PlatformOptions): void {
+  const errors = platformOptionErrors(o);
+  if (errors.length > 0)
+    throw new SessionSpecError('platform options', errors.join('; '), 'InvalidPlatformOptions');
+}

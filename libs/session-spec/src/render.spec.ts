@@ -1,0 +1,308 @@
+/**
+ * Whole rendered sessions against golden files (test/golden/*.yaml). After an intended change,
+ * regenerate them with UPDATE_GOLDEN=1 and review the diff.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { stringify } from 'yaml';
+import { chooseEncoder, type GpuFacts } from './encoder.js';
+import { SessionSpecError } from './errors.js';
+import { renderSession, renderedObjects, type RenderInputs } from './render.js';
+import {
+  sampleOptions,
+  samplePassword,
+  sampleSession,
+  sampleTemplate,
+  sampleTurnCredentials,
+} from './testing.js';
+
+const goldenDir = path.resolve(import.meta.dirname, '../test/golden');
+const update = process.env.UPDATE_GOLDEN === '1';
+
+const facts: GpuFacts = {
+  products: [
+    { product: 'NVIDIA-L4-SHARED', free: 3, total: 8 },
+    { product: 'NVIDIA-H100-80GB-HBM3-SHARED', free: 8, total: 8 },
+  ],
+};
+const noNvencFree: GpuFacts = {
+  products: [
+    { product: 'NVIDIA-L4-SHARED', free: 0, total: 8 },
+    { product: 'NVIDIA-H100-80GB-HBM3-SHARED', free: 8, total: 8 },
+  ],
+};
+const inputs = (plan: RenderInputs['encoderPlan']): RenderInputs => ({
+  encoderPlan: plan,
+  turnCredentials: sampleTurnCredentials,
+  sessionPassword: samplePassword,
+});
+
+const cases = {
+  'gpu-nvenc': () =>
+    renderSession(
+      sampleSession(),
+      sampleTemplate(),
+      sampleOptions(),
+      inputs(chooseEncoder('auto', 1, facts)),
+    ),
+  'gpu-no-nvenc': () =>
+    renderSession(
+      sampleSession(),
+      sampleTemplate(),
+      sampleOptions(),
+      inputs(chooseEncoder('auto', 1, noNvencFree)),
+    ),
+  'cpu-only': () =>
+    renderSession(
+      sampleSession('bob-2', {
+        user: 'bob@example.com',
+        template: 'ubuntu-xfce',
+        resources: { memory: '2Gi' },
+      }),
+      sampleTemplate('ubuntu-xfce', {
+        displayName: 'Ubuntu XFCE (CPU)',
+        resources: { defaultGPU: 0, maxGPU: 0 } as never,
+        persistence: 'session',
+      }),
+      sampleOptions(),
+      inputs(chooseEncoder('auto', 0, facts)),
+    ),
+  'path-mode': () =>
+    renderSession(
+      sampleSession(),
+      sampleTemplate(),
+      sampleOptions({
+        urlMode: 'path',
+        publicScheme: 'http',
+        publicPort: 8081,
+        tls: undefined,
+        entryPoints: ['web'],
+      }),
+      inputs(chooseEncoder('auto', 1, facts)),
+    ),
+  'basic-auth': () =>
+    renderSession(
+      sampleSession(),
+      sampleTemplate('ubuntu-desktop', { persistence: 'none' }),
+      sampleOptions({ accessMode: 'basicAuth', gpuResourceName: 'nvidia.com/gpu.shared' }),
+      inputs(chooseEncoder('auto', 1, facts)),
+    ),
+};
+
+describe.each(Object.entries(cases))('rendered session %s', (name, render) => {
+  it('matches its golden file', () => {
+    const r = render();
+    const text = renderedObjects(r)
+      .map((o) => stringify(o, { lineWidth: 0 }))
+      .join('---\n');
+    const file = path.join(goldenDir, `${name}.yaml`);
+    const doc = `# url: ${r.url}\n# encoder: ${r.encoderPlan.encoder}\n${text}`;
+    if (update) {
+      mkdirSync(goldenDir, { recursive: true });
+      writeFileSync(file, doc);
+    }
+    if (!existsSync(file))
+      throw new Error(`no golden file ${file}; create it with UPDATE_GOLDEN=1 and review it`);
+    expect(doc).toBe(readFileSync(file, 'utf8'));
+  });
+
+  it('is deterministic', () => {
+    expect(JSON.stringify(renderedObjects(render()))).toBe(JSON.stringify(renderedObjects(render())));
+  });
+});
+
+describe('renderSession', () => {
+  const gpu = () => cases['gpu-nvenc']();
+
+  it('asks for one time-slice with the nvidia runtime, the GPU toleration and time-sliced NVENC nodes', () => {
+    const pod = gpu().pod;
+    expect(pod.spec!.containers[0]!.resources!.limits!['nvidia.com/gpu']).toBe('1');
+    expect(pod.spec!.runtimeClassName).toBe('nvidia');
+    expect(pod.spec!.tolerations).toContainEqual({
+      key: 'nvidia.com/gpu',
+      operator: 'Exists',
+      effect: 'NoSchedule',
+    });
+    const terms =
+      pod.spec!.affinity!.nodeAffinity!.requiredDuringSchedulingIgnoredDuringExecution!.nodeSelectorTerms[0]!;
+    expect(terms.matchExpressions).toEqual([
+      { key: 'nvidia.com/gpu.sharing-strategy', operator: 'In', values: ['time-slicing'] },
+      { key: 'nvidia.com/gpu.product', operator: 'In', values: ['NVIDIA-L4-SHARED'] },
+    ]);
+  });
+
+  it('uses the configured GPU resource name', () => {
+    const pod = cases['basic-auth']().pod;
+    expect(pod.spec!.containers[0]!.resources!.limits).toHaveProperty(['nvidia.com/gpu.shared'], '1');
+    expect(pod.spec!.containers[0]!.resources!.limits).not.toHaveProperty(['nvidia.com/gpu']);
+  });
+
+  it('encodes on the CPU with a larger CPU request when no NVENC slice is free', () => {
+    const nv = gpu().pod.spec!.containers[0]!;
+    const cpu = cases['gpu-no-nvenc']().pod.spec!.containers[0]!;
+    expect(nv.env).toContainEqual({ name: 'SELKIES_ENCODER', value: 'nvh264enc' });
+    expect(cpu.env).toContainEqual({ name: 'SELKIES_ENCODER', value: 'x264enc' });
+    expect(nv.resources!.requests!.cpu).toBe('2000m');
+    expect(cpu.resources!.requests!.cpu).toBe('4000m');
+  });
+
+  it('gives a CPU-only session no GPU, no GPU toleration and no nvidia runtime', () => {
+    const pod = cases['cpu-only']().pod;
+    const c = pod.spec!.containers[0]!;
+    expect(Object.keys(c.resources!.limits!)).toEqual(['memory', 'cpu']);
+    expect(c.env!.map((e) => e.name)).not.toContain('NVIDIA_DRIVER_CAPABILITIES');
+    expect(pod.spec!.runtimeClassName).toBeUndefined();
+    expect(pod.spec!.affinity).toBeUndefined();
+    expect(pod.spec!.tolerations).toBeUndefined();
+  });
+
+  it('meets Pod Security restricted and mounts no service-account token', () => {
+    const spec = gpu().pod.spec!;
+    expect(spec.automountServiceAccountToken).toBe(false);
+    expect(spec.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(spec.containers[0]!.securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      privileged: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      capabilities: { drop: ['ALL'] },
+    });
+  });
+
+  it('bounds /dev/shm and mounts the TURN Secret as a directory (no subPath, so rotation reaches the pod)', () => {
+    const spec = gpu().pod.spec!;
+    expect(spec.volumes).toContainEqual({ name: 'dshm', emptyDir: { medium: 'Memory', sizeLimit: '1Gi' } });
+    const mounts = spec.containers[0]!.volumeMounts!;
+    expect(mounts.find((m) => m.name === 'turn')).toEqual({
+      name: 'turn',
+      mountPath: '/etc/vdi/turn',
+      readOnly: true,
+    });
+    expect(mounts.every((m) => m.subPath === undefined)).toBe(true);
+    expect(spec.containers[0]!.readinessProbe!.httpGet).toEqual({ path: '/health', port: 'http' });
+  });
+
+  it('never uses Selkies defaults for auth or TURN, and never carries a TURN shared secret', () => {
+    for (const [, render] of Object.entries(cases)) {
+      const r = render();
+      const env = r.pod.spec!.containers[0]!.env!;
+      const names = env.map((e) => e.name);
+      expect(names).toEqual(
+        expect.arrayContaining([
+          'SELKIES_ENABLE_BASIC_AUTH',
+          'SELKIES_TURN_HOST',
+          'SELKIES_RTC_CONFIG_JSON',
+          'PASSWD',
+        ]),
+      );
+      expect(names).not.toContain('SELKIES_TURN_SHARED_SECRET');
+      expect(names).not.toContain('NVIDIA_VISIBLE_DEVICES');
+      expect(JSON.stringify(r)).not.toContain('mypasswd');
+      expect(env.find((e) => e.name === 'PASSWD')!.valueFrom!.secretKeyRef!.name).toBe(
+        `${r.pod.metadata!.name}-auth`,
+      );
+    }
+    const forward = gpu().pod.spec!.containers[0]!.env!;
+    expect(forward).toContainEqual({ name: 'SELKIES_ENABLE_BASIC_AUTH', value: 'false' });
+    const basic = cases['basic-auth']().pod.spec!.containers[0]!.env!;
+    expect(basic).toContainEqual({ name: 'SELKIES_ENABLE_BASIC_AUTH', value: 'true' });
+  });
+
+  it('owns every child with controller: true, except the per-user home claim', () => {
+    const r = gpu();
+    for (const obj of renderedObjects(r)) {
+      if (obj === r.home?.claim) {
+        expect(obj.metadata!.ownerReferences).toBeUndefined();
+        continue;
+      }
+      expect(obj.metadata!.ownerReferences).toEqual([
+        expect.objectContaining({
+          kind: 'VDISession',
+          name: 'alice-1',
+          controller: true,
+          blockOwnerDeletion: true,
+        }),
+      ]);
+      expect(obj.metadata!.labels!['vdi.kasm.io/session']).toBe('alice-1');
+    }
+    expect(cases['cpu-only']().home).toMatchObject({ ownedBySession: true });
+    expect(cases['basic-auth']().home).toBeUndefined();
+  });
+
+  it('routes host mode through forward-auth and path mode through a stripped prefix', () => {
+    const host = gpu();
+    expect(host.url).toBe('https://alice-1.vdi.example.com/');
+    expect(host.ingressRoute.spec.routes).toEqual([
+      expect.objectContaining({
+        match: 'Host(`alice-1.vdi.example.com`)',
+        middlewares: [{ name: 'alice-1-forward-auth' }],
+      }),
+    ]);
+    const path = cases['path-mode']();
+    expect(path.url).toBe('http://vdi.example.com:8081/session/alice-1/');
+    expect(path.ingressRoute.spec.routes).toEqual([
+      expect.objectContaining({
+        match: 'Host(`vdi.example.com`) && PathPrefix(`/session/alice-1`)',
+        middlewares: [{ name: 'alice-1-forward-auth' }, { name: 'alice-1-strip-prefix' }],
+      }),
+    ]);
+    expect(cases['basic-auth']().middlewares).toEqual([]);
+  });
+
+  it.each([
+    [
+      'more memory than the template allows',
+      sampleSession('s', { resources: { gpu: 1, memory: '64Gi' } }),
+      'spec.resources.memory',
+    ],
+    [
+      'more CPU than the template allows',
+      sampleSession('s', { resources: { gpu: 1, cpu: '32' } }),
+      'spec.resources.cpu',
+    ],
+    [
+      'memory that leaves no room for /dev/shm',
+      sampleSession('s', { resources: { gpu: 1, memory: '512Mi' } }),
+      'spec.resources.memory',
+    ],
+    ['a name that is no host name', sampleSession('1-bad'), 'metadata.name'],
+  ])('refuses %s with an error naming the field', (_what, session, field) => {
+    expect(() =>
+      renderSession(
+        session,
+        sampleTemplate(),
+        sampleOptions(),
+        inputs({ encoder: 'nvh264enc', gpuProducts: ['NVIDIA-L4-SHARED'] }),
+      ),
+    ).toThrow(expect.objectContaining({ name: 'SessionSpecError', field }));
+  });
+
+  it('refuses a GPU session on a template that allows none', () => {
+    const t = sampleTemplate('cpu', { resources: { defaultGPU: 0, maxGPU: 0 } as never });
+    expect(() => renderSession(sampleSession(), t, sampleOptions(), inputs({ encoder: 'x264enc' }))).toThrow(
+      SessionSpecError,
+    );
+  });
+
+  it('refuses a session that was not read from the API server (no uid)', () => {
+    const s = sampleSession();
+    delete s.metadata.uid;
+    expect(() => renderSession(s, sampleTemplate(), sampleOptions(), inputs({ encoder: 'x264enc' }))).toThrow(
+      /uid/,
+    );
+  });
+
+  it('names every invalid platform option', () => {
+    expect(() =>
+      renderSession(
+        sampleSession(),
+        sampleTemplate(),
+        sampleOptions({ baseDomain: 'Not A Domain', forwardAuthUrl: 'nope', entryPoints: [] }),
+        inputs({ encoder: 'x264enc' }),
+      ),
+    ).toThrow(/baseDomain .*forwardAuthUrl .*entryPoints/);
+  });
+});

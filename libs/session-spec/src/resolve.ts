@@ -1,0 +1,106 @@
+/**
+ * The effective values of a session: its template's defaults, the session's own requests, and
+ * the template's bounds. Invalid combinations become a SessionSpecError naming the field.
+ */
+import type { EnvVar, Persistence, Toleration, VDISessionSpec, VDITemplateSpec } from '@vdi/crd-types';
+import { SessionSpecError } from './errors.js';
+import { parseQuantity } from './quantity.js';
+
+export interface EffectiveSession {
+  image: string;
+  imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+  gpu: 0 | 1;
+  memory: string;
+  cpu: string;
+  display: { width: number; height: number; framerate: number; dpi: number; bitrateKbps: number };
+  persistence: Persistence;
+  homeMountPath: string;
+  homeSize: string;
+  shmSize: string;
+  env: EnvVar[];
+  nodeSelector: Record<string, string>;
+  tolerations: Toleration[];
+}
+
+function quantity(field: string, q: string): number {
+  try {
+    return parseQuantity(q);
+  } catch (err) {
+    throw new SessionSpecError(field, (err as Error).message);
+  }
+}
+
+/** Resolves what the session gets; throws SessionSpecError when it asks for more than allowed. */
+export function resolveSession(session: VDISessionSpec, template: VDITemplateSpec): EffectiveSession {
+  const t = template.resources;
+  const gpu = session.resources?.gpu ?? t.defaultGPU;
+  if (gpu !== 0 && gpu !== 1) {
+    throw new SessionSpecError('spec.resources.gpu', `must be 0 or 1 GPU time-slice, not ${gpu}`);
+  }
+  if (gpu > t.maxGPU) {
+    throw new SessionSpecError(
+      'spec.resources.gpu',
+      'the template allows no GPU; ask for gpu: 0 or pick a GPU template',
+      'ResourcesOutOfBounds',
+    );
+  }
+  const memory = session.resources?.memory ?? t.defaultMemory;
+  const cpu = session.resources?.cpu ?? t.defaultCPU;
+  const memBytes = quantity(
+    session.resources?.memory ? 'spec.resources.memory' : 'template.spec.resources.defaultMemory',
+    memory,
+  );
+  const cpuCores = quantity(
+    session.resources?.cpu ? 'spec.resources.cpu' : 'template.spec.resources.defaultCPU',
+    cpu,
+  );
+  if (memBytes <= 0)
+    throw new SessionSpecError('spec.resources.memory', `must be greater than zero, not ${memory}`);
+  if (cpuCores <= 0)
+    throw new SessionSpecError('spec.resources.cpu', `must be greater than zero, not ${cpu}`);
+  if (t.maxMemory && memBytes > quantity('template.spec.resources.maxMemory', t.maxMemory)) {
+    throw new SessionSpecError(
+      'spec.resources.memory',
+      `${memory} is more than the template allows (${t.maxMemory})`,
+      'ResourcesOutOfBounds',
+    );
+  }
+  if (t.maxCPU && cpuCores > quantity('template.spec.resources.maxCPU', t.maxCPU)) {
+    throw new SessionSpecError(
+      'spec.resources.cpu',
+      `${cpu} is more than the template allows (${t.maxCPU})`,
+      'ResourcesOutOfBounds',
+    );
+  }
+  // /dev/shm is memory-backed and counts against the memory limit: it must leave room for the desktop.
+  if (quantity('template.spec.shmSize', template.shmSize) >= memBytes) {
+    throw new SessionSpecError(
+      'spec.resources.memory',
+      `${memory} leaves no room beside /dev/shm (${template.shmSize}, which counts against the memory limit); ask for more memory`,
+      'ResourcesOutOfBounds',
+    );
+  }
+  const d = template.display;
+  const s: Partial<EffectiveSession['display']> = session.display ?? {};
+  return {
+    image: template.image,
+    ...(template.imagePullPolicy ? { imagePullPolicy: template.imagePullPolicy } : {}),
+    gpu,
+    memory,
+    cpu,
+    display: {
+      width: s.width ?? d.width,
+      height: s.height ?? d.height,
+      framerate: s.framerate ?? d.framerate,
+      dpi: d.dpi,
+      bitrateKbps: d.bitrateKbps,
+    },
+    persistence: template.persistence,
+    homeMountPath: template.homeMountPath,
+    homeSize: template.homeSize,
+    shmSize: template.shmSize,
+    env: template.env ?? [],
+    nodeSelector: template.nodeSelector ?? {},
+    tolerations: template.tolerations ?? [],
+  };
+}

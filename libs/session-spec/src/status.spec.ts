@@ -1,0 +1,227 @@
+import type { V1Pod } from '@kubernetes/client-node';
+import { SessionSpecError } from './errors.js';
+import { computeStatus, phaseOf, statusChanged, type Observation } from './status.js';
+import { sampleSession } from './testing.js';
+
+const t0 = new Date('2026-11-29T10:00:00Z');
+const later = (s: number) => new Date(t0.getTime() + s * 1000);
+
+function session() {
+  const s = sampleSession();
+  s.metadata.creationTimestamp = t0;
+  return s;
+}
+
+const pending = (message = '0/3 nodes are available: 1 Insufficient nvidia.com/gpu.'): V1Pod => ({
+  spec: { containers: [{ name: 'desktop', resources: { limits: { 'nvidia.com/gpu': '1' } } }] },
+  status: {
+    phase: 'Pending',
+    conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message }],
+  },
+});
+const placed = (ready: boolean, extra: Partial<V1Pod['status']> = {}): V1Pod => ({
+  spec: {
+    nodeName: 'gpu-1',
+    containers: [{ name: 'desktop', resources: { limits: { 'nvidia.com/gpu': '1' } } }],
+  },
+  status: {
+    phase: ready ? 'Running' : 'Pending',
+    conditions: [
+      { type: 'PodScheduled', status: 'True' },
+      { type: 'Ready', status: ready ? 'True' : 'False' },
+    ],
+    ...extra,
+  },
+});
+
+const observe = (o: Partial<Observation>): Observation => ({
+  session: session(),
+  now: later(5),
+  startDeadlineSeconds: 300,
+  url: 'https://alice-1.vdi.example.com/',
+  encoderPlan: { encoder: 'nvh264enc' },
+  ...o,
+});
+
+describe('computeStatus', () => {
+  it.each([
+    [
+      'a missing template',
+      { templateMissing: true },
+      'Pending',
+      'TemplateNotFound',
+      /template 'ubuntu-desktop' does not exist/,
+    ],
+    [
+      'an invalid template',
+      { specError: new SessionSpecError('template x', 'is not usable: /image: required', 'TemplateInvalid') },
+      'Pending',
+      'TemplateInvalid',
+      /is not usable/,
+    ],
+    [
+      'a session beyond its bounds',
+      {
+        specError: new SessionSpecError(
+          'spec.resources.memory',
+          '64Gi is more than the template allows (16Gi)',
+          'ResourcesOutOfBounds',
+        ),
+      },
+      'Pending',
+      'ResourcesOutOfBounds',
+      /more than the template allows/,
+    ],
+    ['a failed apply', { applyError: 'forbidden' }, 'Pending', 'ApplyFailed', /forbidden/],
+    [
+      'a pod the scheduler has not seen yet',
+      { pod: { spec: {}, status: { phase: 'Pending' } } },
+      'Scheduling',
+      'Unschedulable',
+      /waiting for the scheduler/,
+    ],
+    [
+      'a GPU shortage',
+      { pod: pending(), gpuSlices: { free: 0, total: 16 } },
+      'Scheduling',
+      'WaitingForGPU',
+      /waiting for a GPU: 0 of 16 time-slices free/,
+    ],
+    [
+      'another scheduling problem',
+      { pod: pending('0/3 nodes are available: 3 node(s) had untolerated taint(s).') },
+      'Scheduling',
+      'Unschedulable',
+      /untolerated taint/,
+    ],
+    ['a starting desktop', { pod: placed(false) }, 'Starting', 'ContainersStarting', /starting/],
+    ['a ready desktop', { pod: placed(true) }, 'Running', 'DesktopReady', /ready/],
+    [
+      'an image that cannot be pulled',
+      {
+        pod: placed(false, {
+          containerStatuses: [
+            {
+              name: 'desktop',
+              image: 'bad:tag',
+              imageID: '',
+              ready: false,
+              restartCount: 0,
+              state: { waiting: { reason: 'ImagePullBackOff', message: 'not found' } },
+            },
+          ],
+        }),
+      },
+      'Failed',
+      'ImagePullFailed',
+      /bad:tag cannot be pulled \(ImagePullBackOff: not found\)/,
+    ],
+    [
+      'a crash loop',
+      {
+        pod: placed(false, {
+          containerStatuses: [
+            {
+              name: 'desktop',
+              image: 'i',
+              imageID: '',
+              ready: false,
+              restartCount: 5,
+              state: { waiting: { reason: 'CrashLoopBackOff' } },
+            },
+          ],
+        }),
+      },
+      'Failed',
+      'CrashLooping',
+      /restarted 5 times/,
+    ],
+    [
+      'a failed pod',
+      {
+        pod: placed(false, {
+          phase: 'Failed',
+          containerStatuses: [
+            {
+              name: 'desktop',
+              image: 'i',
+              imageID: '',
+              ready: false,
+              restartCount: 0,
+              state: { terminated: { exitCode: 1, reason: 'Error' } },
+            },
+          ],
+        }),
+      },
+      'Failed',
+      'PodFailed',
+      /exited with code 1 \(Error\)/,
+    ],
+    [
+      'a start past the deadline',
+      { pod: placed(false), now: later(301) },
+      'Failed',
+      'StartDeadlineExceeded',
+      /within 300s/,
+    ],
+    ['a deletion', { deleting: true, pod: placed(true) }, 'Terminating', 'Deleting', /being deleted/],
+  ] as const)('reports %s', (_what, o, phase, reason, message) => {
+    const s = computeStatus(observe(o as Partial<Observation>));
+    expect(s.phase).toBe(phase);
+    expect(s.reason).toBe(reason);
+    expect(s.message).toMatch(message);
+  });
+
+  it('sets the url, node and timestamps only when they are true', () => {
+    const starting = computeStatus(observe({ pod: placed(false) }));
+    expect(starting.url).toBeUndefined();
+    expect(starting.nodeName).toBe('gpu-1');
+    expect(starting.scheduledAt).toBe('2026-11-29T10:00:05Z');
+    expect(starting.readyAt).toBeUndefined();
+    const s = session();
+    s.status = starting;
+    const running = computeStatus(observe({ session: s, pod: placed(true), now: later(9) }));
+    expect(running).toMatchObject({
+      phase: 'Running',
+      url: 'https://alice-1.vdi.example.com/',
+      createdAt: '2026-11-29T10:00:00Z',
+      scheduledAt: '2026-11-29T10:00:05Z',
+      readyAt: '2026-11-29T10:00:09Z',
+      encoder: 'nvh264enc',
+      gpu: 1,
+      observedGeneration: 1,
+    });
+  });
+
+  it('keeps lastTransitionTime while a condition does not change, so a second write is a no-op', () => {
+    const s = session();
+    s.status = computeStatus(observe({ pod: placed(true), now: later(5) }));
+    const again = computeStatus(observe({ session: s, pod: placed(true), now: later(50) }));
+    expect(statusChanged(s.status, again)).toBe(false);
+  });
+
+  it('stays Failed after the deadline even if the pod becomes ready later', () => {
+    const s = session();
+    s.status = computeStatus(observe({ pod: placed(false), now: later(301) }));
+    expect(computeStatus(observe({ session: s, pod: placed(true), now: later(320) })).phase).toBe('Failed');
+  });
+
+  it('does not apply the deadline to a running desktop', () => {
+    expect(computeStatus(observe({ pod: placed(true), now: later(10_000) })).phase).toBe('Running');
+  });
+});
+
+describe('phaseOf', () => {
+  it('is Pending with no conditions and Terminating when deleting', () => {
+    expect(phaseOf([])).toBe('Pending');
+    expect(phaseOf([], true)).toBe('Terminating');
+  });
+});
+
+describe('statusChanged', () => {
+  it('ignores key order but not values', () => {
+    expect(statusChanged({ phase: 'Running', url: 'u' }, { url: 'u', phase: 'Running' })).toBe(false);
+    expect(statusChanged({ phase: 'Running' }, { phase: 'Starting' })).toBe(true);
+    expect(statusChanged(undefined, { phase: 'Pending' })).toBe(true);
+  });
+});

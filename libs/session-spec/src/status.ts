@@ -1,0 +1,303 @@
+/**
+ * computeStatus: what a session's status says, from what the operator observed in one reconcile.
+ * Pure: the time comes in as an argument, and a condition keeps its lastTransitionTime while its
+ * status does not change, so writing the result again is a no-op.
+ *
+ * Phases come from the conditions: Pending (no desktop yet: template missing or invalid, or the
+ * children not applied) → Scheduling (pod waits for a node; the message says when it waits for a
+ * GPU time-slice) → Starting (placed, not ready) → Running (ready, URL set); Failed (image pull
+ * errors, crash loops, a failed pod, or a start past the deadline); Terminating (being deleted).
+ */
+import type { V1Pod } from '@kubernetes/client-node';
+import {
+  SessionConditionType as T,
+  SessionReason as R,
+  type Condition,
+  type SessionPhase,
+  type VDISession,
+  type VDISessionStatus,
+} from '@vdi/crd-types';
+import type { EncoderPlan } from './encoder.js';
+import type { SessionSpecError } from './errors.js';
+
+export interface Observation {
+  session: VDISession;
+  now: Date;
+  deleting?: boolean;
+  /** The template could not be found (by name). */
+  templateMissing?: boolean;
+  /** The template exists but this session cannot be rendered from it (invalid template, bounds, …). */
+  specError?: SessionSpecError;
+  /** Writing the children failed (the message of the API error). */
+  applyError?: string;
+  encoderPlan?: EncoderPlan;
+  url?: string;
+  homeClaim?: string;
+  /** The desktop pod as last seen (undefined: not created yet). */
+  pod?: V1Pod;
+  /** Free and total GPU time-slices of the cluster (for the message while a GPU session waits). */
+  gpuSlices?: { free: number; total: number };
+  startDeadlineSeconds: number;
+}
+
+interface Cond {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+}
+
+const IMAGE_PULL_REASONS = new Set([
+  'ErrImagePull',
+  'ImagePullBackOff',
+  'InvalidImageName',
+  'ErrImageNeverPull',
+]);
+
+function podCondition(pod: V1Pod | undefined, type: string) {
+  return pod?.status?.conditions?.find((c) => c.type === type);
+}
+
+/** Why the pod cannot start, when it is a failure no waiting will fix. */
+function podFailure(pod: V1Pod): Cond | undefined {
+  const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
+  for (const cs of statuses) {
+    const waiting = cs.state?.waiting;
+    if (waiting?.reason && IMAGE_PULL_REASONS.has(waiting.reason)) {
+      return {
+        type: T.Ready,
+        status: 'False',
+        reason: R.ImagePullFailed,
+        message: `the desktop image ${cs.image} cannot be pulled (${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''}); check the template's image and the registry`,
+      };
+    }
+    if (waiting?.reason === 'CrashLoopBackOff') {
+      return {
+        type: T.Ready,
+        status: 'False',
+        reason: R.CrashLooping,
+        message: `the desktop keeps crashing (restarted ${cs.restartCount} times); see the pod's logs`,
+      };
+    }
+  }
+  if (pod.status?.phase === 'Failed') {
+    const term = statuses.map((cs) => cs.state?.terminated).find((t) => t);
+    const detail = term
+      ? `container exited with code ${term.exitCode}${term.reason ? ` (${term.reason})` : ''}`
+      : (pod.status.reason ?? 'pod failed');
+    return {
+      type: T.Ready,
+      status: 'False',
+      reason: R.PodFailed,
+      message: `the desktop stopped: ${detail}${pod.status.message ? `: ${pod.status.message}` : ''}`,
+    };
+  }
+  return undefined;
+}
+
+function scheduling(o: Observation, pod: V1Pod): Cond {
+  const sched = podCondition(pod, 'PodScheduled');
+  const msg = sched?.message ?? '';
+  if (sched?.status === 'False' && /Insufficient nvidia\.com\/gpu/.test(msg)) {
+    const slices = o.gpuSlices
+      ? `${o.gpuSlices.free} of ${o.gpuSlices.total} time-slices free`
+      : 'no time-slice free';
+    return {
+      type: T.Scheduled,
+      status: 'False',
+      reason: R.WaitingForGPU,
+      message: `waiting for a GPU: ${slices}; the desktop starts by itself when one frees up`,
+    };
+  }
+  if (sched?.status === 'False') {
+    return {
+      type: T.Scheduled,
+      status: 'False',
+      reason: R.Unschedulable,
+      message: `no node can run the desktop yet: ${msg}`,
+    };
+  }
+  return {
+    type: T.Scheduled,
+    status: 'False',
+    reason: R.Unschedulable,
+    message: 'waiting for the scheduler to place the desktop',
+  };
+}
+
+/** The conditions the observation implies, in a fixed order. */
+function conditions(o: Observation): Cond[] {
+  if (o.templateMissing) {
+    return [
+      {
+        type: T.TemplateResolved,
+        status: 'False',
+        reason: R.TemplateNotFound,
+        message: `template '${o.session.spec.template}' does not exist; create it or pick another template`,
+      },
+    ];
+  }
+  if (o.specError) {
+    const reason = o.specError.reason === 'InvalidSpec' ? R.TemplateInvalid : o.specError.reason;
+    return [{ type: T.TemplateResolved, status: 'False', reason, message: o.specError.message }];
+  }
+  const out: Cond[] = [
+    {
+      type: T.TemplateResolved,
+      status: 'True',
+      reason: R.TemplateFound,
+      message: `template '${o.session.spec.template}' resolved`,
+    },
+  ];
+  if (o.applyError) {
+    out.push({
+      type: T.ResourcesApplied,
+      status: 'False',
+      reason: R.ApplyFailed,
+      message: `writing the desktop's objects failed: ${o.applyError}`,
+    });
+    return out;
+  }
+  out.push({
+    type: T.ResourcesApplied,
+    status: 'True',
+    reason: R.Applied,
+    message: 'pod, service, route, secrets and network policy are in place',
+  });
+  const pod = o.pod;
+  if (!pod) return out;
+  if (!pod.spec?.nodeName) {
+    out.push(scheduling(o, pod));
+    return out;
+  }
+  out.push({
+    type: T.Scheduled,
+    status: 'True',
+    reason: R.PodScheduled,
+    message: `running on node ${pod.spec.nodeName}`,
+  });
+  const failure = podFailure(pod);
+  if (failure) {
+    out.push(failure);
+  } else if (podCondition(pod, 'Ready')?.status === 'True') {
+    out.push({ type: T.Ready, status: 'True', reason: R.DesktopReady, message: 'the desktop is ready' });
+  } else {
+    out.push({
+      type: T.Ready,
+      status: 'False',
+      reason: R.ContainersStarting,
+      message: 'the desktop is starting',
+    });
+  }
+  return out;
+}
+
+/** The phase the conditions imply. */
+export function phaseOf(
+  conds: Pick<Condition, 'type' | 'status' | 'reason'>[],
+  deleting = false,
+): SessionPhase {
+  if (deleting) return 'Terminating';
+  const get = (t: string) => conds.find((c) => c.type === t);
+  const ready = get(T.Ready);
+  if (ready?.status === 'True') return 'Running';
+  if (ready && ready.reason !== R.ContainersStarting) return 'Failed';
+  if (get(T.Scheduled)?.status === 'True') return 'Starting';
+  if (get(T.Scheduled)) return 'Scheduling';
+  if (get(T.ResourcesApplied)?.status === 'True') return 'Scheduling';
+  return 'Pending';
+}
+
+function withTimes(
+  next: Cond[],
+  prev: Condition[] | undefined,
+  now: string,
+  generation: number | undefined,
+): Condition[] {
+  return next.map((c) => {
+    const before = prev?.find((p) => p.type === c.type);
+    const lastTransitionTime = before && before.status === c.status ? before.lastTransitionTime : now;
+    return {
+      ...c,
+      lastTransitionTime,
+      ...(generation !== undefined ? { observedGeneration: generation } : {}),
+    };
+  });
+}
+
+/** Whole seconds since the session was created (its start clock), or 0 when unknown. */
+function ageSeconds(o: Observation): number {
+  const created = o.session.metadata.creationTimestamp;
+  if (!created) return 0;
+  return (o.now.getTime() - new Date(created).getTime()) / 1000;
+}
+
+export function computeStatus(o: Observation): VDISessionStatus {
+  const prev = o.session.status;
+  const now = o.now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const generation = o.session.metadata.generation;
+  let conds = conditions(o);
+  if (o.deleting) {
+    conds = [
+      ...conds.filter((c) => c.type !== T.Ready),
+      { type: T.Ready, status: 'False', reason: R.Deleting, message: 'the session is being deleted' },
+    ];
+  }
+  // A start past the deadline fails for good; so does a failure already reported for it.
+  const prevReady = prev?.conditions?.find((c) => c.type === T.Ready);
+  const expired = prevReady?.reason === R.StartDeadlineExceeded;
+  const notReady = !conds.some((c) => c.type === T.Ready && c.status === 'True');
+  if (!o.deleting && (expired || (notReady && ageSeconds(o) > o.startDeadlineSeconds))) {
+    conds = [
+      ...conds.filter((c) => c.type !== T.Ready),
+      {
+        type: T.Ready,
+        status: 'False',
+        reason: R.StartDeadlineExceeded,
+        message: expired
+          ? prevReady!.message
+          : `the desktop did not become ready within ${o.startDeadlineSeconds}s; delete the session and try again, or ask an admin to check the GPU nodes`,
+      },
+    ];
+  }
+  const conditionsOut = withTimes(conds, prev?.conditions, now, generation);
+  const phase = phaseOf(conditionsOut, o.deleting);
+  const summary = [...conds].reverse().find((c) => c.status !== 'True') ?? conds[conds.length - 1]!;
+  const pod = o.pod;
+  const scheduled = conditionsOut.find((c) => c.type === T.Scheduled && c.status === 'True');
+  const ready = conditionsOut.find((c) => c.type === T.Ready && c.status === 'True');
+  const status: VDISessionStatus = {
+    phase,
+    reason: summary.reason,
+    message: summary.message,
+    conditions: conditionsOut,
+    ...(generation !== undefined ? { observedGeneration: generation } : {}),
+    ...(o.session.metadata.creationTimestamp
+      ? { createdAt: new Date(o.session.metadata.creationTimestamp).toISOString().replace(/\.\d{3}Z$/, 'Z') }
+      : {}),
+    ...(o.encoderPlan ? { encoder: o.encoderPlan.encoder } : prev?.encoder ? { encoder: prev.encoder } : {}),
+    ...(o.homeClaim ? { homeClaim: o.homeClaim } : {}),
+    ...(pod?.spec?.nodeName ? { nodeName: pod.spec.nodeName } : {}),
+    ...(scheduled ? { scheduledAt: scheduled.lastTransitionTime } : {}),
+    ...(ready ? { readyAt: ready.lastTransitionTime } : {}),
+    ...(phase === 'Running' && o.url ? { url: o.url } : {}),
+  };
+  const gpu = pod?.spec?.containers?.[0]?.resources?.limits;
+  if (gpu) status.gpu = Object.keys(gpu).some((k) => k.startsWith('nvidia.com/gpu')) ? 1 : 0;
+  return status;
+}
+
+/** True when writing `next` would change what is stored (key order aside). */
+export function statusChanged(prev: VDISessionStatus | undefined, next: VDISessionStatus): boolean {
+  const canon = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(canon)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.entries(v as Record<string, unknown>)
+              .sort(([a], [b]) => a.localeCompare(b))
+              .map(([k, x]) => [k, canon(x)]),
+          )
+        : v;
+  return JSON.stringify(canon(prev ?? {})) !== JSON.stringify(canon(next));
+}

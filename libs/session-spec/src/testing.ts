@@ -1,0 +1,84 @@
+/**
+ * Fixtures for tests of the renderer and of its users (operator, API): a representative template,
+ * session and platform options. Exported as `@vdi/session-spec/testing`; not for production code.
+ */
+import {
+  API_VERSION,
+  KIND_SESSION,
+  KIND_TEMPLATE,
+  withTemplateDefaults,
+  type VDISession,
+  type VDITemplate,
+  type VDITemplateSpec,
+} from '@vdi/crd-types';
+import type { PlatformOptions } from './options.js';
+import type { TurnCredentials } from './turn.js';
+
+export function sampleTemplate(name = 'ubuntu-desktop', spec: Partial<VDITemplateSpec> = {}): VDITemplate {
+  return {
+    apiVersion: API_VERSION,
+    kind: KIND_TEMPLATE,
+    metadata: { name, uid: '00000000-0000-4000-8000-00000000000a', generation: 1 },
+    spec: withTemplateDefaults({
+      image: 'ghcr.io/selkies-project/nvidia-egl-desktop:24.04',
+      displayName: 'Ubuntu KDE',
+      description: 'KDE Plasma desktop with GPU acceleration',
+      ...spec,
+      resources: {
+        defaultGPU: 1,
+        defaultMemory: '4Gi',
+        defaultCPU: '2',
+        maxGPU: 1,
+        maxMemory: '16Gi',
+        maxCPU: '8',
+        ...spec.resources,
+      },
+    }),
+  };
+}
+
+export function sampleSession(name = 'alice-1', spec: Partial<VDISession['spec']> = {}): VDISession {
+  return {
+    apiVersion: API_VERSION,
+    kind: KIND_SESSION,
+    metadata: { name, namespace: 'vdi-sessions', uid: '00000000-0000-4000-8000-000000000001', generation: 1 },
+    spec: {
+      user: 'alice@example.com',
+      template: 'ubuntu-desktop',
+      resources: { gpu: 1, memory: '4Gi' },
+      ...spec,
+    },
+  };
+}
+
+export function sampleOptions(o: Partial<PlatformOptions> = {}): PlatformOptions {
+  return {
+    namespace: 'vdi-sessions',
+    baseDomain: 'vdi.example.com',
+    urlMode: 'host',
+    publicScheme: 'https',
+    accessMode: 'forwardAuth',
+    forwardAuthUrl: 'http://vdi-api.vdi-system.svc.cluster.local:4000/auth/session',
+    entryPoints: ['websecure'],
+    tls: { secretName: 'vdi-wildcard-tls' },
+    gpuResourceName: 'nvidia.com/gpu',
+    runtimeClassName: 'nvidia',
+    storageClassName: 'local-path',
+    turn: { host: 'turn.vdi.example.com', port: 3478, protocol: 'udp' },
+    ingress: { namespace: 'kube-system', podLabels: { 'app.kubernetes.io/name': 'traefik' } },
+    turnRelayCidrs: ['192.0.2.10/32'],
+    dns: { namespace: 'kube-system', podLabels: { 'k8s-app': 'kube-dns' } },
+    cpuEncoderExtraCPU: '2',
+    timeZone: 'UTC',
+    ...o,
+  };
+}
+
+/** Credentials as mintTurnCredentials would give them; a fixed value keeps golden files stable. */
+export const sampleTurnCredentials: TurnCredentials = {
+  username: '1767225600:alice-1',
+  password: 'c2FtcGxlLW5vdC1hLXJlYWwtaG1hYw==',
+  expiresAt: 1767225600,
+};
+
+export const samplePassword = 'correct-horse-battery-staple-42';
