@@ -14,8 +14,9 @@ log() { printf '[bootstrap] %s\n' "$*" >&2; }
 t0=$(date +%s)
 
 # Debian packages the tiers use: openssl (cluster PKI), iproute2 (network namespace for the
-# desktop stand-ins), coturn (real TURN server), chromium (browser tests).
-APT_PACKAGES=(openssl iproute2 coturn chromium fonts-dejavu-core)
+# desktop stand-ins), coturn (real TURN server), chromium (browser tests), maven and a JRE
+# (Keycloak is fetched from Maven Central and runs on Java 17+).
+APT_PACKAGES=(openssl iproute2 coturn chromium fonts-dejavu-core maven openjdk-17-jre-headless)
 
 ensure_apt() {
   local missing=()

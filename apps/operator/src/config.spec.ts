@@ -1,25 +1,47 @@
 import { ConfigError, loadOperatorConfig } from './config.js';
 
+const base = { VDI_TURN_HOST: 'turn.example.com', VDI_TURN_RELAY_CIDRS: '10.0.0.0/24' };
+
 describe('loadOperatorConfig', () => {
-  it('has working defaults', () => {
-    expect(loadOperatorConfig({})).toEqual({
-      sessionsNamespace: 'vdi-sessions',
+  it('has working defaults once the TURN server is named', () => {
+    const c = loadOperatorConfig({ ...base, VDI_POD_NAME: 'op-0' });
+    expect(c.sessionsNamespace).toBe('vdi-sessions');
+    expect(c.platform).toMatchObject({
       baseDomain: 'vdi.localhost',
       urlMode: 'host',
+      publicScheme: 'https',
+      accessMode: 'forwardAuth',
+      entryPoints: ['websecure'],
       gpuResourceName: 'nvidia.com/gpu',
-      workers: 4,
-      startDeadlineSeconds: 300,
-      metricsPort: 8080,
+      runtimeClassName: 'nvidia',
+      storageClassName: 'local-path',
+      turn: { host: 'turn.example.com', port: 3478, protocol: 'udp' },
+      turnRelayCidrs: ['10.0.0.0/24'],
+      ingress: { namespace: 'kube-system', podLabels: { 'app.kubernetes.io/name': 'traefik' } },
     });
+    expect(c.turnSecretRef).toEqual({ namespace: 'vdi-system', name: 'vdi-turn', key: 'static-auth-secret' });
+    expect(c.leaderElection).toMatchObject({ enabled: true, identity: 'op-0', leaseSeconds: 10 });
   });
+
+  it('lets an empty VDI_RUNTIME_CLASS or VDI_STORAGE_CLASS mean "cluster default"', () => {
+    const c = loadOperatorConfig({ ...base, VDI_RUNTIME_CLASS: '', VDI_STORAGE_CLASS: '' });
+    expect(c.platform.runtimeClassName).toBeUndefined();
+    expect(c.platform.storageClassName).toBeUndefined();
+  });
+
   it.each([
+    [{ VDI_TURN_HOST: '' }, /VDI_TURN_HOST is required/],
+    [{ VDI_TURN_RELAY_CIDRS: '' }, /VDI_TURN_RELAY_CIDRS is required/],
     [{ VDI_URL_MODE: 'subdomain' }, /VDI_URL_MODE=subdomain.*host, path/],
     [{ VDI_GPU_RESOURCE: 'amd.com/gpu' }, /VDI_GPU_RESOURCE/],
     [{ VDI_WORKERS: '0' }, /VDI_WORKERS=0 must be an integer from 1 to 64/],
     [{ VDI_SESSIONS_NAMESPACE: 'Bad_NS' }, /VDI_SESSIONS_NAMESPACE=Bad_NS/],
-    [{ VDI_BASE_DOMAIN: 'http://x' }, /VDI_BASE_DOMAIN/],
+    [{ VDI_BASE_DOMAIN: 'http://x' }, /baseDomain/],
+    [{ VDI_TURN_SECRET_REF: 'just-a-name' }, /VDI_TURN_SECRET_REF=just-a-name must be namespace\/name\/key/],
+    [{ VDI_TLS_SECRET: 'a', VDI_TLS_CERT_RESOLVER: 'b' }, /not both/],
+    [{ VDI_INGRESS_POD_LABELS: 'traefik' }, /VDI_INGRESS_POD_LABELS: 'traefik' is not key=value/],
   ])('rejects %p naming the variable', (env, msg) => {
-    expect(() => loadOperatorConfig(env)).toThrow(ConfigError);
-    expect(() => loadOperatorConfig(env)).toThrow(msg);
+    expect(() => loadOperatorConfig({ ...base, ...env })).toThrow(ConfigError);
+    expect(() => loadOperatorConfig({ ...base, ...env })).toThrow(msg);
   });
 });

@@ -1,37 +1,48 @@
 /**
- * The operator's configuration, read from the environment once at start and validated, so a
- * wrong value stops the process with a message naming the variable instead of failing later.
+ * The operator's configuration, read from the environment once at start (in a cluster the
+ * Deployment fills it from a ConfigMap with `envFrom`) and validated, so a wrong value stops the
+ * process with a message naming the variable instead of failing later.
  */
+import os from 'node:os';
 import { DEFAULT_SESSIONS_NAMESPACE } from '@vdi/crd-types';
+import { platformOptionErrors, type PlatformOptions } from '@vdi/session-spec';
 
 export interface OperatorConfig {
   sessionsNamespace: string;
-  baseDomain: string;
-  urlMode: 'host' | 'path';
-  gpuResourceName: 'nvidia.com/gpu' | 'nvidia.com/gpu.shared';
+  platform: PlatformOptions;
+  /** Where the cluster's TURN shared secret lives: the operator reads it, no session pod ever does. */
+  turnSecretRef: { namespace: string; name: string; key: string };
+  turnCredentialTtlSeconds: number;
   workers: number;
   startDeadlineSeconds: number;
+  resyncSeconds: number;
   metricsPort: number;
+  leaderElection: {
+    enabled: boolean;
+    namespace: string;
+    name: string;
+    identity: string;
+    leaseSeconds: number;
+    renewSeconds: number;
+    retrySeconds: number;
+  };
 }
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-function oneOf<T extends string>(
-  env: NodeJS.ProcessEnv,
-  name: string,
-  allowed: readonly T[],
-  fallback: T,
-): T {
-  const v = env[name] ?? fallback;
+type Env = NodeJS.ProcessEnv;
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const v = env[name] || fallback;
   if (!(allowed as readonly string[]).includes(v)) {
     throw new ConfigError(`${name}=${v} is not allowed; use one of: ${allowed.join(', ')}`);
   }
   return v as T;
 }
 
-function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
   const v = raw === undefined || raw === '' ? fallback : Number(raw);
   if (!Number.isInteger(v) || v < min || v > max) {
@@ -40,27 +51,115 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number
   return v;
 }
 
-export function loadOperatorConfig(env: NodeJS.ProcessEnv = process.env): OperatorConfig {
-  const ns = env.VDI_SESSIONS_NAMESPACE ?? DEFAULT_SESSIONS_NAMESPACE;
-  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(ns)) {
+function list(env: Env, name: string, fallback: string): string[] {
+  return (env[name] ?? fallback)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/** `a=b,c=d` → { a: 'b', c: 'd' }. */
+function labels(env: Env, name: string, fallback: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of list(env, name, fallback)) {
+    const [k, v, ...rest] = pair.split('=');
+    if (!k || v === undefined || rest.length > 0)
+      throw new ConfigError(`${name}: '${pair}' is not key=value`);
+    out[k] = v;
+  }
+  return out;
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+export function loadOperatorConfig(env: Env = process.env): OperatorConfig {
+  const ns = env.VDI_SESSIONS_NAMESPACE || DEFAULT_SESSIONS_NAMESPACE;
+  if (!DNS_LABEL.test(ns))
     throw new ConfigError(`VDI_SESSIONS_NAMESPACE=${ns} is not a valid namespace name (DNS-1123 label)`);
+  const turnHost = env.VDI_TURN_HOST;
+  if (!turnHost)
+    throw new ConfigError(
+      'VDI_TURN_HOST is required: the host name or address of the TURN server (coturn) that desktops and browsers use',
+    );
+  const relay = list(env, 'VDI_TURN_RELAY_CIDRS', '');
+  if (relay.length === 0) {
+    throw new ConfigError(
+      "VDI_TURN_RELAY_CIDRS is required: the addresses the TURN relay sends from (coturn uses host networking, so the nodes' addresses, e.g. 10.0.0.0/24)",
+    );
   }
-  const baseDomain = env.VDI_BASE_DOMAIN ?? 'vdi.localhost';
-  if (!/^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(baseDomain)) {
-    throw new ConfigError(`VDI_BASE_DOMAIN=${baseDomain} is not a DNS name (e.g. vdi.example.com)`);
+  const secretRef = env.VDI_TURN_SECRET_REF ?? 'vdi-system/vdi-turn/static-auth-secret';
+  const refParts = secretRef.split('/');
+  if (refParts.length !== 3 || refParts.some((p) => !p)) {
+    throw new ConfigError(
+      `VDI_TURN_SECRET_REF=${secretRef} must be namespace/name/key of the Secret holding coturn's static-auth-secret`,
+    );
   }
-  return {
-    sessionsNamespace: ns,
-    baseDomain,
+  const tlsSecret = env.VDI_TLS_SECRET;
+  const tlsResolver = env.VDI_TLS_CERT_RESOLVER;
+  if (tlsSecret && tlsResolver)
+    throw new ConfigError('set VDI_TLS_SECRET or VDI_TLS_CERT_RESOLVER, not both');
+  const publicScheme = oneOf(env, 'VDI_PUBLIC_SCHEME', ['http', 'https'] as const, 'https');
+  const platform: PlatformOptions = {
+    namespace: ns,
+    baseDomain: env.VDI_BASE_DOMAIN || 'vdi.localhost',
     urlMode: oneOf(env, 'VDI_URL_MODE', ['host', 'path'] as const, 'host'),
+    publicScheme,
+    ...(env.VDI_PUBLIC_PORT ? { publicPort: int(env, 'VDI_PUBLIC_PORT', 443, 1, 65535) } : {}),
+    accessMode: oneOf(env, 'VDI_ACCESS_MODE', ['forwardAuth', 'basicAuth'] as const, 'forwardAuth'),
+    forwardAuthUrl:
+      env.VDI_FORWARD_AUTH_URL || 'http://vdi-api.vdi-system.svc.cluster.local:4000/auth/session',
+    entryPoints: list(env, 'VDI_ENTRYPOINTS', publicScheme === 'https' ? 'websecure' : 'web'),
+    ...(tlsSecret
+      ? { tls: { secretName: tlsSecret } }
+      : tlsResolver
+        ? { tls: { certResolver: tlsResolver } }
+        : {}),
     gpuResourceName: oneOf(
       env,
       'VDI_GPU_RESOURCE',
       ['nvidia.com/gpu', 'nvidia.com/gpu.shared'] as const,
       'nvidia.com/gpu',
     ),
+    ...(env.VDI_RUNTIME_CLASS !== '' ? { runtimeClassName: env.VDI_RUNTIME_CLASS ?? 'nvidia' } : {}),
+    ...(env.VDI_STORAGE_CLASS !== '' ? { storageClassName: env.VDI_STORAGE_CLASS ?? 'local-path' } : {}),
+    turn: {
+      host: turnHost,
+      port: int(env, 'VDI_TURN_PORT', 3478, 1, 65535),
+      protocol: oneOf(env, 'VDI_TURN_PROTOCOL', ['udp', 'tcp'] as const, 'udp'),
+      ...(env.VDI_TURN_TLS === 'true' ? { tls: true } : {}),
+    },
+    ingress: {
+      namespace: env.VDI_INGRESS_NAMESPACE || 'kube-system',
+      podLabels: labels(env, 'VDI_INGRESS_POD_LABELS', 'app.kubernetes.io/name=traefik'),
+    },
+    turnRelayCidrs: relay,
+    dns: {
+      namespace: env.VDI_DNS_NAMESPACE || 'kube-system',
+      podLabels: labels(env, 'VDI_DNS_POD_LABELS', 'k8s-app=kube-dns'),
+    },
+    cpuEncoderExtraCPU: env.VDI_CPU_ENCODER_EXTRA_CPU || '2',
+    timeZone: env.VDI_TIMEZONE || 'UTC',
+  };
+  const problems = platformOptionErrors(platform);
+  if (problems.length > 0) throw new ConfigError(`invalid platform settings: ${problems.join('; ')}`);
+  const leaseSeconds = int(env, 'VDI_LEASE_SECONDS', 10, 2, 300);
+  return {
+    sessionsNamespace: ns,
+    platform,
+    turnSecretRef: { namespace: refParts[0]!, name: refParts[1]!, key: refParts[2]! },
+    turnCredentialTtlSeconds: int(env, 'VDI_TURN_CREDENTIAL_TTL_SECONDS', 86_400, 600, 7 * 86_400),
     workers: int(env, 'VDI_WORKERS', 4, 1, 64),
-    startDeadlineSeconds: int(env, 'VDI_START_DEADLINE_SECONDS', 300, 10, 86_400),
-    metricsPort: int(env, 'VDI_METRICS_PORT', 8080, 1, 65_535),
+    startDeadlineSeconds: int(env, 'VDI_START_DEADLINE_SECONDS', 300, 5, 86_400),
+    resyncSeconds: int(env, 'VDI_RESYNC_SECONDS', 300, 5, 86_400),
+    metricsPort: int(env, 'VDI_METRICS_PORT', 8080, 0, 65_535),
+    leaderElection: {
+      enabled: env.VDI_LEADER_ELECTION !== 'false',
+      namespace: env.VDI_LEASE_NAMESPACE || 'vdi-system',
+      name: env.VDI_LEASE_NAME || 'vdi-operator',
+      identity: env.VDI_POD_NAME || `${os.hostname()}-${process.pid}`,
+      leaseSeconds,
+      renewSeconds: Math.max(1, Math.floor((leaseSeconds * 2) / 3)),
+      retrySeconds: Math.max(1, Math.floor(leaseSeconds / 5)),
+    },
   };
 }

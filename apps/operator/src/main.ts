@@ -1,20 +1,200 @@
 /**
- * The session operator's entry point: configuration and lifecycle only.
- * (The reconcile engine arrives with the operator issue; until then it validates its config
- * and says so, rather than pretending to reconcile.)
+ * The session operator's process: configuration, wiring and lifecycle. The logic lives in
+ * engine/ (queue, caches, reconcile, leader election) and in libs/session-spec.
+ *
+ * Start-up: validate config → caches list and watch (every replica, so a standby is warm) →
+ * campaign for the Lease → as leader: framework watches wake the queue, every session is
+ * queued once, and a periodic resync re-applies everything. SIGTERM drains the workers,
+ * releases the Lease and exits.
  */
-import { loadOperatorConfig } from './config.js';
+import * as k8s from '@kubernetes/client-node';
+import { KubeApiError, KubeJsonClient } from '@vdi/kube-client';
+import { LABEL_SESSION } from '@vdi/session-spec';
+import { pino } from 'pino';
+import { ConfigError, loadOperatorConfig, type OperatorConfig } from './config.js';
+import { Caches } from './engine/caches.js';
+import { KubeEventRecorder } from './engine/events.js';
+import { LeaderElector } from './engine/leader.js';
+import { OperatorMetrics, startHttpServer } from './engine/metrics.js';
+import { Reconciler } from './engine/reconcile.js';
+import { TerminalError, WorkQueue } from './engine/work-queue.js';
+import { VdiSessionOperator } from './framework.js';
 
+const log = pino({
+  base: { component: 'vdi-operator' },
+  timestamp: pino.stdTimeFunctions.isoTime,
+  level: process.env.LOG_LEVEL ?? 'info',
+});
+
+let config: OperatorConfig;
 try {
-  const config = loadOperatorConfig();
-  process.stdout.write(
-    JSON.stringify({
-      level: 'info',
-      msg: 'operator configuration valid; reconcile engine not built yet',
-      config,
-    }) + '\n',
-  );
+  config = loadOperatorConfig();
 } catch (err) {
-  process.stderr.write(JSON.stringify({ level: 'error', msg: (err as Error).message }) + '\n');
+  log.fatal(
+    { err: (err as Error).message },
+    err instanceof ConfigError ? 'invalid configuration' : 'cannot start',
+  );
   process.exit(1);
 }
+
+const kc = new k8s.KubeConfig();
+kc.loadFromDefault();
+const client = new KubeJsonClient(kc);
+const metrics = new OperatorMetrics();
+const events = new KubeEventRecorder(
+  client,
+  log.child({ module: 'events' }),
+  'vdi-operator',
+  config.leaderElection.identity,
+);
+const ns = config.sessionsNamespace;
+
+let secretCache: { value: string; at: number } | undefined;
+async function turnSecret(): Promise<string> {
+  if (secretCache && Date.now() - secretCache.at < 60_000) return secretCache.value;
+  const { namespace, name, key } = config.turnSecretRef;
+  const secret = await client.get<k8s.V1Secret>({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name, namespace },
+  });
+  const data = secret?.data?.[key];
+  if (!data) {
+    throw new TerminalError(
+      `Secret ${namespace}/${name} ${secret ? `has no key ${key}` : 'does not exist'}: create it with coturn's static-auth-secret (see README, "TURN")`,
+    );
+  }
+  secretCache = { value: Buffer.from(data, 'base64').toString('utf8'), at: Date.now() };
+  return secretCache.value;
+}
+
+let leading = !config.leaderElection.enabled;
+// Cache events only arrive after caches.start(), when the queue below exists.
+const enqueue = (key: string) => {
+  if (leading) queue.add(key);
+};
+const caches = new Caches(kc, ns, log.child({ module: 'caches' }), {
+  session: (s) => enqueue(`${s.metadata.namespace}/${s.metadata.name}`),
+  template: (t) => enqueueTemplate(t.metadata!.name!),
+  pod: (p) => {
+    const session = p.metadata?.labels?.[LABEL_SESSION];
+    if (session) enqueue(`${ns}/${session}`);
+  },
+  // A node's capacity or readiness changed: sessions that wait for a place may now fit.
+  node: () => {
+    for (const s of caches.sessions.list(ns))
+      if (s.status?.phase !== 'Running') enqueue(`${ns}/${s.metadata.name}`);
+  },
+  claim: () => undefined,
+});
+function enqueueTemplate(name: string): void {
+  for (const s of caches.sessions.list(ns)) if (s.spec.template === name) enqueue(`${ns}/${s.metadata.name}`);
+}
+const reconciler = new Reconciler({
+  caches,
+  client,
+  config,
+  log: log.child({ module: 'reconcile' }),
+  events,
+  turnSecret,
+});
+const queue: WorkQueue = new WorkQueue({
+  workers: config.workers,
+  handler: (key) => reconciler.reconcile(key),
+  onResult: (key, outcome, ms, err) => {
+    metrics.reconcileDuration.observe({ outcome }, ms / 1000);
+    metrics.queueDepth.set(queue.depth);
+    if (outcome === 'retry' || outcome === 'terminal') {
+      metrics.reconcileErrors.inc({ kind: outcome });
+      const conflict = err instanceof KubeApiError && err.conflict;
+      log[conflict ? 'debug' : 'warn'](
+        {
+          key,
+          outcome,
+          err: err instanceof Error ? err.message : String(err),
+          retries: queue.failuresOf(key),
+        },
+        'reconcile failed',
+      );
+    }
+  },
+});
+
+const framework = new VdiSessionOperator(
+  ns,
+  { session: (n, name) => enqueue(`${n}/${name}`), template: (name) => enqueueTemplate(name) },
+  {
+    debug: (m) => log.debug({ module: 'framework' }, m),
+    info: (m) => log.info({ module: 'framework' }, m),
+    warn: (m) => log.warn({ module: 'framework' }, m),
+    error: (m) => log.error({ module: 'framework' }, m),
+  },
+);
+function resync(): void {
+  const phases = new Map<string, number>();
+  for (const s of caches.sessions.list(ns)) {
+    const phase = s.status?.phase ?? 'Pending';
+    phases.set(phase, (phases.get(phase) ?? 0) + 1);
+  }
+  metrics.sessionsByPhase.reset();
+  for (const [phase, n] of phases) metrics.sessionsByPhase.set({ phase }, n);
+}
+
+async function becomeLeader(): Promise<void> {
+  leading = true;
+  metrics.leader.set(1);
+  for (const s of caches.sessions.list(ns)) queue.add(`${ns}/${s.metadata.name}`);
+  await framework.start();
+  setInterval(() => {
+    reconciler.forgetApplied();
+    for (const s of caches.sessions.list(ns)) queue.add(`${ns}/${s.metadata.name}`);
+  }, config.resyncSeconds * 1000).unref();
+}
+
+const server = await startHttpServer(
+  config.metricsPort,
+  metrics,
+  () => caches.synced,
+  process.env.VDI_METRICS_HOST ?? '0.0.0.0',
+);
+setInterval(resync, 10_000).unref();
+log.info(
+  {
+    namespace: ns,
+    workers: config.workers,
+    identity: config.leaderElection.identity,
+    metricsPort: config.metricsPort,
+  },
+  'starting',
+);
+await caches.start();
+log.info('caches synced');
+
+const elector = new LeaderElector(client, config.leaderElection, log.child({ module: 'leader' }));
+if (config.leaderElection.enabled) {
+  elector.run(
+    () => void becomeLeader(),
+    () => {
+      // Another replica may be writing now: stop at once; the Deployment restarts us as a standby.
+      process.exit(1);
+    },
+  );
+} else {
+  await becomeLeader();
+}
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal }, 'draining workers');
+  leading = false;
+  await queue.shutdown();
+  await elector.stop();
+  await caches.stop();
+  server.close();
+  log.info('stopped');
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

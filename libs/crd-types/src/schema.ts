@@ -53,6 +53,7 @@ export function StringEnum<const T extends readonly string[]>(
 /** A map of string to string (`additionalProperties`, as labels and node selectors are). */
 export function StringMap(opts: K8sSchemaOptions = {}): TUnsafe<Record<string, string>> {
   return Type.Unsafe<Record<string, string>>({
+    [Kind]: 'VdiStringMap',
     type: 'object',
     additionalProperties: { type: 'string' },
     ...opts,

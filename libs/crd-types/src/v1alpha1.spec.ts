@@ -51,3 +51,17 @@ describe('the seed examples', () => {
     expect(sessionSpecErrors(spec).join('\n')).toContain(where);
   });
 });
+
+describe('schema checks of optional template fields', () => {
+  it('validates nodeSelector, tolerations and env like the API server', () => {
+    const base = withTemplateDefaults({ image: 'img', displayName: 'D' });
+    expect(
+      templateSpecErrors({ ...base, nodeSelector: { 'nvidia.com/gpu.product': 'NVIDIA-L4-SHARED' } }),
+    ).toEqual([]);
+    expect(templateSpecErrors({ ...base, nodeSelector: { a: 1 } })).not.toEqual([]);
+    expect(
+      templateSpecErrors({ ...base, tolerations: [{ key: 'k', operator: 'Exists', effect: 'NoSchedule' }] }),
+    ).toEqual([]);
+    expect(templateSpecErrors({ ...base, env: [{ name: 'A', value: 'b' }] })).toEqual([]);
+  });
+});

@@ -191,7 +191,7 @@ export class KubeJsonClient {
   }
 
   /** The object, or undefined when it does not exist. */
-  async get<T extends KubeObject>(obj: KubeObject): Promise<T | undefined> {
+  async get<T = KubeObject>(obj: KubeObject): Promise<T | undefined> {
     const r = await this.request('GET', await this.path(obj));
     if (r.status === 404) return undefined;
     if (r.status >= 300)

@@ -18,7 +18,7 @@ export interface IsolatedNode {
  * so tests running in parallel never see each other's capacity.
  */
 export async function createIsolatedGpuNode(
-  opts: { product?: string; gpus?: number; replicas?: number } = {},
+  opts: { product?: string; gpus?: number; replicas?: number; pods?: number } = {},
 ): Promise<IsolatedNode> {
   const kc = testKubeConfig();
   const core = kc.makeApiClient(k8s.CoreV1Api);
@@ -31,6 +31,7 @@ export async function createIsolatedGpuNode(
     replicas: opts.replicas ?? 8,
     podCIDR: `198.18.${200 + (parseInt(id, 16) % 50)}.0/24`,
     labels: { 'vdi.kasm.io/test-node': id },
+    shape: { cpu: '512', memory: '4Ti', pods: String(opts.pods ?? 110) },
     taints: [{ key: 'vdi.kasm.io/test-node', value: id, effect: 'NoSchedule' }],
   });
   // A Node create keeps its status, so the advertised capacity is there from the start.

@@ -1,0 +1,174 @@
+/**
+ * Lease-based leader election (coordination.k8s.io/v1), as client-go's leaderelection does it:
+ * a replica works only while it holds the Lease, renews it every `renewSeconds`, and takes it
+ * over when the holder has not renewed for `leaseSeconds`. Updates carry the resourceVersion they
+ * read, so two replicas can never both believe they won. A holder that cannot renew in time
+ * gives up (onLost) rather than risk two writers; on shutdown it releases the Lease at once so a
+ * standby takes over without waiting.
+ */
+import { KubeApiError, type KubeJsonClient } from '@vdi/kube-client';
+import type { Logger } from 'pino';
+
+interface Lease {
+  apiVersion: 'coordination.k8s.io/v1';
+  kind: 'Lease';
+  metadata: { name: string; namespace: string; resourceVersion?: string };
+  spec: {
+    holderIdentity?: string | null;
+    leaseDurationSeconds?: number;
+    acquireTime?: string | null;
+    renewTime?: string | null;
+    leaseTransitions?: number;
+  };
+}
+
+export interface LeaderOptions {
+  namespace: string;
+  name: string;
+  identity: string;
+  leaseSeconds: number;
+  renewSeconds: number;
+  retrySeconds: number;
+}
+
+const microTime = (d: Date) => d.toISOString().replace('Z', '000Z');
+
+export class LeaderElector {
+  private leading = false;
+  private stopped = false;
+  private timer?: NodeJS.Timeout;
+  private lastRenew = 0;
+
+  constructor(
+    private readonly client: KubeJsonClient,
+    private readonly o: LeaderOptions,
+    private readonly log: Logger,
+  ) {}
+
+  get isLeader(): boolean {
+    return this.leading;
+  }
+
+  private ref() {
+    return {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: this.o.name, namespace: this.o.namespace },
+    };
+  }
+
+  /** One attempt to acquire or renew; true when this replica holds the Lease afterwards. */
+  async tryAcquireOrRenew(now = new Date()): Promise<boolean> {
+    const current = await this.client.get<Lease>(this.ref());
+    const desired: Lease['spec'] = {
+      holderIdentity: this.o.identity,
+      leaseDurationSeconds: this.o.leaseSeconds,
+      renewTime: microTime(now),
+    };
+    if (!current) {
+      const created = await this.client
+        .call('POST', `/apis/coordination.k8s.io/v1/namespaces/${this.o.namespace}/leases`, {
+          ...this.ref(),
+          spec: { ...desired, acquireTime: microTime(now), leaseTransitions: 0 },
+        })
+        .then(() => true)
+        .catch((err: unknown) => {
+          if (err instanceof KubeApiError && err.conflict) return false;
+          throw err;
+        });
+      return created;
+    }
+    const spec = current.spec ?? {};
+    const held = spec.holderIdentity && spec.holderIdentity !== this.o.identity;
+    const renewedAt = spec.renewTime ? new Date(spec.renewTime).getTime() : 0;
+    const expired = now.getTime() > renewedAt + (spec.leaseDurationSeconds ?? this.o.leaseSeconds) * 1000;
+    if (held && !expired) return false;
+    const next: Lease = {
+      ...current,
+      spec: {
+        ...spec,
+        ...desired,
+        ...(spec.holderIdentity !== this.o.identity
+          ? { acquireTime: microTime(now), leaseTransitions: (spec.leaseTransitions ?? 0) + 1 }
+          : {}),
+      },
+    };
+    try {
+      // PUT with the resourceVersion we read: if anyone wrote in between, we lose this round.
+      await this.client.call(
+        'PUT',
+        `/apis/coordination.k8s.io/v1/namespaces/${this.o.namespace}/leases/${this.o.name}`,
+        next,
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof KubeApiError && err.conflict) return false;
+      throw err;
+    }
+  }
+
+  /** Runs the election until stop(): onStarted when leadership is won, onLost when it is lost. */
+  run(onStarted: () => void, onLost: () => void): void {
+    const tick = async () => {
+      if (this.stopped) return;
+      try {
+        const ok = await this.tryAcquireOrRenew();
+        if (ok) this.lastRenew = Date.now();
+        if (ok && !this.leading) {
+          this.leading = true;
+          this.log.info(
+            { lease: `${this.o.namespace}/${this.o.name}`, identity: this.o.identity },
+            'became leader',
+          );
+          onStarted();
+        }
+      } catch (err) {
+        this.log.warn({ err: String(err) }, 'leader election round failed');
+      }
+      if (
+        this.leading &&
+        Date.now() - this.lastRenew > this.o.renewSeconds * 1000 + this.o.retrySeconds * 1000
+      ) {
+        this.leading = false;
+        this.log.error({ identity: this.o.identity }, 'lost the lease; stopping work');
+        onLost();
+        return;
+      }
+      if (!this.stopped)
+        this.timer = setTimeout(
+          () => void tick(),
+          (this.leading ? this.o.renewSeconds / 2 : this.o.retrySeconds) * 1000,
+        );
+    };
+    void tick();
+  }
+
+  /** Stops campaigning and, when leading, releases the Lease so a standby takes over at once. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (!this.leading) return;
+    this.leading = false;
+    try {
+      const current = await this.client.get<Lease>(this.ref());
+      if (current?.spec?.holderIdentity === this.o.identity) {
+        await this.client.call(
+          'PUT',
+          `/apis/coordination.k8s.io/v1/namespaces/${this.o.namespace}/leases/${this.o.name}`,
+          {
+            ...current,
+            spec: {
+              ...current.spec,
+              holderIdentity: null,
+              leaseDurationSeconds: 1,
+              renewTime: microTime(new Date()),
+            },
+          },
+        );
+        this.log.info({ identity: this.o.identity }, 'released the lease');
+      }
+    } catch (err) {
+      this.log.warn({ err: String(err) }, 'could not release the lease (it expires by itself)');
+    }
+  }
+}

@@ -1,0 +1,361 @@
+/**
+ * reconcile(namespace/name): make one session's world match its spec, then say so in its status.
+ *
+ * Level-triggered and idempotent: it reads the current state from the caches (never an event's
+ * snapshot), computes the whole desired state with libs/session-spec, applies it server-side
+ * under one field manager, observes the pod and writes status only when it changed. Running it
+ * twice, or again after a crash half-way, changes nothing more.
+ *
+ * Shape: fetch (gone → done) → deletion path or ensure finalizer → resolve template → render →
+ * apply → observe → computeStatus → one status patch.
+ */
+import { createHmac } from 'node:crypto';
+import type { V1Pod } from '@kubernetes/client-node';
+import { API_VERSION, KIND_SESSION, type VDISession, type VDISessionStatus } from '@vdi/crd-types';
+import { KubeApiError, type KubeJsonClient, type KubeObject } from '@vdi/kube-client';
+import {
+  FIELD_MANAGER,
+  LABEL_SESSION,
+  SessionSpecError,
+  chooseEncoder,
+  childNames,
+  computeStatus,
+  credentialWindowStart,
+  mintTurnCredentials,
+  renderSession,
+  renderedObjects,
+  resolveSession,
+  statusChanged,
+  type EncoderPlan,
+  type Observation,
+  type RenderedSession,
+} from '@vdi/session-spec';
+import type { Logger } from 'pino';
+import type { OperatorConfig } from '../config.js';
+import type { Caches } from './caches.js';
+import type { EventRecorder } from './events.js';
+import { gpuFacts } from './gpu-facts.js';
+import type { Result } from './work-queue.js';
+
+/** Domain-qualified, so it is obviously ours among other controllers' finalizers. */
+export const FINALIZER = 'vdi.kasm.io/session-cleanup';
+/** The encoder decision, kept on the pod: it must not change for the life of a pod. */
+export const ANNOTATION_ENCODER_PLAN = 'vdi.kasm.io/encoder-plan';
+
+export interface ReconcilerDeps {
+  caches: Caches;
+  client: KubeJsonClient;
+  config: OperatorConfig;
+  log: Logger;
+  events: EventRecorder;
+  /** coturn's static-auth-secret (read by the operator only). */
+  turnSecret: () => Promise<string>;
+  now?: () => Date;
+}
+
+export class Reconciler {
+  /** Hash of the last children applied per session: an unchanged desired state is not re-sent. */
+  private readonly applied = new Map<string, string>();
+  private readonly now: () => Date;
+
+  constructor(private readonly d: ReconcilerDeps) {
+    this.now = d.now ?? (() => new Date());
+  }
+
+  /** Forget what was applied, so the next reconcile of every session re-applies (periodic resync). */
+  forgetApplied(): void {
+    this.applied.clear();
+  }
+
+  async reconcile(key: string): Promise<Result> {
+    const [namespace, name] = key.split('/') as [string, string];
+    const cached = this.d.caches.sessions.get(name, namespace);
+    if (!cached) {
+      this.applied.delete(key);
+      return {};
+    }
+    // Cached objects are shared: work on a copy.
+    const session = structuredClone(cached) as VDISession;
+    if (session.metadata.deletionTimestamp) return this.reconcileDelete(key, session);
+    if (!(session.metadata.finalizers ?? []).includes(FINALIZER)) {
+      await this.addFinalizer(session);
+      // The update wakes us again with the finalizer in place.
+      return {};
+    }
+    return this.reconcileNormal(key, session);
+  }
+
+  private async reconcileNormal(key: string, session: VDISession): Promise<Result> {
+    const { config, caches, log } = this.d;
+    const now = this.now();
+    const template = caches.templates.get(session.spec.template);
+    const base: Omit<Observation, 'now'> = { session, startDeadlineSeconds: config.startDeadlineSeconds };
+    if (!template) {
+      await this.writeStatus(session, computeStatus({ ...base, now, templateMissing: true }));
+      return {};
+    }
+    const pod = caches.pods.get(childNames(session.metadata.name!).pod, session.metadata.namespace);
+    // GPU nodes this session's template allows (its node selector and tolerations, plus the GPU taint).
+    const placement = {
+      nodeSelector: template.spec.nodeSelector ?? {},
+      tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists' }, ...(template.spec.tolerations ?? [])],
+    };
+    let facts = gpuFacts(caches.nodes.list(), caches.pods.list(), config.platform.gpuResourceName, placement);
+    let rendered: RenderedSession;
+    try {
+      const effective = resolveSession(session.spec, structuredClone(template.spec));
+      const plan = planOf(pod) ?? chooseEncoder(template.spec.encoder, effective.gpu, facts);
+      if (plan.gpuProducts) {
+        facts = gpuFacts(caches.nodes.list(), caches.pods.list(), config.platform.gpuResourceName, {
+          ...placement,
+          gpuProducts: plan.gpuProducts,
+        });
+      }
+      rendered = renderSession(session, structuredClone(template), config.platform, {
+        encoderPlan: plan,
+        turnCredentials: await this.turnCredentials(session, now),
+        sessionPassword: await this.sessionPassword(session),
+      });
+    } catch (err) {
+      if (!(err instanceof SessionSpecError)) throw err;
+      // The spec or the template cannot become a desktop: say so; a template edit requeues us.
+      await this.writeStatus(session, computeStatus({ ...base, now, specError: err }));
+      return {};
+    }
+
+    let applyError: string | undefined;
+    try {
+      await this.applyChildren(key, session, rendered, pod);
+    } catch (err) {
+      if (!(err instanceof KubeApiError) || err.status >= 500 || err.status === 409 || err.status === 429)
+        throw err;
+      // A 4xx the server will answer again the same way (forbidden, invalid): report, retry slowly.
+      applyError = err.message;
+      log.error({ key, err: err.message }, 'applying the desktop objects failed');
+    }
+
+    const observed =
+      caches.pods.get(rendered.pod.metadata!.name!, session.metadata.namespace) ?? (pod ? pod : undefined);
+    const status = computeStatus({
+      ...base,
+      now,
+      ...(applyError ? { applyError } : {}),
+      encoderPlan: rendered.encoderPlan,
+      url: rendered.url,
+      ...(rendered.home ? { homeClaim: rendered.home.claim.metadata!.name! } : {}),
+      ...(observed ? { pod: observed } : {}),
+      gpuSlices: { free: facts.free, total: facts.total },
+    });
+    await this.writeStatus(session, status);
+    if (applyError) return { requeueAfterMs: 30_000 };
+    return { requeueAfterMs: this.nextWake(session, status, now) };
+  }
+
+  /** When to look again without an event: the start deadline, and the next TURN credential window. */
+  private nextWake(session: VDISession, status: VDISessionStatus, now: Date): number {
+    const ttl = this.d.config.turnCredentialTtlSeconds;
+    const nowS = Math.floor(now.getTime() / 1000);
+    const window = Math.max(1, Math.floor(ttl / 2));
+    let wake = (credentialWindowStart(nowS, ttl) + window - nowS) * 1000 + 1000;
+    if (status.phase === 'Scheduling' || status.phase === 'Starting' || status.phase === 'Pending') {
+      const created = new Date(session.metadata.creationTimestamp ?? now).getTime();
+      const deadline = created + this.d.config.startDeadlineSeconds * 1000 - now.getTime() + 500;
+      wake = Math.min(wake, Math.max(1000, deadline));
+    }
+    return wake;
+  }
+
+  private async applyChildren(
+    key: string,
+    session: VDISession,
+    r: RenderedSession,
+    pod: V1Pod | undefined,
+  ): Promise<void> {
+    const objects = renderedObjects(r).filter((o) => o !== r.pod) as KubeObject[];
+    const desired = JSON.stringify(objects);
+    const hash = createHmac('sha256', 'vdi').update(desired).digest('base64');
+    if (this.applied.get(key) !== hash) {
+      for (const obj of objects) await this.d.client.apply(obj, FIELD_MANAGER);
+      this.applied.set(key, hash);
+    }
+    // Pods are immutable where it matters (image, env, resources, affinity): create once, and
+    // record the encoder decision on the pod so every later reconcile renders the same one.
+    if (!pod) {
+      const desiredPod = structuredClone(r.pod);
+      desiredPod.metadata!.annotations = {
+        ...desiredPod.metadata!.annotations,
+        [ANNOTATION_ENCODER_PLAN]: JSON.stringify(r.encoderPlan),
+      };
+      const existing = await this.d.client.get<KubeObject>(desiredPod as KubeObject);
+      if (!existing) {
+        await this.d.client.apply(desiredPod as KubeObject, FIELD_MANAGER);
+        this.d.events.record(
+          session,
+          'Normal',
+          'DesktopCreated',
+          `created desktop pod with encoder ${r.encoderPlan.encoder}`,
+        );
+      }
+    }
+  }
+
+  private async reconcileDelete(key: string, session: VDISession): Promise<Result> {
+    const { client, caches, config } = this.d;
+    if (!(session.metadata.finalizers ?? []).includes(FINALIZER)) return {};
+    const status = computeStatus({
+      session,
+      now: this.now(),
+      deleting: true,
+      startDeadlineSeconds: config.startDeadlineSeconds,
+    });
+    await this.writeStatus(session, status).catch(() => undefined);
+    const name = session.metadata.name!;
+    const namespace = session.metadata.namespace!;
+    const n = childNames(name);
+    const ns = (kind: string, apiVersion: string, objName: string): KubeObject => ({
+      apiVersion,
+      kind,
+      metadata: { name: objName, namespace },
+    });
+    // Explicit deletes: cleanup must not depend on the garbage collector being quick (or on).
+    const children = [
+      ns('Pod', 'v1', n.pod),
+      ns('Service', 'v1', n.service),
+      ns('Secret', 'v1', n.turnSecret),
+      ns('Secret', 'v1', n.authSecret),
+      ns('NetworkPolicy', 'networking.k8s.io/v1', n.networkPolicy),
+      ns('IngressRoute', 'traefik.io/v1alpha1', n.ingressRoute),
+      ns('Middleware', 'traefik.io/v1alpha1', n.forwardAuthMiddleware),
+      ns('Middleware', 'traefik.io/v1alpha1', n.stripPrefixMiddleware),
+      // A session-owned home (persistence `session`); a per-user home is never deleted here.
+      ns('PersistentVolumeClaim', 'v1', n.sessionHome),
+    ];
+    for (const child of children) {
+      const existing = await client.get<
+        KubeObject & { metadata: { ownerReferences?: { uid: string }[]; uid: string } }
+      >(child);
+      // Only what this session owns: never another object that happens to have the name.
+      if (existing && existing.metadata.ownerReferences?.some((o) => o.uid === session.metadata.uid)) {
+        await client.delete(child, { uid: existing.metadata.uid });
+      }
+    }
+    if (caches.pods.get(n.pod, namespace) || (await client.get(children[0]!))) {
+      // Wait for the pod to be gone, so no desktop outlives its session.
+      return { requeueAfterMs: 500 };
+    }
+    await this.removeFinalizer(session);
+    this.applied.delete(key);
+    this.d.events.record(session, 'Normal', 'Deleted', 'desktop and its objects removed');
+    return {};
+  }
+
+  private async addFinalizer(session: VDISession): Promise<void> {
+    const finalizers = session.metadata.finalizers;
+    // JSON patch with a test on resourceVersion: a concurrent change makes it fail (and retry)
+    // instead of overwriting another controller's finalizer list.
+    const ops = [
+      { op: 'test', path: '/metadata/resourceVersion', value: session.metadata.resourceVersion },
+      finalizers
+        ? { op: 'add', path: '/metadata/finalizers/-', value: FINALIZER }
+        : { op: 'add', path: '/metadata/finalizers', value: [FINALIZER] },
+    ];
+    await this.d.client.jsonPatch(sessionRef(session), ops);
+  }
+
+  private async removeFinalizer(session: VDISession): Promise<void> {
+    const index = (session.metadata.finalizers ?? []).indexOf(FINALIZER);
+    if (index < 0) return;
+    try {
+      await this.d.client.jsonPatch(sessionRef(session), [
+        { op: 'test', path: `/metadata/finalizers/${index}`, value: FINALIZER },
+        { op: 'remove', path: `/metadata/finalizers/${index}` },
+      ]);
+    } catch (err) {
+      if (err instanceof KubeApiError && err.notFound) return;
+      throw err;
+    }
+  }
+
+  private async writeStatus(session: VDISession, status: VDISessionStatus): Promise<void> {
+    const prev = session.status;
+    if (!statusChanged(prev, status)) return;
+    try {
+      await this.d.client.mergePatch(
+        sessionRef(session),
+        { status: { ...nulls(prev), ...status } },
+        'status',
+      );
+    } catch (err) {
+      if (err instanceof KubeApiError && err.notFound) return;
+      throw err;
+    }
+    if (prev?.phase !== status.phase) {
+      const warn =
+        status.phase === 'Failed' ||
+        status.reason === 'WaitingForGPU' ||
+        status.reason === 'TemplateNotFound';
+      this.d.events.record(
+        session,
+        warn ? 'Warning' : 'Normal',
+        status.reason ?? status.phase ?? 'Updated',
+        `${status.phase}: ${status.message ?? ''}`,
+      );
+      this.d.log.info(
+        {
+          key: `${session.metadata.namespace}/${session.metadata.name}`,
+          phase: status.phase,
+          reason: status.reason,
+        },
+        'session phase changed',
+      );
+    }
+  }
+
+  private async turnCredentials(session: VDISession, now: Date) {
+    const ttl = this.d.config.turnCredentialTtlSeconds;
+    const start = credentialWindowStart(Math.floor(now.getTime() / 1000), ttl);
+    // The session name identifies the desktop in coturn's logs and quotas (no user e-mail there).
+    return mintTurnCredentials(
+      await this.d.turnSecret(),
+      `${session.metadata.namespace}.${session.metadata.name}`,
+      start,
+      ttl,
+    );
+  }
+
+  /**
+   * The session's own password, derived (HMAC) from the cluster's secret and the session's uid:
+   * random to anyone without the secret, yet the same on every reconcile and after a restart.
+   */
+  private async sessionPassword(session: VDISession): Promise<string> {
+    return createHmac('sha256', await this.d.turnSecret())
+      .update(`vdi-session-password:${session.metadata.uid}`)
+      .digest('base64url')
+      .slice(0, 32);
+  }
+}
+
+function sessionRef(s: VDISession): KubeObject {
+  return {
+    apiVersion: API_VERSION,
+    kind: KIND_SESSION,
+    metadata: { name: s.metadata.name!, namespace: s.metadata.namespace! },
+  };
+}
+
+/** Fields that were set before and are not any more, as nulls (a merge patch removes them). */
+function nulls(prev: VDISessionStatus | undefined): Record<string, null> {
+  return Object.fromEntries(Object.keys(prev ?? {}).map((k) => [k, null]));
+}
+
+function planOf(pod: V1Pod | undefined): EncoderPlan | undefined {
+  const raw = pod?.metadata?.annotations?.[ANNOTATION_ENCODER_PLAN];
+  if (!raw) return undefined;
+  try {
+    return JSON.parse(raw) as EncoderPlan;
+  } catch {
+    return undefined;
+  }
+}
+
+export { LABEL_SESSION };

@@ -1,0 +1,44 @@
+/**
+ * The operator as a subclass of @dot-i/k8s-operator's Operator, the framework the design asks
+ * for. Its watches are used only as wake-up signals: every event becomes a key in the work queue
+ * and nothing else (the framework runs callbacks one at a time, swallows handler errors and
+ * re-watches without a resourceVersion; none of that matters for a key that is de-duplicated and
+ * reconciled from the caches). All writes go through @kubernetes/client-node 1.4 (kube-client).
+ *
+ * Note: the framework ends the process when a watch fails (process.exit(1)); the Deployment
+ * restarts it, and a level-triggered reconcile loses nothing by that.
+ */
+import framework from '@dot-i/k8s-operator';
+import type { OperatorLogger, ResourceEvent } from '@dot-i/k8s-operator';
+import { GROUP, PLURAL_SESSION, PLURAL_TEMPLATE, VERSION } from '@vdi/crd-types';
+
+// The framework is CommonJS with `exports.default`: from ESM its class is `.default`.
+const Operator = framework.default;
+
+export interface WakeUps {
+  session(namespace: string, name: string): void;
+  template(name: string): void;
+}
+
+export class VdiSessionOperator extends Operator {
+  constructor(
+    private readonly namespace: string,
+    private readonly wake: WakeUps,
+    logger: OperatorLogger,
+  ) {
+    super(logger);
+  }
+
+  protected async init(): Promise<void> {
+    await this.watchResource(
+      GROUP,
+      VERSION,
+      PLURAL_SESSION,
+      async (e: ResourceEvent) => this.wake.session(e.meta.namespace ?? this.namespace, e.meta.name),
+      this.namespace,
+    );
+    await this.watchResource(GROUP, VERSION, PLURAL_TEMPLATE, async (e: ResourceEvent) =>
+      this.wake.template(e.meta.name),
+    );
+  }
+}

@@ -1,0 +1,246 @@
+/**
+ * Runs the operator as its own process against the test cluster, the way it runs in a cluster,
+ * with a namespace of its own for sessions and its Lease, and helpers to watch sessions.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import * as k8s from '@kubernetes/client-node';
+import { API_VERSION, type VDISession, type VDITemplateSpec } from '@vdi/crd-types';
+import { KubeJsonClient } from '@vdi/kube-client';
+import { ensureCluster, waitFor } from '@vdi/testing';
+
+const repoRoot = path.resolve(import.meta.dirname, '../../..');
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+export interface OperatorProcess {
+  proc: ChildProcess;
+  port: number;
+  identity: string;
+  logs: string[];
+  exited: Promise<number | null>;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  metrics(): Promise<string>;
+}
+
+export async function startOperator(
+  namespace: string,
+  env: Record<string, string> = {},
+  identity = `op-${Math.random().toString(16).slice(2, 8)}`,
+): Promise<OperatorProcess> {
+  const port = await freePort();
+  const proc = spawn(
+    process.execPath,
+    ['--conditions=@vdi/source', '--import', 'tsx', path.join(repoRoot, 'apps/operator/src/main.ts')],
+    {
+      cwd: repoRoot,
+      env: {
+        ...process.env,
+        KUBECONFIG: ensureCluster(),
+        VDI_SESSIONS_NAMESPACE: namespace,
+        VDI_LEASE_NAMESPACE: namespace,
+        VDI_TURN_SECRET_REF: `${namespace}/vdi-turn/static-auth-secret`,
+        VDI_TURN_HOST: 'turn.vdi.localhost',
+        VDI_TURN_RELAY_CIDRS: '198.19.0.1/32',
+        VDI_PUBLIC_SCHEME: 'http',
+        VDI_PUBLIC_PORT: '8081',
+        VDI_METRICS_PORT: String(port),
+        VDI_METRICS_HOST: '127.0.0.1',
+        VDI_POD_NAME: identity,
+        VDI_RESYNC_SECONDS: '60',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  const logs: string[] = [];
+  const collect = (b: Buffer) => logs.push(...b.toString().split('\n').filter(Boolean));
+  proc.stdout!.on('data', collect);
+  proc.stderr!.on('data', collect);
+  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  await waitFor(
+    `operator ${identity} ready on :${port}`,
+    async () => {
+      if (proc.exitCode !== null)
+        throw new Error(`operator exited (${proc.exitCode}): ${logs.slice(-5).join('\n')}`);
+      const r = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
+      return r?.status === 200;
+    },
+    60_000,
+  );
+  return {
+    proc,
+    port,
+    identity,
+    logs,
+    exited,
+    async stop(signal = 'SIGTERM') {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+      return exited;
+    },
+    async metrics() {
+      return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    },
+  };
+}
+
+/** Sessions and templates of one test: cluster-scoped templates get names unique to the test. */
+export class Fixture {
+  readonly client: KubeJsonClient;
+  readonly core: k8s.CoreV1Api;
+
+  constructor(
+    readonly kc: k8s.KubeConfig,
+    readonly namespace: string,
+  ) {
+    this.client = new KubeJsonClient(kc);
+    this.core = kc.makeApiClient(k8s.CoreV1Api);
+  }
+
+  templateName(short: string): string {
+    return `${short}-${this.namespace}`.slice(0, 63);
+  }
+
+  async turnSecret(): Promise<void> {
+    await this.client.apply(
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'vdi-turn', namespace: this.namespace },
+        stringData: { 'static-auth-secret': 'integration-test-secret' },
+      },
+      'vdi-tests',
+    );
+  }
+
+  async template(
+    short: string,
+    spec: Partial<VDITemplateSpec> & Record<string, unknown> = {},
+  ): Promise<string> {
+    const name = this.templateName(short);
+    await this.client.apply(
+      {
+        apiVersion: API_VERSION,
+        kind: 'VDITemplate',
+        metadata: { name },
+        spec: {
+          image: 'ghcr.io/selkies-project/nvidia-egl-desktop:latest',
+          displayName: `Test ${short}`,
+          resources: { defaultGPU: 1, defaultMemory: '4Gi' },
+          ...spec,
+        },
+      },
+      'vdi-tests',
+    );
+    return name;
+  }
+
+  async deleteTemplate(name: string): Promise<void> {
+    await this.client.delete({ apiVersion: API_VERSION, kind: 'VDITemplate', metadata: { name } });
+  }
+
+  async session(name: string, template: string, spec: Record<string, unknown> = {}): Promise<void> {
+    await this.client.call('POST', `/apis/${API_VERSION}/namespaces/${this.namespace}/vdisessions`, {
+      apiVersion: API_VERSION,
+      kind: 'VDISession',
+      metadata: { name },
+      spec: { user: `${name}@example.com`, template, ...spec },
+    });
+  }
+
+  sessionRef(name: string) {
+    return { apiVersion: API_VERSION, kind: 'VDISession', metadata: { name, namespace: this.namespace } };
+  }
+
+  async get(name: string): Promise<VDISession | undefined> {
+    return this.client.get<VDISession>(this.sessionRef(name));
+  }
+
+  async list(): Promise<VDISession[]> {
+    return (
+      await this.client.call<{ items: VDISession[] }>(
+        'GET',
+        `/apis/${API_VERSION}/namespaces/${this.namespace}/vdisessions`,
+      )
+    ).items;
+  }
+
+  async delete(name: string): Promise<void> {
+    await this.client.delete(this.sessionRef(name));
+  }
+
+  async waitPhase(name: string, phase: string, timeoutMs = 30_000): Promise<VDISession> {
+    let last: VDISession | undefined;
+    try {
+      return await waitFor(
+        `session ${name} ${phase}`,
+        async () => {
+          last = await this.get(name);
+          return last?.status?.phase === phase ? last : undefined;
+        },
+        timeoutMs,
+      );
+    } catch (err) {
+      throw new Error(`${(err as Error).message}; last status: ${JSON.stringify(last?.status ?? null)}`);
+    }
+  }
+
+  /** Deletes every session of the namespace and waits until the operator has let them go. */
+  async deleteAllSessions(timeoutMs = 60_000): Promise<void> {
+    const sessions = await this.list();
+    await Promise.all(sessions.map((s) => this.delete(s.metadata.name!)));
+    await waitFor('all sessions deleted', async () => (await this.list()).length === 0, timeoutMs);
+  }
+
+  async waitGone(name: string, timeoutMs = 30_000): Promise<void> {
+    await waitFor(`session ${name} deleted`, async () => (await this.get(name)) === undefined, timeoutMs);
+  }
+
+  /** Every object in the namespace that carries the session label, by kind. */
+  async children(session?: string): Promise<{ kind: string; name: string; owners: string[] }[]> {
+    const selector = session ? `vdi.kasm.io/session=${session}` : 'vdi.kasm.io/session';
+    const out: { kind: string; name: string; owners: string[] }[] = [];
+    const kinds: [string, string][] = [
+      ['/api/v1', 'pods'],
+      ['/api/v1', 'services'],
+      ['/api/v1', 'secrets'],
+      ['/api/v1', 'persistentvolumeclaims'],
+      ['/apis/networking.k8s.io/v1', 'networkpolicies'],
+      ['/apis/traefik.io/v1alpha1', 'ingressroutes'],
+      ['/apis/traefik.io/v1alpha1', 'middlewares'],
+    ];
+    for (const [base, plural] of kinds) {
+      const r = await this.client.call<{
+        items: { metadata: { name: string; ownerReferences?: { name: string }[] } }[];
+      }>(
+        'GET',
+        `${base}/namespaces/${this.namespace}/${plural}?labelSelector=${encodeURIComponent(selector)}`,
+      );
+      for (const item of r.items)
+        out.push({
+          kind: plural,
+          name: item.metadata.name,
+          owners: (item.metadata.ownerReferences ?? []).map((o) => o.name),
+        });
+    }
+    return out;
+  }
+
+  async events(name: string): Promise<{ reason: string; message: string; type: string }[]> {
+    const r = await this.client.call<{ items: { reason: string; message: string; type: string }[] }>(
+      'GET',
+      `/api/v1/namespaces/${this.namespace}/events?fieldSelector=${encodeURIComponent(`involvedObject.name=${name}`)}`,
+    );
+    return r.items;
+  }
+}

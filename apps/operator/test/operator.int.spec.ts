@@ -1,0 +1,199 @@
+/**
+ * The operator, as its own process, against the real control plane: sessions become desktops,
+ * GPU time-slices are respected, missing templates and failures are reported, and deletion
+ * leaves nothing behind.
+ */
+import {
+  createIsolatedGpuNode,
+  createTestNamespace,
+  installCrds,
+  testKubeConfig,
+  waitFor,
+  type IsolatedNode,
+  type TestNamespace,
+} from '@vdi/testing';
+import { Fixture, startOperator, type OperatorProcess } from './harness.js';
+
+describe('session operator', () => {
+  let ns: TestNamespace;
+  let f: Fixture;
+  let op: OperatorProcess;
+  let node: IsolatedNode;
+  let gpuTemplate: string;
+
+  beforeAll(async () => {
+    const kc = testKubeConfig();
+    await installCrds(kc);
+    ns = await createTestNamespace('op');
+    f = new Fixture(kc, ns.name);
+    await f.turnSecret();
+    node = await createIsolatedGpuNode({ gpus: 1, replicas: 8 });
+    // Pinned to this test's own GPU node, so other tests never take its slices.
+    gpuTemplate = await f.template('gpu', {
+      nodeSelector: node.nodeSelector,
+      tolerations: node.tolerations as never,
+      resources: { defaultGPU: 1, defaultMemory: '4Gi', maxMemory: '16Gi' } as never,
+    });
+    op = await startOperator(ns.name, { VDI_START_DEADLINE_SECONDS: '120' });
+  });
+
+  afterAll(async () => {
+    if (process.env.VDI_DEBUG_OPERATOR) process.stderr.write(op.logs.join('\n') + '\n');
+    // Sessions carry the operator's finalizer: delete them while it still runs.
+    await f?.deleteAllSessions();
+    await op?.stop();
+    await f?.deleteTemplate(gpuTemplate);
+    await ns?.cleanup();
+    await node?.remove();
+  });
+
+  it('turns a session into a desktop: every child as rendered, Running with its URL, Events on the session', async () => {
+    await f.session('alice-1', gpuTemplate, { resources: { gpu: 1, memory: '4Gi' } });
+    const s = await f.waitPhase('alice-1', 'Running');
+    expect(s.status).toMatchObject({
+      url: 'http://alice-1.vdi.localhost:8081/',
+      encoder: 'nvh264enc',
+      nodeName: node.name,
+      gpu: 1,
+    });
+    expect(s.metadata.finalizers).toContain('vdi.kasm.io/session-cleanup');
+    const kinds = (await f.children('alice-1')).map((c) => `${c.kind}/${c.name}`).sort();
+    expect(kinds).toEqual(
+      [
+        'ingressroutes/alice-1',
+        'middlewares/alice-1-forward-auth',
+        'networkpolicies/alice-1',
+        'pods/alice-1',
+        'secrets/alice-1-auth',
+        'secrets/alice-1-turn',
+        'services/alice-1',
+      ].sort(),
+    );
+    for (const c of await f.children('alice-1')) expect(c.owners).toEqual(['alice-1']);
+    const claim = await f.core.readNamespacedPersistentVolumeClaim({
+      name: s.status!.homeClaim!,
+      namespace: ns.name,
+    });
+    expect(claim.status?.phase).toBe('Bound');
+    expect(claim.metadata?.ownerReferences).toBeUndefined();
+
+    // The status follows the pod within 2 s of kwok making it ready.
+    const pod = await f.core.readNamespacedPod({ name: 'alice-1', namespace: ns.name });
+    const podReady = new Date(
+      pod.status!.conditions!.find((c) => c.type === 'Ready')!.lastTransitionTime!,
+    ).getTime();
+    expect(new Date(s.status!.readyAt!).getTime() - podReady).toBeLessThanOrEqual(2000);
+
+    const reasons = (
+      await waitFor('events', async () => {
+        const ev = await f.events('alice-1');
+        return ev.some((e) => e.reason === 'DesktopReady') ? ev : undefined;
+      })
+    ).map((e) => e.reason);
+    expect(reasons).toEqual(expect.arrayContaining(['DesktopCreated', 'DesktopReady']));
+    expect(await op.metrics()).toMatch(
+      /vdi_operator_reconcile_duration_seconds_count\{outcome="(ok|requeue)"\} [1-9]/,
+    );
+  });
+
+  it('deletes every child of a deleted session, keeps the per-user home, and removes its finalizer', async () => {
+    const before = await f.get('alice-1');
+    await f.delete('alice-1');
+    await f.waitGone('alice-1');
+    expect(await f.children('alice-1')).toEqual([]);
+    const claim = await f.core.readNamespacedPersistentVolumeClaim({
+      name: before!.status!.homeClaim!,
+      namespace: ns.name,
+    });
+    expect(claim.metadata?.deletionTimestamp).toBeUndefined();
+  });
+
+  it('runs 8 GPU sessions on one GPU, keeps the 9th Scheduling with the GPU shortage in words, and starts it when a slice frees', async () => {
+    const names = Array.from({ length: 9 }, (_, i) => `gpu-${i}`);
+    for (const n of names.slice(0, 8)) await f.session(n, gpuTemplate);
+    for (const n of names.slice(0, 8)) await f.waitPhase(n, 'Running');
+    await f.session('gpu-8', gpuTemplate);
+    const waiting = await waitFor('9th session waits for a GPU', async () => {
+      const s = await f.get('gpu-8');
+      return s?.status?.reason === 'WaitingForGPU' ? s : undefined;
+    });
+    expect(waiting.status!.phase).toBe('Scheduling');
+    expect(waiting.status!.message).toMatch(/^waiting for a GPU: 0 of 8 time-slices free/);
+    await f.delete('gpu-0');
+    await f.waitGone('gpu-0');
+    await f.waitPhase('gpu-8', 'Running', 30_000);
+  });
+
+  it('deletes a session-owned home with its session', async () => {
+    const t = await f.template('per-session', {
+      nodeSelector: node.nodeSelector,
+      tolerations: node.tolerations as never,
+      persistence: 'session',
+    });
+    try {
+      await f.session('temp-1', t, { resources: { gpu: 1 } });
+      await f.delete('gpu-1');
+      await f.waitPhase('temp-1', 'Running');
+      expect((await f.children('temp-1')).map((c) => c.kind)).toContain('persistentvolumeclaims');
+      await f.delete('temp-1');
+      await f.waitGone('temp-1');
+      expect(await f.children('temp-1')).toEqual([]);
+    } finally {
+      await f.deleteTemplate(t);
+    }
+  });
+
+  it('reports a missing template as Pending and starts the session when the template appears', async () => {
+    const t = f.templateName('late');
+    await f.session('late-1', t, { resources: { gpu: 0, memory: '4Gi' } });
+    const s = await waitFor('TemplateNotFound', async () => {
+      const x = await f.get('late-1');
+      return x?.status?.reason === 'TemplateNotFound' ? x : undefined;
+    });
+    expect(s.status!.phase).toBe('Pending');
+    expect(s.status!.conditions).toContainEqual(
+      expect.objectContaining({ type: 'TemplateResolved', status: 'False', reason: 'TemplateNotFound' }),
+    );
+    expect(await f.children('late-1')).toEqual([]);
+    await f.template('late', { resources: { defaultGPU: 0, maxGPU: 0, defaultMemory: '4Gi' } as never });
+    try {
+      const running = await f.waitPhase('late-1', 'Running');
+      expect(running.status!.encoder).toBe('x264enc');
+      expect(running.status!.gpu).toBe(0);
+    } finally {
+      await f.delete('late-1');
+      await f.deleteTemplate(t);
+    }
+  });
+
+  it('reports a session the template cannot serve, without creating anything', async () => {
+    await f.session('greedy-1', gpuTemplate, { resources: { gpu: 1, memory: '1Ti' } });
+    const s = await waitFor('ResourcesOutOfBounds or no room', async () => {
+      const x = await f.get('greedy-1');
+      return x?.status?.phase === 'Pending' && x.status.reason !== 'TemplateFound' ? x : undefined;
+    });
+    expect(s.status!.message).toMatch(/spec\.resources\.memory/);
+    expect(await f.children('greedy-1')).toEqual([]);
+    await f.delete('greedy-1');
+  });
+
+  it('reports a desktop that fails (a kwok failure stage) as Failed with the reason', async () => {
+    await f.delete('gpu-2');
+    await f.session('crash-1', gpuTemplate);
+    await f.waitPhase('crash-1', 'Running');
+    await f.core.patchNamespacedPod(
+      {
+        name: 'crash-1',
+        namespace: ns.name,
+        body: { metadata: { labels: { 'pod-container-running-failed.stage.kwok.x-k8s.io': 'true' } } },
+      },
+      (await import('@kubernetes/client-node')).setHeaderOptions(
+        'Content-Type',
+        'application/merge-patch+json',
+      ),
+    );
+    const failed = await f.waitPhase('crash-1', 'Failed');
+    expect(failed.status!.reason).toBe('PodFailed');
+    expect(failed.status!.message).toMatch(/the desktop stopped/);
+  });
+});
