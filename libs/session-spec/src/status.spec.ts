@@ -206,6 +206,14 @@ describe('computeStatus', () => {
     expect(computeStatus(observe({ session: s, pod: placed(true), now: later(320) })).phase).toBe('Failed');
   });
 
+  it('keeps reporting a running desktop whose template was deleted, saying so', () => {
+    const s = computeStatus(observe({ templateMissing: true, pod: placed(true) }));
+    expect(s.phase).toBe('Running');
+    expect(s.reason).toBe('TemplateNotFound');
+    expect(s.message).toMatch(/was deleted; this desktop keeps running/);
+    expect(s.url).toBe('https://alice-1.vdi.example.com/');
+  });
+
   it('does not apply the deadline to a running desktop', () => {
     expect(computeStatus(observe({ pod: placed(true), now: later(10_000) })).phase).toBe('Running');
   });

@@ -125,17 +125,46 @@ function scheduling(o: Observation, pod: V1Pod): Cond {
   };
 }
 
+/** Scheduled and Ready, from the pod. */
+function podConditions(o: Observation, pod: V1Pod): Cond[] {
+  if (!pod.spec?.nodeName) return [scheduling(o, pod)];
+  const out: Cond[] = [
+    {
+      type: T.Scheduled,
+      status: 'True',
+      reason: R.PodScheduled,
+      message: `running on node ${pod.spec.nodeName}`,
+    },
+  ];
+  const failure = podFailure(pod);
+  if (failure) {
+    out.push(failure);
+  } else if (podCondition(pod, 'Ready')?.status === 'True') {
+    out.push({ type: T.Ready, status: 'True', reason: R.DesktopReady, message: 'the desktop is ready' });
+  } else {
+    out.push({
+      type: T.Ready,
+      status: 'False',
+      reason: R.ContainersStarting,
+      message: 'the desktop is starting',
+    });
+  }
+  return out;
+}
+
 /** The conditions the observation implies, in a fixed order. */
 function conditions(o: Observation): Cond[] {
   if (o.templateMissing) {
-    return [
-      {
-        type: T.TemplateResolved,
-        status: 'False',
-        reason: R.TemplateNotFound,
-        message: `template '${o.session.spec.template}' does not exist; create it or pick another template`,
-      },
-    ];
+    const missing: Cond = {
+      type: T.TemplateResolved,
+      status: 'False',
+      reason: R.TemplateNotFound,
+      message: o.pod
+        ? `template '${o.session.spec.template}' was deleted; this desktop keeps running but cannot be re-created`
+        : `template '${o.session.spec.template}' does not exist; create it or pick another template`,
+    };
+    // A template deleted under a running desktop does not stop it: keep reporting the pod.
+    return o.pod ? [missing, ...podConditions(o, o.pod)] : [missing];
   }
   if (o.specError) {
     const reason = o.specError.reason === 'InvalidSpec' ? R.TemplateInvalid : o.specError.reason;
@@ -164,32 +193,7 @@ function conditions(o: Observation): Cond[] {
     reason: R.Applied,
     message: 'pod, service, route, secrets and network policy are in place',
   });
-  const pod = o.pod;
-  if (!pod) return out;
-  if (!pod.spec?.nodeName) {
-    out.push(scheduling(o, pod));
-    return out;
-  }
-  out.push({
-    type: T.Scheduled,
-    status: 'True',
-    reason: R.PodScheduled,
-    message: `running on node ${pod.spec.nodeName}`,
-  });
-  const failure = podFailure(pod);
-  if (failure) {
-    out.push(failure);
-  } else if (podCondition(pod, 'Ready')?.status === 'True') {
-    out.push({ type: T.Ready, status: 'True', reason: R.DesktopReady, message: 'the desktop is ready' });
-  } else {
-    out.push({
-      type: T.Ready,
-      status: 'False',
-      reason: R.ContainersStarting,
-      message: 'the desktop is starting',
-    });
-  }
-  return out;
+  return o.pod ? [...out, ...podConditions(o, o.pod)] : out;
 }
 
 /** The phase the conditions imply. */
