@@ -339,7 +339,8 @@ export const VDISessionSpecSchema = Type.Object(
         cpu: Type.Optional(Quantity({}, [positiveQuantity('cpu')])),
       }),
     ),
-    display: Type.Optional(Type.Object(displayFields(false))),
+    // Any subset: what the session leaves out comes from the template.
+    display: Type.Optional(Type.Partial(Type.Object(displayFields(false)))),
     maxLifetime: Type.Optional(Duration({ description: 'the session is deleted this long after creation' })),
     idleTimeout: Type.Optional(
       Duration({ description: 'the session is deleted after this long without a viewer' }),

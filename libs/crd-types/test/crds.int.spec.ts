@@ -68,6 +68,9 @@ describe('VDISession and VDITemplate CRDs on the API server', () => {
     });
     const s = await create(session(okSession, 'alice-1'));
     expect(s.status).toBe(201);
+    // A session may set any part of the display; the rest comes from the template.
+    const partial = await create(session({ ...okSession, display: { width: 1280 } }, 'alice-2'));
+    expect(partial.status).toBe(201);
   });
 
   it('serves both kinds in the "vdi" category with short names and a status subresource', async () => {
