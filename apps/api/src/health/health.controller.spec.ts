@@ -1,17 +1,49 @@
+import * as k8s from '@kubernetes/client-node';
 import { createApp } from '../bootstrap.js';
+import { loadConfig } from '../config.js';
+
+/** A kubeconfig whose API server never answers: the caches stay unsynced. */
+function unreachableCluster(): k8s.KubeConfig {
+  const kc = new k8s.KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'none', server: 'https://127.0.0.1:1', skipTLSVerify: true }],
+    users: [{ name: 'none' }],
+    contexts: [{ name: 'none', cluster: 'none', user: 'none' }],
+    currentContext: 'none',
+  });
+  return kc;
+}
 
 describe('health endpoints', () => {
-  it('answer 200 without a token, over real HTTP', async () => {
-    const app = await createApp();
+  it('answer without a token over real HTTP; everything else needs one', async () => {
+    const app = await createApp({
+      config: loadConfig({ VDI_OIDC_ISSUER: 'http://127.0.0.1:1/realms/none' }),
+      kubeConfig: unreachableCluster(),
+      schemaFile: false,
+    });
     await app.listen({ port: 0, host: '127.0.0.1' });
     const base = await app.getUrl();
     try {
-      for (const path of ['/healthz', '/readyz']) {
-        const res = await fetch(`${base}${path}`);
-        expect(res.status).toBe(200);
-        expect(await res.json()).toEqual({ status: 'ok' });
+      const healthz = await fetch(`${base}/healthz`);
+      expect(healthz.status).toBe(200);
+      expect(await healthz.json()).toEqual({ status: 'ok' });
+      // No cluster: not ready, but still reachable without a token.
+      expect((await fetch(`${base}/readyz`)).status).toBe(503);
+      for (const path of ['/graphql', '/nope', '/healthz/../graphql']) {
+        const res = await fetch(`${base}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{"query":"{ me { user } }"}',
+        });
+        expect(res.status).toBe(401);
+        expect(res.headers.get('www-authenticate')).toContain('Bearer');
+        expect(await res.json()).toEqual({
+          data: null,
+          errors: [
+            { message: expect.stringContaining('no bearer token'), extensions: { code: 'UNAUTHENTICATED' } },
+          ],
+        });
       }
-      expect((await fetch(`${base}/nope`)).status).toBe(404);
     } finally {
       await app.close();
     }

@@ -1,0 +1,45 @@
+/**
+ * The one door of the API: a Fastify `onRequest` hook that verifies the bearer token of every
+ * request except the kubelet's and Prometheus' endpoints, and refuses users without a platform
+ * role. Resolvers find the principal in the GraphQL context and never see an anonymous call.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ErrorCode } from '../common/errors.js';
+import { mayUsePlatform, ROLE_USER, type Principal } from './principal.js';
+import { TokenVerifier, UnauthenticatedError } from './token-verifier.js';
+
+/** Paths reachable without a token. */
+export const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+function refuse(reply: FastifyReply, status: number, code: ErrorCode, message: string) {
+  if (status === 401) reply.header('WWW-Authenticate', 'Bearer error="invalid_token"');
+  return reply.code(status).send({ data: null, errors: [{ message, extensions: { code } }] });
+}
+
+export function registerAuthHook(fastify: FastifyInstance, verifier: TokenVerifier): void {
+  fastify.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+    const path = req.url.split('?', 1)[0]!;
+    if (PUBLIC_PATHS.has(path)) return;
+    try {
+      req.principal = await verifier.verifyHeader(req.headers.authorization);
+    } catch (err) {
+      if (err instanceof UnauthenticatedError)
+        return refuse(reply, 401, ErrorCode.Unauthenticated, err.message);
+      throw err;
+    }
+    if (!mayUsePlatform(req.principal)) {
+      return refuse(
+        reply,
+        403,
+        ErrorCode.Forbidden,
+        `your account lacks the ${ROLE_USER} role; ask an admin for access`,
+      );
+    }
+  });
+}

@@ -1,0 +1,62 @@
+import type { VDISession } from '@vdi/crd-types';
+import { GraphQLError } from 'graphql';
+import { checkQuota, usageOf, UserLocks } from './quota.js';
+
+const session = (gpu: number, deleting = false): VDISession => ({
+  apiVersion: 'vdi.kasm.io/v1alpha1',
+  kind: 'VDISession',
+  metadata: { name: 'x', ...(deleting ? { deletionTimestamp: new Date() } : {}) },
+  spec: { user: 'u', template: 't', resources: { gpu } },
+});
+
+describe('quotas', () => {
+  const limits = { maxSessionsPerUser: 2, maxGpusPerUser: 1 };
+  const gpuOf = (s: VDISession) => s.spec.resources?.gpu ?? 0;
+
+  it('counts sessions and GPUs, not those being deleted', () => {
+    expect(usageOf([session(1), session(0), session(1, true)], gpuOf)).toEqual({ sessions: 2, gpus: 1 });
+  });
+
+  it('allows up to the limits and refuses beyond with QUOTA_EXCEEDED', () => {
+    expect(() => checkQuota({ sessions: 1, gpus: 0 }, 1, limits)).not.toThrow();
+    const codeOf = (fn: () => void) => {
+      try {
+        fn();
+      } catch (e) {
+        return [(e as GraphQLError).extensions.code, (e as GraphQLError).extensions.quota];
+      }
+      return undefined;
+    };
+    expect(codeOf(() => checkQuota({ sessions: 2, gpus: 0 }, 0, limits))).toEqual([
+      'QUOTA_EXCEEDED',
+      'sessionsPerUser',
+    ]);
+    expect(codeOf(() => checkQuota({ sessions: 1, gpus: 1 }, 1, limits))).toEqual([
+      'QUOTA_EXCEEDED',
+      'gpusPerUser',
+    ]);
+    expect(codeOf(() => checkQuota({ sessions: 1, gpus: 1 }, 0, limits))).toBeUndefined();
+  });
+
+  it('serialises work per user and survives failures', async () => {
+    const locks = new UserLocks();
+    const order: string[] = [];
+    const step =
+      (tag: string, ms: number, fail = false) =>
+      async () => {
+        order.push(`${tag}+`);
+        await new Promise((r) => setTimeout(r, ms));
+        order.push(`${tag}-`);
+        if (fail) throw new Error(tag);
+        return tag;
+      };
+    const results = await Promise.allSettled([
+      locks.run('a', step('a1', 20, true)),
+      locks.run('a', step('a2', 1)),
+      locks.run('b', step('b1', 5)),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled', 'fulfilled']);
+    expect(order.indexOf('a2+')).toBeGreaterThan(order.indexOf('a1-'));
+    expect(order.indexOf('b1+')).toBeLessThan(order.indexOf('a1-'));
+  });
+});

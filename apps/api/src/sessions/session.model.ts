@@ -1,0 +1,59 @@
+import { Field, Int, ObjectType } from '@nestjs/graphql';
+import type { VDISession } from '@vdi/crd-types';
+import { ConditionModel, toConditionModel } from '../common/condition.model.js';
+
+@ObjectType('Session', { description: 'A desktop session (a VDISession).' })
+export class SessionModel {
+  @Field(() => String) name!: string;
+  @Field(() => String) namespace!: string;
+  @Field(() => String, { description: 'The owner (spec.user).' }) user!: string;
+  @Field(() => String) template!: string;
+  @Field(() => String, { description: 'Pending, Scheduling, Starting, Running, Failed or Terminating.' })
+  phase!: string;
+  @Field(() => String, { nullable: true, description: 'Where the desktop is, once Running.' }) url?: string;
+  @Field(() => String, { nullable: true }) reason?: string;
+  @Field(() => String, { nullable: true }) message?: string;
+  @Field(() => Int, { nullable: true, description: 'GPU time-slices asked for or granted.' }) gpu?: number;
+  @Field(() => String, { nullable: true }) memory?: string;
+  @Field(() => String, { nullable: true }) cpu?: string;
+  @Field(() => String, { nullable: true }) nodeName?: string;
+  @Field(() => String, { nullable: true }) encoder?: string;
+  @Field(() => String, { nullable: true }) maxLifetime?: string;
+  @Field(() => String, { nullable: true }) idleTimeout?: string;
+  @Field(() => String, { nullable: true }) createdAt?: string;
+  @Field(() => String, { nullable: true }) readyAt?: string;
+  @Field(() => Boolean, { description: 'True once deletion has started.' }) deleting!: boolean;
+  @Field(() => [ConditionModel]) conditions!: ConditionModel[];
+}
+
+const iso = (t: unknown): string | undefined =>
+  t instanceof Date ? t.toISOString() : typeof t === 'string' && t ? t : undefined;
+
+const opt = <K extends string, V>(key: K, v: V | undefined): { [P in K]?: V } =>
+  (v === undefined ? {} : { [key]: v }) as { [P in K]?: V };
+
+export function toSessionModel(s: VDISession): SessionModel {
+  const st = s.status ?? {};
+  const deleting = Boolean(s.metadata.deletionTimestamp);
+  return {
+    name: s.metadata.name!,
+    namespace: s.metadata.namespace!,
+    user: s.spec.user,
+    template: s.spec.template,
+    phase: deleting ? 'Terminating' : (st.phase ?? 'Pending'),
+    ...opt('url', st.url),
+    ...opt('reason', st.reason),
+    ...opt('message', st.message),
+    ...opt('gpu', st.gpu ?? s.spec.resources?.gpu),
+    ...opt('memory', s.spec.resources?.memory),
+    ...opt('cpu', s.spec.resources?.cpu),
+    ...opt('nodeName', st.nodeName),
+    ...opt('encoder', st.encoder),
+    ...opt('maxLifetime', s.spec.maxLifetime),
+    ...opt('idleTimeout', s.spec.idleTimeout),
+    ...opt('createdAt', iso(st.createdAt) ?? iso(s.metadata.creationTimestamp)),
+    ...opt('readyAt', iso(st.readyAt)),
+    deleting,
+    conditions: (st.conditions ?? []).map(toConditionModel),
+  };
+}

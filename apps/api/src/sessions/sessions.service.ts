@@ -1,0 +1,193 @@
+/**
+ * The logic behind the session queries and mutations: ownership, validation against the
+ * template, quotas, and the writes. Reads come from the watch-backed cache; a name the cache does
+ * not know yet (just created elsewhere) is looked up once on the API server.
+ */
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  API_VERSION,
+  KIND_SESSION,
+  type VDISession,
+  type VDISessionSpec,
+  withTemplateDefaults,
+} from '@vdi/crd-types';
+import type { KubeJsonClient } from '@vdi/kube-client';
+import {
+  ANNOTATION_USER,
+  identityHash,
+  LABEL_TEMPLATE,
+  LABEL_USER_HASH,
+  resolveSession,
+} from '@vdi/session-spec';
+import type { GraphQLError } from 'graphql';
+import { API_CONFIG, type ApiConfig } from '../config.js';
+import { badInput, forbidden, notFound, toApiError } from '../common/errors.js';
+import { ApiCaches } from '../kube/caches.js';
+import { KUBE_CLIENT } from '../kube/tokens.js';
+import type { Principal } from '../auth/principal.js';
+import { TemplatesService } from '../templates/templates.service.js';
+import { templateUsable } from '../templates/template.model.js';
+import type { CreateSessionInput } from './create-session.input.js';
+import { checkQuota, usageOf, UserLocks } from './quota.js';
+import { generateSessionName, sessionNameProblem } from './session-name.js';
+import { assertValidSpec, specFromInput } from './session-spec-input.js';
+
+/** How long a create waits for its session to show up in the cache (read-your-writes for `sessions`). */
+const CACHE_CATCH_UP_MS = 3_000;
+const RECENT_TTL_MS = 60_000;
+
+@Injectable()
+export class SessionsService {
+  private readonly locks = new UserLocks();
+  /**
+   * Sessions this process created that the cache did not show yet (counted for quotas), by name.
+   * An entry leaves when the cache has the session, or after RECENT_TTL_MS (a watch that lags
+   * that long has failed, and its restart lists everything anew).
+   */
+  private readonly recent = new Map<string, { session: VDISession; until: number }>();
+
+  constructor(
+    private readonly caches: ApiCaches,
+    private readonly templates: TemplatesService,
+    @Inject(KUBE_CLIENT) private readonly kube: KubeJsonClient,
+    @Inject(API_CONFIG) private readonly config: ApiConfig,
+  ) {}
+
+  private assertReady(): void {
+    if (!this.caches.synced)
+      throw badInput('the API is still loading sessions and templates; try again in a moment');
+  }
+
+  /** The caller's sessions, or everyone's for an admin asking for `all`. */
+  list(p: Principal, all = false): VDISession[] {
+    if (all && !p.isAdmin) throw forbidden('only admins may list all sessions (sessions(all: true))');
+    const sessions = this.caches.sessions.list(this.config.sessionsNamespace);
+    return sessions
+      .filter((s) => all || s.spec.user === p.user)
+      .sort((a, b) => a.metadata.name!.localeCompare(b.metadata.name!));
+  }
+
+  /** The session if the caller may see it; NOT_FOUND otherwise (others' sessions do not exist for a user). */
+  async get(p: Principal, name: string): Promise<VDISession> {
+    const s =
+      this.caches.sessions.get(name, this.config.sessionsNamespace) ??
+      (sessionNameProblem(name) ? undefined : await this.kube.get<VDISession>(this.ref(name)));
+    if (!s || (s.spec.user !== p.user && !p.isAdmin)) {
+      throw notFound(`you have no session named '${name}'`);
+    }
+    return s;
+  }
+
+  async create(p: Principal, input: CreateSessionInput): Promise<VDISession> {
+    const name = input.name ?? generateSessionName(p.username);
+    const context = { template: input.template, name };
+    try {
+      this.assertReady();
+      if (input.name != null) {
+        const problem = sessionNameProblem(input.name);
+        if (problem) throw badInput(`name: '${input.name}' ${problem}`, 'name');
+      }
+      const template = this.templates.get(input.template);
+      if (!template) {
+        const names = this.templates.list().map((t) => t.metadata.name);
+        throw badInput(
+          `there is no template '${input.template}'${names.length ? `; choose one of: ${names.join(', ')}` : ''}`,
+          'template',
+        );
+      }
+      const usable = templateUsable(template);
+      if (!usable.usable) {
+        throw badInput(
+          `template '${input.template}' cannot be used right now: ${usable.message}`,
+          'template',
+        );
+      }
+      const templateSpec = withTemplateDefaults(template.spec);
+      const spec = specFromInput(input, p.user, templateSpec.display);
+      assertValidSpec(spec);
+      const effective = resolveSession(spec, templateSpec);
+      // The effective GPU count is written into the spec, so quotas never depend on a template
+      // default that may change later.
+      const pinned: VDISessionSpec = { ...spec, resources: { ...spec.resources, gpu: effective.gpu } };
+      return await this.locks.run(p.user, async () => {
+        checkQuota(this.usage(p.user), effective.gpu, this.config);
+        const created = await this.write(name, pinned);
+        this.recent.set(name, { session: created, until: Date.now() + RECENT_TTL_MS });
+        await this.catchUp(created);
+        return created;
+      });
+    } catch (err) {
+      throw toApiError(err, context) satisfies GraphQLError;
+    }
+  }
+
+  /** Starts deleting the session; the caller must own it (or be an admin). */
+  async delete(p: Principal, name: string): Promise<boolean> {
+    const s = await this.get(p, name);
+    try {
+      await this.kube.delete(this.ref(name), { uid: s.metadata.uid! });
+      this.recent.delete(name);
+      return true;
+    } catch (err) {
+      throw toApiError(err, { template: s.spec.template, name });
+    }
+  }
+
+  private ref(name: string) {
+    return {
+      apiVersion: API_VERSION,
+      kind: KIND_SESSION,
+      metadata: { name, namespace: this.config.sessionsNamespace },
+    };
+  }
+
+  private async write(name: string, spec: VDISessionSpec): Promise<VDISession> {
+    const body = {
+      apiVersion: API_VERSION,
+      kind: KIND_SESSION,
+      metadata: {
+        name,
+        namespace: this.config.sessionsNamespace,
+        labels: { [LABEL_USER_HASH]: identityHash(spec.user), [LABEL_TEMPLATE]: spec.template },
+        annotations: { [ANNOTATION_USER]: spec.user },
+      },
+      spec,
+    };
+    // POST, not apply: a create must never overwrite an existing session of the same name.
+    const path = `${await this.kube.path(body, false)}?fieldManager=vdi-api`;
+    return this.kube.call<VDISession>('POST', path, body);
+  }
+
+  private usage(user: string) {
+    const cached = this.caches.sessions
+      .list(this.config.sessionsNamespace)
+      .filter((s) => s.spec.user === user);
+    const now = Date.now();
+    for (const [name, { session, until }] of this.recent) {
+      if (until < now || this.caches.sessions.get(name, this.config.sessionsNamespace))
+        this.recent.delete(name);
+      else if (session.spec.user === user) cached.push(session);
+    }
+    return usageOf(cached, (s) => this.gpuOf(s));
+  }
+
+  /** A session's GPU time-slices: granted, asked for, or its template's default. */
+  private gpuOf(s: VDISession): number {
+    if (s.status?.gpu != null) return s.status.gpu;
+    if (s.spec.resources?.gpu != null) return s.spec.resources.gpu;
+    const t = this.templates.get(s.spec.template);
+    return t ? withTemplateDefaults(t.spec).resources.defaultGPU : 0;
+  }
+
+  private async catchUp(created: VDISession): Promise<void> {
+    const deadline = Date.now() + CACHE_CATCH_UP_MS;
+    while (Date.now() < deadline) {
+      const c = this.caches.sessions.get(created.metadata.name!, this.config.sessionsNamespace);
+      if (c?.metadata.uid === created.metadata.uid) {
+        this.recent.delete(created.metadata.name!);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}

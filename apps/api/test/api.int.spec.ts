@@ -1,0 +1,473 @@
+/**
+ * The GraphQL API end to end: real tokens from the local Keycloak, real sessions and templates
+ * in the test cluster (no operator: sessions stay Pending, which is all these tests need).
+ */
+import { randomBytes } from 'node:crypto';
+import { API_VERSION, KIND_TEMPLATE, type VDISession, type VDITemplateSpec } from '@vdi/crd-types';
+import { KubeJsonClient } from '@vdi/kube-client';
+import { createTestNamespace, installCrds, waitFor, type TestNamespace } from '@vdi/testing';
+import { decodeJwt } from 'jose';
+import {
+  codeOf,
+  ensureKeycloak,
+  forgedToken,
+  ownIssuer,
+  passwordGrant,
+  startApi,
+  type OwnIssuer,
+  type RunningApi,
+} from './harness.js';
+
+const suffix = randomBytes(3).toString('hex');
+const CPU = `api-cpu-${suffix}`;
+const GPU = `api-gpu-${suffix}`;
+const BROKEN = `api-broken-${suffix}`;
+
+const SESSION_FIELDS = 'name namespace user template phase gpu memory deleting';
+const CREATE = `mutation($input: CreateSessionInput!) { createSession(input: $input) { ${SESSION_FIELDS} } }`;
+const LIST = `query($all: Boolean) { sessions(all: $all) { name user } }`;
+const GET = `query($name: String!) { session(name: $name) { ${SESSION_FIELDS} } }`;
+const DELETE = `mutation($name: String!) { deleteSession(name: $name) }`;
+
+let ns: TestNamespace;
+let kube: KubeJsonClient;
+let api: RunningApi;
+let issuer: string;
+const tokens: Record<'alice' | 'bob' | 'admin', string> = { alice: '', bob: '', admin: '' };
+
+const templateSpec = (over: Partial<VDITemplateSpec>): Record<string, unknown> => ({
+  displayName: 'API test desktop',
+  image: 'ghcr.io/selkies-project/nvidia-egl-desktop:24.04',
+  resources: {
+    defaultGPU: 0,
+    maxGPU: 0,
+    defaultMemory: '4Gi',
+    defaultCPU: '2',
+    maxMemory: '8Gi',
+    maxCPU: '4',
+  },
+  ...over,
+});
+const templateRef = (name: string) => ({ apiVersion: API_VERSION, kind: KIND_TEMPLATE, metadata: { name } });
+
+async function sessionsInCluster(): Promise<string[]> {
+  const list = await kube.call<{ items: VDISession[] }>(
+    'GET',
+    `/apis/${API_VERSION}/namespaces/${ns.name}/vdisessions`,
+  );
+  return list.items.map((s) => `${s.metadata.name}@${s.metadata.resourceVersion}`).sort();
+}
+
+async function create(who: keyof typeof tokens, input: Record<string, unknown>) {
+  return api.gql(tokens[who], CREATE, { input });
+}
+
+async function removeAll(): Promise<void> {
+  for (const s of await sessionsInCluster()) {
+    await kube.delete({
+      apiVersion: API_VERSION,
+      kind: 'VDISession',
+      metadata: { name: s.split('@')[0], namespace: ns.name },
+    });
+  }
+  await waitFor('sessions gone from the API', async () => {
+    const r = await api.gql(tokens.admin, LIST, { all: true });
+    return (r.body.data?.sessions as unknown[]).length === 0;
+  });
+}
+
+beforeAll(async () => {
+  ns = await createTestNamespace('api');
+  kube = new KubeJsonClient(ns.kc);
+  await installCrds(ns.kc);
+  for (const [name, spec] of [
+    [CPU, templateSpec({ displayName: 'CPU desktop' })],
+    [
+      GPU,
+      templateSpec({
+        displayName: 'GPU desktop',
+        resources: { defaultGPU: 1, maxGPU: 1, defaultMemory: '4Gi', defaultCPU: '2' } as never,
+      }),
+    ],
+    [BROKEN, templateSpec({ displayName: 'Broken desktop' })],
+  ] as const) {
+    await kube.call('POST', `/apis/${API_VERSION}/vditemplates`, { ...templateRef(name), spec });
+  }
+  await kube.mergePatch(
+    templateRef(BROKEN),
+    { status: { ready: false, message: 'image not found' } },
+    'status',
+  );
+  issuer = ensureKeycloak();
+  for (const who of ['alice', 'bob', 'admin'] as const) tokens[who] = await passwordGrant(issuer, who, who);
+  api = await startApi(ns.kc, {
+    VDI_OIDC_ISSUER: issuer,
+    VDI_OIDC_AUDIENCE: 'vdi-api',
+    VDI_SESSIONS_NAMESPACE: ns.name,
+    VDI_QUOTA_SESSIONS_PER_USER: '2',
+    VDI_QUOTA_GPUS_PER_USER: '1',
+  });
+  await waitFor('test templates in the cache', async () => {
+    const r = await api.gql(tokens.alice, '{ templates { name } }');
+    const names = (r.body.data?.templates as { name: string }[] | undefined)?.map((t) => t.name) ?? [];
+    return [CPU, GPU, BROKEN].every((n) => names.includes(n));
+  });
+});
+
+afterAll(async () => {
+  await api?.close();
+  for (const name of [CPU, GPU, BROKEN]) await kube?.delete(templateRef(name)).catch(() => undefined);
+  kube?.close();
+  await ns?.cleanup();
+});
+
+describe('who is calling', () => {
+  it('me reflects the token: owner identity and roles', async () => {
+    const alice = await api.gql(tokens.alice, '{ me { user username email roles isAdmin } }');
+    expect(alice.body.data?.me).toEqual({
+      user: 'alice@example.com',
+      username: 'alice',
+      email: 'alice@example.com',
+      roles: expect.arrayContaining(['vdi-user']),
+      isAdmin: false,
+    });
+    // Keycloak sends a single audience as a string: the API must accept it.
+    expect(
+      typeof decodeJwt(tokens.alice).aud === 'string' || Array.isArray(decodeJwt(tokens.alice).aud),
+    ).toBe(true);
+    const admin = await api.gql(tokens.admin, '{ me { isAdmin } }');
+    expect(admin.body.data?.me).toEqual({ isAdmin: true });
+  });
+
+  it('templates come with usability', async () => {
+    const r = await api.gql(tokens.bob, '{ templates { name displayName maxGPU usable message } }');
+    const byName = new Map((r.body.data?.templates as { name: string }[]).map((t) => [t.name, t]));
+    expect(byName.get(CPU)).toEqual({
+      name: CPU,
+      displayName: 'CPU desktop',
+      maxGPU: 0,
+      usable: true,
+      message: null,
+    });
+    expect(byName.get(GPU)).toMatchObject({ maxGPU: 1, usable: true });
+    expect(byName.get(BROKEN)).toMatchObject({ usable: false, message: 'image not found' });
+  });
+});
+
+describe('sessions and ownership', () => {
+  let aliceSession = '';
+  let bobSession = '';
+
+  beforeAll(async () => {
+    const a = await create('alice', { template: CPU });
+    expect(a.body.errors).toBeUndefined();
+    aliceSession = (a.body.data?.createSession as { name: string }).name;
+    const b = await create('bob', { template: CPU, name: `bob-desk-${suffix}`, memory: '6Gi' });
+    expect(b.body.errors).toBeUndefined();
+    bobSession = (b.body.data?.createSession as { name: string }).name;
+  });
+
+  afterAll(removeAll);
+
+  it('alice creates a session: owner from the token, generated name, effective GPU pinned', async () => {
+    expect(aliceSession).toMatch(/^alice-[a-z0-9]{6}$/);
+    const got = await api.gql(tokens.alice, GET, { name: aliceSession });
+    expect(got.body.data?.session).toEqual({
+      name: aliceSession,
+      namespace: ns.name,
+      user: 'alice@example.com',
+      template: CPU,
+      phase: 'Pending',
+      gpu: 0,
+      memory: null,
+      deleting: false,
+    });
+    const stored = await kube.get<VDISession>({
+      apiVersion: API_VERSION,
+      kind: 'VDISession',
+      metadata: { name: aliceSession, namespace: ns.name },
+    });
+    expect(stored?.spec).toEqual({ user: 'alice@example.com', template: CPU, resources: { gpu: 0 } });
+  });
+
+  it('alice lists only her own sessions', async () => {
+    const r = await api.gql(tokens.alice, LIST);
+    expect(r.body.data?.sessions).toEqual([{ name: aliceSession, user: 'alice@example.com' }]);
+  });
+
+  it('bob cannot see alice’s session', async () => {
+    const list = await api.gql(tokens.bob, LIST);
+    expect(list.body.data?.sessions).toEqual([{ name: bobSession, user: 'bob@example.com' }]);
+    const get = await api.gql(tokens.bob, GET, { name: aliceSession });
+    expect(codeOf(get)).toBe('NOT_FOUND');
+    expect(get.body.errors?.[0]?.message).toBe(`you have no session named '${aliceSession}'`);
+  });
+
+  it('bob cannot delete alice’s session', async () => {
+    const before = await sessionsInCluster();
+    const del = await api.gql(tokens.bob, DELETE, { name: aliceSession });
+    expect(codeOf(del)).toBe('NOT_FOUND');
+    expect(await sessionsInCluster()).toEqual(before);
+  });
+
+  it('only admins list everyone’s sessions', async () => {
+    const admin = await api.gql(tokens.admin, LIST, { all: true });
+    expect(admin.body.data?.sessions).toEqual(
+      [
+        { name: aliceSession, user: 'alice@example.com' },
+        { name: bobSession, user: 'bob@example.com' },
+      ].sort((a, b) => a.name.localeCompare(b.name)),
+    );
+    const adminOwn = await api.gql(tokens.admin, LIST);
+    expect(adminOwn.body.data?.sessions).toEqual([]);
+    const alice = await api.gql(tokens.alice, LIST, { all: true });
+    expect(codeOf(alice)).toBe('FORBIDDEN');
+    expect(alice.body.data).toBeNull();
+    // an admin may open anyone's session
+    const get = await api.gql(tokens.admin, GET, { name: bobSession });
+    expect(get.body.data?.session).toMatchObject({ user: 'bob@example.com', memory: '6Gi' });
+  });
+
+  it('alice deletes her session', async () => {
+    const del = await api.gql(tokens.alice, DELETE, { name: aliceSession });
+    expect(del.body).toEqual({ data: { deleteSession: true } });
+    await waitFor('alice’s session gone', async () => {
+      const r = await api.gql(tokens.alice, LIST);
+      return (r.body.data?.sessions as unknown[]).length === 0;
+    });
+    expect(codeOf(await api.gql(tokens.alice, DELETE, { name: aliceSession }))).toBe('NOT_FOUND');
+  });
+});
+
+describe('invalid input', () => {
+  afterAll(removeAll);
+
+  const cases: [string, Record<string, unknown>, string, RegExp][] = [
+    [
+      'unknown template',
+      { template: 'no-such-template' },
+      'BAD_USER_INPUT',
+      /there is no template 'no-such-template'/,
+    ],
+    [
+      'template the operator found invalid',
+      { template: BROKEN },
+      'BAD_USER_INPUT',
+      /cannot be used right now: image not found/,
+    ],
+    [
+      'name with capitals',
+      { template: CPU, name: 'My_Desktop' },
+      'BAD_USER_INPUT',
+      /^name: 'My_Desktop' must be lower-case/,
+    ],
+    [
+      'name too long for a host name',
+      { template: CPU, name: 'a'.repeat(51) },
+      'BAD_USER_INPUT',
+      /at most 50 characters/,
+    ],
+    ['name starting with a digit', { template: CPU, name: '1desk' }, 'BAD_USER_INPUT', /start with a letter/],
+    ['two GPU time-slices', { template: GPU, gpu: 2 }, 'BAD_USER_INPUT', /^gpu: /],
+    [
+      'a GPU on a CPU-only template',
+      { template: CPU, gpu: 1 },
+      'BAD_USER_INPUT',
+      /^gpu: the template allows no GPU/,
+    ],
+    [
+      'memory that is not a quantity',
+      { template: CPU, memory: 'lots' },
+      'BAD_USER_INPUT',
+      /^memory: .*Kubernetes quantity/,
+    ],
+    [
+      'more memory than the template allows',
+      { template: CPU, memory: '64Gi' },
+      'BAD_USER_INPUT',
+      /64Gi is more than the template allows \(8Gi\)/,
+    ],
+    [
+      'memory that leaves no room beside /dev/shm',
+      { template: CPU, memory: '512Mi' },
+      'BAD_USER_INPUT',
+      /leaves no room beside \/dev\/shm/,
+    ],
+    [
+      'more CPU than the template allows',
+      { template: CPU, cpu: '16' },
+      'BAD_USER_INPUT',
+      /^cpu: 16 is more than the template allows \(4\)/,
+    ],
+    ['zero CPU', { template: CPU, cpu: '0' }, 'BAD_USER_INPUT', /^cpu: must be greater than zero/],
+    ['a tiny display', { template: CPU, width: 100 }, 'BAD_USER_INPUT', /^width: /],
+    [
+      'a lifetime that is not a duration',
+      { template: CPU, maxLifetime: 'forever' },
+      'BAD_USER_INPUT',
+      /^maxLifetime: .*duration/,
+    ],
+    [
+      'a lifetime under the minimum (refused by the API server)',
+      { template: CPU, maxLifetime: '10s' },
+      'BAD_USER_INPUT',
+      /must be at least 1m/,
+    ],
+  ];
+
+  it.each(cases)('%s → %s, cluster unchanged', async (_what, input, code, message) => {
+    const before = await sessionsInCluster();
+    const r = await create('alice', input);
+    expect(r.status).toBe(200);
+    expect(r.body.data).toBeNull();
+    expect(codeOf(r)).toBe(code);
+    expect(r.body.errors?.[0]?.message).toMatch(message);
+    expect(await sessionsInCluster()).toEqual(before);
+  });
+
+  it('a taken name → BAD_USER_INPUT, the existing session untouched', async () => {
+    const name = `taken-${suffix}`;
+    expect((await create('bob', { template: CPU, name })).body.errors).toBeUndefined();
+    const before = await sessionsInCluster();
+    const r = await create('alice', { template: CPU, name });
+    expect(codeOf(r)).toBe('BAD_USER_INPUT');
+    expect(r.body.errors?.[0]?.message).toMatch(/already exists/);
+    expect(await sessionsInCluster()).toEqual(before);
+  });
+
+  it('unknown sessions → NOT_FOUND', async () => {
+    expect(codeOf(await api.gql(tokens.alice, GET, { name: 'nope' }))).toBe('NOT_FOUND');
+    expect(codeOf(await api.gql(tokens.alice, DELETE, { name: 'Not A Name' }))).toBe('NOT_FOUND');
+  });
+});
+
+describe('quotas', () => {
+  afterAll(removeAll);
+
+  it('GPU and session counts per user → QUOTA_EXCEEDED, cluster unchanged', async () => {
+    expect((await create('alice', { template: GPU })).body.errors).toBeUndefined();
+    let before = await sessionsInCluster();
+    const gpu = await create('alice', { template: GPU });
+    expect(codeOf(gpu)).toBe('QUOTA_EXCEEDED');
+    expect(gpu.body.errors?.[0]?.extensions).toMatchObject({ quota: 'gpusPerUser', limit: 1 });
+    expect(gpu.body.errors?.[0]?.message).toMatch(/already use 1 GPU time-slice/);
+    expect(await sessionsInCluster()).toEqual(before);
+    // a GPU template with gpu: 0 is fine
+    expect((await create('alice', { template: GPU, gpu: 0 })).body.errors).toBeUndefined();
+    before = await sessionsInCluster();
+    const third = await create('alice', { template: CPU });
+    expect(codeOf(third)).toBe('QUOTA_EXCEEDED');
+    expect(third.body.errors?.[0]?.message).toMatch(/already have 2 session\(s\).*delete one first/);
+    expect(await sessionsInCluster()).toEqual(before);
+    // bob has his own quota
+    expect((await create('bob', { template: GPU })).body.errors).toBeUndefined();
+  });
+
+  it('concurrent creates of one user cannot overrun the quota', async () => {
+    const results = await Promise.all(Array.from({ length: 5 }, () => create('bob', { template: CPU })));
+    const ok = results.filter((r) => !r.body.errors).length;
+    expect(ok).toBe(1); // bob already holds one session, the limit is 2
+    expect(results.filter((r) => codeOf(r) === 'QUOTA_EXCEEDED')).toHaveLength(4);
+  });
+});
+
+describe('tokens', () => {
+  let own: OwnIssuer;
+  let trusting: RunningApi;
+  const claims = () => ({
+    sub: 'u-1',
+    email: 'mallory@example.com',
+    email_verified: true,
+    preferred_username: 'mallory',
+    realm_access: { roles: ['vdi-user', 'vdi-admin'] },
+  });
+
+  beforeAll(async () => {
+    own = await ownIssuer();
+    // A second API that trusts our own key, so each claim check is exercised on its own.
+    trusting = await startApi(ns.kc, {
+      VDI_OIDC_ISSUER: issuer,
+      VDI_OIDC_JWKS_URI: own.jwksUri,
+      VDI_OIDC_CLOCK_TOLERANCE_SECONDS: '0',
+      VDI_SESSIONS_NAMESPACE: ns.name,
+    });
+  });
+  afterAll(async () => {
+    await trusting?.close();
+    await own?.close();
+  });
+
+  const refused = async (target: RunningApi, token: string | undefined, message: RegExp, status = 401) => {
+    const r = await target.gql(token, '{ me { user } }');
+    expect(r.status).toBe(status);
+    expect(r.body.data).toBeNull();
+    expect(codeOf(r)).toBe(status === 401 ? 'UNAUTHENTICATED' : 'FORBIDDEN');
+    expect(r.body.errors?.[0]?.message).toMatch(message);
+  };
+
+  it('a token signed with a key of our own is refused by the realm-trusting API', async () => {
+    const kid =
+      decodeJwt(tokens.alice) &&
+      JSON.parse(Buffer.from(tokens.alice.split('.')[0]!, 'base64url').toString()).kid;
+    const forged = await forgedToken({ ...claims(), iss: issuer, aud: 'vdi-api' }, kid);
+    await refused(api, forged, /signature is not valid/);
+    // a real token with its signature swapped
+    const [h, p] = tokens.alice.split('.');
+    const [, , sig] = forged.split('.');
+    await refused(api, `${h}.${p}.${sig}`, /signature is not valid/);
+  });
+
+  it('no token, garbage, or another scheme are refused', async () => {
+    await refused(api, undefined, /no bearer token/);
+    await refused(api, 'not-a-jwt', /not a valid access token/);
+    const r = await fetch(`${api.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Basic YWxpY2U6YWxpY2U=' },
+      body: '{"query":"{ me { user } }"}',
+    });
+    expect(r.status).toBe(401);
+  });
+
+  it('a correctly signed token is accepted, with aud as a string or an array', async () => {
+    for (const aud of ['vdi-api', ['account', 'vdi-api']]) {
+      const r = await trusting.gql(
+        await own.sign({ ...claims(), iss: issuer, aud }),
+        '{ me { user isAdmin } }',
+      );
+      expect(r.body).toEqual({ data: { me: { user: 'mallory@example.com', isAdmin: true } } });
+    }
+  });
+
+  it('an expired token is refused', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const token = await own.sign(
+      { ...claims(), iss: issuer, aud: 'vdi-api' },
+      { iat: now - 600, expiresIn: now - 60 },
+    );
+    await refused(trusting, token, /expired/);
+  });
+
+  it('a token for another audience is refused', async () => {
+    await refused(
+      trusting,
+      await own.sign({ ...claims(), iss: issuer, aud: 'account' }),
+      /not meant for this API/,
+    );
+    await refused(trusting, await own.sign({ ...claims(), iss: issuer }), /not meant for this API/);
+  });
+
+  it('a token of another issuer is refused', async () => {
+    const token = await own.sign({ ...claims(), iss: 'http://localhost:8180/realms/other', aud: 'vdi-api' });
+    await refused(trusting, token, /issued by another identity provider/);
+  });
+
+  it('a valid token without a platform role is FORBIDDEN', async () => {
+    const token = await own.sign({
+      ...claims(),
+      realm_access: { roles: ['offline_access'] },
+      iss: issuer,
+      aud: 'vdi-api',
+    });
+    await refused(trusting, token, /lacks the vdi-user role/, 403);
+  });
+});

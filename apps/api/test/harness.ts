@@ -1,0 +1,131 @@
+/**
+ * The API in-process (Nest on port 0) against the test cluster and the local Keycloak, with a
+ * sessions namespace of its own, and a small GraphQL client.
+ */
+import { spawnSync } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type * as k8s from '@kubernetes/client-node';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { exportJWK, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
+import { waitFor } from '@vdi/testing';
+import { createApp } from '../src/bootstrap.js';
+import { loadConfig } from '../src/config.js';
+
+export interface GqlResult {
+  status: number;
+  body: {
+    data?: Record<string, unknown> | null;
+    errors?: { message: string; extensions?: { code?: string; [k: string]: unknown } }[];
+  };
+}
+
+export interface RunningApi {
+  app: NestFastifyApplication;
+  url: string;
+  gql(token: string | undefined, query: string, variables?: Record<string, unknown>): Promise<GqlResult>;
+  close(): Promise<void>;
+}
+
+export async function startApi(kc: k8s.KubeConfig, env: Record<string, string>): Promise<RunningApi> {
+  const app = await createApp({ config: loadConfig(env), kubeConfig: kc, schemaFile: false });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const url = await app.getUrl();
+  await waitFor('API ready', async () => (await fetch(`${url}/readyz`)).status === 200, 30_000);
+  return {
+    app,
+    url,
+    async gql(token, query, variables = {}) {
+      const res = await fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
+        body: JSON.stringify({ query, variables }),
+      });
+      return { status: res.status, body: (await res.json()) as GqlResult['body'] };
+    },
+    close: () => app.close(),
+  };
+}
+
+/** The first error code of a result (undefined when there is none). */
+export const codeOf = (r: GqlResult) => r.body.errors?.[0]?.extensions?.code;
+
+/** A JWKS endpoint of our own and a signer for it: tokens this test mints and a second API trusts. */
+export interface OwnIssuer {
+  jwksUri: string;
+  sign(claims: JWTPayload, opts?: { expiresIn?: string | number; iat?: number }): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function ownIssuer(): Promise<OwnIssuer> {
+  const { privateKey, publicKey } = await generateKeyPair('RS256');
+  const jwk = { ...(await exportJWK(publicKey)), kid: 'test-key', alg: 'RS256', use: 'sig' };
+  const server: Server = createServer((_req, res) => {
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ keys: [jwk] }));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return {
+    jwksUri: `http://127.0.0.1:${port}/certs`,
+    async sign(claims, opts = {}) {
+      const jwt = new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: 'test-key', typ: 'JWT' });
+      jwt.setIssuedAt(opts.iat);
+      jwt.setExpirationTime(opts.expiresIn ?? '5m');
+      return jwt.sign(privateKey);
+    },
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+/** A token signed with a key nobody trusts, claiming to come from `iss`. */
+export async function forgedToken(claims: JWTPayload, kid?: string): Promise<string> {
+  const { privateKey } = await generateKeyPair('RS256');
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: 'RS256', ...(kid ? { kid } : {}) })
+    .setIssuedAt()
+    .setExpirationTime('5m')
+    .sign(privateKey);
+}
+
+const repoRoot = path.resolve(import.meta.dirname, '../../..');
+
+/**
+ * Starts or reuses the local Keycloak through its CLI and returns the issuer. Through the CLI
+ * rather than `import { start } from '@vdi/keycloak'`: the lint rules keep apps (tests included)
+ * from importing tools (type:tool), by package name or by path.
+ */
+export function ensureKeycloak(): string {
+  const r = spawnSync(
+    process.execPath,
+    ['--conditions=@vdi/source', '--import', 'tsx', path.join(repoRoot, 'tools/keycloak/src/cli.ts'), 'up'],
+    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', timeout: 300_000 },
+  );
+  if (r.status !== 0)
+    throw new Error(`Keycloak did not start (exit ${r.status}); see the [keycloak] lines above`);
+  return r.stdout.trim().split('\n').pop()!;
+}
+
+/** A real access token of a demo user: the password grant of the dev realm's `vdi-tests` client. */
+export async function passwordGrant(issuer: string, username: string, password: string): Promise<string> {
+  const res = await fetch(`${issuer}/protocol/openid-connect/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'password',
+      client_id: 'vdi-tests',
+      username,
+      password,
+      scope: 'openid',
+    }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const body = (await res.json()) as { access_token?: string; error?: string };
+  if (!res.ok || !body.access_token)
+    throw new Error(`password grant for ${username}: HTTP ${res.status} ${body.error ?? ''}`);
+  return body.access_token;
+}
