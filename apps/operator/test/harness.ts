@@ -31,6 +31,8 @@ export interface OperatorProcess {
   exited: Promise<number | null>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
   metrics(): Promise<string>;
+  /** The `vdi_operator_leader` gauge: 1 while this replica holds the Lease, 0 as a standby. */
+  leader(): Promise<number>;
 }
 
 export async function startOperator(
@@ -78,7 +80,7 @@ export async function startOperator(
     },
     60_000,
   );
-  return {
+  const op: OperatorProcess = {
     proc,
     port,
     identity,
@@ -91,7 +93,76 @@ export async function startOperator(
     async metrics() {
       return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     },
+    async leader() {
+      const m = /^vdi_operator_leader (\d+)$/m.exec(await op.metrics());
+      if (!m) throw new Error(`operator ${identity}: no vdi_operator_leader in its metrics`);
+      return Number(m[1]);
+    },
   };
+  return op;
+}
+
+/** Waits until `op` holds the Lease (its leader gauge is 1); returns when that was seen. */
+export async function waitLeader(op: OperatorProcess, timeoutMs = 30_000): Promise<number> {
+  await waitFor(
+    `operator ${op.identity} to lead`,
+    async () => {
+      if (op.proc.exitCode !== null || op.proc.signalCode !== null)
+        throw new Error(`operator ${op.identity} exited: ${op.logs.slice(-5).join('\n')}`);
+      return (await op.leader()) === 1;
+    },
+    timeoutMs,
+    50,
+  );
+  return Date.now();
+}
+
+/** Runs `fn` over `items` with at most `limit` calls in flight. */
+export async function inBatches<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const i = next++;
+      await fn(items[i]!, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+}
+
+/** A Lease as the tests read it. */
+export interface LeaseView {
+  metadata: { name: string; resourceVersion: string };
+  spec: {
+    holderIdentity?: string;
+    leaseDurationSeconds?: number;
+    renewTime?: string;
+    leaseTransitions?: number;
+  };
+}
+
+/** An Event as the operator records it on a session. */
+export interface SessionEvent {
+  reason: string;
+  message: string;
+  type: string;
+  reportingInstance?: string;
+  involvedObject: { kind: string; name: string; uid?: string };
+}
+
+/** An object with the session label, with what the leak and ownership checks need. */
+export interface ChildObject {
+  kind: string;
+  name: string;
+  session: string;
+  uid: string;
+  deletionTimestamp?: string;
+  finalizers: string[];
+  ownerReferences: { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean }[];
+  managedFields: { manager: string; operation: string; subresource?: string }[];
 }
 
 /** Sessions and templates of one test: cluster-scoped templates get names unique to the test. */
@@ -206,6 +277,85 @@ export class Fixture {
     await waitFor(`session ${name} deleted`, async () => (await this.get(name)) === undefined, timeoutMs);
   }
 
+  /** Kinds the operator creates for a session, as [API base, plural]. */
+  static readonly childKinds: readonly [string, string][] = [
+    ['/api/v1', 'pods'],
+    ['/api/v1', 'services'],
+    ['/api/v1', 'secrets'],
+    ['/api/v1', 'persistentvolumeclaims'],
+    ['/apis/networking.k8s.io/v1', 'networkpolicies'],
+    ['/apis/traefik.io/v1alpha1', 'ingressroutes'],
+    ['/apis/traefik.io/v1alpha1', 'middlewares'],
+  ];
+
+  /** Every object of the namespace with the session label, with owners, finalizers and field managers. */
+  async childObjects(): Promise<ChildObject[]> {
+    const lists = await Promise.all(
+      Fixture.childKinds.map(async ([base, plural]) => {
+        const r = await this.client.call<{
+          items: {
+            metadata: {
+              name: string;
+              uid: string;
+              labels: Record<string, string>;
+              deletionTimestamp?: string;
+              finalizers?: string[];
+              ownerReferences?: ChildObject['ownerReferences'];
+              managedFields?: ChildObject['managedFields'];
+            };
+          }[];
+        }>(
+          'GET',
+          `${base}/namespaces/${this.namespace}/${plural}?labelSelector=${encodeURIComponent('vdi.kasm.io/session')}`,
+        );
+        return r.items.map(({ metadata: m }): ChildObject => ({
+          kind: plural,
+          name: m.name,
+          session: m.labels['vdi.kasm.io/session']!,
+          uid: m.uid,
+          ...(m.deletionTimestamp ? { deletionTimestamp: m.deletionTimestamp } : {}),
+          finalizers: m.finalizers ?? [],
+          ownerReferences: m.ownerReferences ?? [],
+          managedFields: (m.managedFields ?? []).map((mf) => ({
+            manager: mf.manager,
+            operation: mf.operation,
+            ...(mf.subresource ? { subresource: mf.subresource } : {}),
+          })),
+        }));
+      }),
+    );
+    return lists.flat();
+  }
+
+  /** All objects of one plural in the namespace (any labels), e.g. 'pods' or 'persistentvolumeclaims'. */
+  async listAll<T = { metadata: { name: string; deletionTimestamp?: string; finalizers?: string[] } }>(
+    base: string,
+    plural: string,
+  ): Promise<T[]> {
+    return (await this.client.call<{ items: T[] }>('GET', `${base}/namespaces/${this.namespace}/${plural}`))
+      .items;
+  }
+
+  async lease(name: string): Promise<LeaseView | undefined> {
+    return this.client.get<LeaseView>({
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name, namespace: this.namespace },
+    });
+  }
+
+  /**
+   * Last resort for a failed test's leftovers: removes the finalizers of every session of the
+   * namespace (no operator needed), so deleting the namespace is not blocked by them.
+   */
+  async releaseSessions(): Promise<void> {
+    for (const s of await this.list()) {
+      await this.client
+        .mergePatch(this.sessionRef(s.metadata.name!), { metadata: { finalizers: null } })
+        .catch(() => undefined);
+    }
+  }
+
   /** Every object in the namespace that carries the session label, by kind. */
   async children(session?: string): Promise<{ kind: string; name: string; owners: string[] }[]> {
     const selector = session ? `vdi.kasm.io/session=${session}` : 'vdi.kasm.io/session';
@@ -236,11 +386,16 @@ export class Fixture {
     return out;
   }
 
-  async events(name: string): Promise<{ reason: string; message: string; type: string }[]> {
-    const r = await this.client.call<{ items: { reason: string; message: string; type: string }[] }>(
+  async events(name: string): Promise<SessionEvent[]> {
+    const r = await this.client.call<{ items: SessionEvent[] }>(
       'GET',
       `/api/v1/namespaces/${this.namespace}/events?fieldSelector=${encodeURIComponent(`involvedObject.name=${name}`)}`,
     );
     return r.items;
+  }
+
+  /** Every Event of the namespace. */
+  async allEvents(): Promise<SessionEvent[]> {
+    return this.listAll<SessionEvent>('/api/v1', 'events');
   }
 }

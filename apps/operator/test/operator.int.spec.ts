@@ -166,6 +166,37 @@ describe('session operator', () => {
     }
   });
 
+  it('leaves a running desktop alone when its template is edited or deleted, and says so', async () => {
+    const t = await f.template('doomed', {
+      resources: { defaultGPU: 0, maxGPU: 0, defaultMemory: '4Gi' } as never,
+    });
+    await f.session('orphan-1', t);
+    const running = await f.waitPhase('orphan-1', 'Running');
+    const podUid = (await f.core.readNamespacedPod({ name: 'orphan-1', namespace: ns.name })).metadata!.uid;
+    // An edit of the template does not touch the running desktop (its pod is never re-created).
+    await f.template('doomed', {
+      image: 'example.com/other:2',
+      resources: { defaultGPU: 0, maxGPU: 0, defaultMemory: '4Gi' } as never,
+    });
+    await new Promise((r) => setTimeout(r, 1500));
+    const after = await f.core.readNamespacedPod({ name: 'orphan-1', namespace: ns.name });
+    expect(after.metadata!.uid).toBe(podUid);
+    expect(after.spec!.containers[0]!.image).toBe('ghcr.io/selkies-project/nvidia-egl-desktop:latest');
+    expect((await f.get('orphan-1'))!.status!.phase).toBe('Running');
+    await f.deleteTemplate(t);
+    const s = await waitFor('TemplateNotFound on a running desktop', async () => {
+      const x = await f.get('orphan-1');
+      return x?.status?.reason === 'TemplateNotFound' ? x : undefined;
+    });
+    expect(s.status).toMatchObject({ phase: 'Running', url: running.status!.url });
+    expect(s.status!.message).toMatch(/was deleted; this desktop keeps running/);
+    expect((await f.core.readNamespacedPod({ name: 'orphan-1', namespace: ns.name })).metadata!.uid).toBe(
+      podUid,
+    );
+    await f.delete('orphan-1');
+    await f.waitGone('orphan-1');
+  });
+
   it('reports a session the template cannot serve, without creating anything', async () => {
     await f.session('greedy-1', gpuTemplate, { resources: { gpu: 1, memory: '1Ti' } });
     const s = await waitFor('ResourcesOutOfBounds or no room', async () => {

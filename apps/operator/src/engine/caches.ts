@@ -112,15 +112,16 @@ export class Caches {
 
   private async startOne(name: string, cache: Cache<k8s.KubernetesObject>): Promise<void> {
     for (let attempt = 0; !this.stopped; attempt++) {
-      try {
-        await cache.start();
+      // start() resolves even when the initial list fails (it only emits `error`): a cache is
+      // synced once it holds a list, i.e. knows a resourceVersion.
+      await cache.start().catch(() => undefined);
+      if ((cache as unknown as { latestResourceVersion(): string }).latestResourceVersion()) {
         this.started.add(name);
         return;
-      } catch (err) {
-        const delay = Math.min(10_000, 200 * 2 ** attempt) + Math.floor(Math.random() * 200);
-        this.log.warn({ cache: name, err: String(err), retryInMs: delay }, 'initial list failed; retrying');
-        await new Promise((r) => setTimeout(r, delay));
       }
+      const delay = Math.min(10_000, 200 * 2 ** attempt) + Math.floor(Math.random() * 200);
+      this.log.warn({ cache: name, retryInMs: delay }, 'initial list failed; retrying');
+      await new Promise((r) => setTimeout(r, delay));
     }
   }
 

@@ -109,46 +109,66 @@ export class LeaderElector {
 
   /** Runs the election until stop(): onStarted when leadership is won, onLost when it is lost. */
   run(onStarted: () => void, onLost: () => void): void {
-    const tick = async () => {
-      if (this.stopped) return;
-      try {
-        const ok = await this.tryAcquireOrRenew();
-        if (ok) this.lastRenew = Date.now();
-        if (ok && !this.leading) {
-          this.leading = true;
-          this.log.info(
-            { lease: `${this.o.namespace}/${this.o.name}`, identity: this.o.identity },
-            'became leader',
-          );
-          onStarted();
-        }
-      } catch (err) {
-        this.log.warn({ err: String(err) }, 'leader election round failed');
-      }
-      if (
-        this.leading &&
-        Date.now() - this.lastRenew > this.o.renewSeconds * 1000 + this.o.retrySeconds * 1000
-      ) {
-        this.leading = false;
-        this.log.error({ identity: this.o.identity }, 'lost the lease; stopping work');
-        onLost();
-        return;
-      }
-      if (!this.stopped)
-        this.timer = setTimeout(
-          () => void tick(),
-          (this.leading ? this.o.renewSeconds / 2 : this.o.retrySeconds) * 1000,
+    this.callbacks = { onStarted, onLost };
+    void this.tick();
+  }
+
+  private callbacks?: { onStarted: () => void; onLost: () => void };
+  /** The round in progress, so stop() can wait for it instead of racing it. */
+  private inflight?: Promise<void>;
+
+  private tick(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    this.inflight = this.round();
+    return this.inflight;
+  }
+
+  private async round(): Promise<void> {
+    const { onStarted, onLost } = this.callbacks!;
+    try {
+      const ok = await this.tryAcquireOrRenew();
+      if (ok) this.lastRenew = Date.now();
+      if (ok && !this.leading) {
+        this.leading = true;
+        this.log.info(
+          { lease: `${this.o.namespace}/${this.o.name}`, identity: this.o.identity },
+          'became leader',
         );
-    };
-    void tick();
+        onStarted();
+      }
+    } catch (err) {
+      this.log.warn({ err: String(err) }, 'leader election round failed');
+    }
+    if (
+      this.leading &&
+      Date.now() - this.lastRenew > this.o.renewSeconds * 1000 + this.o.retrySeconds * 1000
+    ) {
+      this.leading = false;
+      this.log.error({ identity: this.o.identity }, 'lost the lease; stopping work');
+      onLost();
+      return;
+    }
+    if (!this.stopped) {
+      const delay = (this.leading ? this.o.renewSeconds / 2 : this.o.retrySeconds) * 1000;
+      this.timer = setTimeout(() => void this.tick(), delay);
+    }
   }
 
   /** Stops campaigning and, when leading, releases the Lease so a standby takes over at once. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    // A renewal in flight would race the release (and win with a conflict): let it finish.
+    await this.inflight;
     if (!this.leading) return;
     this.leading = false;
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      if (await this.release(attempt === 3)) return;
+    }
+  }
+
+  /** One attempt to hand the Lease back; false after a conflict (someone wrote it meanwhile). */
+  private async release(last: boolean): Promise<boolean> {
     try {
       const current = await this.client.get<Lease>(this.ref());
       if (current?.spec?.holderIdentity === this.o.identity) {
@@ -167,8 +187,11 @@ export class LeaderElector {
         );
         this.log.info({ identity: this.o.identity }, 'released the lease');
       }
+      return true;
     } catch (err) {
+      if (err instanceof KubeApiError && err.conflict && !last) return false;
       this.log.warn({ err: String(err) }, 'could not release the lease (it expires by itself)');
+      return true;
     }
   }
 }

@@ -25,6 +25,7 @@ import {
   renderSession,
   renderedObjects,
   resolveSession,
+  sessionUrl,
   statusChanged,
   type EncoderPlan,
   type Observation,
@@ -56,6 +57,15 @@ export interface ReconcilerDeps {
 export class Reconciler {
   /** Hash of the last children applied per session: an unchanged desired state is not re-sent. */
   private readonly applied = new Map<string, string>();
+  /**
+   * Per session, the copy our last write (finalizer or status patch) returned, and the
+   * resourceVersions it supersedes. The cache learns of our own writes one watch event later; a
+   * reconcile in between (a pod event, a requeue) would act on the older copy: add the finalizer
+   * again (its resourceVersion test fails, 422), write the same status and its Event twice, or
+   * run the deletion again after the finalizer is gone, aiming its writes at a new session of
+   * the same name. Dropped once the cache has moved past those versions.
+   */
+  private readonly written = new Map<string, { uid: string; behind: Set<string>; session: VDISession }>();
   private readonly now: () => Date;
 
   constructor(private readonly d: ReconcilerDeps) {
@@ -72,10 +82,11 @@ export class Reconciler {
     const cached = this.d.caches.sessions.get(name, namespace);
     if (!cached) {
       this.applied.delete(key);
+      this.written.delete(key);
       return {};
     }
     // Cached objects are shared: work on a copy.
-    const session = structuredClone(cached) as VDISession;
+    const session = structuredClone(this.freshest(key, cached)) as VDISession;
     if (session.metadata.deletionTimestamp) return this.reconcileDelete(key, session);
     if (!(session.metadata.finalizers ?? []).includes(FINALIZER)) {
       await this.addFinalizer(session);
@@ -90,11 +101,17 @@ export class Reconciler {
     const now = this.now();
     const template = caches.templates.get(session.spec.template);
     const base: Omit<Observation, 'now'> = { session, startDeadlineSeconds: config.startDeadlineSeconds };
+    const pod = caches.pods.get(childNames(session.metadata.name!).pod, session.metadata.namespace);
     if (!template) {
-      await this.writeStatus(session, computeStatus({ ...base, now, templateMissing: true }));
+      // Nothing can be rendered without the template; a desktop already running is left alone
+      // and keeps being reported (the template's re-creation requeues us).
+      const url = sessionUrl(session.metadata.name!, config.platform);
+      await this.writeStatus(
+        session,
+        computeStatus({ ...base, now, templateMissing: true, url, ...(pod ? { pod } : {}) }),
+      );
       return {};
     }
-    const pod = caches.pods.get(childNames(session.metadata.name!).pod, session.metadata.namespace);
     // GPU nodes this session's template allows (its node selector and tolerations, plus the GPU taint).
     const placement = {
       nodeSelector: template.spec.nodeSelector ?? {},
@@ -249,6 +266,21 @@ export class Reconciler {
     return {};
   }
 
+  /**
+   * The cached session, or the copy our own last write returned while the cache is not past it.
+   * The same resourceVersion counts as not past: removing the last finalizer of a deleted session
+   * deletes it instead of storing a new version, and the answer carries the version the cache
+   * already has, which still shows the finalizer.
+   */
+  private freshest(key: string, cached: VDISession): VDISession {
+    const w = this.written.get(key);
+    const rv = cached.metadata.resourceVersion!;
+    if (w && w.uid === cached.metadata.uid && (w.behind.has(rv) || w.session.metadata.resourceVersion === rv))
+      return w.session;
+    this.written.delete(key);
+    return cached;
+  }
+
   private async addFinalizer(session: VDISession): Promise<void> {
     const finalizers = session.metadata.finalizers;
     // JSON patch with a test on resourceVersion: a concurrent change makes it fail (and retry)
@@ -259,14 +291,22 @@ export class Reconciler {
         ? { op: 'add', path: '/metadata/finalizers/-', value: FINALIZER }
         : { op: 'add', path: '/metadata/finalizers', value: [FINALIZER] },
     ];
-    await this.d.client.jsonPatch(sessionRef(session), ops);
+    try {
+      await this.patchSession(session, 'application/json-patch+json', ops);
+    } catch (err) {
+      // Deleted before it got our finalizer: it never had children, so nothing to clean up.
+      if (err instanceof KubeApiError && err.notFound) return;
+      throw err;
+    }
   }
 
   private async removeFinalizer(session: VDISession): Promise<void> {
     const index = (session.metadata.finalizers ?? []).indexOf(FINALIZER);
     if (index < 0) return;
     try {
-      await this.d.client.jsonPatch(sessionRef(session), [
+      await this.patchSession(session, 'application/json-patch+json', [
+        // This session, not a newer one of the same name.
+        { op: 'test', path: '/metadata/uid', value: session.metadata.uid },
         { op: 'test', path: `/metadata/finalizers/${index}`, value: FINALIZER },
         { op: 'remove', path: `/metadata/finalizers/${index}` },
       ]);
@@ -280,8 +320,9 @@ export class Reconciler {
     const prev = session.status;
     if (!statusChanged(prev, status)) return;
     try {
-      await this.d.client.mergePatch(
-        sessionRef(session),
+      await this.patchSession(
+        session,
+        'application/merge-patch+json',
         { status: { ...nulls(prev), ...status } },
         'status',
       );
@@ -309,6 +350,33 @@ export class Reconciler {
         'session phase changed',
       );
     }
+  }
+
+  /**
+   * A patch of the session (or its status) recorded under the operator's field manager. The
+   * client's patch helpers send none, and the API server then records the writer as "unknown" in
+   * managedFields, so nobody could tell the operator's writes (finalizer, status) from others'.
+   */
+  private async patchSession(
+    session: VDISession,
+    contentType: 'application/json-patch+json' | 'application/merge-patch+json',
+    body: unknown,
+    subresource?: 'status',
+  ): Promise<void> {
+    const path = `${await this.d.client.path(sessionRef(session))}${subresource ? `/${subresource}` : ''}`;
+    const updated = await this.d.client.call<VDISession>(
+      'PATCH',
+      `${path}?fieldManager=${encodeURIComponent(FIELD_MANAGER)}`,
+      body,
+      contentType,
+    );
+    // Remember the result until the cache has it (see `written`).
+    const key = `${session.metadata.namespace}/${session.metadata.name}`;
+    const prev = this.written.get(key);
+    const behind = prev && prev.uid === session.metadata.uid ? prev.behind : new Set<string>();
+    behind.add(session.metadata.resourceVersion!);
+    if (updated.metadata?.uid === session.metadata.uid)
+      this.written.set(key, { uid: session.metadata.uid!, behind, session: updated });
   }
 
   private async turnCredentials(session: VDISession, now: Date) {
