@@ -3,25 +3,15 @@
  * with a namespace of its own for sessions and its Lease, and helpers to watch sessions.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { API_VERSION, type VDISession, type VDITemplateSpec } from '@vdi/crd-types';
 import { KubeJsonClient } from '@vdi/kube-client';
-import { ensureCluster, waitFor } from '@vdi/testing';
+import { ensureCluster, freePort, waitFor } from '@vdi/testing';
+
+export { freePort };
 
 const repoRoot = path.resolve(import.meta.dirname, '../../..');
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 export interface OperatorProcess {
   proc: ChildProcess;

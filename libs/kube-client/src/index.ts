@@ -6,3 +6,4 @@ export {
   type Stored,
   type StoredMeta,
 } from './client.js';
+export { InformerSet, sessionInformer, templateInformer, type Cache, type WarnFn } from './informers.js';

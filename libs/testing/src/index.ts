@@ -9,3 +9,4 @@ export { createIsolatedGpuNode, type IsolatedNode } from './nodes.js';
 export { startCoturn, stunBindingAnswered, tryTurnAllocation, type Coturn } from './coturn.js';
 export { kubeRequest, resourcePath, type RawResponse } from './raw.js';
 export { installCrds } from './crds.js';
+export { freePort } from './ports.js';

@@ -3,23 +3,12 @@
  * is reused by a second `up`, reports its processes, and `down` leaves no process or port behind.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { down, status, up } from '../src/cluster.js';
 import { loadConfig } from '../src/config.js';
 import { isAlive, portInUse } from '../src/processes.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
+import { freePort } from '@vdi/testing';
 
 describe('cluster lifecycle', () => {
   const stateDir = mkdtempSync(path.join(os.tmpdir(), 'vdi-cluster-'));

@@ -1,0 +1,100 @@
+/**
+ * Watch-backed caches (client-node informers) for the operator and the API: the platform's
+ * custom resources and a set that starts, reports `synced` and restarts itself.
+ *
+ * Two client-node behaviours this covers: `start()` resolves even when the initial list fails
+ * (it only emits `error`), so a cache counts as synced once it knows a resourceVersion; and a
+ * failed watch is not restarted by the informer itself, so the set restarts it after a jittered
+ * delay. Objects in a cache are shared: never modify them (copy first).
+ */
+import * as k8s from '@kubernetes/client-node';
+import {
+  GROUP,
+  PLURAL_SESSION,
+  PLURAL_TEMPLATE,
+  VERSION,
+  type VDISession,
+  type VDITemplate,
+} from '@vdi/crd-types';
+
+export type Cache<T extends k8s.KubernetesObject> = k8s.Informer<T> & k8s.ObjectCache<T>;
+
+/** The sessions of one namespace. */
+export function sessionInformer(kc: k8s.KubeConfig, namespace: string): Cache<VDISession> {
+  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+  return k8s.makeInformer<VDISession>(
+    kc,
+    `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${PLURAL_SESSION}`,
+    () =>
+      custom.listNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace,
+        plural: PLURAL_SESSION,
+      }) as Promise<k8s.KubernetesListObject<VDISession>>,
+  );
+}
+
+/** The cluster's templates. */
+export function templateInformer(kc: k8s.KubeConfig): Cache<VDITemplate> {
+  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+  return k8s.makeInformer<VDITemplate>(
+    kc,
+    `/apis/${GROUP}/${VERSION}/${PLURAL_TEMPLATE}`,
+    () =>
+      custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL_TEMPLATE }) as Promise<
+        k8s.KubernetesListObject<VDITemplate>
+      >,
+  );
+}
+
+export type WarnFn = (msg: string, fields: Record<string, unknown>) => void;
+
+/** Named caches started together; `synced` once each holds a full list. */
+export class InformerSet {
+  private readonly caches: [string, Cache<k8s.KubernetesObject>][] = [];
+  private readonly synced_ = new Set<string>();
+  private stopped = false;
+
+  constructor(private readonly warn: WarnFn) {}
+
+  add<T extends k8s.KubernetesObject>(name: string, cache: Cache<T>): Cache<T> {
+    const c = cache as unknown as Cache<k8s.KubernetesObject>;
+    this.caches.push([name, c]);
+    c.on('error', (err?: unknown) => {
+      // Before the first sync, startOne retries the list itself.
+      if (this.stopped || !this.synced_.has(name)) return;
+      const delay = 500 + Math.floor(Math.random() * 1500);
+      this.warn('watch failed; restarting the informer', { cache: name, err: String(err), retryInMs: delay });
+      setTimeout(() => void c.start().catch(() => undefined), delay).unref();
+    });
+    return cache;
+  }
+
+  private async startOne(name: string, cache: Cache<k8s.KubernetesObject>): Promise<void> {
+    for (let attempt = 0; !this.stopped; attempt++) {
+      await cache.start().catch(() => undefined);
+      if ((cache as unknown as { latestResourceVersion(): string }).latestResourceVersion()) {
+        this.synced_.add(name);
+        return;
+      }
+      const delay = Math.min(10_000, 200 * 2 ** attempt) + Math.floor(Math.random() * 200);
+      this.warn('initial list failed; retrying', { cache: name, retryInMs: delay });
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+
+  /** Lists every cache once (resolves when all are synced) and keeps watching. */
+  async start(): Promise<void> {
+    await Promise.all(this.caches.map(([name, cache]) => this.startOne(name, cache)));
+  }
+
+  get synced(): boolean {
+    return this.synced_.size === this.caches.length;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await Promise.all(this.caches.map(([, c]) => c.stop().catch(() => undefined)));
+  }
+}
