@@ -9,7 +9,7 @@
  */
 import * as k8s from '@kubernetes/client-node';
 import { KubeApiError, KubeJsonClient } from '@vdi/kube-client';
-import { LABEL_SESSION } from '@vdi/session-spec';
+import { LABEL_SESSION, LABEL_USER_HASH, identityHash } from '@vdi/session-spec';
 import { pino } from 'pino';
 import { ConfigError, loadOperatorConfig, type OperatorConfig } from './config.js';
 import { Caches } from './engine/caches.js';
@@ -85,7 +85,15 @@ const caches = new Caches(kc, ns, log.child({ module: 'caches' }), {
     for (const s of caches.sessions.list(ns))
       if (s.status?.phase !== 'Running') enqueue(`${ns}/${s.metadata.name}`);
   },
-  claim: () => undefined,
+  // A session-owned home names its session; a per-user home wakes every session of that user.
+  claim: (c) => {
+    const session = c.metadata?.labels?.[LABEL_SESSION];
+    if (session) return enqueue(`${ns}/${session}`);
+    const userHash = c.metadata?.labels?.[LABEL_USER_HASH];
+    if (!userHash) return;
+    for (const s of caches.sessions.list(ns))
+      if (identityHash(s.spec.user) === userHash) enqueue(`${ns}/${s.metadata.name}`);
+  },
 });
 function enqueueTemplate(name: string): void {
   for (const s of caches.sessions.list(ns)) if (s.spec.template === name) enqueue(`${ns}/${s.metadata.name}`);
