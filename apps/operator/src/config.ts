@@ -6,6 +6,7 @@
 import os from 'node:os';
 import { DEFAULT_SESSIONS_NAMESPACE } from '@vdi/crd-types';
 import { platformOptionErrors, type PlatformOptions } from '@vdi/session-spec';
+import type { LeaderOptions } from './engine/leader.js';
 
 export interface OperatorConfig {
   sessionsNamespace: string;
@@ -17,15 +18,7 @@ export interface OperatorConfig {
   startDeadlineSeconds: number;
   resyncSeconds: number;
   metricsPort: number;
-  leaderElection: {
-    enabled: boolean;
-    namespace: string;
-    name: string;
-    identity: string;
-    leaseSeconds: number;
-    renewSeconds: number;
-    retrySeconds: number;
-  };
+  leaderElection: LeaderOptions & { enabled: boolean };
 }
 
 export class ConfigError extends Error {
