@@ -2,7 +2,7 @@
  * `npm start`: the platform on this machine. Today that is the local control plane with its
  * simulated GPU nodes (or the cluster of $KUBECONFIG); the operator, API, portal, Keycloak,
  * Traefik and coturn join as their issues land, and this command says so instead of faking them.
- * Ctrl-C stops what it started.
+ * Ctrl-C stops what it started (a cluster that was already running keeps running).
  */
 import { down, status, up } from '@vdi/controlplane';
 import { startPlan } from './plan.js';
@@ -10,10 +10,13 @@ import { startPlan } from './plan.js';
 const plan = startPlan(process.env);
 const say = (m: string) => process.stdout.write(`${m}\n`);
 
+// Only what this command started is stopped on Ctrl-C (a cluster that was already running stays).
+let startedCluster = false;
 if (plan.cluster.kind === 'external') {
   say(`Using the cluster of KUBECONFIG=${plan.cluster.kubeconfig}; no local control plane is started.`);
 } else {
   const r = await up();
+  startedCluster = !r.reused;
   const s = await status();
   say('');
   say(
@@ -34,7 +37,7 @@ let stopping = false;
 const stop = async () => {
   if (stopping) return;
   stopping = true;
-  if (plan.cluster.kind === 'embedded') {
+  if (startedCluster) {
     say('\nStopping the local cluster ...');
     await down();
   }
