@@ -1,0 +1,180 @@
+/**
+ * The install overlays (deploy/kustomize/overlays/dev and prod), built with kustomize and sent
+ * to the test cluster: every object must pass a server-side dry-run apply, and every pod
+ * template must meet its namespace's Pod Security level. The namespaces are applied for real
+ * first (a dry run cannot see namespaces it would create), and so are the platform's CRDs.
+ * Traefik's CRDs are installed by the cluster tooling.
+ */
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import type * as k8s from '@kubernetes/client-node';
+import { installCrds, kubeRequest, resourcePath, testKubeConfig } from '@vdi/testing';
+import { buildOverlay, find, objectKey, OVERLAYS, type KubeObject, type Overlay } from './manifests.js';
+
+const FIELD_MANAGER = 'vdi-deploy-tests';
+const built = {} as Record<Overlay | 'kind', KubeObject[]>;
+const ALL = [...OVERLAYS, 'kind'] as const;
+let kc: k8s.KubeConfig;
+
+async function apply(o: KubeObject, dryRun: boolean) {
+  const url = `${await resourcePath(kc, o, true)}?fieldManager=${FIELD_MANAGER}&force=true${dryRun ? '&dryRun=All' : ''}`;
+  return kubeRequest(kc, 'PATCH', url, o, 'application/apply-patch+yaml');
+}
+
+type PodTemplate = { metadata?: Record<string, unknown>; spec: Record<string, unknown> };
+type Container = {
+  name: string;
+  image: string;
+  env?: { name: string; value?: string }[];
+  resources?: { limits?: Record<string, string> };
+};
+const podSpec = (d: KubeObject) => (d.spec as { template: PodTemplate }).template.spec;
+const containers = (d: KubeObject) => podSpec(d).containers as Container[];
+const envOf = (d: KubeObject, name: string) => containers(d)[0]!.env?.find((e) => e.name === name)?.value;
+const routes = (objs: KubeObject[]) => objs.filter((o) => o.kind === 'IngressRoute');
+const PLATFORM = ['vdi-operator', 'vdi-api', 'vdi-web'];
+
+beforeAll(async () => {
+  kc = testKubeConfig();
+  for (const o of ALL) built[o] = buildOverlay(o);
+  await installCrds(kc);
+  const namespaces = new Map<string, KubeObject>();
+  for (const o of ALL)
+    for (const ns of built[o].filter((x) => x.kind === 'Namespace')) namespaces.set(ns.metadata.name, ns);
+  for (const ns of namespaces.values()) {
+    const r = await apply(ns, false);
+    if (r.status >= 300) throw new Error(`applying ${objectKey(ns)} failed: ${r.text}`);
+  }
+}, 600_000);
+
+describe.each(ALL)('overlay %s', (overlay) => {
+  it('is accepted object by object by a server-side dry-run apply', async () => {
+    const objs = built[overlay];
+    expect(objs.length).toBeGreaterThan(30);
+    const refused: string[] = [];
+    for (const o of objs) {
+      const r = await apply(o, true);
+      if (r.status >= 300) refused.push(`${objectKey(o)}: ${r.status} ${String(r.body.message ?? r.text)}`);
+    }
+    expect(refused).toEqual([]);
+  });
+
+  it("gives pods that meet their namespace's Pod Security level (dry-run pod creation)", async () => {
+    const refused: string[] = [];
+    for (const d of built[overlay].filter((o) => o.kind === 'Deployment')) {
+      const tpl = (d.spec as { template: PodTemplate }).template;
+      // The ServiceAccount need not exist for this check; Pod Security looks at the pod only.
+      const { serviceAccountName: _sa, ...spec } = tpl.spec;
+      const pod = {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: `${d.metadata.name}-pss-check`, namespace: d.metadata.namespace },
+        spec: { ...spec, automountServiceAccountToken: false },
+      };
+      const r = await kubeRequest(kc, 'POST', `${await resourcePath(kc, pod)}?dryRun=All`, pod);
+      if (r.status >= 300) refused.push(`${objectKey(d)}: ${String(r.body.message ?? r.text)}`);
+    }
+    expect(refused).toEqual([]);
+  });
+
+  it('sets every platform image through kustomize images and routes the configured host', () => {
+    const objs = built[overlay];
+    const config = find(objs, 'ConfigMap', 'vdi-config').data!;
+    const tag = overlay === 'prod' ? '0.1.0' : 'dev';
+    for (const name of PLATFORM) {
+      expect(containers(find(objs, 'Deployment', name))[0]!.image).toBe(
+        `ghcr.io/vdi-platform/${name}:${tag}`,
+      );
+    }
+    const rs = routes(objs);
+    expect(rs.map((r) => r.metadata.name).sort()).toEqual(['vdi-api', 'vdi-portal']);
+    for (const r of rs) {
+      for (const rule of (r.spec as { routes: { match: string }[] }).routes) {
+        expect(rule.match).toMatch(
+          new RegExp(`^Host\\(\`${config.VDI_BASE_DOMAIN!.replace(/\./g, '\\.')}\`\\)`),
+        );
+      }
+    }
+    const api = find(objs, 'IngressRoute', 'vdi-api').spec as { routes: { match: string }[] };
+    expect(api.routes.map((r) => r.match).join(' ')).toContain('Path(`/graphql`)');
+    expect(api.routes.map((r) => r.match).join(' ')).toContain('PathPrefix(`/auth/`)');
+    // The portal's URLs follow the issuer and the domain.
+    const web = find(objs, 'Deployment', 'vdi-web');
+    expect(config.VDI_OIDC_ISSUER).toBe(`${envOf(web, 'VDI_KEYCLOAK_URL')}/realms/vdi`);
+    expect(envOf(web, 'VDI_API_URL')).toBe(`${config.VDI_PUBLIC_SCHEME}://${config.VDI_BASE_DOMAIN}`);
+    expect(objs.filter((o) => o.kind === 'VDITemplate').length).toBeGreaterThan(0);
+  });
+});
+
+describe('dev overlay', () => {
+  it('is one replica each, plain http on *.localhost, local-path storage, a TURN address to fill in', () => {
+    const objs = built.dev;
+    const config = find(objs, 'ConfigMap', 'vdi-config').data!;
+    for (const d of objs.filter((o) => o.kind === 'Deployment'))
+      expect((d.spec as { replicas: number }).replicas).toBe(1);
+    expect(config).toMatchObject({
+      VDI_BASE_DOMAIN: 'vdi.localhost',
+      VDI_PUBLIC_SCHEME: 'http',
+      VDI_ENTRYPOINTS: 'web',
+      VDI_STORAGE_CLASS: 'local-path',
+      VDI_TURN_RELAY_CIDRS: `${config.VDI_TURN_HOST}/32`,
+    });
+    expect(config.VDI_TLS_SECRET).toBeUndefined();
+    for (const r of routes(objs)) {
+      expect(r.spec!.entryPoints).toEqual(['web']);
+      expect(r.spec!.tls).toBeUndefined();
+    }
+    expect(objs.some((o) => o.kind === 'PodDisruptionBudget')).toBe(false);
+  });
+});
+
+describe('prod overlay', () => {
+  it('runs two replicas off the GPU nodes, with PodDisruptionBudgets and limits', () => {
+    const objs = built.prod;
+    for (const name of PLATFORM) {
+      const d = find(objs, 'Deployment', name);
+      expect((d.spec as { replicas: number }).replicas).toBe(2);
+      const terms = (
+        podSpec(d).affinity as {
+          nodeAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: {
+              nodeSelectorTerms: { matchExpressions: unknown[] }[];
+            };
+          };
+        }
+      ).nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms;
+      expect(terms).toEqual([
+        { matchExpressions: [{ key: 'nvidia.com/gpu.present', operator: 'DoesNotExist' }] },
+      ]);
+      expect(podSpec(d).tolerations).toBeUndefined();
+      for (const c of containers(d))
+        expect(Object.keys(c.resources?.limits ?? {}).sort()).toEqual(['cpu', 'memory']);
+      const pdb = find(objs, 'PodDisruptionBudget', name);
+      expect(pdb.spec).toEqual({
+        minAvailable: 1,
+        selector: { matchLabels: { 'app.kubernetes.io/name': name } },
+      });
+    }
+  });
+
+  it('serves https with the configured certificate Secret and the Keycloak issuer as a parameter', () => {
+    const objs = built.prod;
+    // coturn's secret is created out of band; a re-apply must never restore the placeholder.
+    expect(objs.filter((o) => o.kind === 'Secret')).toEqual([]);
+    expect(built.kind.filter((o) => o.kind === 'Secret')).toEqual([]);
+    const config = find(objs, 'ConfigMap', 'vdi-config').data!;
+    expect(config.VDI_PUBLIC_SCHEME).toBe('https');
+    expect(config.VDI_TLS_SECRET).toBeTruthy();
+    for (const r of routes(objs)) {
+      expect(r.spec!.entryPoints).toEqual(['websecure']);
+      expect(r.spec!.tls).toEqual({ secretName: config.VDI_TLS_SECRET });
+    }
+    expect(config.VDI_OIDC_ISSUER).toMatch(/^https:\/\/.+\/realms\/[^/]+$/);
+    // The API and the operator read the whole ConfigMap.
+    for (const name of ['vdi-operator', 'vdi-api']) {
+      const c = containers(find(objs, 'Deployment', name))[0] as {
+        envFrom?: { configMapRef?: { name: string } }[];
+      };
+      expect(c.envFrom).toContainEqual({ configMapRef: { name: 'vdi-config' } });
+    }
+  });
+});
