@@ -5,14 +5,27 @@ import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
 import type * as k8s from '@kubernetes/client-node';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AuthModule } from './auth/auth.module.js';
+import { TokenVerifier } from './auth/token-verifier.js';
+import { subscriptionOnConnect } from './auth/ws-auth.js';
+import { CapacityModule } from './capacity/capacity.module.js';
 import { GraphQLErrorPassThrough } from './common/graphql-error.filter.js';
+import { MAX_SELECTIONS, selectionLimitRule } from './common/selection-limit.js';
 import type { GqlContext } from './auth/current-user.js';
 import { API_CONFIG, type ApiConfig } from './config.js';
 import { HealthController } from './health/health.controller.js';
 import { KubeModule } from './kube/kube.module.js';
 import { KUBE_CONFIG } from './kube/tokens.js';
+import { MetricsController } from './metrics/metrics.controller.js';
+import { ApiMetrics } from './metrics/metrics.js';
 import { SessionsModule } from './sessions/sessions.module.js';
 import { TemplatesModule } from './templates/templates.module.js';
+
+/**
+ * Deepest selection a query may have (mercurius `queryDepth`, also applied to subscriptions).
+ * The schema's deepest useful query is 4 (`sessionUpdated { session { conditions { type } } }`);
+ * the standard introspection query is deeper and refused — use the committed schema.gql.
+ */
+export const MAX_QUERY_DEPTH = 6;
 
 export interface AppOptions {
   config: ApiConfig;
@@ -28,26 +41,41 @@ export class AppModule {
       module: AppModule,
       global: true,
       imports: [
-        GraphQLModule.forRoot<MercuriusDriverConfig>({
+        GraphQLModule.forRootAsync<MercuriusDriverConfig>({
           driver: MercuriusDriver,
-          autoSchemaFile: opts.schemaFile === false ? true : opts.schemaFile,
-          sortSchema: true,
-          graphiql: false,
-          path: '/graphql',
-          context: (req: FastifyRequest, _reply: FastifyReply): GqlContext => ({ principal: req.principal! }),
+          imports: [AuthModule],
+          inject: [TokenVerifier, ApiMetrics],
+          useFactory: (verifier: TokenVerifier, metrics: ApiMetrics): MercuriusDriverConfig => ({
+            autoSchemaFile: opts.schemaFile === false ? true : opts.schemaFile,
+            sortSchema: true,
+            graphiql: false,
+            path: '/graphql',
+            queryDepth: MAX_QUERY_DEPTH,
+            validationRules: [selectionLimitRule(MAX_SELECTIONS)],
+            context: (req: FastifyRequest, _reply: FastifyReply): GqlContext => ({
+              principal: req.principal!,
+            }),
+            subscription: {
+              onConnect: subscriptionOnConnect(verifier),
+              keepAlive: 30_000,
+            },
+            hooks: metrics.graphqlHooks(),
+          }),
         }),
         KubeModule,
         AuthModule,
         TemplatesModule,
         SessionsModule,
+        CapacityModule,
       ],
-      controllers: [HealthController],
+      controllers: [HealthController, MetricsController],
       providers: [
         { provide: API_CONFIG, useValue: opts.config },
         { provide: KUBE_CONFIG, useValue: opts.kubeConfig },
         { provide: APP_FILTER, useClass: GraphQLErrorPassThrough },
+        ApiMetrics,
       ],
-      exports: [API_CONFIG, KUBE_CONFIG],
+      exports: [API_CONFIG, KUBE_CONFIG, ApiMetrics],
     };
   }
 }

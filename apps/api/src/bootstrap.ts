@@ -7,6 +7,7 @@ import { AppModule } from './app.module.js';
 import { registerAuthHook } from './auth/auth-hook.js';
 import { TokenVerifier } from './auth/token-verifier.js';
 import { loadConfig, type ApiConfig } from './config.js';
+import { ApiMetrics } from './metrics/metrics.js';
 
 /** The committed SDL; `src/schema.spec.ts` checks it and rewrites it with `VDI_API_WRITE_SCHEMA=1`. */
 export const SCHEMA_FILE = path.resolve(import.meta.dirname, '..', 'schema.gql');
@@ -33,7 +34,9 @@ export async function createApp(opts: CreateAppOptions = {}): Promise<NestFastif
     { logger: ['error', 'warn'] },
   );
   // Routes are registered by init(): the hook is in place before any of them exists.
-  registerAuthHook(app.getHttpAdapter().getInstance(), app.get(TokenVerifier));
+  const fastify = app.getHttpAdapter().getInstance();
+  registerAuthHook(fastify, app.get(TokenVerifier));
+  app.get(ApiMetrics).registerHttpHooks(fastify);
   app.enableShutdownHooks();
   return app;
 }

@@ -11,6 +11,12 @@ describe('loadConfig', () => {
       sessionsNamespace: 'vdi-sessions',
       maxSessionsPerUser: 3,
       maxGpusPerUser: 1,
+      gpuResourceName: 'nvidia.com/gpu',
+    });
+    expect(
+      loadConfig({ VDI_OIDC_ISSUER: 'http://x/', VDI_GPU_RESOURCE: 'nvidia.com/gpu.shared' }),
+    ).toMatchObject({
+      gpuResourceName: 'nvidia.com/gpu.shared',
     });
   });
 
@@ -22,6 +28,7 @@ describe('loadConfig', () => {
         VDI_QUOTA_SESSIONS_PER_USER: 'three',
         VDI_QUOTA_GPUS_PER_USER: '-1',
         VDI_OIDC_JWKS_URI: 'ftp://x',
+        VDI_GPU_RESOURCE: 'amd.com/gpu',
       });
     } catch (e) {
       err = e;
@@ -34,6 +41,7 @@ describe('loadConfig', () => {
       'VDI_QUOTA_SESSIONS_PER_USER',
       'VDI_QUOTA_GPUS_PER_USER',
       'VDI_OIDC_JWKS_URI',
+      'VDI_GPU_RESOURCE',
     ]) {
       expect(msg).toContain(name);
     }

@@ -18,6 +18,8 @@ export interface ApiConfig {
   maxSessionsPerUser: number;
   /** GPU time-slices a user may hold at once. */
   maxGpusPerUser: number;
+  /** The extended resource GPU nodes advertise and desktop pods ask for (as the operator's VDI_GPU_RESOURCE). */
+  gpuResourceName: 'nvidia.com/gpu' | 'nvidia.com/gpu.shared';
 }
 
 export class ConfigError extends Error {
@@ -65,6 +67,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
   if (!DNS1123_LABEL.test(sessionsNamespace)) {
     problems.push(`VDI_SESSIONS_NAMESPACE: '${sessionsNamespace}' is not a namespace name (DNS-1123 label)`);
   }
+  const gpuResourceName = env.VDI_GPU_RESOURCE || 'nvidia.com/gpu';
+  if (gpuResourceName !== 'nvidia.com/gpu' && gpuResourceName !== 'nvidia.com/gpu.shared') {
+    problems.push(`VDI_GPU_RESOURCE: '${gpuResourceName}' must be nvidia.com/gpu or nvidia.com/gpu.shared`);
+  }
   const config: ApiConfig = {
     oidcIssuer,
     oidcAudience,
@@ -73,6 +79,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     sessionsNamespace,
     maxSessionsPerUser: int('VDI_QUOTA_SESSIONS_PER_USER', 3, 0),
     maxGpusPerUser: int('VDI_QUOTA_GPUS_PER_USER', 1, 0),
+    gpuResourceName: gpuResourceName as ApiConfig['gpuResourceName'],
   };
   if (problems.length) throw new ConfigError(problems);
   return config;

@@ -8,7 +8,9 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type * as k8s from '@kubernetes/client-node';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createClient, type Client } from 'graphql-ws';
 import { exportJWK, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
+import WebSocket from 'ws';
 import { waitFor } from '@vdi/testing';
 import { createApp } from '../src/bootstrap.js';
 import { loadConfig } from '../src/config.js';
@@ -128,4 +130,94 @@ export async function passwordGrant(issuer: string, username: string, password: 
   if (!res.ok || !body.access_token)
     throw new Error(`password grant for ${username}: HTTP ${res.status} ${body.error ?? ''}`);
   return body.access_token;
+}
+
+/** A graphql-ws client of the API's /graphql, with the close event it ended with (if any). */
+export interface WsClient {
+  client: Client;
+  closed: Promise<{ code: number; reason: string }>;
+}
+
+export function wsClient(apiUrl: string, connectionParams?: Record<string, unknown>): WsClient {
+  let onClosed!: (e: { code: number; reason: string }) => void;
+  const closed = new Promise<{ code: number; reason: string }>((r) => (onClosed = r));
+  const client = createClient({
+    url: `${apiUrl.replace(/^http/, 'ws')}/graphql`,
+    webSocketImpl: WebSocket,
+    ...(connectionParams ? { connectionParams } : {}),
+    retryAttempts: 0,
+    lazy: false,
+    on: {
+      closed: (e) => {
+        const c = e as { code: number; reason: string | Buffer };
+        onClosed({ code: c.code, reason: String(c.reason) });
+      },
+    },
+    onNonLazyError: () => undefined,
+  });
+  return { client, closed };
+}
+
+export interface Subscribed<T> {
+  events: T[];
+  errors: unknown[];
+  /** Resolves with the first event that passes `pred` (rejects after `ms`). */
+  next(pred: (e: T) => boolean, ms?: number): Promise<T>;
+  dispose(): void;
+}
+
+export function subscribe<T>(
+  client: Client,
+  query: string,
+  field: string,
+  variables: Record<string, unknown> = {},
+): Subscribed<T> {
+  const events: T[] = [];
+  const errors: unknown[] = [];
+  const waiters: { pred: (e: T) => boolean; resolve: (e: T) => void }[] = [];
+  const dispose = client.subscribe<Record<string, T>>(
+    { query, variables },
+    {
+      next: (r) => {
+        const e = r.data?.[field];
+        if (r.errors) errors.push(...r.errors);
+        if (!e) return;
+        events.push(e);
+        for (const w of [...waiters]) {
+          if (w.pred(e)) {
+            waiters.splice(waiters.indexOf(w), 1);
+            w.resolve(e);
+          }
+        }
+      },
+      error: (err) => errors.push(err),
+      complete: () => undefined,
+    },
+  );
+  return {
+    events,
+    errors,
+    dispose,
+    next(pred, ms = 15_000) {
+      const seen = events.find(pred);
+      if (seen) return Promise.resolve(seen);
+      return new Promise<T>((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`no matching event within ${ms} ms`)), ms);
+        waiters.push({
+          pred,
+          resolve: (e) => {
+            clearTimeout(t);
+            resolve(e);
+          },
+        });
+      });
+    },
+  };
+}
+
+/** The value of one sample of the API's /metrics (undefined when absent). */
+export async function metricValue(apiUrl: string, sample: string): Promise<number | undefined> {
+  const text = await (await fetch(`${apiUrl}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${sample} `));
+  return line ? Number(line.slice(sample.length + 1)) : undefined;
 }

@@ -335,9 +335,17 @@ describe('session operator resilience', () => {
       await waitLeader(op);
       const postedAt = Date.now();
       await f.session('stuck-1', nowhere);
-      const scheduling = await f.waitPhase('stuck-1', 'Scheduling', 10_000);
+      // Scheduling, with the scheduler's verdict (first it may say it waits for the scheduler).
+      const scheduling = await waitFor(
+        'stuck-1 Scheduling/Unschedulable',
+        async () => {
+          const s = await f.get('stuck-1');
+          return s?.status?.phase === 'Scheduling' && s.status.reason === 'Unschedulable' ? s : undefined;
+        },
+        10_000,
+      );
       const schedulingAt = Date.now();
-      expect(scheduling.status!.reason).toBe('Unschedulable');
+      expect(scheduling.status!.message).toMatch(/no node can run the desktop yet/);
       expect(schedulingAt - postedAt).toBeLessThan(4_000);
       const failed = await f.waitPhase('stuck-1', 'Failed', 20_000);
       const failedAt = Date.now();

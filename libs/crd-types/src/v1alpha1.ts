@@ -101,6 +101,7 @@ export const SessionReason = {
   Applied: 'Applied',
   ApplyFailed: 'ApplyFailed',
   PodScheduled: 'PodScheduled',
+  WaitingForScheduler: 'WaitingForScheduler',
   WaitingForGPU: 'WaitingForGPU',
   Unschedulable: 'Unschedulable',
   ContainersStarting: 'ContainersStarting',

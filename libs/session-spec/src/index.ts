@@ -43,3 +43,14 @@ export {
 export { TURN_MOUNT_DIR, RTC_CONFIG_FILE, DESKTOP_UID } from './pod.js';
 export * from './names.js';
 export { computeStatus, phaseOf, statusChanged, type Observation } from './status.js';
+export {
+  gpuCapacity,
+  waitingSessions,
+  eligible,
+  PRODUCT_LABEL,
+  WAITING_PHASES,
+  type GpuCapacity,
+  type NodeSlices,
+  type ProductSlices,
+  type Placement,
+} from './gpu-capacity.js';

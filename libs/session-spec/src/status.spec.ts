@@ -74,10 +74,17 @@ describe('computeStatus', () => {
     ],
     ['a failed apply', { applyError: 'forbidden' }, 'Pending', 'ApplyFailed', /forbidden/],
     [
+      'children applied, pod not seen yet',
+      {},
+      'Scheduling',
+      'WaitingForScheduler',
+      /waiting for the scheduler/,
+    ],
+    [
       'a pod the scheduler has not seen yet',
       { pod: { spec: {}, status: { phase: 'Pending' } } },
       'Scheduling',
-      'Unschedulable',
+      'WaitingForScheduler',
       /waiting for the scheduler/,
     ],
     [

@@ -95,6 +95,13 @@ function podFailure(pod: V1Pod): Cond | undefined {
   return undefined;
 }
 
+const waitingForScheduler: Cond = {
+  type: T.Scheduled,
+  status: 'False',
+  reason: R.WaitingForScheduler,
+  message: 'waiting for the scheduler to place the desktop',
+};
+
 function scheduling(o: Observation, pod: V1Pod): Cond {
   const sched = podCondition(pod, 'PodScheduled');
   const msg = sched?.message ?? '';
@@ -117,12 +124,7 @@ function scheduling(o: Observation, pod: V1Pod): Cond {
       message: `no node can run the desktop yet: ${msg}`,
     };
   }
-  return {
-    type: T.Scheduled,
-    status: 'False',
-    reason: R.Unschedulable,
-    message: 'waiting for the scheduler to place the desktop',
-  };
+  return waitingForScheduler;
 }
 
 /** Scheduled and Ready, from the pod. */
@@ -193,7 +195,8 @@ function conditions(o: Observation): Cond[] {
     reason: R.Applied,
     message: 'pod, service, route, secrets and network policy are in place',
   });
-  return o.pod ? [...out, ...podConditions(o, o.pod)] : out;
+  // Applied but the pod not seen yet: it is on its way to the scheduler.
+  return [...out, ...(o.pod ? podConditions(o, o.pod) : [waitingForScheduler])];
 }
 
 /** The phase the conditions imply. */

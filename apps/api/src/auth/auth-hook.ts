@@ -26,6 +26,10 @@ export function registerAuthHook(fastify: FastifyInstance, verifier: TokenVerifi
   fastify.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     const path = req.url.split('?', 1)[0]!;
     if (PUBLIC_PATHS.has(path)) return;
+    // A real WebSocket upgrade (Node hands only those to the 'upgrade' event, and
+    // @fastify/websocket then runs the route's socket handler, never its HTTP one): browsers
+    // cannot send headers with it, so subscriptions authenticate in connection_init (ws-auth.ts).
+    if (path === '/graphql' && (req.raw as { upgrade?: boolean }).upgrade === true) return;
     try {
       req.principal = await verifier.verifyHeader(req.headers.authorization);
     } catch (err) {

@@ -1,7 +1,12 @@
 import { Module } from '@nestjs/common';
 import { TemplatesModule } from '../templates/templates.module.js';
 import { SessionsResolver } from './sessions.resolver.js';
+import { SessionEvents } from './session-events.js';
 import { SessionsService } from './sessions.service.js';
 
-@Module({ imports: [TemplatesModule], providers: [SessionsService, SessionsResolver] })
+@Module({
+  imports: [TemplatesModule],
+  providers: [SessionEvents, SessionsService, SessionsResolver],
+  exports: [SessionEvents],
+})
 export class SessionsModule {}

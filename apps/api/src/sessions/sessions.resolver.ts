@@ -1,8 +1,10 @@
-import { Args, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { Args, Mutation, Query, Resolver, Subscription } from '@nestjs/graphql';
 import { CurrentUser } from '../auth/current-user.js';
 import type { Principal } from '../auth/principal.js';
 import { CreateSessionInput } from './create-session.input.js';
+import type { SessionEvent } from './session-events.js';
 import { SessionModel, toSessionModel } from './session.model.js';
+import { SessionChangeType, SessionUpdateModel } from './session-update.model.js';
 import { SessionsService } from './sessions.service.js';
 
 @Resolver(() => SessionModel)
@@ -39,5 +41,22 @@ export class SessionsResolver {
     @Args('name', { type: () => String }) name: string,
   ): Promise<boolean> {
     return this.service.delete(p, name);
+  }
+
+  @Subscription(() => SessionUpdateModel, {
+    description:
+      'Changes of your sessions as they happen (over graphql-ws); with name: that one session; with ' +
+      "all: true (admins only) everyone's. Authenticate in connection_init: { authorization: 'Bearer <token>' }.",
+    resolve: (e: SessionEvent): SessionUpdateModel => ({
+      type: SessionChangeType[e.type],
+      session: toSessionModel(e.session),
+    }),
+  })
+  sessionUpdated(
+    @CurrentUser() p: Principal,
+    @Args('name', { type: () => String, nullable: true }) name: string | null | undefined,
+    @Args('all', { type: () => Boolean, nullable: true, defaultValue: false }) all: boolean,
+  ): AsyncIterableIterator<SessionEvent> {
+    return this.service.watch(p, { ...(name != null ? { name } : {}), all });
   }
 }

@@ -31,6 +31,7 @@ import type { CreateSessionInput } from './create-session.input.js';
 import { checkQuota, usageOf, UserLocks } from './quota.js';
 import { generateSessionName, sessionNameProblem } from './session-name.js';
 import { assertValidSpec, specFromInput } from './session-spec-input.js';
+import { SessionEvents, type SessionEvent } from './session-events.js';
 
 /** How long a create waits for its session to show up in the cache (read-your-writes for `sessions`). */
 const CACHE_CATCH_UP_MS = 3_000;
@@ -51,7 +52,25 @@ export class SessionsService {
     private readonly templates: TemplatesService,
     @Inject(KUBE_CLIENT) private readonly kube: KubeJsonClient,
     @Inject(API_CONFIG) private readonly config: ApiConfig,
+    private readonly events: SessionEvents,
   ) {}
+
+  /**
+   * Changes of the sessions the caller may see: their own; with `name` that session (any
+   * user's for an admin); with `all` (admins only) everyone's.
+   */
+  watch(p: Principal, opts: { name?: string; all?: boolean }): AsyncIterableIterator<SessionEvent> {
+    if (opts.all && !p.isAdmin) {
+      throw forbidden("only admins may watch everyone's sessions (sessionUpdated(all: true))");
+    }
+    const ns = this.config.sessionsNamespace;
+    return this.events.subscribe(
+      (s) =>
+        s.metadata.namespace === ns &&
+        (opts.name === undefined || s.metadata.name === opts.name) &&
+        (s.spec.user === p.user || (p.isAdmin && (opts.all || opts.name !== undefined))),
+    );
+  }
 
   private assertReady(): void {
     if (!this.caches.synced)

@@ -21,6 +21,8 @@ import {
   childNames,
   computeStatus,
   credentialWindowStart,
+  eligible,
+  gpuCapacity,
   mintTurnCredentials,
   renderSession,
   renderedObjects,
@@ -29,13 +31,13 @@ import {
   statusChanged,
   type EncoderPlan,
   type Observation,
+  type Placement,
   type RenderedSession,
 } from '@vdi/session-spec';
 import type { Logger } from 'pino';
 import type { OperatorConfig } from '../config.js';
 import type { Caches } from './caches.js';
 import type { EventRecorder } from './events.js';
-import { gpuFacts } from './gpu-facts.js';
 import type { Result } from './work-queue.js';
 
 /** Domain-qualified, so it is obviously ours among other controllers' finalizers. */
@@ -113,20 +115,23 @@ export class Reconciler {
       return {};
     }
     // GPU nodes this session's template allows (its node selector and tolerations, plus the GPU taint).
-    const placement = {
+    const placement: Placement = {
       nodeSelector: template.spec.nodeSelector ?? {},
       tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists' }, ...(template.spec.tolerations ?? [])],
     };
-    let facts = gpuFacts(caches.nodes.list(), caches.pods.list(), config.platform.gpuResourceName, placement);
+    const slices = (p: Placement) =>
+      gpuCapacity(
+        caches.nodes.list().filter((n) => eligible(n, p)),
+        caches.pods.list(),
+        config.platform.gpuResourceName,
+      );
+    let facts = slices(placement);
     let rendered: RenderedSession;
     try {
       const effective = resolveSession(session.spec, structuredClone(template.spec));
       const plan = planOf(pod) ?? chooseEncoder(template.spec.encoder, effective.gpu, facts);
       if (plan.gpuProducts) {
-        facts = gpuFacts(caches.nodes.list(), caches.pods.list(), config.platform.gpuResourceName, {
-          ...placement,
-          gpuProducts: plan.gpuProducts,
-        });
+        facts = slices({ ...placement, gpuProducts: plan.gpuProducts });
       }
       rendered = renderSession(session, structuredClone(template), config.platform, {
         encoderPlan: plan,

@@ -1,0 +1,339 @@
+/**
+ * Capacity, the sessionUpdated subscription, /metrics and the query limits, end to end: real
+ * tokens from the local Keycloak, a GPU node of this test's own, desktop pods and sessions
+ * written straight to the test cluster (no operator: the test plays its part by writing pods and
+ * session status itself).
+ */
+import { API_VERSION, KIND_SESSION } from '@vdi/crd-types';
+import { KubeJsonClient } from '@vdi/kube-client';
+import {
+  createIsolatedGpuNode,
+  createTestNamespace,
+  installCrds,
+  waitFor,
+  type IsolatedNode,
+  type TestNamespace,
+} from '@vdi/testing';
+import {
+  codeOf,
+  ensureKeycloak,
+  metricValue,
+  passwordGrant,
+  startApi,
+  subscribe,
+  wsClient,
+  type RunningApi,
+  type WsClient,
+} from './harness.js';
+
+let ns: TestNamespace;
+let kube: KubeJsonClient;
+let api: RunningApi;
+let gpuNode: IsolatedNode;
+const tokens: Record<'alice' | 'bob' | 'admin', string> = { alice: '', bob: '', admin: '' };
+
+const sessionRef = (name: string) => ({
+  apiVersion: API_VERSION,
+  kind: KIND_SESSION,
+  metadata: { name, namespace: ns.name },
+});
+
+async function createSession(name: string, user: string): Promise<void> {
+  await kube.call('POST', `/apis/${API_VERSION}/namespaces/${ns.name}/vdisessions`, {
+    ...sessionRef(name),
+    spec: { user, template: 'some-template' },
+  });
+}
+
+const setPhase = (name: string, phase: string) =>
+  kube.mergePatch(sessionRef(name), { status: { phase, message: `now ${phase}` } }, 'status');
+
+/** A desktop pod as the operator would create it, bound to the test's GPU node. */
+async function createDesktopPod(name: string, gpus: number): Promise<void> {
+  await ns.core.createNamespacedPod({
+    namespace: ns.name,
+    body: {
+      metadata: { name, labels: { 'app.kubernetes.io/part-of': 'vdi-platform' } },
+      spec: {
+        nodeName: gpuNode.name,
+        tolerations: gpuNode.tolerations,
+        containers: [
+          {
+            name: 'desktop',
+            image: 'desktop:test',
+            resources: { limits: { 'nvidia.com/gpu': String(gpus) } },
+          },
+        ],
+      },
+    },
+  });
+}
+
+beforeAll(async () => {
+  ns = await createTestNamespace('api-live');
+  kube = new KubeJsonClient(ns.kc);
+  await installCrds(ns.kc);
+  // NVIDIA-L4 has NVENC; 1 GPU × 4 time-slices.
+  gpuNode = await createIsolatedGpuNode({ product: 'NVIDIA-L4', gpus: 1, replicas: 4 });
+  const issuer = ensureKeycloak();
+  for (const who of ['alice', 'bob', 'admin'] as const) tokens[who] = await passwordGrant(issuer, who, who);
+  api = await startApi(ns.kc, { VDI_OIDC_ISSUER: issuer, VDI_SESSIONS_NAMESPACE: ns.name });
+});
+
+afterAll(async () => {
+  await api?.close();
+  await gpuNode?.remove();
+  kube?.close();
+  await ns?.cleanup();
+});
+
+interface NodeRow {
+  name: string;
+  product: string;
+  nvenc: boolean;
+  total: number;
+  free: number;
+  ready: boolean;
+  schedulable: boolean;
+}
+interface Capacity {
+  gpuSlicesTotal: number;
+  gpuSlicesFree: number;
+  nvencSlicesFree: number;
+  sessionsWaiting: number;
+  products: { product: string; nvenc: boolean; total: number; free: number }[];
+  nodes: NodeRow[] | null;
+}
+const CAPACITY = `{ capacity { gpuSlicesTotal gpuSlicesFree nvencSlicesFree sessionsWaiting
+  products { product nvenc total free } nodes { name product nvenc total free ready schedulable } } }`;
+
+async function capacity(): Promise<Capacity> {
+  const r = await api.gql(tokens.admin, CAPACITY);
+  expect(r.body.errors).toBeUndefined();
+  const c = r.body.data!.capacity as Capacity;
+  // One consistent snapshot: the totals are the sums of the rows (other tests' GPU nodes come and go).
+  const rows = c.nodes!;
+  expect(c.gpuSlicesTotal).toBe(rows.reduce((n, r) => n + r.total, 0));
+  expect(c.gpuSlicesFree).toBe(rows.reduce((n, r) => n + r.free, 0));
+  expect(c.nvencSlicesFree).toBe(rows.filter((r) => r.nvenc).reduce((n, r) => n + r.free, 0));
+  expect(c.products.reduce((n, p) => n + p.total, 0)).toBe(c.gpuSlicesTotal);
+  return c;
+}
+
+const ownRow = (c: Capacity) => c.nodes!.find((n) => n.name === gpuNode.name);
+
+describe('capacity', () => {
+  it('shows the GPU node with its free time-slices, and they follow the desktop pods', async () => {
+    const first = await waitFor('the test GPU node in capacity', async () => ownRow(await capacity()));
+    expect(first).toEqual({
+      name: gpuNode.name,
+      product: 'NVIDIA-L4-SHARED',
+      nvenc: true,
+      total: 4,
+      free: 4,
+      ready: true,
+      schedulable: true,
+    });
+    await createDesktopPod('desk-a', 1);
+    await createDesktopPod('desk-b', 1);
+    await waitFor('two slices taken', async () => ownRow(await capacity())?.free === 2);
+    await ns.core.deleteNamespacedPod({ name: 'desk-a', namespace: ns.name, gracePeriodSeconds: 0 });
+    await waitFor('one slice back', async () => ownRow(await capacity())?.free === 3);
+  });
+
+  it('a cordoned node offers no free slice', async () => {
+    await kube.mergePatch(
+      { apiVersion: 'v1', kind: 'Node', metadata: { name: gpuNode.name } },
+      { spec: { unschedulable: true } },
+    );
+    const row = await waitFor('node cordoned', async () => {
+      const r = ownRow(await capacity());
+      return r && !r.schedulable ? r : undefined;
+    });
+    expect(row).toMatchObject({ total: 4, free: 0 });
+  });
+
+  it('counts sessions waiting for a place', async () => {
+    const before = (await capacity()).sessionsWaiting;
+    expect(before).toBe(0); // the namespace is the test's own
+    await createSession('wait-a', 'alice@example.com');
+    await createSession('wait-b', 'bob@example.com');
+    await waitFor('two waiting', async () => (await capacity()).sessionsWaiting === 2);
+    await setPhase('wait-a', 'Scheduling');
+    await setPhase('wait-b', 'Running');
+    await waitFor('one waiting', async () => (await capacity()).sessionsWaiting === 1);
+    for (const n of ['wait-a', 'wait-b']) await kube.delete(sessionRef(n));
+  });
+
+  it('per-node rows are for admins: FORBIDDEN for users, the rest still answers', async () => {
+    const r = await api.gql(tokens.alice, CAPACITY);
+    expect(codeOf(r)).toBe('FORBIDDEN');
+    expect(r.body.errors?.[0]).toMatchObject({
+      path: ['capacity', 'nodes'],
+      message: 'only admins may see per-node capacity (capacity.nodes)',
+    });
+    const c = r.body.data!.capacity as Capacity;
+    expect(c.nodes).toBeNull();
+    expect(c.gpuSlicesTotal).toBeGreaterThanOrEqual(4);
+    expect(c.products.find((p) => p.product === 'NVIDIA-L4-SHARED')).toMatchObject({ nvenc: true });
+    const plain = await api.gql(
+      tokens.alice,
+      '{ capacity { gpuSlicesFree nvencSlicesFree sessionsWaiting } }',
+    );
+    expect(plain.body.errors).toBeUndefined();
+  });
+});
+
+interface Update {
+  type: string;
+  session: { name: string; user: string; phase: string; message: string | null };
+}
+const SUB = `subscription($name: String, $all: Boolean) {
+  sessionUpdated(name: $name, all: $all) { type session { name user phase message } } }`;
+
+describe('sessionUpdated', () => {
+  const clients: WsClient[] = [];
+  const open = (token?: string) => {
+    const c = wsClient(api.url, token === undefined ? undefined : { authorization: `Bearer ${token}` });
+    clients.push(c);
+    return c;
+  };
+  afterAll(async () => {
+    for (const c of clients) await c.client.dispose();
+  });
+
+  it('delivers changes of your own sessions only (admins: all), as the status moves', async () => {
+    const base = (await metricValue(api.url, 'vdi_api_graphql_subscriptions')) ?? 0;
+    const alice = subscribe<Update>(open(tokens.alice).client, SUB, 'sessionUpdated');
+    const bob = subscribe<Update>(open(tokens.bob).client, SUB, 'sessionUpdated');
+    const admin = subscribe<Update>(open(tokens.admin).client, SUB, 'sessionUpdated', { all: true });
+    const aliceByName = subscribe<Update>(open(tokens.alice).client, SUB, 'sessionUpdated', {
+      name: 'sub-alice',
+    });
+    const bobByName = subscribe<Update>(open(tokens.bob).client, SUB, 'sessionUpdated', {
+      name: 'sub-alice',
+    });
+    await waitFor(
+      'five subscriptions open',
+      async () => (await metricValue(api.url, 'vdi_api_graphql_subscriptions')) === base + 5,
+    );
+
+    await createSession('sub-alice', 'alice@example.com');
+    expect(await alice.next((e) => e.session.name === 'sub-alice')).toMatchObject({
+      session: { name: 'sub-alice', user: 'alice@example.com', phase: 'Pending' },
+    });
+    await setPhase('sub-alice', 'Scheduling');
+    expect(await alice.next((e) => e.session.phase === 'Scheduling')).toEqual({
+      type: 'MODIFIED',
+      session: {
+        name: 'sub-alice',
+        user: 'alice@example.com',
+        phase: 'Scheduling',
+        message: 'now Scheduling',
+      },
+    });
+    await aliceByName.next((e) => e.session.phase === 'Scheduling');
+
+    await createSession('sub-bob', 'bob@example.com');
+    await bob.next((e) => e.session.name === 'sub-bob');
+    await admin.next((e) => e.session.name === 'sub-bob');
+    await admin.next((e) => e.session.name === 'sub-alice' && e.session.phase === 'Scheduling');
+
+    await kube.delete(sessionRef('sub-alice'));
+    expect(await alice.next((e) => e.type === 'DELETED')).toMatchObject({ session: { name: 'sub-alice' } });
+
+    // bob never hears of alice's session, alice never of bob's, even when asking by name
+    expect(bob.events.filter((e) => e.session.user !== 'bob@example.com')).toEqual([]);
+    expect(alice.events.filter((e) => e.session.user !== 'alice@example.com')).toEqual([]);
+    expect(bobByName.events).toEqual([]);
+    expect(aliceByName.events.every((e) => e.session.name === 'sub-alice')).toBe(true);
+    for (const s of [alice, bob, admin, aliceByName, bobByName]) {
+      expect(s.errors).toEqual([]);
+      s.dispose();
+    }
+    await waitFor(
+      'subscriptions closed',
+      async () => (await metricValue(api.url, 'vdi_api_graphql_subscriptions')) === base,
+    );
+    await kube.delete(sessionRef('sub-bob'));
+  });
+
+  it('everyone’s sessions are for admins only', async () => {
+    const s = subscribe<Update>(open(tokens.alice).client, SUB, 'sessionUpdated', { all: true });
+    await waitFor('an error', async () => s.errors.length > 0);
+    expect(s.errors[0]).toEqual([
+      expect.objectContaining({
+        message: "only admins may watch everyone's sessions (sessionUpdated(all: true))",
+      }),
+    ]);
+  });
+
+  it('a connection without a token or with a bad one is refused (4403, with the reason)', async () => {
+    for (const [c, reason] of [
+      [open(), /no bearer token/],
+      [open('not-a-jwt'), /not a valid access token/],
+      [wsClient(api.url, { token: tokens.alice }), /no bearer token/],
+    ] as const) {
+      clients.push(c);
+      const s = subscribe<Update>(c.client, SUB, 'sessionUpdated');
+      const closed = await c.closed;
+      expect(closed.code).toBe(4403);
+      expect(closed.reason).toMatch(reason);
+      expect(s.events).toEqual([]);
+    }
+  });
+
+  it('a plain GET of /graphql still needs a token', async () => {
+    const r = await fetch(`${api.url}/graphql?query=${encodeURIComponent('{ templates { name } }')}`);
+    expect(r.status).toBe(401);
+  });
+});
+
+describe('limits and metrics', () => {
+  it('refuses an over-deep query with a clear error', async () => {
+    const deep = '{ __schema { types { fields { type { ofType { ofType { ofType { name } } } } } } } }';
+    const r = await api.gql(tokens.alice, deep);
+    expect(r.status).toBe(400);
+    expect(r.body.data ?? null).toBeNull();
+    expect(r.body.errors?.[0]?.message).toMatch(/exceeds the query depth limit of 6/);
+    const ok = await api.gql(
+      tokens.alice,
+      '{ sessions { name conditions { type } } capacity { products { product } } }',
+    );
+    expect(ok.body.errors).toBeUndefined();
+  });
+
+  it('refuses an operation selecting too many fields', async () => {
+    const many = `{ ${Array.from({ length: 301 }, (_, i) => `m${i}: me { user }`).join(' ')} }`;
+    const r = await api.gql(tokens.alice, many);
+    expect(r.body.errors?.[0]?.message).toBe(
+      'the operation selects 602 fields, more than the 300 allowed; ask for less or split it up',
+    );
+  });
+
+  it('/metrics answers without a token, with requests by operation', async () => {
+    await api.gql(tokens.bob, '{ me { user } }');
+    await api.gql(undefined, '{ me { user } }');
+    const r = await fetch(`${api.url}/metrics`);
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toMatch(/^text\/plain/);
+    const text = await r.text();
+    expect(text).toMatch(/^vdi_api_graphql_operations_total\{type="query",field="me",outcome="OK"\} [1-9]/m);
+    expect(text).toMatch(
+      /^vdi_api_graphql_operations_total\{type="query",field="capacity",outcome="FORBIDDEN"\} [1-9]/m,
+    );
+    expect(text).toMatch(
+      /^vdi_api_graphql_operations_total\{type="subscription",field="sessionUpdated",outcome="STARTED"\} [1-9]/m,
+    );
+    expect(text).toMatch(
+      /^vdi_api_graphql_operation_duration_seconds_count\{type="query",field="me"\} [1-9]/m,
+    );
+    expect(text).toMatch(
+      /^vdi_api_http_requests_total\{route="\/graphql",method="POST",status="401"\} [1-9]/m,
+    );
+    expect(text).toMatch(
+      /^vdi_api_http_requests_total\{route="\/graphql",method="POST",status="400"\} [1-9]/m,
+    );
+    expect(text).toMatch(/^vdi_api_process_resident_memory_bytes /m);
+  });
+});
