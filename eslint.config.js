@@ -4,6 +4,39 @@ import nx from '@nx/eslint-plugin';
 import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
+/**
+ * The module-boundary rule. Production code: apps → libs (and test helpers only through the
+ * rule below), libs → libs, each app's scope only → shared. Tests additionally reach the test
+ * helpers and the local tools, across scopes.
+ */
+function boundaries(tests) {
+  const extra = (tags) => (tests ? tags : []);
+  return [
+    'error',
+    {
+      enforceBuildableLibDependency: false,
+      allow: [],
+      depConstraints: [
+        {
+          sourceTag: 'type:app',
+          onlyDependOnLibsWithTags: ['type:lib', 'type:testing', ...extra(['type:tool'])],
+        },
+        { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib', ...extra(['type:testing'])] },
+        { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:lib', 'type:tool'] },
+        { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib', 'type:tool', 'type:testing'] },
+        ...(tests
+          ? []
+          : [
+              { sourceTag: 'scope:operator', onlyDependOnLibsWithTags: ['scope:shared'] },
+              { sourceTag: 'scope:api', onlyDependOnLibsWithTags: ['scope:shared'] },
+              { sourceTag: 'scope:web', onlyDependOnLibsWithTags: ['scope:shared'] },
+              { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared', 'scope:tools'] },
+            ]),
+      ],
+    },
+  ];
+}
+
 export default [
   {
     ignores: [
@@ -21,23 +54,7 @@ export default [
   {
     files: ['**/*.ts', '**/*.tsx', '**/*.js'],
     rules: {
-      '@nx/enforce-module-boundaries': [
-        'error',
-        {
-          enforceBuildableLibDependency: false,
-          allow: [],
-          depConstraints: [
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib', 'type:testing'] },
-            { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
-            { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:lib', 'type:tool'] },
-            { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib', 'type:tool', 'type:testing'] },
-            { sourceTag: 'scope:operator', onlyDependOnLibsWithTags: ['scope:shared'] },
-            { sourceTag: 'scope:api', onlyDependOnLibsWithTags: ['scope:shared'] },
-            { sourceTag: 'scope:web', onlyDependOnLibsWithTags: ['scope:shared'] },
-            { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared', 'scope:tools'] },
-          ],
-        },
-      ],
+      '@nx/enforce-module-boundaries': boundaries(false),
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
@@ -45,21 +62,7 @@ export default [
     // Tests may use the test helpers and the local tools (Keycloak, the control plane); the rule
     // above keeps them out of production code.
     files: ['**/*.spec.ts', '**/*.spec.tsx', '**/test/**/*.ts'],
-    rules: {
-      '@nx/enforce-module-boundaries': [
-        'error',
-        {
-          enforceBuildableLibDependency: false,
-          allow: [],
-          depConstraints: [
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib', 'type:testing', 'type:tool'] },
-            { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib', 'type:testing'] },
-            { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:lib', 'type:tool'] },
-            { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib', 'type:tool', 'type:testing'] },
-          ],
-        },
-      ],
-    },
+    rules: { '@nx/enforce-module-boundaries': boundaries(true) },
   },
   {
     // The test helpers start clusters and create namespaces: production code must never import them.
