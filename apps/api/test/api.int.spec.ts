@@ -12,7 +12,7 @@ import {
   ensureKeycloak,
   forgedToken,
   ownIssuer,
-  passwordGrant,
+  accessToken,
   startApi,
   type OwnIssuer,
   type RunningApi,
@@ -99,7 +99,7 @@ beforeAll(async () => {
     'status',
   );
   issuer = ensureKeycloak();
-  for (const who of ['alice', 'bob', 'admin'] as const) tokens[who] = await passwordGrant(issuer, who, who);
+  for (const who of ['alice', 'bob', 'admin'] as const) tokens[who] = await accessToken(who);
   api = await startApi(ns.kc, {
     VDI_OIDC_ISSUER: issuer,
     VDI_OIDC_AUDIENCE: 'vdi-api',

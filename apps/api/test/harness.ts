@@ -2,6 +2,7 @@
  * The API in-process (Nest on port 0) against the test cluster and the local Keycloak, with a
  * sessions namespace of its own, and a small GraphQL client.
  */
+import { passwordGrant as keycloakPasswordGrant } from '@vdi/keycloak';
 import { spawnSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
@@ -97,9 +98,8 @@ export async function forgedToken(claims: JWTPayload, kid?: string): Promise<str
 const repoRoot = path.resolve(import.meta.dirname, '../../..');
 
 /**
- * Starts or reuses the local Keycloak through its CLI and returns the issuer. Through the CLI
- * rather than `import { start } from '@vdi/keycloak'`: the lint rules keep apps (tests included)
- * from importing tools (type:tool), by package name or by path.
+ * Starts or reuses the local Keycloak through its CLI (a child process, so the Keycloak start-up
+ * output goes to the test log) and returns the issuer.
  */
 export function ensureKeycloak(): string {
   const r = spawnSync(
@@ -112,24 +112,9 @@ export function ensureKeycloak(): string {
   return r.stdout.trim().split('\n').pop()!;
 }
 
-/** A real access token of a demo user: the password grant of the dev realm's `vdi-tests` client. */
-export async function passwordGrant(issuer: string, username: string, password: string): Promise<string> {
-  const res = await fetch(`${issuer}/protocol/openid-connect/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'password',
-      client_id: 'vdi-tests',
-      username,
-      password,
-      scope: 'openid',
-    }),
-    signal: AbortSignal.timeout(10_000),
-  });
-  const body = (await res.json()) as { access_token?: string; error?: string };
-  if (!res.ok || !body.access_token)
-    throw new Error(`password grant for ${username}: HTTP ${res.status} ${body.error ?? ''}`);
-  return body.access_token;
+/** A real access token of a demo user (the dev realm's password grant, via @vdi/keycloak). */
+export async function accessToken(username: string, password = username): Promise<string> {
+  return (await keycloakPasswordGrant(username, password)).access_token;
 }
 
 /** A graphql-ws client of the API's /graphql, with the close event it ended with (if any). */

@@ -4,6 +4,7 @@
  * written straight to the test cluster (no operator: the test plays its part by writing pods and
  * session status itself).
  */
+import type { NodeSlices } from '@vdi/session-spec';
 import { API_VERSION, KIND_SESSION } from '@vdi/crd-types';
 import { KubeJsonClient } from '@vdi/kube-client';
 import {
@@ -18,7 +19,7 @@ import {
   codeOf,
   ensureKeycloak,
   metricValue,
-  passwordGrant,
+  accessToken,
   startApi,
   subscribe,
   wsClient,
@@ -76,7 +77,7 @@ beforeAll(async () => {
   // NVIDIA-L4 has NVENC; 1 GPU × 4 time-slices.
   gpuNode = await createIsolatedGpuNode({ product: 'NVIDIA-L4', gpus: 1, replicas: 4 });
   const issuer = ensureKeycloak();
-  for (const who of ['alice', 'bob', 'admin'] as const) tokens[who] = await passwordGrant(issuer, who, who);
+  for (const who of ['alice', 'bob', 'admin'] as const) tokens[who] = await accessToken(who);
   api = await startApi(ns.kc, { VDI_OIDC_ISSUER: issuer, VDI_SESSIONS_NAMESPACE: ns.name });
 });
 
@@ -87,15 +88,7 @@ afterAll(async () => {
   await ns?.cleanup();
 });
 
-interface NodeRow {
-  name: string;
-  product: string;
-  nvenc: boolean;
-  total: number;
-  free: number;
-  ready: boolean;
-  schedulable: boolean;
-}
+type NodeRow = NodeSlices;
 interface Capacity {
   gpuSlicesTotal: number;
   gpuSlicesFree: number;

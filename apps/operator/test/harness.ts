@@ -350,16 +350,7 @@ export class Fixture {
   async children(session?: string): Promise<{ kind: string; name: string; owners: string[] }[]> {
     const selector = session ? `vdi.kasm.io/session=${session}` : 'vdi.kasm.io/session';
     const out: { kind: string; name: string; owners: string[] }[] = [];
-    const kinds: [string, string][] = [
-      ['/api/v1', 'pods'],
-      ['/api/v1', 'services'],
-      ['/api/v1', 'secrets'],
-      ['/api/v1', 'persistentvolumeclaims'],
-      ['/apis/networking.k8s.io/v1', 'networkpolicies'],
-      ['/apis/traefik.io/v1alpha1', 'ingressroutes'],
-      ['/apis/traefik.io/v1alpha1', 'middlewares'],
-    ];
-    for (const [base, plural] of kinds) {
+    for (const [base, plural] of Fixture.childKinds) {
       const r = await this.client.call<{
         items: { metadata: { name: string; ownerReferences?: { name: string }[] } }[];
       }>(

@@ -7,6 +7,7 @@
  * The namespaces, CRDs and RBAC objects are server-side applied and left in place (idempotent);
  * the sessions, template and home claims this test creates are removed.
  */
+import { passwordGrant } from '@vdi/keycloak';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -114,24 +115,6 @@ function ensureKeycloak(): string {
   );
   if (r.status !== 0) throw new Error(`Keycloak did not start (exit ${r.status})`);
   return r.stdout.trim().split('\n').pop()!;
-}
-
-async function passwordGrant(issuer: string, user: string): Promise<string> {
-  const res = await fetch(`${issuer}/protocol/openid-connect/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'password',
-      client_id: 'vdi-tests',
-      username: user,
-      password: user,
-      scope: 'openid',
-    }),
-    signal: AbortSignal.timeout(10_000),
-  });
-  const body = (await res.json()) as { access_token?: string };
-  if (!res.ok || !body.access_token) throw new Error(`password grant for ${user}: HTTP ${res.status}`);
-  return body.access_token;
 }
 
 interface Access {
@@ -316,7 +299,7 @@ describe('sufficiency: the platform works under its own accounts', () => {
       `http://127.0.0.1:${opPort}/readyz`,
     );
     const issuer = ensureKeycloak();
-    alice = await passwordGrant(issuer, 'alice');
+    alice = (await passwordGrant('alice', 'alice')).access_token;
     const apiPort = await freePort();
     apiUrl = `http://127.0.0.1:${apiPort}`;
     // The API needs decorator metadata, which tsx does not emit: compile it with tsc (its build
