@@ -43,6 +43,7 @@ export default [
       '**/node_modules/**',
       '**/dist/**',
       '**/.next/**',
+      '**/.build/**',
       '**/.nx/**',
       '**/coverage/**',
       'tools/controlplane/go/**',

@@ -10,6 +10,10 @@ const roots = ['libs', 'tools', 'apps', 'deploy'].flatMap((top) =>
     )
     .map((d) => path.join(import.meta.dirname, top, d.name, 'jest.config.js')),
 );
+// bench/ is one project at the top level.
+if (existsSync(path.join(import.meta.dirname, 'bench', 'jest.config.js'))) {
+  roots.push(path.join(import.meta.dirname, 'bench', 'jest.config.js'));
+}
 const configs = await Promise.all(roots.map((f) => import(f).then((m) => m.default.projects)));
 
 export default { projects: configs.flat() };

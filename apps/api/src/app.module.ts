@@ -4,6 +4,9 @@ import { GraphQLModule } from '@nestjs/graphql';
 import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
 import type * as k8s from '@kubernetes/client-node';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import mercurius from 'mercurius';
+import { ErrorCode } from './common/errors.js';
+import { AccessModule } from './access/access.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { TokenVerifier } from './auth/token-verifier.js';
 import { subscriptionOnConnect } from './auth/ws-auth.js';
@@ -26,6 +29,24 @@ import { TemplatesModule } from './templates/templates.module.js';
  * the standard introspection query is deeper and refused — use the committed schema.gql.
  */
 export const MAX_QUERY_DEPTH = 6;
+
+/**
+ * Mercurius' error answer, with one addition: errors graphql-js raises before any resolver runs
+ * (a field the input type does not have, a string where an Int belongs, a missing argument, a
+ * query over the limits) come without a code; they are the client's mistake, so they get
+ * BAD_USER_INPUT like every other refused input. Their messages already name the field.
+ */
+export const withClientErrorCodes: typeof mercurius.defaultErrorFormatter = (execution, context) => {
+  const out = mercurius.defaultErrorFormatter(execution, context);
+  if (out.statusCode === 400) {
+    for (const e of out.response.errors ?? []) {
+      const ext = (e.extensions ?? {}) as Record<string, unknown>;
+      if (ext.code === undefined)
+        (e as { extensions?: unknown }).extensions = { ...ext, code: ErrorCode.BadUserInput };
+    }
+  }
+  return out;
+};
 
 export interface AppOptions {
   config: ApiConfig;
@@ -60,6 +81,7 @@ export class AppModule {
               keepAlive: 30_000,
             },
             hooks: metrics.graphqlHooks(),
+            errorFormatter: withClientErrorCodes,
           }),
         }),
         KubeModule,
@@ -67,6 +89,7 @@ export class AppModule {
         TemplatesModule,
         SessionsModule,
         CapacityModule,
+        AccessModule,
       ],
       controllers: [HealthController, MetricsController],
       providers: [

@@ -1,6 +1,9 @@
 import 'reflect-metadata';
 import path from 'node:path';
+import { ConsoleLogger, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import fastifyCookie from '@fastify/cookie';
+import fastifyCors from '@fastify/cors';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import * as k8s from '@kubernetes/client-node';
 import { AppModule } from './app.module.js';
@@ -31,8 +34,20 @@ export async function createApp(opts: CreateAppOptions = {}): Promise<NestFastif
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot({ config, kubeConfig, schemaFile: opts.schemaFile ?? false }),
     new FastifyAdapter({ bodyLimit: 1_048_576 }),
-    { logger: ['error', 'warn'] },
+    { logger: new ConsoleLogger({ json: true, logLevels: ['log', 'error', 'warn'] }) },
   );
+  if (config.access.cookieSecretGenerated) {
+    new Logger('Config').warn(
+      'VDI_ACCESS_COOKIE_SECRET is not set: this process made up its own, so desktop cookies work only through this replica and end when it restarts; set the same secret (openssl rand -hex 32) on every replica',
+    );
+  }
+  await app.register(fastifyCookie);
+  await app.register(fastifyCors, {
+    origin: config.corsOrigins,
+    methods: ['GET', 'POST', 'OPTIONS'],
+    allowedHeaders: ['authorization', 'content-type'],
+    maxAge: 600,
+  });
   // Routes are registered by init(): the hook is in place before any of them exists.
   const fastify = app.getHttpAdapter().getInstance();
   registerAuthHook(fastify, app.get(TokenVerifier));

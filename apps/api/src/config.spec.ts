@@ -12,6 +12,26 @@ describe('loadConfig', () => {
       maxSessionsPerUser: 3,
       maxGpusPerUser: 1,
       gpuResourceName: 'nvidia.com/gpu',
+      portalUrl: 'http://localhost:3000',
+      corsOrigins: [],
+      access: {
+        cookieSecret: expect.stringMatching(/^[0-9a-f]{64}$/),
+        cookieSecretGenerated: true,
+        ticketTtlSeconds: 60,
+        cookieTtlSeconds: 43200,
+      },
+    });
+    expect(
+      loadConfig({
+        VDI_OIDC_ISSUER: 'http://x/',
+        VDI_ACCESS_COOKIE_SECRET: 's'.repeat(32),
+        VDI_CORS_ORIGINS: 'http://vdi.localhost:8081, https://vdi.example.com',
+        VDI_PORTAL_URL: 'https://vdi.example.com/',
+      }),
+    ).toMatchObject({
+      portalUrl: 'https://vdi.example.com',
+      corsOrigins: ['http://vdi.localhost:8081', 'https://vdi.example.com'],
+      access: { cookieSecret: 's'.repeat(32), cookieSecretGenerated: false },
     });
     expect(
       loadConfig({ VDI_OIDC_ISSUER: 'http://x/', VDI_GPU_RESOURCE: 'nvidia.com/gpu.shared' }),
@@ -29,6 +49,9 @@ describe('loadConfig', () => {
         VDI_QUOTA_GPUS_PER_USER: '-1',
         VDI_OIDC_JWKS_URI: 'ftp://x',
         VDI_GPU_RESOURCE: 'amd.com/gpu',
+        VDI_ACCESS_COOKIE_SECRET: 'short',
+        VDI_CORS_ORIGINS: 'http://vdi.localhost/path',
+        VDI_ACCESS_TICKET_TTL_SECONDS: '1',
       });
     } catch (e) {
       err = e;
@@ -42,6 +65,9 @@ describe('loadConfig', () => {
       'VDI_QUOTA_GPUS_PER_USER',
       'VDI_OIDC_JWKS_URI',
       'VDI_GPU_RESOURCE',
+      'VDI_ACCESS_COOKIE_SECRET must be at least 32 characters',
+      "VDI_CORS_ORIGINS: 'http://vdi.localhost/path' is not an origin",
+      'VDI_ACCESS_TICKET_TTL_SECONDS',
     ]) {
       expect(msg).toContain(name);
     }

@@ -2,6 +2,7 @@
  * The API's configuration, read once from the environment at start. Every problem names the
  * variable and what it should hold, and all problems are reported together.
  */
+import { randomBytes } from 'node:crypto';
 import { DEFAULT_SESSIONS_NAMESPACE } from '@vdi/crd-types';
 
 export interface ApiConfig {
@@ -20,6 +21,20 @@ export interface ApiConfig {
   maxGpusPerUser: number;
   /** The extended resource GPU nodes advertise and desktop pods ask for (as the operator's VDI_GPU_RESOURCE). */
   gpuResourceName: 'nvidia.com/gpu' | 'nvidia.com/gpu.shared';
+  /** The portal, where a browser without access to a desktop is sent (`<portal>/open/<session>`). */
+  portalUrl: string;
+  /** Browser origins allowed to call the API (the portal's), for CORS. */
+  corsOrigins: string[];
+  access: {
+    /** HMAC key of the per-session cookies; every replica needs the same one. */
+    cookieSecret: string;
+    /** True when no VDI_ACCESS_COOKIE_SECRET was given and this process made one up. */
+    cookieSecretGenerated: boolean;
+    /** How long an openSession ticket can be redeemed. */
+    ticketTtlSeconds: number;
+    /** How long a desktop cookie lasts before the user has to go through the portal again. */
+    cookieTtlSeconds: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -71,6 +86,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
   if (gpuResourceName !== 'nvidia.com/gpu' && gpuResourceName !== 'nvidia.com/gpu.shared') {
     problems.push(`VDI_GPU_RESOURCE: '${gpuResourceName}' must be nvidia.com/gpu or nvidia.com/gpu.shared`);
   }
+  const portalUrl = url('VDI_PORTAL_URL', env.VDI_PORTAL_URL ?? 'http://localhost:3000').replace(/\/+$/, '');
+  const corsOrigins = (env.VDI_CORS_ORIGINS ?? '')
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  for (const o of corsOrigins) {
+    let ok = false;
+    try {
+      ok = new URL(o).origin === o;
+    } catch {
+      /* reported below */
+    }
+    if (!ok) problems.push(`VDI_CORS_ORIGINS: '${o}' is not an origin (scheme://host[:port], no path)`);
+  }
+  const givenSecret = env.VDI_ACCESS_COOKIE_SECRET;
+  if (givenSecret !== undefined && givenSecret.length < 32) {
+    problems.push('VDI_ACCESS_COOKIE_SECRET must be at least 32 characters (e.g. openssl rand -hex 32)');
+  }
   const config: ApiConfig = {
     oidcIssuer,
     oidcAudience,
@@ -80,6 +113,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     maxSessionsPerUser: int('VDI_QUOTA_SESSIONS_PER_USER', 3, 0),
     maxGpusPerUser: int('VDI_QUOTA_GPUS_PER_USER', 1, 0),
     gpuResourceName: gpuResourceName as ApiConfig['gpuResourceName'],
+    portalUrl,
+    corsOrigins,
+    access: {
+      cookieSecret: givenSecret || randomBytes(32).toString('hex'),
+      cookieSecretGenerated: !givenSecret,
+      ticketTtlSeconds: int('VDI_ACCESS_TICKET_TTL_SECONDS', 60, 5),
+      cookieTtlSeconds: int('VDI_ACCESS_COOKIE_TTL_SECONDS', 12 * 3600, 60),
+    },
   };
   if (problems.length) throw new ConfigError(problems);
   return config;

@@ -39,17 +39,7 @@ export async function startApi(kc: k8s.KubeConfig, env: Record<string, string>):
   return {
     app,
     url,
-    async gql(token, query, variables = {}) {
-      const res = await fetch(`${url}/graphql`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-        },
-        body: JSON.stringify({ query, variables }),
-      });
-      return { status: res.status, body: (await res.json()) as GqlResult['body'] };
-    },
+    gql: (token, query, variables = {}) => gqlAt(url, token, query, variables),
     close: () => app.close(),
   };
 }
@@ -205,4 +195,22 @@ export async function metricValue(apiUrl: string, sample: string): Promise<numbe
   const text = await (await fetch(`${apiUrl}/metrics`)).text();
   const line = text.split('\n').find((l) => l.startsWith(`${sample} `));
   return line ? Number(line.slice(sample.length + 1)) : undefined;
+}
+
+/** One GraphQL request to an API at `url` (an in-process one or a separate process). */
+export async function gqlAt(
+  url: string,
+  token: string | undefined,
+  query: string,
+  variables: Record<string, unknown> = {},
+): Promise<GqlResult> {
+  const res = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body: JSON.stringify({ query, variables }),
+  });
+  return { status: res.status, body: (await res.json()) as GqlResult['body'] };
 }

@@ -200,21 +200,34 @@ describe('sessionUpdated', () => {
     const alice = subscribe<Update>(open(tokens.alice).client, SUB, 'sessionUpdated');
     const bob = subscribe<Update>(open(tokens.bob).client, SUB, 'sessionUpdated');
     const admin = subscribe<Update>(open(tokens.admin).client, SUB, 'sessionUpdated', { all: true });
-    const aliceByName = subscribe<Update>(open(tokens.alice).client, SUB, 'sessionUpdated', {
-      name: 'sub-alice',
-    });
-    const bobByName = subscribe<Update>(open(tokens.bob).client, SUB, 'sessionUpdated', {
-      name: 'sub-alice',
-    });
     await waitFor(
-      'five subscriptions open',
-      async () => (await metricValue(api.url, 'vdi_api_graphql_subscriptions')) === base + 5,
+      'three subscriptions open',
+      async () => (await metricValue(api.url, 'vdi_api_graphql_subscriptions')) === base + 3,
     );
 
     await createSession('sub-alice', 'alice@example.com');
     expect(await alice.next((e) => e.session.name === 'sub-alice')).toMatchObject({
       session: { name: 'sub-alice', user: 'alice@example.com', phase: 'Pending' },
     });
+    // By name: alice may follow her session; for bob it does not exist.
+    await waitFor('sub-alice in the API cache', async () => {
+      const r = await api.gql(tokens.alice, '{ sessions { name } }');
+      return (r.body.data?.sessions as { name: string }[]).some((x) => x.name === 'sub-alice');
+    });
+    const aliceByName = subscribe<Update>(open(tokens.alice).client, SUB, 'sessionUpdated', {
+      name: 'sub-alice',
+    });
+    const bobByName = subscribe<Update>(open(tokens.bob).client, SUB, 'sessionUpdated', {
+      name: 'sub-alice',
+    });
+    await waitFor('bob refused', async () => bobByName.errors.length > 0);
+    expect(bobByName.errors[0]).toEqual([
+      expect.objectContaining({ message: "you have no session named 'sub-alice'" }),
+    ]);
+    await waitFor(
+      'four subscriptions open',
+      async () => (await metricValue(api.url, 'vdi_api_graphql_subscriptions')) === base + 4,
+    );
     await setPhase('sub-alice', 'Scheduling');
     expect(await alice.next((e) => e.session.phase === 'Scheduling')).toEqual({
       type: 'MODIFIED',
@@ -240,10 +253,11 @@ describe('sessionUpdated', () => {
     expect(alice.events.filter((e) => e.session.user !== 'alice@example.com')).toEqual([]);
     expect(bobByName.events).toEqual([]);
     expect(aliceByName.events.every((e) => e.session.name === 'sub-alice')).toBe(true);
-    for (const s of [alice, bob, admin, aliceByName, bobByName]) {
+    for (const s of [alice, bob, admin, aliceByName]) {
       expect(s.errors).toEqual([]);
       s.dispose();
     }
+    bobByName.dispose();
     await waitFor(
       'subscriptions closed',
       async () => (await metricValue(api.url, 'vdi_api_graphql_subscriptions')) === base,

@@ -8,6 +8,7 @@
  * the sessions, template and home claims this test creates are removed.
  */
 import { passwordGrant } from '@vdi/keycloak';
+import { ensureApiBuild } from '@vdi/platform';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,7 +30,6 @@ const RBAC_KINDS = ['ServiceAccount', 'Role', 'ClusterRole', 'RoleBinding', 'Clu
 const suffix = randomBytes(3).toString('hex');
 const TEMPLATE = `rbac-cpu-${suffix}`;
 const SESSION = `rbac-${suffix}`;
-const apiBuild = path.join(repoRoot, 'node_modules', '.cache', 'vdi-deploy-tests', `api-${suffix}`);
 
 let admin: k8s.KubeConfig;
 let tmp: string;
@@ -123,6 +123,7 @@ interface Access {
   namespace?: string;
   group?: string;
   name?: string;
+  subresource?: string;
 }
 
 /** A SelfSubjectAccessReview made with `token`: may its account do `a`? */
@@ -254,7 +255,6 @@ afterAll(async () => {
     );
   }
   if (tmp) rmSync(tmp, { recursive: true, force: true });
-  rmSync(apiBuild, { recursive: true, force: true });
 }, 120_000);
 
 describe('sufficiency: the platform works under its own accounts', () => {
@@ -302,31 +302,10 @@ describe('sufficiency: the platform works under its own accounts', () => {
     alice = (await passwordGrant('alice', 'alice')).access_token;
     const apiPort = await freePort();
     apiUrl = `http://127.0.0.1:${apiPort}`;
-    // The API needs decorator metadata, which tsx does not emit: compile it with tsc (its build
-    // settings) into a folder under node_modules, so its imports resolve as they do from source.
-    const built = run(
-      process.execPath,
-      [
-        path.join(repoRoot, 'node_modules/typescript/bin/tsc'),
-        '-p',
-        path.join(repoRoot, 'apps/api/tsconfig.build.json'),
-        '--outDir',
-        apiBuild,
-        '--declaration',
-        'false',
-        '--declarationMap',
-        'false',
-        '--sourceMap',
-        'false',
-        '--incremental',
-        'false',
-      ],
-      { cwd: repoRoot, timeout: 300_000 },
-    );
-    if (built.status !== 0) throw new Error(`compiling the API failed:\n${built.stdout}${built.stderr}`);
     await startProcess(
       'api',
-      path.join(apiBuild, 'main.js'),
+      // compiled once per source state: Nest needs decorator metadata, which tsx does not emit
+      ensureApiBuild(),
       {
         KUBECONFIG: kubeconfigs.api,
         PORT: String(apiPort),
@@ -372,7 +351,7 @@ describe('sufficiency: the platform works under its own accounts', () => {
     expect(forbiddenLines()).toEqual([]);
   }, 180_000);
 
-  it('the API (as vdi-system/vdi-api) creates, lists and deletes alice’s session', async () => {
+  it('the API (as vdi-system/vdi-api) creates, lists, opens and deletes alice’s session', async () => {
     const created = await gql(
       'mutation($input: CreateSessionInput!) { createSession(input: $input) { name user phase } }',
       { input: { template: TEMPLATE, name: `alice-${suffix}` } },
@@ -391,6 +370,21 @@ describe('sufficiency: the platform works under its own accounts', () => {
       );
       return mine?.user === 'alice@example.com' && Boolean(mine.phase) && mine.phase !== 'Pending';
     });
+    // openSession writes the one-time ticket onto the session (patch), under the API's account.
+    await waitPhase(name, 'Running');
+    const opened = await gql('mutation($name: String!) { openSession(name: $name) { url } }', { name });
+    expect(opened.errors).toBeUndefined();
+    const ticketUrl = new URL((opened.data?.openSession as { url: string }).url);
+    const auth = await fetch(`${apiUrl}/auth/session?session=${SESSIONS}/${name}`, {
+      redirect: 'manual',
+      headers: {
+        'x-forwarded-proto': 'http',
+        'x-forwarded-host': ticketUrl.host,
+        'x-forwarded-uri': `${ticketUrl.pathname}${ticketUrl.search}`,
+      },
+    });
+    expect(auth.status).toBe(302);
+    expect(auth.headers.get('set-cookie')).toMatch(/^vdi_access_/);
     const del = await gql('mutation($name: String!) { deleteSession(name: $name) }', { name });
     expect(del).toEqual({ data: { deleteSession: true } });
     await waitGone(name);
@@ -416,6 +410,31 @@ describe('tightness: what each account may and may not do (SelfSubjectAccessRevi
     ['api', false, { verb: 'create', group: 'vdi.kasm.io', resource: 'vdisessions', namespace: 'default' }],
     ['api', false, { verb: 'delete', group: 'vdi.kasm.io', resource: 'vdisessions', namespace: 'default' }],
     ['api', false, { verb: 'create', resource: 'pods', namespace: SESSIONS }],
+    ['api', true, { verb: 'patch', group: 'vdi.kasm.io', resource: 'vdisessions', namespace: SESSIONS }],
+    ['api', false, { verb: 'patch', group: 'vdi.kasm.io', resource: 'vdisessions', namespace: 'default' }],
+    [
+      'api',
+      false,
+      {
+        verb: 'patch',
+        group: 'vdi.kasm.io',
+        resource: 'vdisessions',
+        subresource: 'status',
+        namespace: SESSIONS,
+      },
+    ],
+    ['api', true, { verb: 'create', group: 'coordination.k8s.io', resource: 'leases', namespace: SESSIONS }],
+    [
+      'api',
+      false,
+      {
+        verb: 'update',
+        group: 'coordination.k8s.io',
+        resource: 'leases',
+        namespace: SYSTEM,
+        name: 'vdi-operator',
+      },
+    ],
     ['operator', false, { verb: 'create', resource: 'pods', namespace: 'default' }],
     ['operator', false, { verb: 'create', resource: 'secrets', namespace: 'default' }],
     ['operator', false, { verb: 'create', resource: 'pods', namespace: SYSTEM }],
@@ -433,7 +452,7 @@ describe('tightness: what each account may and may not do (SelfSubjectAccessRevi
     cases.map(
       ([who, yes, a]) =>
         [
-          `vdi-${who} ${yes ? 'can' : 'cannot'} ${a.verb} ${a.group ? `${a.resource}.${a.group}` : a.resource}${a.name ? ` '${a.name}'` : ''} ${a.namespace ? `in ${a.namespace}` : 'cluster-wide'}`,
+          `vdi-${who} ${yes ? 'can' : 'cannot'} ${a.verb} ${a.group ? `${a.resource}.${a.group}` : a.resource}${a.subresource ? `/${a.subresource}` : ''}${a.name ? ` '${a.name}'` : ''} ${a.namespace ? `in ${a.namespace}` : 'cluster-wide'}`,
           who,
           yes,
           a,

@@ -8,8 +8,11 @@ import { ErrorCode } from '../common/errors.js';
 import { mayUsePlatform, ROLE_USER, type Principal } from './principal.js';
 import { TokenVerifier, UnauthenticatedError } from './token-verifier.js';
 
-/** Paths reachable without a token. */
-export const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+/**
+ * Paths reachable without a token: probes, metrics, and Traefik's forwardAuth (which decides by
+ * the desktop cookie or ticket, see access/).
+ */
+export const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/metrics', '/auth/session']);
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -26,6 +29,8 @@ export function registerAuthHook(fastify: FastifyInstance, verifier: TokenVerifi
   fastify.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     const path = req.url.split('?', 1)[0]!;
     if (PUBLIC_PATHS.has(path)) return;
+    // CORS preflights carry no credentials by design; @fastify/cors answers them.
+    if (req.method === 'OPTIONS') return;
     // A real WebSocket upgrade (Node hands only those to the 'upgrade' event, and
     // @fastify/websocket then runs the route's socket handler, never its HTTP one): browsers
     // cannot send headers with it, so subscriptions authenticate in connection_init (ws-auth.ts).

@@ -31,6 +31,11 @@ export const notFound = (message: string) => apiError(ErrorCode.NotFound, messag
 export const quotaExceeded = (message: string, quota: string, limit: number) =>
   apiError(ErrorCode.QuotaExceeded, message, { quota, limit });
 
+/** A value the client sent, quoted for a message: long values are cut, so an error never echoes kilobytes. */
+export function quoted(value: string, max = 60): string {
+  return value.length <= max ? `'${value}'` : `'${value.slice(0, max)}…' (${value.length} characters)`;
+}
+
 /**
  * Renames the CRD's field paths (`spec.resources.memory`, `/resources/memory`) to the names of
  * CreateSessionInput, so a message points at what the client actually sent.

@@ -48,7 +48,7 @@ export function checkQuota(usage: Usage, gpu: number, limits: QuotaLimits): void
 
 /**
  * Serialises the check-then-create of one user within this process, so two concurrent requests
- * cannot both pass the check. (Across replicas see the README.)
+ * cannot both pass the check; across replicas UserLease (user-lease.ts) adds a cluster-wide Lease.
  */
 export class UserLocks {
   private readonly tails = new Map<string, Promise<unknown>>();

@@ -7,6 +7,6 @@ import { SessionsService } from './sessions.service.js';
 @Module({
   imports: [TemplatesModule],
   providers: [SessionEvents, SessionsService, SessionsResolver],
-  exports: [SessionEvents],
+  exports: [SessionEvents, SessionsService],
 })
 export class SessionsModule {}

@@ -1,7 +1,10 @@
 /**
  * The logic behind the session queries and mutations: ownership, validation against the
  * template, quotas, and the writes. Reads come from the watch-backed cache; a name the cache does
- * not know yet (just created elsewhere) is looked up once on the API server.
+ * not know yet (just created elsewhere) is looked up once on the API server. Quota checks are
+ * the exception: under the user's Lease (shared by all replicas) they count the user's sessions
+ * as the API server has them at that moment, because a cache may not show another replica's
+ * create of a millisecond ago.
  */
 import { Inject, Injectable } from '@nestjs/common';
 import {
@@ -21,31 +24,25 @@ import {
 } from '@vdi/session-spec';
 import type { GraphQLError } from 'graphql';
 import { API_CONFIG, type ApiConfig } from '../config.js';
-import { badInput, forbidden, notFound, toApiError } from '../common/errors.js';
+import { apiError, badInput, ErrorCode, forbidden, notFound, quoted, toApiError } from '../common/errors.js';
 import { ApiCaches } from '../kube/caches.js';
 import { KUBE_CLIENT } from '../kube/tokens.js';
 import type { Principal } from '../auth/principal.js';
 import { TemplatesService } from '../templates/templates.service.js';
 import { templateUsable } from '../templates/template.model.js';
 import type { CreateSessionInput } from './create-session.input.js';
-import { checkQuota, usageOf, UserLocks } from './quota.js';
+import { checkQuota, usageOf } from './quota.js';
+import { LockBusyError, UserLease } from './user-lease.js';
 import { generateSessionName, sessionNameProblem } from './session-name.js';
 import { assertValidSpec, specFromInput } from './session-spec-input.js';
 import { SessionEvents, type SessionEvent } from './session-events.js';
 
 /** How long a create waits for its session to show up in the cache (read-your-writes for `sessions`). */
 const CACHE_CATCH_UP_MS = 3_000;
-const RECENT_TTL_MS = 60_000;
 
 @Injectable()
 export class SessionsService {
-  private readonly locks = new UserLocks();
-  /**
-   * Sessions this process created that the cache did not show yet (counted for quotas), by name.
-   * An entry leaves when the cache has the session, or after RECENT_TTL_MS (a watch that lags
-   * that long has failed, and its restart lists everything anew).
-   */
-  private readonly recent = new Map<string, { session: VDISession; until: number }>();
+  private readonly lease: UserLease;
 
   constructor(
     private readonly caches: ApiCaches,
@@ -53,17 +50,27 @@ export class SessionsService {
     @Inject(KUBE_CLIENT) private readonly kube: KubeJsonClient,
     @Inject(API_CONFIG) private readonly config: ApiConfig,
     private readonly events: SessionEvents,
-  ) {}
+  ) {
+    this.lease = new UserLease(kube, {
+      namespace: config.sessionsNamespace,
+      identity: process.env.HOSTNAME || 'vdi-api',
+    });
+  }
 
   /**
-   * Changes of the sessions the caller may see: their own; with `name` that session (any
-   * user's for an admin); with `all` (admins only) everyone's.
+   * Changes of the sessions the caller may see: their own; with `name` that session (which must
+   * exist and be theirs; any user's for an admin); with `all` (admins only) everyone's.
    */
   watch(p: Principal, opts: { name?: string; all?: boolean }): AsyncIterableIterator<SessionEvent> {
     if (opts.all && !p.isAdmin) {
       throw forbidden("only admins may watch everyone's sessions (sessionUpdated(all: true))");
     }
     const ns = this.config.sessionsNamespace;
+    if (opts.name !== undefined && !p.isAdmin) {
+      // Like session(name): another user's session does not exist for a user.
+      const s = this.caches.sessions.get(opts.name, ns);
+      if (!s || s.spec.user !== p.user) throw notFound(`you have no session named '${opts.name}'`);
+    }
     return this.events.subscribe(
       (s) =>
         s.metadata.namespace === ns &&
@@ -104,13 +111,13 @@ export class SessionsService {
       this.assertReady();
       if (input.name != null) {
         const problem = sessionNameProblem(input.name);
-        if (problem) throw badInput(`name: '${input.name}' ${problem}`, 'name');
+        if (problem) throw badInput(`name: ${quoted(input.name)} ${problem}`, 'name');
       }
       const template = this.templates.get(input.template);
       if (!template) {
         const names = this.templates.list().map((t) => t.metadata.name);
         throw badInput(
-          `there is no template '${input.template}'${names.length ? `; choose one of: ${names.join(', ')}` : ''}`,
+          `there is no template ${quoted(input.template)}${names.length ? `; choose one of: ${names.join(', ')}` : ''}`,
           'template',
         );
       }
@@ -128,14 +135,16 @@ export class SessionsService {
       // The effective GPU count is written into the spec, so quotas never depend on a template
       // default that may change later.
       const pinned: VDISessionSpec = { ...spec, resources: { ...spec.resources, gpu: effective.gpu } };
-      return await this.locks.run(p.user, async () => {
-        checkQuota(this.usage(p.user), effective.gpu, this.config);
-        const created = await this.write(name, pinned);
-        this.recent.set(name, { session: created, until: Date.now() + RECENT_TTL_MS });
-        await this.catchUp(created);
-        return created;
+      const created = await this.lease.run(p.user, async () => {
+        checkQuota(await this.usage(p.user), effective.gpu, this.config);
+        return this.write(name, pinned);
       });
+      await this.catchUp(created);
+      return created;
     } catch (err) {
+      if (err instanceof LockBusyError) {
+        throw apiError(ErrorCode.Internal, `${err.message}; try again in a moment`);
+      }
       throw toApiError(err, context) satisfies GraphQLError;
     }
   }
@@ -145,7 +154,6 @@ export class SessionsService {
     const s = await this.get(p, name);
     try {
       await this.kube.delete(this.ref(name), { uid: s.metadata.uid! });
-      this.recent.delete(name);
       return true;
     } catch (err) {
       throw toApiError(err, { template: s.spec.template, name });
@@ -177,17 +185,16 @@ export class SessionsService {
     return this.kube.call<VDISession>('POST', path, body);
   }
 
-  private usage(user: string) {
-    const cached = this.caches.sessions
-      .list(this.config.sessionsNamespace)
-      .filter((s) => s.spec.user === user);
-    const now = Date.now();
-    for (const [name, { session, until }] of this.recent) {
-      if (until < now || this.caches.sessions.get(name, this.config.sessionsNamespace))
-        this.recent.delete(name);
-      else if (session.spec.user === user) cached.push(session);
-    }
-    return usageOf(cached, (s) => this.gpuOf(s));
+  /** The user's sessions as the API server has them now (called under the user's Lease). */
+  private async usage(user: string) {
+    const path =
+      `/apis/${API_VERSION}/namespaces/${this.config.sessionsNamespace}/vdisessions` +
+      `?labelSelector=${encodeURIComponent(`${LABEL_USER_HASH}=${identityHash(user)}`)}`;
+    const list = await this.kube.call<{ items: VDISession[] }>('GET', path);
+    return usageOf(
+      list.items.filter((s) => s.spec.user === user),
+      (s) => this.gpuOf(s),
+    );
   }
 
   /** A session's GPU time-slices: granted, asked for, or its template's default. */
@@ -202,10 +209,7 @@ export class SessionsService {
     const deadline = Date.now() + CACHE_CATCH_UP_MS;
     while (Date.now() < deadline) {
       const c = this.caches.sessions.get(created.metadata.name!, this.config.sessionsNamespace);
-      if (c?.metadata.uid === created.metadata.uid) {
-        this.recent.delete(created.metadata.name!);
-        return;
-      }
+      if (c?.metadata.uid === created.metadata.uid) return;
       await new Promise((r) => setTimeout(r, 20));
     }
   }

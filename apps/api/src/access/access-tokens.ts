@@ -1,0 +1,135 @@
+/**
+ * The two credentials of the desktop access path (ARCHITECTURE.md §5), as pure functions:
+ *
+ * - a **ticket**: 32 random bytes handed out by `openSession`, good for one redemption within a
+ *   short time. Only its SHA-256 is stored, in an annotation of the session it opens, together
+ *   with the user it was issued to; redeeming it removes the annotation with a JSON patch that
+ *   first tests the exact value, so across any number of API replicas exactly one redemption wins.
+ * - a **desktop cookie**: an HS256 JWT (jose) naming the session (namespace/name and uid) and
+ *   the user, set host-only on the desktop's address when a ticket is redeemed.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { jwtVerify, SignJWT } from 'jose';
+
+/** The session annotation that holds the open ticket (its hash), one at a time per session. */
+export const ANNOTATION_ACCESS_TICKET = 'vdi.kasm.io/access-ticket';
+/** The query parameter that carries a ticket on the desktop URL. */
+export const TICKET_PARAM = 'vdi-ticket';
+
+export interface TicketRecord {
+  /** SHA-256 of the ticket, hex. */
+  hash: string;
+  /** The user it was issued to (spec.user form) and their display name. */
+  user: string;
+  username: string;
+  admin: boolean;
+  /** Epoch milliseconds. */
+  expiresAt: number;
+}
+
+export function newTicket(): { ticket: string; hash: string } {
+  const ticket = randomBytes(32).toString('base64url');
+  return { ticket, hash: ticketHash(ticket) };
+}
+
+export const ticketHash = (ticket: string) => createHash('sha256').update(ticket).digest('hex');
+
+export const encodeTicketRecord = (r: TicketRecord) => JSON.stringify(r);
+
+export function decodeTicketRecord(value: string | undefined): TicketRecord | undefined {
+  if (!value) return undefined;
+  try {
+    const r = JSON.parse(value) as Partial<TicketRecord>;
+    if (
+      typeof r.hash === 'string' &&
+      typeof r.user === 'string' &&
+      typeof r.username === 'string' &&
+      typeof r.admin === 'boolean' &&
+      typeof r.expiresAt === 'number'
+    )
+      return r as TicketRecord;
+  } catch {
+    /* not ours */
+  }
+  return undefined;
+}
+
+export type TicketCheck = { ok: true } | { ok: false; why: 'unknown' | 'expired' };
+
+/** Whether `ticket` is the one `record` describes and still valid (constant-time hash compare). */
+export function checkTicket(record: TicketRecord | undefined, ticket: string, now: number): TicketCheck {
+  if (!record) return { ok: false, why: 'unknown' };
+  const a = Buffer.from(ticketHash(ticket), 'hex');
+  const b = Buffer.from(record.hash, 'hex');
+  if (a.length !== b.length || !timingSafeEqual(a, b)) return { ok: false, why: 'unknown' };
+  if (record.expiresAt <= now) return { ok: false, why: 'expired' };
+  return { ok: true };
+}
+
+/** The desktop URL with the ticket, and the clean one (ticket removed) to redirect to. */
+export function withTicket(url: string, ticket: string): string {
+  const u = new URL(url);
+  u.searchParams.set(TICKET_PARAM, ticket);
+  return u.toString();
+}
+
+export function splitTicket(url: URL): { ticket?: string; clean: string } {
+  const ticket = url.searchParams.get(TICKET_PARAM) ?? undefined;
+  const clean = new URL(url);
+  clean.searchParams.delete(TICKET_PARAM);
+  return { ...(ticket !== undefined ? { ticket } : {}), clean: clean.toString() };
+}
+
+/** Cookie names are per session, so sessions that share a host (path mode) never overwrite each other. */
+export const cookieName = (session: string) => `vdi_access_${session.replace(/-/g, '_')}`;
+
+export interface DesktopClaims {
+  /** namespace/name */
+  session: string;
+  uid: string;
+  user: string;
+  username: string;
+  admin: boolean;
+}
+
+const COOKIE_AUDIENCE = 'vdi-desktop';
+
+export async function signDesktopCookie(
+  claims: DesktopClaims,
+  secret: string,
+  ttlSeconds: number,
+): Promise<string> {
+  return new SignJWT({ sid: claims.session, suid: claims.uid, name: claims.username, adm: claims.admin })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(claims.user)
+    .setAudience(COOKIE_AUDIENCE)
+    .setIssuedAt()
+    .setExpirationTime(`${ttlSeconds}s`)
+    .sign(new TextEncoder().encode(secret));
+}
+
+/** The claims of a valid cookie, or undefined (bad signature, expired, not ours). */
+export async function verifyDesktopCookie(value: string, secret: string): Promise<DesktopClaims | undefined> {
+  try {
+    const { payload } = await jwtVerify(value, new TextEncoder().encode(secret), {
+      algorithms: ['HS256'],
+      audience: COOKIE_AUDIENCE,
+    });
+    const { sid, suid, name, adm, sub } = payload as Record<string, unknown>;
+    if (typeof sid !== 'string' || typeof suid !== 'string' || typeof sub !== 'string') return undefined;
+    return {
+      session: sid,
+      uid: suid,
+      user: sub,
+      username: typeof name === 'string' ? name : sub,
+      admin: adm === true,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whom a cookie lets in: the session's owner, or an admin (who opened it through the portal). */
+export function cookieAdmits(c: DesktopClaims, s: { ref: string; uid: string; owner: string }): boolean {
+  return c.session === s.ref && c.uid === s.uid && (c.user === s.owner || c.admin);
+}

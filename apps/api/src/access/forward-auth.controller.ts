@@ -1,0 +1,75 @@
+/**
+ * `GET /auth/session`: Traefik's forwardAuth endpoint for desktops. Traefik passes the original
+ * request's method, host, URI and headers (X-Forwarded-*, Cookie, Authorization); a 2xx answer
+ * lets the request through with X-Forwarded-User added, anything else goes back to the browser
+ * as is (redirects and Set-Cookie included).
+ */
+import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AUTH_USER_HEADER } from '@vdi/session-spec';
+import { TokenVerifier } from '../auth/token-verifier.js';
+import type { Principal } from '../auth/principal.js';
+import { AccessService, type ForwardedRequest } from './access.service.js';
+
+const first = (h: string | string[] | undefined) => (Array.isArray(h) ? h[0] : h);
+
+/** The original URL of a forwarded request, from Traefik's X-Forwarded-* headers. */
+export function forwardedUrl(headers: FastifyRequest['headers']): URL | undefined {
+  const host = first(headers['x-forwarded-host']);
+  if (!host) return undefined;
+  const proto = first(headers['x-forwarded-proto']) === 'https' ? 'https' : 'http';
+  const uri = first(headers['x-forwarded-uri']) || '/';
+  try {
+    return new URL(`${proto}://${host}${uri.startsWith('/') ? uri : `/${uri}`}`);
+  } catch {
+    return undefined;
+  }
+}
+
+@Controller('auth')
+export class ForwardAuthController {
+  constructor(
+    private readonly access: AccessService,
+    @Inject(TokenVerifier) private readonly verifier: TokenVerifier,
+  ) {}
+
+  @Get('session')
+  async session(
+    @Query('session') sessionRef: string | undefined,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    let bearer: Principal | undefined;
+    if (req.headers.authorization) {
+      bearer = await this.verifier.verifyHeader(req.headers.authorization).catch(() => undefined);
+    }
+    const forwarded: ForwardedRequest = {
+      sessionRef,
+      url: forwardedUrl(req.headers),
+      cookies: req.cookies ?? {},
+      ...(bearer ? { bearer } : {}),
+    };
+    const d = await this.access.decide(forwarded);
+    reply.header('cache-control', 'no-store');
+    switch (d.kind) {
+      case 'allow':
+        await reply.code(200).header(AUTH_USER_HEADER, d.username).send();
+        return;
+      case 'redeem':
+        reply.setCookie(d.cookie.name, d.cookie.value, {
+          path: d.cookie.path,
+          httpOnly: true,
+          sameSite: 'lax',
+          secure: d.cookie.secure,
+          maxAge: d.cookie.maxAge,
+        });
+        await reply.redirect(d.location, 302);
+        return;
+      case 'login':
+        await reply.header('x-vdi-auth', d.why).redirect(d.location, 302);
+        return;
+      case 'refuse':
+        await reply.code(d.status).type('text/plain; charset=utf-8').send(`${d.message}\n`);
+    }
+  }
+}

@@ -1,0 +1,456 @@
+/**
+ * The API as it runs: two API processes (replicas sharing the cookie secret) and the operator
+ * process against the test cluster, real tokens from the local Keycloak. Covers what needs the
+ * operator or a second replica: phase changes over the subscription as the operator makes them,
+ * quotas across replicas, and desktop access (openSession tickets and the forwardAuth endpoint).
+ */
+import { randomBytes } from 'node:crypto';
+import * as k8s from '@kubernetes/client-node';
+import { API_VERSION, KIND_SESSION, type VDISession } from '@vdi/crd-types';
+import { KubeJsonClient } from '@vdi/kube-client';
+import { startApiService, startOperatorService, type ServiceProcess } from '@vdi/platform';
+import {
+  createIsolatedGpuNode,
+  createTestNamespace,
+  ensureCluster,
+  freePort,
+  installCrds,
+  waitFor,
+  type IsolatedNode,
+  type TestNamespace,
+} from '@vdi/testing';
+import { accessToken, codeOf, ensureKeycloak, gqlAt, subscribe, wsClient, type WsClient } from './harness.js';
+
+const suffix = randomBytes(3).toString('hex');
+const GPU_T = `flows-gpu-${suffix}`;
+const CPU_T = `flows-cpu-${suffix}`;
+const COOKIE_SECRET = randomBytes(32).toString('hex');
+
+let ns: TestNamespace;
+let kube: KubeJsonClient;
+let node: IsolatedNode;
+let operator: ServiceProcess;
+/** Two replicas: A and B (B's tickets expire after 5 s). */
+let apiA: { url: string; proc: ServiceProcess };
+let apiB: { url: string; proc: ServiceProcess };
+const tokens: Record<'alice' | 'bob' | 'admin', string> = { alice: '', bob: '', admin: '' };
+const clients: WsClient[] = [];
+
+const CREATE = `mutation($input: CreateSessionInput!) { createSession(input: $input) { name phase } }`;
+const OPEN = `mutation($name: String!) { openSession(name: $name) { url expiresAt } }`;
+const DELETE = `mutation($name: String!) { deleteSession(name: $name) }`;
+const SUB = `subscription($name: String) { sessionUpdated(name: $name) { type session { name phase } } }`;
+
+const sessionRef = (name: string) => ({
+  apiVersion: API_VERSION,
+  kind: KIND_SESSION,
+  metadata: { name, namespace: ns.name },
+});
+const templateRef = (name: string) => ({ apiVersion: API_VERSION, kind: 'VDITemplate', metadata: { name } });
+
+async function listSessions(): Promise<VDISession[]> {
+  return (
+    await kube.call<{ items: VDISession[] }>('GET', `/apis/${API_VERSION}/namespaces/${ns.name}/vdisessions`)
+  ).items;
+}
+
+async function deleteAll(): Promise<void> {
+  for (const s of await listSessions()) await kube.delete(sessionRef(s.metadata.name!));
+  await waitFor('all sessions gone', async () => (await listSessions()).length === 0, 60_000);
+}
+
+async function waitRunning(name: string): Promise<VDISession> {
+  return waitFor(
+    `session ${name} Running`,
+    async () => {
+      const s = await kube.get<VDISession>(sessionRef(name));
+      return s?.status?.phase === 'Running' ? s : undefined;
+    },
+    60_000,
+  );
+}
+
+async function startApiProcess(extra: Record<string, string>) {
+  const port = await freePort();
+  const proc = await startApiService({
+    kubeconfig: ensureCluster(),
+    port,
+    env: {
+      VDI_OIDC_ISSUER: issuer,
+      VDI_SESSIONS_NAMESPACE: ns.name,
+      VDI_QUOTA_SESSIONS_PER_USER: '3',
+      VDI_QUOTA_GPUS_PER_USER: '1',
+      VDI_ACCESS_COOKIE_SECRET: COOKIE_SECRET,
+      VDI_PORTAL_URL: 'http://portal.vdi.localhost:3999',
+      ...extra,
+    },
+  });
+  return { url: `http://127.0.0.1:${port}`, proc };
+}
+
+let issuer: string;
+
+beforeAll(async () => {
+  ns = await createTestNamespace('api-flows');
+  kube = new KubeJsonClient(ns.kc);
+  await installCrds(ns.kc);
+  node = await createIsolatedGpuNode({ product: 'NVIDIA-L4', gpus: 1, replicas: 8 });
+  await kube.apply(
+    {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'vdi-turn', namespace: ns.name },
+      stringData: { 'static-auth-secret': 'flows-test-secret' },
+    },
+    'vdi-tests',
+  );
+  for (const [name, gpu] of [
+    [GPU_T, 1],
+    [CPU_T, 0],
+  ] as const) {
+    await kube.apply(
+      {
+        ...templateRef(name),
+        spec: {
+          displayName: `Flows ${gpu ? 'GPU' : 'CPU'}`,
+          image: 'ghcr.io/selkies-project/nvidia-egl-desktop:24.04',
+          nodeSelector: node.nodeSelector,
+          tolerations: node.tolerations,
+          resources: { defaultGPU: gpu, maxGPU: gpu, defaultMemory: '4Gi', defaultCPU: '1' },
+        },
+      },
+      'vdi-tests',
+    );
+  }
+  issuer = ensureKeycloak();
+  for (const who of ['alice', 'bob', 'admin'] as const) tokens[who] = await accessToken(who);
+  operator = await startOperatorService({
+    kubeconfig: ensureCluster(),
+    namespace: ns.name,
+    metricsPort: await freePort(),
+    env: {
+      VDI_TURN_SECRET_REF: `${ns.name}/vdi-turn/static-auth-secret`,
+      VDI_TURN_HOST: 'turn.vdi.localhost',
+      VDI_TURN_RELAY_CIDRS: '198.19.0.1/32',
+      VDI_PUBLIC_SCHEME: 'http',
+      VDI_PUBLIC_PORT: '8081',
+      VDI_START_DEADLINE_SECONDS: '120',
+    },
+  });
+  [apiA, apiB] = await Promise.all([
+    startApiProcess({}),
+    startApiProcess({ VDI_ACCESS_TICKET_TTL_SECONDS: '5' }),
+  ]);
+  await waitFor('templates in both API caches', async () => {
+    for (const api of [apiA, apiB]) {
+      const r = await gqlAt(api.url, tokens.alice, '{ templates { name } }');
+      const names = (r.body.data?.templates as { name: string }[] | undefined)?.map((t) => t.name) ?? [];
+      if (!names.includes(GPU_T) || !names.includes(CPU_T)) return false;
+    }
+    return true;
+  });
+}, 180_000);
+
+afterAll(async () => {
+  for (const c of clients) await c.client.dispose();
+  // Sessions carry the operator's finalizer: delete them while it still runs.
+  if (ns) await deleteAll().catch(() => undefined);
+  await Promise.all([apiA?.proc.stop(), apiB?.proc.stop(), operator?.stop()]);
+  for (const t of [GPU_T, CPU_T]) await kube?.delete(templateRef(t)).catch(() => undefined);
+  kube?.close();
+  await ns?.cleanup();
+  await node?.remove();
+}, 120_000);
+
+describe('the subscription follows the operator', () => {
+  afterAll(deleteAll, 60_000);
+
+  it('delivers every phase the session goes through, in order, as the API server saw them', async () => {
+    const name = `phases-${suffix}`;
+    // An independent watch on the API server records what the operator actually wrote.
+    const seen: string[] = [];
+    const watch = new k8s.Watch(ns.kc);
+    const req = await watch.watch(
+      `/apis/${API_VERSION}/namespaces/${ns.name}/vdisessions`,
+      { fieldSelector: `metadata.name=${name}` },
+      (_type, obj: VDISession) => {
+        const phase = obj.status?.phase;
+        if (phase && seen.at(-1) !== phase) seen.push(phase);
+      },
+      () => undefined,
+    );
+    try {
+      const created = await gqlAt(apiA.url, tokens.alice, CREATE, { input: { template: GPU_T, name } });
+      expect(created.body.errors).toBeUndefined();
+      const c = wsClient(apiB.url, { authorization: `Bearer ${tokens.alice}` });
+      clients.push(c);
+      const sub = subscribe<{ type: string; session: { name: string; phase: string } }>(
+        c.client,
+        SUB,
+        'sessionUpdated',
+        { name },
+      );
+      await sub.next((e) => e.session.phase === 'Running', 60_000);
+      await waitFor('the watch saw Running', async () => seen.includes('Running'));
+      const delivered: string[] = [];
+      for (const e of sub.events) if (delivered.at(-1) !== e.session.phase) delivered.push(e.session.phase);
+      // The subscription started after the create; from its first phase on it matches the watch.
+      const from = seen.indexOf(delivered[0]!);
+      expect(from).toBeGreaterThanOrEqual(0);
+      expect(delivered).toEqual(seen.slice(from));
+      expect(seen).toEqual(expect.arrayContaining(['Scheduling', 'Running']));
+      expect(seen.at(-1)).toBe('Running');
+
+      // Deletion: Terminating, then DELETED.
+      expect((await gqlAt(apiA.url, tokens.alice, DELETE, { name })).body.data).toEqual({
+        deleteSession: true,
+      });
+      await sub.next((e) => e.type === 'DELETED', 30_000);
+      expect(sub.events.map((e) => e.session.phase)).toContain('Terminating');
+      expect(sub.errors).toEqual([]);
+      sub.dispose();
+    } finally {
+      req.abort();
+    }
+  }, 90_000);
+
+  it('bob cannot subscribe to alice’s session: NOT_FOUND', async () => {
+    const name = `sub-${suffix}`;
+    expect(
+      (await gqlAt(apiA.url, tokens.alice, CREATE, { input: { template: CPU_T, name } })).body.errors,
+    ).toBeUndefined();
+    const c = wsClient(apiA.url, { authorization: `Bearer ${tokens.bob}` });
+    clients.push(c);
+    const sub = subscribe(c.client, SUB, 'sessionUpdated', { name });
+    await waitFor('an error', async () => sub.errors.length > 0);
+    expect(sub.errors[0]).toEqual([
+      expect.objectContaining({
+        message: `you have no session named '${name}'`,
+        extensions: expect.objectContaining({ code: 'NOT_FOUND' }),
+      }),
+    ]);
+    expect(sub.events).toEqual([]);
+  });
+});
+
+describe('quotas across two API replicas', () => {
+  afterEach(deleteAll, 60_000);
+
+  it('20 concurrent creates of one user, spread over both replicas, create exactly the quota (3 sessions)', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        gqlAt(i % 2 ? apiB.url : apiA.url, tokens.bob, CREATE, { input: { template: CPU_T } }),
+      ),
+    );
+    const ok = results.filter((r) => !r.body.errors);
+    const refused = results.filter((r) => codeOf(r) === 'QUOTA_EXCEEDED');
+    expect(ok).toHaveLength(3);
+    expect(refused).toHaveLength(17);
+    expect(refused[0]!.body.errors![0]!.message).toMatch(/already have 3 session\(s\).*delete one first/);
+    const bobs = (await listSessions()).filter((s) => s.spec.user === 'bob@example.com');
+    expect(bobs).toHaveLength(3);
+    // No quota lock is left behind.
+    const leases = await kube.call<{ items: unknown[] }>(
+      'GET',
+      `/apis/coordination.k8s.io/v1/namespaces/${ns.name}/leases?labelSelector=app.kubernetes.io%2Fcomponent%3Dquota-lock`,
+    );
+    expect(leases.items).toEqual([]);
+  }, 60_000);
+
+  it('20 concurrent GPU creates over both replicas: exactly one GPU session (quota 1 slice)', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        gqlAt(i % 2 ? apiA.url : apiB.url, tokens.alice, CREATE, { input: { template: GPU_T } }),
+      ),
+    );
+    expect(results.filter((r) => !r.body.errors)).toHaveLength(1);
+    const refused = results.filter((r) => codeOf(r) === 'QUOTA_EXCEEDED');
+    expect(refused).toHaveLength(19);
+    expect(refused[0]!.body.errors![0]!.extensions).toMatchObject({ quota: 'gpusPerUser', limit: 1 });
+    expect((await listSessions()).filter((s) => s.spec.user === 'alice@example.com')).toHaveLength(1);
+  }, 60_000);
+});
+
+describe('desktop access: openSession and the forwardAuth endpoint', () => {
+  let alices: string;
+  let alices2: string;
+  let url: URL;
+
+  /** Traefik's forwardAuth request for `target` (the desktop URL the browser asked for). */
+  async function forwardAuth(
+    api: string,
+    session: string,
+    target: string,
+    headers: Record<string, string> = {},
+  ) {
+    const t = new URL(target);
+    const r = await fetch(`${api}/auth/session?session=${encodeURIComponent(`${ns.name}/${session}`)}`, {
+      redirect: 'manual',
+      headers: {
+        'x-forwarded-proto': t.protocol.replace(':', ''),
+        'x-forwarded-host': t.host,
+        'x-forwarded-uri': `${t.pathname}${t.search}`,
+        'x-forwarded-method': 'GET',
+        ...headers,
+      },
+    });
+    const cookie = r.headers.get('set-cookie');
+    return {
+      status: r.status,
+      location: r.headers.get('location'),
+      user: r.headers.get('x-forwarded-user'),
+      cookie: cookie ? cookie.split(';')[0]! : undefined,
+      setCookie: cookie,
+    };
+  }
+
+  async function open(who: keyof typeof tokens, name: string, api = apiA.url): Promise<string> {
+    const r = await gqlAt(api, tokens[who], OPEN, { name });
+    expect(r.body.errors).toBeUndefined();
+    return (r.body.data!.openSession as { url: string }).url;
+  }
+
+  beforeAll(async () => {
+    alices = `desk-${suffix}`;
+    alices2 = `desk2-${suffix}`;
+    for (const name of [alices, alices2]) {
+      const r = await gqlAt(apiA.url, tokens.alice, CREATE, { input: { template: CPU_T, name } });
+      expect(r.body.errors).toBeUndefined();
+    }
+    const s = await waitRunning(alices);
+    await waitRunning(alices2);
+    url = new URL(s.status!.url!);
+  }, 90_000);
+  afterAll(deleteAll, 60_000);
+
+  it('openSession refuses a session that is not Running yet, in words', async () => {
+    const name = `early-${suffix}`;
+    await kube.call('POST', `/apis/${API_VERSION}/namespaces/${ns.name}/vdisessions`, {
+      ...sessionRef(name),
+      // no operator-known template: it never gets Running
+      spec: { user: 'alice@example.com', template: `missing-${suffix}` },
+    });
+    await waitFor('early in the cache', async () => {
+      const r = await gqlAt(apiA.url, tokens.alice, '{ sessions { name } }');
+      return (r.body.data?.sessions as { name: string }[]).some((x) => x.name === name);
+    });
+    const r = await gqlAt(apiA.url, tokens.alice, OPEN, { name });
+    expect(codeOf(r)).toBe('BAD_USER_INPUT');
+    expect(r.body.errors![0]!.message).toMatch(
+      new RegExp(`session '${name}' is not ready yet \\(phase \\w+`),
+    );
+    await kube.delete(sessionRef(name));
+  });
+
+  it('bob cannot open alice’s session: NOT_FOUND', async () => {
+    const r = await gqlAt(apiA.url, tokens.bob, OPEN, { name: alices });
+    expect(codeOf(r)).toBe('NOT_FOUND');
+    expect(r.body.errors![0]!.message).toBe(`you have no session named '${alices}'`);
+  });
+
+  it('a ticket from one replica is redeemed at the other for a cookie, with a redirect to the clean URL', async () => {
+    const ticketUrl = await open('alice', alices, apiA.url);
+    expect(new URL(ticketUrl).origin).toBe(url.origin);
+    expect(new URL(ticketUrl).searchParams.get('vdi-ticket')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const r = await forwardAuth(apiB.url, alices, ticketUrl);
+    expect(r.status).toBe(302);
+    expect(r.location).toBe(url.toString());
+    expect(r.setCookie).toMatch(/HttpOnly/i);
+    expect(r.setCookie).toMatch(/SameSite=Lax/i);
+    expect(r.setCookie).not.toMatch(/Domain=/i); // host-only: this desktop's host alone
+    // With the cookie, both replicas let alice in and name her to the desktop.
+    for (const api of [apiA.url, apiB.url]) {
+      const ok = await forwardAuth(api, alices, url.toString(), { cookie: r.cookie! });
+      expect(ok).toMatchObject({ status: 200, user: 'alice' });
+    }
+  });
+
+  it('a replayed ticket is refused (sent to the portal), even through the other replica', async () => {
+    const ticketUrl = await open('alice', alices);
+    expect((await forwardAuth(apiA.url, alices, ticketUrl)).status).toBe(302);
+    for (const api of [apiA.url, apiB.url]) {
+      const again = await forwardAuth(api, alices, ticketUrl);
+      expect(again.status).toBe(302);
+      expect(again.location).toBe(`http://portal.vdi.localhost:3999/open/${alices}`);
+      expect(again.cookie).toBeUndefined();
+    }
+  });
+
+  it('of two simultaneous redemptions of one ticket, exactly one gets a cookie', async () => {
+    const ticketUrl = await open('alice', alices);
+    const both = await Promise.all([
+      forwardAuth(apiA.url, alices, ticketUrl),
+      forwardAuth(apiB.url, alices, ticketUrl),
+    ]);
+    expect(both.filter((r) => r.cookie !== undefined)).toHaveLength(1);
+  });
+
+  it('a ticket for another session is refused', async () => {
+    const ticketUrl = await open('alice', alices);
+    const other = new URL(ticketUrl);
+    other.hostname = new URL((await kube.get<VDISession>(sessionRef(alices2)))!.status!.url!).hostname;
+    const r = await forwardAuth(apiA.url, alices2, other.toString());
+    expect(r.status).toBe(302);
+    expect(r.location).toBe(`http://portal.vdi.localhost:3999/open/${alices2}`);
+    expect(r.cookie).toBeUndefined();
+  });
+
+  it('a ticket presented by another user is refused, and stays good for its owner', async () => {
+    const ticketUrl = await open('alice', alices);
+    const byBob = await forwardAuth(apiA.url, alices, ticketUrl, { authorization: `Bearer ${tokens.bob}` });
+    expect(byBob.status).toBe(403);
+    expect(byBob.cookie).toBeUndefined();
+    const byAlice = await forwardAuth(apiA.url, alices, ticketUrl);
+    expect(byAlice.status).toBe(302);
+    expect(byAlice.cookie).toBeDefined();
+  });
+
+  it('an expired ticket is refused', async () => {
+    const ticketUrl = await open('alice', alices, apiB.url); // B: tickets live 5 s
+    await new Promise((r) => setTimeout(r, 5_500));
+    const r = await forwardAuth(apiB.url, alices, ticketUrl);
+    expect(r.status).toBe(302);
+    expect(r.location).toBe(`http://portal.vdi.localhost:3999/open/${alices}`);
+    expect(r.cookie).toBeUndefined();
+  });
+
+  it('a cookie opens only its own session; a tampered or missing one sends the browser to the portal', async () => {
+    const redeemed = await forwardAuth(apiA.url, alices, await open('alice', alices));
+    const cookie = redeemed.cookie!;
+    // The same cookie value under the other session's cookie name does not pass.
+    const renamed = cookie.replace(/^[^=]+/, `vdi_access_${alices2.replace(/-/g, '_')}`);
+    const r = await forwardAuth(
+      apiA.url,
+      alices2,
+      new URL(url.toString().replace(alices, alices2)).toString(),
+      {
+        cookie: renamed,
+      },
+    );
+    expect(r.status).toBe(302);
+    // A tampered cookie does not pass either.
+    const tampered = `${cookie.slice(0, -3)}AAA`;
+    expect((await forwardAuth(apiA.url, alices, url.toString(), { cookie: tampered })).status).toBe(302);
+    // No cookie: to the portal.
+    const anon = await forwardAuth(apiA.url, alices, url.toString());
+    expect(anon).toMatchObject({ status: 302, location: `http://portal.vdi.localhost:3999/open/${alices}` });
+  });
+
+  it('an admin may open alice’s session, and is named to the desktop as admin', async () => {
+    const adminUrl = await open('admin', alices);
+    const adminIn = await forwardAuth(apiA.url, alices, adminUrl);
+    expect(adminIn.status).toBe(302);
+    expect(await forwardAuth(apiA.url, alices, url.toString(), { cookie: adminIn.cookie! })).toMatchObject({
+      status: 200,
+      user: 'admin',
+    });
+  });
+
+  it('a request that does not name a session of the namespace is a 400 that says what is wrong', async () => {
+    const r = await fetch(`${apiA.url}/auth/session?session=other-ns/x`, {
+      headers: { 'x-forwarded-host': url.host },
+    });
+    expect(r.status).toBe(400);
+    expect(await r.text()).toMatch(`does not name a session of ${ns.name}`);
+  });
+});

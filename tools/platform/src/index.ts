@@ -1,0 +1,12 @@
+export {
+  nodeTs,
+  repoRoot,
+  spawnService,
+  startApiService,
+  startOperatorService,
+  type ApiServiceOptions,
+  type OperatorServiceOptions,
+  type ServiceProcess,
+  type SpawnOptions,
+} from './services.js';
+export { ensureApiBuild } from './build-api.js';
