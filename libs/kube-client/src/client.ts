@@ -63,6 +63,7 @@ interface ResourceInfo {
 export class KubeJsonClient {
   private readonly discovery = new Map<string, Promise<Map<string, ResourceInfo>>>();
   private readonly agent: https.Agent;
+  private readonly proxied: boolean;
   private readonly server: string;
   private authApplied?: Promise<https.RequestOptions>;
 
@@ -76,6 +77,7 @@ export class KubeJsonClient {
       throw new Error('the kubeconfig has no current cluster; set KUBECONFIG or use in-cluster config');
     this.server = cluster.server;
     this.agent = new https.Agent({ keepAlive: true, maxSockets });
+    this.proxied = Boolean(cluster.proxyUrl);
   }
 
   private auth(): Promise<https.RequestOptions> {
@@ -110,9 +112,12 @@ export class KubeJsonClient {
       headers['Content-Type'] = contentType;
       headers['Content-Length'] = Buffer.byteLength(payload);
     }
+    // client-node's applyToHTTPSOptions always sets an agent of its own: a proxy agent when the
+    // cluster has a proxy-url, else a plain https.Agent without keep-alive, with which every call
+    // would open a new TLS connection. Without a proxy ours is used instead: the TLS settings
+    // (ca, cert, key, servername, …) stay on the request options, and connections are reused.
     const opts: https.RequestOptions = { ...auth, method, headers, agent: this.agent };
-    // applyToHTTPSOptions may have set its own agent (proxy); ours adds keep-alive only when it did not.
-    if (auth.agent) opts.agent = auth.agent;
+    if (auth.agent && this.proxied) opts.agent = auth.agent;
     return new Promise((resolve, reject) => {
       const req = https.request(url, opts, (res) => {
         const chunks: Buffer[] = [];

@@ -1,3 +1,4 @@
+import type https from 'node:https';
 import { createTestNamespace, testKubeConfig, type TestNamespace } from '@vdi/testing';
 import { KubeApiError, KubeJsonClient } from '../src/index.js';
 
@@ -35,6 +36,23 @@ describe('KubeJsonClient against the API server', () => {
     expect((again.metadata as { resourceVersion: string }).resourceVersion).toBe(
       (applied.metadata as { resourceVersion: string }).resourceVersion,
     );
+  });
+
+  it('reuses its TLS connections: 30 sequential calls open one connection', async () => {
+    const fresh = new KubeJsonClient(testKubeConfig());
+    const agent = (fresh as unknown as { agent: https.Agent }).agent;
+    let opened = 0;
+    const create = agent.createConnection.bind(agent);
+    agent.createConnection = ((...args: Parameters<typeof create>) => {
+      opened++;
+      return create(...args);
+    }) as typeof agent.createConnection;
+    try {
+      for (let i = 0; i < 30; i++) await fresh.call('GET', `/api/v1/namespaces/${ns.name}`);
+      expect(opened).toBe(1);
+    } finally {
+      fresh.close();
+    }
   });
 
   it('gets, deletes with a uid precondition, and reports a missing object as undefined', async () => {
