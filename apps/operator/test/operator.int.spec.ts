@@ -108,6 +108,36 @@ describe('session operator', () => {
     expect(claim.metadata?.deletionTimestamp).toBeUndefined();
   });
 
+  it('reuses the per-user home as it is when another template asks for a bigger one', async () => {
+    const big = await f.template('bighome', {
+      nodeSelector: node.nodeSelector,
+      tolerations: node.tolerations as never,
+      homeSize: '50Gi',
+      resources: { defaultGPU: 0, maxGPU: 0, defaultMemory: '4Gi' } as never,
+    });
+    try {
+      const claims = await f.listAll<{
+        metadata: { name: string };
+        spec: { resources: { requests: { storage: string } } };
+      }>('/api/v1', 'persistentvolumeclaims');
+      const home = claims.find((c) => c.metadata.name.startsWith('home-alice-1-'))!;
+      const size = home.spec.resources.requests.storage;
+      expect(size).not.toBe('50Gi');
+      await f.session('alice-again', big, { user: 'alice-1@example.com' });
+      const s = await f.waitPhase('alice-again', 'Running');
+      expect(s.status!.homeClaim).toBe(home.metadata.name);
+      const after = await f.core.readNamespacedPersistentVolumeClaim({
+        name: home.metadata.name,
+        namespace: ns.name,
+      });
+      expect(after.spec?.resources?.requests?.storage).toBe(size);
+      await f.delete('alice-again');
+      await f.waitGone('alice-again');
+    } finally {
+      await f.deleteTemplate(big);
+    }
+  });
+
   it('runs 8 GPU sessions on one GPU, keeps the 9th Scheduling with the GPU shortage in words, and starts it when a slice frees', async () => {
     const names = Array.from({ length: 9 }, (_, i) => `gpu-${i}`);
     for (const n of names.slice(0, 8)) await f.session(n, gpuTemplate);

@@ -37,6 +37,9 @@ export function sessionMiddlewares(session: VDISession, o: PlatformOptions): Tra
           // Traefik sets X-Forwarded-* itself; a client's own X-Forwarded-* must not be believed.
           trustForwardHeader: false,
           authResponseHeaders: [AUTH_USER_HEADER],
+          // The API answers with a redirect or a one-line refusal; a bigger body is not its answer
+          // (and Traefik 3.6 warns about every forwardAuth without a limit).
+          maxResponseBodySize: 65536,
         },
       },
     });

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Builds the local control plane's binaries from the Go module proxy and caches them by version:
 #   kube-apiserver, kube-controller-manager, kube-scheduler (k8s.io/kubernetes), etcd + etcdctl
-#   (go.etcd.io/etcd), kwok (sigs.k8s.io/kwok) and kwok's stage definitions.
+#   (go.etcd.io/etcd), kwok (sigs.k8s.io/kwok) and kwok's stage definitions, traefik
+#   (github.com/traefik/traefik/v3, the access path's reverse proxy) and Traefik's CRDs.
 # Output: $VDI_CACHE/controlplane/<component>-<version>-<gosum-hash>/ ; a component is rebuilt only
 # when its version (or its committed go.sum) changes. Prints package-count progress and timings.
 #
-# Usage: build.sh [kubernetes|etcd|kwok|traefik-crds]...   (default: all). Progress goes to stderr;
+# Usage: build.sh [kubernetes|etcd|kwok|traefik|traefik-crds]...   (default: all). Progress goes to stderr;
 #        build.sh --print-dir COMPONENT prints where a component's output lives.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -86,6 +87,24 @@ build_kwok() {
   touch "$dir.tmp/.complete"; rm -rf "$dir"; mv "$dir.tmp" "$dir"
 }
 
+build_traefik() {
+  local dir; dir="$(component_dir traefik "$TRAEFIK_VERSION")"
+  [ -f "$dir/.complete" ] && { log "traefik $TRAEFIK_VERSION: cached at $dir"; return; }
+  local v="$TRAEFIK_VERSION" src date codename
+  src="$(cd "$here/go/traefik" && go list -m -f '{{.Dir}}' github.com/traefik/traefik/v3)"
+  date="$(cd "$here/go/traefik" && go list -m -f '{{.Time}}' github.com/traefik/traefik/v3 | cut -d' ' -f1-2 | tr ' ' '_')"
+  # The release workflow names the line's codename (v3.6: "ramequin"); read it rather than retype it.
+  codename="$(sed -n 's/^ *CODENAME: *\([a-z]*\).*/\1/p' "$src/.github/workflows/release.yaml" | head -1)"
+  # The variables Traefik's Makefile and goreleaser set, so `traefik version` and /api/version are real.
+  local ld="-s -w -X github.com/traefik/traefik/v3/pkg/version.Version=$v"
+  ld+=" -X github.com/traefik/traefik/v3/pkg/version.Codename=${codename:-cheddar}"
+  ld+=" -X github.com/traefik/traefik/v3/pkg/version.BuildDate=$date"
+  mkdir -p "$dir.tmp"
+  build_with_progress "traefik $v" "$here/go/traefik" "$dir.tmp" "$ld" github.com/traefik/traefik/v3/cmd/traefik
+  [ -x "$dir.tmp/traefik" ] || { log "traefik binary not produced"; ls -la "$dir.tmp" >&2; return 1; }
+  touch "$dir.tmp/.complete"; rm -rf "$dir"; mv "$dir.tmp" "$dir"
+}
+
 # Traefik's CRDs, taken from its own module (docs/content/reference/dynamic-configuration).
 build_traefik_crds() {
   local dir="$cache/traefik-crds-$TRAEFIK_VERSION"
@@ -105,6 +124,7 @@ if [ "${1:-}" = "--print-dir" ]; then
     kubernetes) component_dir kubernetes "$KUBERNETES_VERSION" ;;
     etcd) component_dir etcd "$ETCD_VERSION" ;;
     kwok) component_dir kwok "$KWOK_VERSION" ;;
+    traefik) component_dir traefik "$TRAEFIK_VERSION" ;;
     traefik-crds) echo "$cache/traefik-crds-$TRAEFIK_VERSION" ;;
   esac
   exit 0
@@ -112,14 +132,15 @@ fi
 
 command -v go >/dev/null || { log "Go is not installed; install Go >= 1.26 (the Go module proxy must be reachable)"; exit 1; }
 overall=$(date +%s)
-targets=("$@"); [ ${#targets[@]} -eq 0 ] && targets=(traefik-crds etcd kwok kubernetes)
+targets=("$@"); [ ${#targets[@]} -eq 0 ] && targets=(traefik-crds etcd kwok kubernetes traefik)
 for t in "${targets[@]}"; do
   case "$t" in
     kubernetes) build_kubernetes ;;
     etcd) build_etcd ;;
     kwok) build_kwok ;;
+    traefik) build_traefik ;;
     traefik-crds) build_traefik_crds ;;
-    *) log "unknown component '$t' (kubernetes|etcd|kwok|traefik-crds)"; exit 2 ;;
+    *) log "unknown component '$t' (kubernetes|etcd|kwok|traefik|traefik-crds)"; exit 2 ;;
   esac
 done
 log "all done in $(( $(date +%s) - overall ))s"

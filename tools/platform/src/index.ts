@@ -10,3 +10,4 @@ export {
   type SpawnOptions,
 } from './services.js';
 export { ensureApiBuild } from './build-api.js';
+export { ensurePortalBuild, startStack, type Log, type Stack, type StackOptions } from './stack.js';

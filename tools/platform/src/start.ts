@@ -1,46 +1,66 @@
 /**
- * `npm start`: the platform on this machine. Today that is the local control plane with its
- * simulated GPU nodes (or the cluster of $KUBECONFIG); the operator, API, portal, Keycloak,
- * Traefik and coturn join as their issues land, and this command says so instead of faking them.
- * Ctrl-C stops what it started (a cluster that was already running keeps running).
+ * `npm start`: the whole platform on this machine (tools/platform/src/stack.ts) — the embedded
+ * control plane with simulated GPU nodes, Keycloak, coturn, the operator, the API, the portal,
+ * Traefik and the desktop stand-ins — or, with KUBECONFIG set, the platform's own processes
+ * against that cluster. Prints the portal URL and the demo logins; Ctrl-C stops everything it
+ * started (a cluster or Keycloak that was already running before keeps running).
  */
-import { down, status, up } from '@vdi/controlplane';
+import path from 'node:path';
+import { DEMO_USERS } from '@vdi/keycloak';
 import { startPlan } from './plan.js';
+import { repoRoot } from './paths.js';
+import { startStack } from './stack.js';
 
 const plan = startPlan(process.env);
 const say = (m: string) => process.stdout.write(`${m}\n`);
+const t0 = Date.now();
 
-// Only what this command started is stopped on Ctrl-C (a cluster that was already running stays).
-let startedCluster = false;
-if (plan.cluster.kind === 'external') {
-  say(`Using the cluster of KUBECONFIG=${plan.cluster.kubeconfig}; no local control plane is started.`);
-} else {
-  const r = await up();
-  startedCluster = !r.reused;
-  const s = await status();
-  say('');
+const isRoot = process.getuid?.() === 0;
+const access = plan.cluster.kind === 'embedded' && isRoot;
+if (plan.cluster.kind === 'embedded' && !isRoot) {
   say(
-    `Local cluster ${r.reused ? 'was already running' : `started in ${(r.startedInMs / 1000).toFixed(1)}s`}.`,
-  );
-  say(`  export KUBECONFIG=${r.kubeconfig}`);
-  say(`  kubectl get nodes -L nvidia.com/gpu.product   # simulated GPU nodes, 8 time-slices per GPU`);
-  say(
-    `  versions: ${Object.entries(s.versions)
-      .map(([k, v]) => `${k.replace('_VERSION', '').toLowerCase()} ${v}`)
-      .join(', ')}`,
+    '[platform] not root: the desktop network (a network namespace) cannot be made, so Traefik and the desktop stand-ins do not start; the portal and API still do. Run as root for the whole path.',
   );
 }
-say(`Not part of the platform yet: ${plan.notYet.join(', ')}.`);
+
+const stack = await startStack({
+  stateDir: path.join(repoRoot, '.vdi', 'platform'),
+  cluster:
+    plan.cluster.kind === 'external'
+      ? { kind: 'external', kubeconfig: plan.cluster.kubeconfig }
+      : { kind: 'local' },
+  access: access ? {} : false,
+  stopInfrastructure: true,
+  log: (m) => say(`[platform] ${m}`),
+});
+
+say('');
+say(`The platform is up (${((Date.now() - t0) / 1000).toFixed(0)} s).`);
+say('');
+say(`  Portal:    ${stack.portalUrl}/`);
+say(`  GraphQL:   ${stack.apiUrl}/graphql`);
+say(`  Keycloak:  ${stack.keycloakIssuer}  (admin console: kcadmin/kcadmin)`);
+say(`  Cluster:   export KUBECONFIG=${stack.kubeconfig}`);
+say('');
+say('  Demo logins (username/password):');
+for (const u of Object.values(DEMO_USERS)) say(`    ${u.username}/${u.password}  ${u.roles.join(', ')}`);
+say('');
+if (access) {
+  say(
+    `  Desktops open at http://<session>.vdi.localhost:${stack.webPort}/ — here they are STAND-INS (a page naming the session and user), not real Selkies desktops: no container runs in the local cluster.`,
+  );
+}
+say(`  Logs: ${path.join(repoRoot, '.vdi', 'platform', 'logs')}`);
+say('');
 say('Press Ctrl-C to stop.');
 
 let stopping = false;
 const stop = async () => {
   if (stopping) return;
   stopping = true;
-  if (startedCluster) {
-    say('\nStopping the local cluster ...');
-    await down();
-  }
+  say('\nStopping the platform ...');
+  await stack.stop();
+  say('Stopped.');
   process.exit(0);
 };
 process.on('SIGINT', () => void stop());

@@ -197,7 +197,15 @@ export class Reconciler {
     const desired = JSON.stringify(objects);
     const hash = createHmac('sha256', 'vdi').update(desired).digest('base64');
     if (this.applied.get(key) !== hash) {
-      for (const obj of objects) await this.d.client.apply(obj, FIELD_MANAGER);
+      for (const obj of objects) {
+        // A per-user home (no owner) is shared by all of the user's sessions, and its size is
+        // fixed when it is made: templates with another homeSize must not try to resize it
+        // (local-path and most provisioners refuse, which would fail every later session).
+        if (obj === r.home?.claim && !(r.home.claim.metadata?.ownerReferences ?? []).length) {
+          if (await this.d.client.get<KubeObject>(obj)) continue;
+        }
+        await this.d.client.apply(obj, FIELD_MANAGER);
+      }
       this.applied.set(key, hash);
     }
     // Pods are immutable where it matters (image, env, resources, affinity): create once, and
