@@ -9,6 +9,7 @@
  */
 import { passwordGrant } from '@vdi/keycloak';
 import { ensureApiBuild } from '@vdi/platform';
+import { identityHash, LABEL_USER_HASH } from '@vdi/session-spec';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -245,6 +246,14 @@ afterAll(async () => {
         sessionPath(s.metadata.name),
         { metadata: { finalizers: null } },
         'application/merge-patch+json',
+      );
+    }
+    // The per-user homes of the two users this test's sessions belong to (they outlive sessions).
+    for (const user of ['rbac@example.com', 'alice@example.com']) {
+      await kubeRequest(
+        admin,
+        'DELETE',
+        `/api/v1/namespaces/${SESSIONS}/persistentvolumeclaims?labelSelector=${encodeURIComponent(`${LABEL_USER_HASH}=${identityHash(user)}`)}`,
       );
     }
     await kubeRequest(admin, 'DELETE', `/apis/${VDI}/vditemplates/${TEMPLATE}`);

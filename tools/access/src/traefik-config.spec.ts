@@ -150,6 +150,19 @@ describe('hostRoutesConfig', () => {
     });
   });
 
+  it('rewrites the path of a route with replacePath', () => {
+    const c = hostRoutesConfig([
+      {
+        name: 'starting',
+        rule: 'HostRegexp(`^x$`)',
+        url: 'http://127.0.0.1:4000',
+        replacePath: '/auth/starting',
+      },
+    ]) as { http: Record<string, Record<string, unknown>> };
+    expect(c.http.routers!.starting).toMatchObject({ middlewares: ['starting-path'] });
+    expect(c.http.middlewares).toEqual({ 'starting-path': { replacePath: { path: '/auth/starting' } } });
+  });
+
   it('refuses names that are not labels and URLs that are not URLs', () => {
     expect(() => hostRoutesConfig([{ name: 'Portal', rule: 'r', url: 'http://x' }])).toThrow(/DNS label/);
     expect(() => hostRoutesConfig([{ name: 'p', rule: 'r', url: 'nope' }])).toThrow();

@@ -52,12 +52,15 @@ export interface HostRoute {
   url: string;
   /** Higher wins among matching rules (Traefik's default is the rule's length). */
   priority?: number;
+  /** Send every request of this route to this path of the service (a `replacePath` middleware). */
+  replacePath?: string;
 }
 
 /** The file provider's dynamic configuration for `routes` (pure). */
 export function hostRoutesConfig(routes: HostRoute[]): Record<string, unknown> {
   const routers: Record<string, unknown> = {};
   const services: Record<string, unknown> = {};
+  const middlewares: Record<string, unknown> = {};
   for (const r of routes) {
     if (!/^[a-z][a-z0-9-]*$/.test(r.name)) throw new Error(`host route name '${r.name}' must be a DNS label`);
     new URL(r.url); // throws on a bad URL
@@ -66,10 +69,12 @@ export function hostRoutesConfig(routes: HostRoute[]): Record<string, unknown> {
       rule: r.rule,
       service: r.name,
       ...(r.priority !== undefined ? { priority: r.priority } : {}),
+      ...(r.replacePath ? { middlewares: [`${r.name}-path`] } : {}),
     };
     services[r.name] = { loadBalancer: { servers: [{ url: r.url }] } };
+    if (r.replacePath) middlewares[`${r.name}-path`] = { replacePath: { path: r.replacePath } };
   }
-  return { http: { routers, services } };
+  return { http: { routers, services, ...(Object.keys(middlewares).length ? { middlewares } : {}) } };
 }
 
 /** The static configuration as an object (what `traefikStaticConfigYaml` writes). */

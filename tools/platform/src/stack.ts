@@ -285,6 +285,15 @@ export async function startStack(o: StackOptions): Promise<Stack> {
           url: apiDirect,
           priority: 1000,
         },
+        // Any other desktop host: routed by the cluster's IngressRoute once Traefik has it; until
+        // then (a second or two after Running) a page that reloads itself (the API's).
+        {
+          name: 'desktop-starting',
+          rule: 'HostRegexp(`^[a-z][-a-z0-9]*\\.vdi\\.localhost$`)',
+          url: apiDirect,
+          priority: 1,
+          replacePath: '/auth/starting',
+        },
       ];
       const traefik = await startTraefik({
         kubeconfig,

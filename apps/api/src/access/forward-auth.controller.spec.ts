@@ -25,3 +25,14 @@ describe('forwardedUrl', () => {
     );
   });
 });
+
+describe('startingPage', () => {
+  it('reloads itself, names the address, links back to the portal, and escapes what it echoes', async () => {
+    const { startingPage } = await import('./starting-page.js');
+    const html = startingPage('a-1.vdi.localhost:8088', 'http://vdi.localhost:8088');
+    expect(html).toContain('<meta http-equiv="refresh" content="2">');
+    expect(html).toContain('<code>a-1.vdi.localhost:8088</code>');
+    expect(html).toContain('href="http://vdi.localhost:8088/sessions"');
+    expect(startingPage('<script>x</script>', 'http://p')).not.toContain('<script>x');
+  });
+});

@@ -9,7 +9,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AUTH_USER_HEADER } from '@vdi/session-spec';
 import { TokenVerifier } from '../auth/token-verifier.js';
 import type { Principal } from '../auth/principal.js';
+import { API_CONFIG, type ApiConfig } from '../config.js';
 import { AccessService, type ForwardedRequest } from './access.service.js';
+import { startingPage, STARTING_RETRY_SECONDS } from './starting-page.js';
 
 const first = (h: string | string[] | undefined) => (Array.isArray(h) ? h[0] : h);
 
@@ -31,7 +33,19 @@ export class ForwardAuthController {
   constructor(
     private readonly access: AccessService,
     @Inject(TokenVerifier) private readonly verifier: TokenVerifier,
+    @Inject(API_CONFIG) private readonly config: ApiConfig,
   ) {}
+
+  /** The page of a desktop address the ingress does not route yet (see starting-page.ts). */
+  @Get('starting')
+  async starting(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    await reply
+      .code(503)
+      .header('retry-after', String(STARTING_RETRY_SECONDS))
+      .header('cache-control', 'no-store')
+      .type('text/html; charset=utf-8')
+      .send(startingPage(first(req.headers['x-forwarded-host']), this.config.portalUrl));
+  }
 
   @Get('session')
   async session(

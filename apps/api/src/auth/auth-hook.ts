@@ -9,10 +9,10 @@ import { mayUsePlatform, ROLE_USER, type Principal } from './principal.js';
 import { TokenVerifier, UnauthenticatedError } from './token-verifier.js';
 
 /**
- * Paths reachable without a token: probes, metrics, and Traefik's forwardAuth (which decides by
- * the desktop cookie or ticket, see access/).
+ * Paths reachable without a token: probes, metrics, Traefik's forwardAuth (which decides by
+ * the desktop cookie or ticket, see access/) and the page of a desktop not routed yet.
  */
-export const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/metrics', '/auth/session']);
+export const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/metrics', '/auth/session', '/auth/starting']);
 
 declare module 'fastify' {
   interface FastifyRequest {
