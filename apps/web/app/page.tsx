@@ -1,17 +1,10 @@
-import { readRuntimeConfig } from '../lib/runtime-config';
+import { RequireLogin } from '../components/auth/require-login';
+import { Gallery } from '../components/gallery/gallery';
 
-// Read at request time on the server, so one build serves every environment.
-export const dynamic = 'force-dynamic';
-
-export default function Home() {
-  const config = readRuntimeConfig(process.env);
+export default function GalleryPage() {
   return (
-    <main>
-      <h1>VDI portal</h1>
-      <p>GPU-accelerated Linux desktops in your browser.</p>
-      <p>
-        Identity provider: <code>{config.keycloakUrl}</code> (realm <code>{config.realm}</code>)
-      </p>
-    </main>
+    <RequireLogin why="Log in to launch a GPU-accelerated Linux desktop in your browser.">
+      <Gallery />
+    </RequireLogin>
   );
 }

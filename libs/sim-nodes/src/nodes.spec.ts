@@ -78,3 +78,16 @@ describe('productSlug', () => {
     expect(productSlug('NVIDIA A100 (SXM4)')).toBe('nvidia-a100-sxm4');
   });
 });
+
+describe('nodePodCidr', () => {
+  it('gives each node its own /24 of the pod range', async () => {
+    const { nodePodCidr, defaultNodes } = await import('./nodes.js');
+    expect(nodePodCidr('198.18.0.0/16', 0)).toBe('198.18.0.0/24');
+    expect(nodePodCidr('198.19.0.0/17', 2)).toBe('198.19.2.0/24');
+    expect(() => nodePodCidr('198.19.0.0/25', 0)).toThrow(/\/24 or larger/);
+    expect(() => nodePodCidr('198.19.0.0/23', 2)).toThrow(/room for 2 nodes/);
+    expect(
+      defaultNodes([{ product: 'NVIDIA-L4', gpus: 1 }], 8, '198.19.0.0/17').map((n) => n.spec!.podCIDR),
+    ).toEqual(['198.19.0.0/24', '198.19.1.0/24']);
+  });
+});

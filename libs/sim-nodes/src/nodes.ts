@@ -107,9 +107,26 @@ export function gpuNode(o: GpuNodeOptions): V1Node {
   return node;
 }
 
-/** The default node set: one control node and one GPU node per entry of the GPU node spec. */
-export function defaultNodes(gpuNodes: { product: string; gpus: number }[], replicas: number): V1Node[] {
-  const nodes = [controlNode('vdi-control', '198.18.0.0/24')];
+/** The `index`-th /24 of a pod range such as 198.18.0.0/16 (one per node, as kube-controller-manager would). */
+export function nodePodCidr(podCidr: string, index: number): string {
+  const m = /^(\d+)\.(\d+)\.(\d+)\.0\/(\d+)$/.exec(podCidr);
+  if (!m || Number(m[4]) > 24)
+    throw new Error(`pod range ${podCidr} must be an IPv4 range of /24 or larger, e.g. 198.18.0.0/16`);
+  const size = 2 ** (24 - Number(m[4]));
+  if (index >= size) throw new Error(`pod range ${podCidr} has room for ${size} nodes, not ${index + 1}`);
+  return `${m[1]}.${m[2]}.${Number(m[3]) + index}.0/24`;
+}
+
+/**
+ * The default node set: one control node and one GPU node per entry of the GPU node spec, each
+ * with its own /24 of `podCidr` (kwok gives pods addresses from their node's range).
+ */
+export function defaultNodes(
+  gpuNodes: { product: string; gpus: number }[],
+  replicas: number,
+  podCidr = '198.18.0.0/16',
+): V1Node[] {
+  const nodes = [controlNode('vdi-control', nodePodCidr(podCidr, 0))];
   const seen = new Map<string, number>();
   gpuNodes.forEach((g, i) => {
     const slug = productSlug(g.product);
@@ -121,7 +138,7 @@ export function defaultNodes(gpuNodes: { product: string; gpus: number }[], repl
         product: g.product,
         gpus: g.gpus,
         replicas,
-        podCIDR: `198.18.${i + 1}.0/24`,
+        podCIDR: nodePodCidr(podCidr, i + 1),
       }),
     );
   });

@@ -138,7 +138,7 @@ function kwokConfigYaml(cfg: ClusterConfig, stagesDir: string): string {
 async function applyNodes(cfg: ClusterConfig, log: Logger): Promise<void> {
   const kc = adminKubeConfig(cfg);
   const core = kc.makeApiClient(k8s.CoreV1Api);
-  for (const node of defaultNodes(cfg.gpuNodes, cfg.replicas)) {
+  for (const node of defaultNodes(cfg.gpuNodes, cfg.replicas, cfg.podCidr)) {
     const name = node.metadata!.name!;
     let current: k8s.V1Node | undefined;
     try {

@@ -57,7 +57,10 @@ export interface Stack {
   webPort?: number;
   sessionsNamespace: string;
   portalUrl: string;
+  /** The API as the browser reaches it (through Traefik on the portal's origin, with access). */
   apiUrl: string;
+  /** The API on loopback, for programs (Node does not resolve *.localhost names). */
+  apiDirectUrl: string;
   keycloakIssuer: string;
   services: ServiceProcess[];
   stop(): Promise<void>;
@@ -314,6 +317,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       sessionsNamespace: namespace,
       portalUrl,
       apiUrl,
+      apiDirectUrl: apiDirect,
       keycloakIssuer: issuer,
       services,
       stop,

@@ -1,0 +1,180 @@
+'use client';
+/**
+ * The template gallery: every desktop kind with its name, description, icon and whether it has a
+ * GPU. A GPU template is disabled, with the reason, while no time-slice is free; the capacity is
+ * re-read every few seconds so the button comes back by itself. Launching creates the session and
+ * goes to its progress page.
+ */
+import { useRouter } from 'next/navigation';
+import { useCallback, useEffect, useState } from 'react';
+import {
+  CAPACITY,
+  CREATE_SESSION,
+  GALLERY,
+  type CapacityData,
+  type CreateSessionData,
+  type GalleryData,
+} from '../../lib/api/operations';
+import type { Template } from '../../lib/api/types';
+import { capacitySummary, isGpuTemplate, templateAvailability } from '../../lib/availability';
+import { explainError } from '../../lib/errors';
+import { useAuth } from '../auth/auth-provider';
+import { Alert } from '../ui/alert';
+
+const CAPACITY_REFRESH_MS = 5_000;
+
+export function Gallery() {
+  const { api } = useAuth();
+  const router = useRouter();
+  const [data, setData] = useState<GalleryData>();
+  const [loadError, setLoadError] = useState<string>();
+  const [launching, setLaunching] = useState<string>();
+  const [launchError, setLaunchError] = useState<{ template: string; text: string }>();
+
+  const load = useCallback(async () => {
+    try {
+      setData(await api.request<GalleryData>(GALLERY));
+      setLoadError(undefined);
+    } catch (err) {
+      setLoadError(explainError(err, { action: 'load the desktop templates' }));
+    }
+  }, [api]);
+
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  // Capacity changes as others start and end desktops: keep it current while the page is visible.
+  useEffect(() => {
+    const refresh = async () => {
+      if (document.visibilityState !== 'visible') return;
+      try {
+        const { capacity } = await api.request<CapacityData>(CAPACITY);
+        setData((d) => (d ? { ...d, capacity } : d));
+      } catch {
+        // The next round tries again; the last known capacity stays on screen meanwhile.
+      }
+    };
+    const timer = setInterval(refresh, CAPACITY_REFRESH_MS);
+    document.addEventListener('visibilitychange', refresh);
+    return () => {
+      clearInterval(timer);
+      document.removeEventListener('visibilitychange', refresh);
+    };
+  }, [api]);
+
+  const launch = async (t: Template) => {
+    setLaunching(t.name);
+    setLaunchError(undefined);
+    try {
+      const { createSession } = await api.request<CreateSessionData>(CREATE_SESSION, {
+        input: { template: t.name },
+      });
+      router.push(`/sessions/${encodeURIComponent(createSession.name)}?launched=1`);
+    } catch (err) {
+      setLaunchError({ template: t.name, text: explainError(err, { action: `launch ${t.displayName}` }) });
+      setLaunching(undefined);
+      void load();
+    }
+  };
+
+  return (
+    <>
+      <div className="page-heading">
+        <h1>Desktops</h1>
+        <p className="muted" aria-live="polite">
+          {data
+            ? `Pick a desktop to launch. ${capacitySummary(data.capacity)}.`
+            : 'Pick a desktop to launch.'}
+        </p>
+      </div>
+      {loadError && <Alert>{loadError}</Alert>}
+      {!data && !loadError && (
+        <p className="muted" role="status">
+          Loading the desktops…
+        </p>
+      )}
+      {data && data.templates.length === 0 && (
+        <p className="panel">There are no desktop templates yet. An admin has to add one.</p>
+      )}
+      {data && data.templates.length > 0 && (
+        <ul className="template-grid" aria-label="Desktop templates">
+          {data.templates.map((t) => (
+            <TemplateCard
+              key={t.name}
+              template={t}
+              availability={templateAvailability(t, data.capacity)}
+              launching={launching === t.name}
+              busy={launching !== undefined}
+              error={launchError?.template === t.name ? launchError.text : undefined}
+              onLaunch={() => void launch(t)}
+            />
+          ))}
+        </ul>
+      )}
+    </>
+  );
+}
+
+function TemplateCard({
+  template: t,
+  availability,
+  launching,
+  busy,
+  error,
+  onLaunch,
+}: {
+  template: Template;
+  availability: ReturnType<typeof templateAvailability>;
+  launching: boolean;
+  busy: boolean;
+  error: string | undefined;
+  onLaunch(): void;
+}) {
+  const id = `template-${t.name}`;
+  const gpu = isGpuTemplate(t);
+  const disabled = !availability.available || busy;
+  return (
+    <li
+      className={`card template-card${availability.available ? '' : ' is-unavailable'}`}
+      data-template={t.name}
+    >
+      <div className="template-head">
+        {t.icon ? (
+          // A plain <img>: icons are arbitrary URLs or data: URLs from templates, nothing to optimise.
+          <img className="template-icon" src={t.icon} alt="" width={48} height={48} />
+        ) : (
+          <span className="template-icon template-icon-fallback" aria-hidden="true">
+            {t.displayName.slice(0, 1).toUpperCase()}
+          </span>
+        )}
+        <div>
+          <h2 id={`${id}-name`} className="template-name">
+            {t.displayName}
+          </h2>
+          <span className={`badge ${gpu ? 'badge-gpu' : 'badge-cpu'}`}>{gpu ? 'GPU' : 'CPU only'}</span>
+        </div>
+      </div>
+      {t.description && <p className="template-description">{t.description}</p>}
+      {!availability.available && (
+        <p id={`${id}-reason`} className="template-reason">
+          <span className="visually-hidden">Unavailable: </span>
+          {availability.reason}
+        </p>
+      )}
+      {error && <Alert>{error}</Alert>}
+      <button
+        type="button"
+        className="button button-primary template-launch"
+        aria-disabled={disabled}
+        aria-describedby={availability.available ? undefined : `${id}-reason`}
+        aria-label={`Launch ${t.displayName}`}
+        onClick={() => {
+          if (!disabled) onLaunch();
+        }}
+      >
+        {launching ? 'Launching…' : 'Launch'}
+      </button>
+    </li>
+  );
+}

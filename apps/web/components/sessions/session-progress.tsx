@@ -1,0 +1,205 @@
+'use client';
+/**
+ * One session's launch progress, live: the four steps, the headline and the reason in words while
+ * it waits or after a failure, and — once it is Running — the redirect into the desktop. The
+ * redirect is automatic when this page saw the session become ready (or it was just launched);
+ * a visit to an already running session offers a button instead, so Back from the desktop does not
+ * bounce straight into it again.
+ */
+import Link from 'next/link';
+import { useRouter } from 'next/navigation';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { subscribeLive, type LiveStatus } from '../../lib/api/live';
+import {
+  SESSION,
+  SESSION_UPDATED,
+  type SessionData,
+  type SessionUpdatedData,
+} from '../../lib/api/operations';
+import type { Session } from '../../lib/api/types';
+import { formatAge } from '../../lib/age';
+import { ApiError } from '../../lib/api/graphql';
+import { explainError } from '../../lib/errors';
+import { sessionProgress, type StepState } from '../../lib/progress';
+import { useAuth } from '../auth/auth-provider';
+import { Alert } from '../ui/alert';
+import { useNow } from '../ui/use-now';
+import { PhaseBadge } from './phase-badge';
+import { useDeleteSession } from './delete-session';
+import { useOpenSession } from './use-open-session';
+
+const STEP_WORDS: Record<StepState, string> = {
+  done: 'done',
+  current: 'in progress',
+  waiting: 'waiting',
+  failed: 'failed',
+  todo: 'not yet',
+};
+const STEP_MARKS: Record<StepState, string> = {
+  done: '✓',
+  current: '…',
+  waiting: '!',
+  failed: '✕',
+  todo: '',
+};
+
+export function SessionProgress({ name, launched }: { name: string; launched: boolean }) {
+  const { api } = useAuth();
+  const router = useRouter();
+  const now = useNow(15_000);
+  const [session, setSession] = useState<Session>();
+  const [gone, setGone] = useState(false);
+  const [error, setError] = useState<string>();
+  const [live, setLive] = useState<LiveStatus>('connecting');
+  const firstPhase = useRef<string | undefined>(undefined);
+  const gotEvent = useRef(false);
+  const autoOpened = useRef(false);
+  const { open, opening, error: openError } = useOpenSession();
+  const del = useDeleteSession(() => router.push('/sessions'));
+
+  const see = useCallback((s: Session) => {
+    firstPhase.current ??= s.phase;
+    setSession(s);
+  }, []);
+
+  const read = useCallback(
+    async (initial: boolean) => {
+      try {
+        const { session: s } = await api.request<SessionData>(SESSION, { name });
+        // An event that arrived while the query was on its way is newer than the query's answer.
+        if (!initial || !gotEvent.current) see(s);
+        setError(undefined);
+      } catch (err) {
+        if (err instanceof ApiError && err.code === 'NOT_FOUND') setGone(true);
+        else setError(explainError(err, { action: 'read the session', session: name }));
+      }
+    },
+    [api, name, see],
+  );
+
+  useEffect(() => {
+    // Subscribe first, then read: nothing between the two is missed.
+    const stop = subscribeLive<SessionUpdatedData>(
+      { url: api.wsUrl, token: api.token, query: SESSION_UPDATED, variables: { name } },
+      {
+        next: ({ sessionUpdated: { type, session: s } }) => {
+          gotEvent.current = true;
+          if (type === 'DELETED') setGone(true);
+          else see(s);
+        },
+        status: setLive,
+        resync: () => void read(false),
+        error: (err) => setError(explainError(err, { action: 'follow the session live', session: name })),
+      },
+    );
+    void read(true);
+    return stop;
+  }, [api, name, read, see]);
+
+  const running = session?.phase === 'Running' && !session.deleting;
+  useEffect(() => {
+    if (!running || autoOpened.current) return;
+    if (launched || firstPhase.current !== 'Running') {
+      autoOpened.current = true;
+      // Drop ?launched from this page's URL first, so Back from the desktop stays here.
+      void open(name, () => window.history.replaceState(window.history.state, '', window.location.pathname));
+    }
+  }, [running, launched, name, open]);
+
+  if (gone) {
+    return (
+      <>
+        <h1>Session {name}</h1>
+        <Alert>
+          {session
+            ? `The session “${name}” has been deleted.`
+            : `You have no session named “${name}”. It may have been deleted, or it belongs to someone else.`}
+        </Alert>
+        <p>
+          <Link href="/">Launch a desktop</Link> or see <Link href="/sessions">your sessions</Link>.
+        </p>
+      </>
+    );
+  }
+
+  const progress = session ? sessionProgress(session) : undefined;
+  return (
+    <>
+      <div className="page-heading">
+        <h1>
+          Session <span className="mono">{name}</span>
+        </h1>
+        {session && (
+          <p className="muted">
+            {session.template} · <PhaseBadge phase={session.phase} /> · started{' '}
+            {formatAge(session.createdAt, now)} ago
+          </p>
+        )}
+      </div>
+      {error && <Alert>{error}</Alert>}
+      {!session && !error && (
+        <p className="muted" role="status">
+          Reading the session…
+        </p>
+      )}
+      {progress && (
+        <section className={`panel progress tone-${progress.tone}`} aria-labelledby="progress-heading">
+          <div role="status" aria-live="polite" aria-atomic="true" className="progress-status">
+            <h2 id="progress-heading" className="progress-headline">
+              {progress.headline}
+            </h2>
+            {progress.explanation && <p className="progress-explanation">{progress.explanation}</p>}
+            {progress.detail && <p className="progress-detail">Details: {progress.detail}</p>}
+            {running && opening === name && <p className="progress-explanation">Opening your desktop…</p>}
+          </div>
+          <ol className="steps" aria-label="Launch progress">
+            {progress.steps.map((step) => (
+              <li
+                key={step.id}
+                className={`step step-${step.state}`}
+                data-step={step.id}
+                data-state={step.state}
+                aria-current={step.state === 'current' || step.state === 'waiting' ? 'step' : undefined}
+              >
+                <span className="step-mark" aria-hidden="true">
+                  {STEP_MARKS[step.state]}
+                </span>
+                <span className="step-label">{step.label}</span>
+                <span className="visually-hidden"> ({STEP_WORDS[step.state]})</span>
+              </li>
+            ))}
+          </ol>
+          {openError && <Alert>{openError.text}</Alert>}
+          <div className="progress-actions">
+            {running && (
+              <button
+                type="button"
+                className="button button-primary"
+                disabled={opening !== undefined}
+                onClick={() => void open(name)}
+              >
+                {opening === name ? 'Opening…' : 'Open desktop'}
+              </button>
+            )}
+            {session && !session.deleting && (
+              <button type="button" className="button button-danger-outline" onClick={() => del.ask(session)}>
+                Delete session
+              </button>
+            )}
+            <Link href="/sessions" className="button button-link">
+              All my sessions
+            </Link>
+          </div>
+          <p className="live-note muted" aria-live="polite">
+            {live === 'live'
+              ? 'Live: this page updates by itself.'
+              : live === 'reconnecting'
+                ? 'Live updates paused; reconnecting…'
+                : 'Connecting for live updates…'}
+          </p>
+        </section>
+      )}
+      {del.dialog}
+    </>
+  );
+}

@@ -1,0 +1,65 @@
+'use client';
+/**
+ * A live list of sessions: read once, then kept current by the sessionUpdated subscription (own
+ * sessions, or everyone's for an admin with `all`). After a reconnect the list is read again.
+ */
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { subscribeLive, type LiveStatus } from '../../lib/api/live';
+import {
+  MY_SESSIONS,
+  SESSION_UPDATED,
+  type SessionUpdatedData,
+  type SessionsData,
+} from '../../lib/api/operations';
+import type { Session } from '../../lib/api/types';
+import { explainError } from '../../lib/errors';
+import { useAuth } from '../auth/auth-provider';
+
+const byAgeThenName = (a: Session, b: Session) =>
+  (b.createdAt ?? '').localeCompare(a.createdAt ?? '') || a.name.localeCompare(b.name);
+
+/** `query` must select `sessions` (and may select more, which `onData` receives). */
+export function useSessions<T extends SessionsData = SessionsData>(opts: {
+  all: boolean;
+  query?: string;
+  onData?(data: T): void;
+}) {
+  const { api } = useAuth();
+  const { all, query = MY_SESSIONS, onData } = opts;
+  const [sessions, setSessions] = useState<Session[]>();
+  const [error, setError] = useState<string>();
+  const [live, setLive] = useState<LiveStatus>('connecting');
+  // A ref, so a caller's inline callback does not restart the subscription on every render.
+  const onDataRef = useRef(onData);
+  onDataRef.current = onData;
+
+  const reload = useCallback(async () => {
+    try {
+      const data = await api.request<T>(query);
+      setSessions([...data.sessions].sort(byAgeThenName));
+      onDataRef.current?.(data);
+      setError(undefined);
+    } catch (err) {
+      setError(explainError(err, { action: 'load the sessions' }));
+    }
+  }, [api, query]);
+
+  useEffect(() => {
+    void reload();
+    return subscribeLive<SessionUpdatedData>(
+      { url: api.wsUrl, token: api.token, query: SESSION_UPDATED, variables: all ? { all: true } : {} },
+      {
+        next: ({ sessionUpdated: { type, session } }) =>
+          setSessions((list) => {
+            const rest = (list ?? []).filter((s) => s.name !== session.name);
+            return type === 'DELETED' ? rest : [...rest, session].sort(byAgeThenName);
+          }),
+        status: setLive,
+        resync: () => void reload(),
+        error: (err) => setError(explainError(err, { action: 'follow the sessions live' })),
+      },
+    );
+  }, [api, all, reload]);
+
+  return { sessions, error, live, reload };
+}

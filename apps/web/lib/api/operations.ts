@@ -1,0 +1,83 @@
+/**
+ * The GraphQL operations of the portal, in one place, so each page asks for exactly what it shows.
+ */
+import type { Capacity, Session, SessionAccess, SessionUpdate, Template } from './types';
+
+const SESSION_FIELDS = `name user template phase reason message nodeName gpu createdAt readyAt deleting
+  conditions { type status reason message }`;
+
+export const ME = `query Me { me { user username name isAdmin } }`;
+export interface MeData {
+  me: { user: string; username: string; name?: string | null; isAdmin: boolean };
+}
+
+export const GALLERY = `query Gallery {
+  templates { name displayName description icon defaultGPU maxGPU usable message }
+  capacity { gpuSlicesTotal gpuSlicesFree nvencSlicesFree sessionsWaiting }
+}`;
+export interface GalleryData {
+  templates: Template[];
+  capacity: Capacity;
+}
+
+export const CAPACITY = `query Capacity {
+  capacity { gpuSlicesTotal gpuSlicesFree nvencSlicesFree sessionsWaiting }
+}`;
+export interface CapacityData {
+  capacity: Capacity;
+}
+
+export const CREATE_SESSION = `mutation CreateSession($input: CreateSessionInput!) {
+  createSession(input: $input) { ${SESSION_FIELDS} }
+}`;
+export interface CreateSessionData {
+  createSession: Session;
+}
+
+export const SESSION = `query Session($name: String!) { session(name: $name) { ${SESSION_FIELDS} } }`;
+export interface SessionData {
+  session: Session;
+}
+
+export const MY_SESSIONS = `query MySessions { sessions { ${SESSION_FIELDS} } }`;
+export interface SessionsData {
+  sessions: Session[];
+}
+
+export const ADMIN = `query Admin {
+  sessions(all: true) { ${SESSION_FIELDS} }
+  capacity {
+    gpuSlicesTotal gpuSlicesFree nvencSlicesFree sessionsWaiting
+    nodes { name product nvenc total free ready schedulable }
+  }
+}`;
+export interface AdminData {
+  sessions: Session[];
+  capacity: Capacity;
+}
+
+export const ADMIN_CAPACITY = `query AdminCapacity {
+  capacity {
+    gpuSlicesTotal gpuSlicesFree nvencSlicesFree sessionsWaiting
+    nodes { name product nvenc total free ready schedulable }
+  }
+}`;
+
+export const DELETE_SESSION = `mutation DeleteSession($name: String!) { deleteSession(name: $name) }`;
+export interface DeleteSessionData {
+  deleteSession: boolean;
+}
+
+export const OPEN_SESSION = `mutation OpenSession($name: String!) {
+  openSession(name: $name) { url expiresAt }
+}`;
+export interface OpenSessionData {
+  openSession: SessionAccess;
+}
+
+export const SESSION_UPDATED = `subscription SessionUpdated($name: String, $all: Boolean) {
+  sessionUpdated(name: $name, all: $all) { type session { ${SESSION_FIELDS} } }
+}`;
+export interface SessionUpdatedData {
+  sessionUpdated: SessionUpdate;
+}

@@ -1,0 +1,73 @@
+/**
+ * The shapes the portal reads from the API (apps/api/schema.gql), limited to the fields it asks
+ * for. Phases and reasons are the CRD's own types, imported as types only so that nothing of the
+ * CRD library reaches the browser bundle.
+ */
+import type { SessionPhase, SessionReason } from '@vdi/crd-types';
+
+export type { SessionPhase, SessionReason };
+
+export interface Condition {
+  type: string;
+  status: string;
+  reason: string;
+  message: string;
+}
+
+export interface Session {
+  name: string;
+  user: string;
+  template: string;
+  /** Pending, Scheduling, Starting, Running, Failed or Terminating (a string: the API may add more). */
+  phase: string;
+  reason?: string | null;
+  message?: string | null;
+  nodeName?: string | null;
+  gpu?: number | null;
+  createdAt?: string | null;
+  readyAt?: string | null;
+  deleting: boolean;
+  conditions: Condition[];
+}
+
+export interface Template {
+  name: string;
+  displayName: string;
+  description?: string | null;
+  icon?: string | null;
+  defaultGPU: number;
+  maxGPU: number;
+  usable: boolean;
+  message?: string | null;
+}
+
+export interface NodeCapacity {
+  name: string;
+  product: string;
+  nvenc: boolean;
+  total: number;
+  free: number;
+  ready: boolean;
+  schedulable: boolean;
+}
+
+export interface Capacity {
+  gpuSlicesTotal: number;
+  gpuSlicesFree: number;
+  nvencSlicesFree: number;
+  sessionsWaiting: number;
+  nodes?: NodeCapacity[] | null;
+}
+
+/** What openSession returns: the desktop's URL with a one-time ticket. */
+export interface SessionAccess {
+  url: string;
+  expiresAt: string;
+}
+
+export type SessionChangeType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+export interface SessionUpdate {
+  type: SessionChangeType;
+  session: Session;
+}
