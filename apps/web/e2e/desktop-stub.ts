@@ -18,7 +18,8 @@ export function recordDesktopOpens(context: BrowserContext): Request[] {
     if (
       r.isNavigationRequest() &&
       DESKTOP_URL.test(r.url()) &&
-      new URL(r.url()).searchParams.has('vdi-ticket')
+      new URL(r.url()).searchParams.has('vdi-ticket') &&
+      !opens.some((o) => o.url() === r.url())
     )
       opens.push(r);
   });
