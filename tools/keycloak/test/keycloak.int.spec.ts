@@ -57,7 +57,8 @@ function getWithHost(url: string, host: string): Promise<Record<string, unknown>
 describe('local Keycloak, realm vdi', () => {
   it('publishes the pinned issuer in discovery, whatever the Host header says', async () => {
     const doc = await getJson(realmEndpoints(cfg).internal.discovery);
-    expect(doc.issuer).toBe('http://localhost:8180/realms/vdi');
+    // The pinned public URL (http://localhost:8180 unless VDI_KEYCLOAK_PORT moves it).
+    expect(doc.issuer).toBe(`http://localhost:${cfg.port}/realms/vdi`);
     expect(doc.jwks_uri).toBe(realmEndpoints(cfg).public.jwks);
     expect(doc.code_challenge_methods_supported).toContain('S256');
     const spoofed = await getWithHost(realmEndpoints(cfg).internal.discovery, 'evil.example:6666');
