@@ -7,7 +7,7 @@
  * garbage-collected by the real controller manager, but no container runs.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import http from 'node:http';
 import path from 'node:path';
@@ -17,6 +17,8 @@ import { defaultNodes } from '@vdi/sim-nodes';
 import { ensurePki, kubeconfigYaml, CLIENT_IDENTITIES } from './pki.js';
 import {
   isAlive,
+  killGroup,
+  parseProcList,
   portInUse,
   readState,
   startDetached,
@@ -437,6 +439,65 @@ export async function down(
     rmSync(p.dir, { recursive: true, force: true });
     log(`removed ${p.dir}`);
   }
+}
+
+/** Health probes of the components, by the name `up` records them under. */
+const componentProbes: Record<string, (cfg: ClusterConfig) => Promise<boolean>> = {
+  etcd: async (cfg) =>
+    (await httpGet(`http://127.0.0.1:${cfg.ports.etcdClient}/health`)).body.includes('"health":"true"'),
+  'kube-apiserver': (cfg) => apiserverReady(cfg),
+  'kube-controller-manager': async (cfg) =>
+    (await httpGet(`https://127.0.0.1:${cfg.ports.controllerManager}/healthz`, { rejectUnauthorized: false }))
+      .status === 200,
+  'kube-scheduler': async (cfg) =>
+    (await httpGet(`https://127.0.0.1:${cfg.ports.scheduler}/healthz`, { rejectUnauthorized: false }))
+      .status === 200,
+  kwok: async (cfg) => (await httpGet(`http://127.0.0.1:${cfg.ports.kwok}/healthz`)).status === 200,
+};
+
+/**
+ * Restarts one component of a running cluster (e.g. `kube-apiserver`, for chaos tests) with the
+ * command line, environment and working directory it runs with now, and waits until it is healthy
+ * again. `signal` SIGKILL makes it a crash rather than a clean stop. Returns the new pid and how
+ * long the component was away.
+ */
+export async function restartComponent(
+  cfg: ClusterConfig,
+  name: string,
+  opts: { signal?: 'SIGTERM' | 'SIGKILL'; log?: Logger } = {},
+): Promise<{ pid: number; downMs: number }> {
+  const p = statePaths(cfg);
+  const state = readState(p.state);
+  const index = state.processes.findIndex((x) => x.name === name);
+  const old = state.processes[index];
+  if (!old || !isAlive(old.pid)) throw new Error(`${name} is not running in the cluster of ${p.dir}`);
+  const [command, ...args] = parseProcList(readFileSync(`/proc/${old.pid}/cmdline`, 'utf8'));
+  const env = Object.fromEntries(
+    parseProcList(readFileSync(`/proc/${old.pid}/environ`, 'utf8')).map((kv) => {
+      const eq = kv.indexOf('=');
+      return [kv.slice(0, eq), kv.slice(eq + 1)];
+    }),
+  );
+  const cwd = readlinkSync(`/proc/${old.pid}/cwd`);
+  const started = Date.now();
+  if (opts.signal === 'SIGKILL') {
+    killGroup(old.pid, 'SIGKILL');
+    while (isAlive(old.pid)) await new Promise((r) => setTimeout(r, 20));
+  } else {
+    await stopProcess(old.pid);
+  }
+  const proc = startDetached(name, command!, args, p.logs, {
+    env,
+    cwd,
+    ...(old.port !== undefined ? { port: old.port } : {}),
+  });
+  state.processes[index] = proc;
+  writeState(p.state, state);
+  const probe = componentProbes[name];
+  await waitHealthy(proc, probe ? () => probe(cfg) : async () => true, 60_000);
+  const downMs = Date.now() - started;
+  (opts.log ?? defaultLog)(`${name} restarted (pid ${proc.pid}) in ${(downMs / 1000).toFixed(1)}s`);
+  return { pid: proc.pid, downMs };
 }
 
 export interface ClusterStatus {

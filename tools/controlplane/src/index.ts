@@ -5,6 +5,7 @@ export {
   isRunning,
   adminKubeConfig,
   ensureBinaries,
+  restartComponent,
   type UpResult,
   type ClusterStatus,
 } from './cluster.js';
@@ -13,6 +14,8 @@ export {
   startDetached,
   waitHealthy,
   stopProcess,
+  killGroup,
+  parseProcList,
   isAlive,
   portInUse,
   readState,

@@ -98,19 +98,22 @@ export async function waitHealthy(
   }
 }
 
+/** Sends `sig` to the process group of `pid` (to the process alone when it leads none). */
+export function killGroup(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, sig);
+  } catch {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
 /** Stops a process group: SIGTERM, then SIGKILL after `graceMs`. Resolves when it is gone. */
 export async function stopProcess(pid: number, graceMs = 10_000): Promise<void> {
-  const signal = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(-pid, sig);
-    } catch {
-      try {
-        process.kill(pid, sig);
-      } catch {
-        /* already gone */
-      }
-    }
-  };
+  const signal = (sig: NodeJS.Signals) => killGroup(pid, sig);
   if (!isAlive(pid)) return;
   signal('SIGTERM');
   const deadline = Date.now() + graceMs;
@@ -135,4 +138,14 @@ export function portInUse(port: number, host = '127.0.0.1'): Promise<boolean> {
       resolve(false);
     });
   });
+}
+
+/**
+ * A process's command line and environment as /proc gives them (NUL-separated, with a trailing
+ * NUL): the argv of a running component, so it can be started again exactly as it was.
+ */
+export function parseProcList(raw: string): string[] {
+  const parts = raw.split('\0');
+  if (parts.at(-1) === '') parts.pop();
+  return parts;
 }

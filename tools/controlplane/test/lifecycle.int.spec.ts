@@ -1,11 +1,12 @@
 /**
  * `up` and `down` of a second, throw-away cluster (own state directory, own ports): it starts,
- * is reused by a second `up`, reports its processes, and `down` leaves no process or port behind.
+ * is reused by a second `up`, reports its processes, restarts one component (as chaos tests do),
+ * and `down` leaves no process or port behind.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { down, status, up } from '../src/cluster.js';
+import { down, restartComponent, status, up } from '../src/cluster.js';
 import { loadConfig } from '../src/config.js';
 import { isAlive, portInUse } from '../src/processes.js';
 import { freePort } from '@vdi/testing';
@@ -50,8 +51,20 @@ describe('cluster lifecycle', () => {
       );
       expect((await up(cfg, () => undefined)).reused).toBe(true);
 
+      // A crashed API server comes back with the same command line, and the cluster is whole again.
+      const apiserver = running.processes.find((p) => p.name === 'kube-apiserver')!;
+      const restarted = await restartComponent(cfg, 'kube-apiserver', {
+        signal: 'SIGKILL',
+        log: () => undefined,
+      });
+      expect(restarted.pid).not.toBe(apiserver.pid);
+      expect(isAlive(apiserver.pid)).toBe(false);
+      expect(restarted.downMs).toBeLessThan(60_000);
+      expect((await status(cfg)).running).toBe(true);
+
       await down(cfg, () => undefined);
       for (const p of running.processes) expect(isAlive(p.pid)).toBe(false);
+      expect(isAlive(restarted.pid)).toBe(false);
       for (const port of ports) expect(await portInUse(port)).toBe(false);
       expect((await status(cfg)).running).toBe(false);
     } finally {

@@ -1,0 +1,205 @@
+/**
+ * The API under load with the steady state's sessions in the cluster: the API (apps/api, as
+ * `npm start` runs it) as its own process against the phase's namespace, real tokens of the demo
+ * users from the local Keycloak, and autocannon with N concurrent clients per query. Then the
+ * throughput of createSession, the one write.
+ */
+import autocannon from 'autocannon';
+import { passwordGrant, start as startKeycloak } from '@vdi/keycloak';
+import { startApiService, type ServiceProcess } from '@vdi/platform';
+import { freePort } from '@vdi/testing';
+import type { KubeJsonClient } from '@vdi/kube-client';
+import { inLanes } from './burst.js';
+import { createSession } from './kube.js';
+import { sampleProcess } from './proc.js';
+import { summarize, type Summary } from './stats.js';
+
+type Log = (msg: string) => void;
+
+export interface ApiQueryResult {
+  name: string;
+  user: string;
+  query: string;
+  clients: number;
+  durationSeconds: number;
+  requests: number;
+  perSecond: number;
+  latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number };
+  errors: number;
+  non2xx: number;
+  /** What one answer looked like (GraphQL errors make it useless). */
+  sampleOk: boolean;
+}
+
+export interface ApiResult {
+  sessionsInCluster: number;
+  queries: ApiQueryResult[];
+  create: {
+    calls: number;
+    ok: number;
+    failed: number;
+    failures: Record<string, number>;
+    clients: number;
+    ms: number;
+    perSecond: number;
+    latencyMs: Summary;
+  };
+  apiRssBytes: number;
+  apiCpuMs: number;
+}
+
+export const QUERIES = [
+  { name: 'sessions', user: 'alice', query: '{ sessions { name phase url nodeName encoder createdAt } }' },
+  { name: 'templates', user: 'alice', query: '{ templates { name displayName maxGPU usable } }' },
+  {
+    name: 'capacity',
+    user: 'alice',
+    query:
+      '{ capacity { gpuSlicesTotal gpuSlicesFree nvencSlicesFree sessionsWaiting products { product total free nvenc } } }',
+  },
+  { name: 'sessions(all: true)', user: 'admin', query: '{ sessions(all: true) { name phase user } }' },
+] as const;
+
+async function tokens(): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const u of ['alice', 'bob', 'admin']) out[u] = (await passwordGrant(u, u)).access_token;
+  return out;
+}
+
+export async function apiPhase(
+  o: {
+    kubeconfig: string;
+    namespace: string;
+    client: KubeJsonClient;
+    template: string;
+    sessionsInCluster: number;
+    clients: number;
+    durationSeconds: number;
+    creates: number;
+  },
+  log: Log,
+): Promise<ApiResult> {
+  const kc = await startKeycloak({ log: (m) => log(`keycloak: ${m}`) });
+  log(
+    `api: Keycloak ${kc.reused ? 'reused' : `started in ${(kc.startMs / 1000).toFixed(0)} s`} (${kc.issuer})`,
+  );
+  // alice's own sessions, so `sessions` has something to return among the others.
+  for (let i = 0; i < 3; i++)
+    await createSession(o.client, o.namespace, `alice-bench-${i}`, o.template, 'alice@example.com').catch(
+      () => undefined,
+    );
+  const port = await freePort();
+  let api: ServiceProcess | undefined;
+  try {
+    api = await startApiService({
+      kubeconfig: o.kubeconfig,
+      port,
+      env: {
+        VDI_OIDC_ISSUER: kc.issuer,
+        VDI_SESSIONS_NAMESPACE: o.namespace,
+        VDI_QUOTA_SESSIONS_PER_USER: '1000000',
+        VDI_QUOTA_GPUS_PER_USER: '1000000',
+        LOG_LEVEL: 'warn',
+      },
+    });
+    const url = `http://127.0.0.1:${port}/graphql`;
+    const cpu0 = sampleProcess(api.proc.pid!)?.cpuMs ?? NaN;
+    const queries: ApiQueryResult[] = [];
+    for (const q of QUERIES) {
+      const tok = (await tokens())[q.user]!;
+      const headers = { 'content-type': 'application/json', authorization: `Bearer ${tok}` };
+      const body = JSON.stringify({ query: q.query });
+      const sample = (await (await fetch(url, { method: 'POST', headers, body })).json()) as {
+        data?: unknown;
+        errors?: unknown[];
+      };
+      const sampleOk = !!sample.data && !sample.errors?.length;
+      if (!sampleOk) log(`api: ${q.name} answered ${JSON.stringify(sample).slice(0, 300)}`);
+      // A short warm-up (JIT, caches), then the measurement.
+      await autocannon({ url, method: 'POST', headers, body, connections: o.clients, duration: 2 });
+      const r = await autocannon({
+        url,
+        method: 'POST',
+        headers,
+        body,
+        connections: o.clients,
+        duration: o.durationSeconds,
+      });
+      const requests = Math.round(r.requests.average * r.duration);
+      queries.push({
+        name: q.name,
+        user: q.user,
+        query: q.query,
+        clients: o.clients,
+        durationSeconds: r.duration,
+        requests,
+        perSecond: r.requests.average,
+        latencyMs: {
+          p50: r.latency.p50,
+          p90: r.latency.p90,
+          p99: r.latency.p99,
+          max: r.latency.max,
+          mean: r.latency.average,
+        },
+        errors: r.errors,
+        non2xx: r.non2xx,
+        sampleOk,
+      });
+      log(
+        `api: ${q.name}: ${r.requests.average.toFixed(0)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms (${o.clients} clients)`,
+      );
+    }
+
+    // createSession: the users' tokens in turn, `clients` calls in flight.
+    const tok = await tokens();
+    const users = ['alice', 'bob', 'admin'];
+    const latencies: number[] = [];
+    const failures: Record<string, number> = {};
+    let ok = 0;
+    const mutation = 'mutation($t: String!) { createSession(input: { template: $t }) { name phase } }';
+    const t0 = Date.now();
+    await inLanes(o.creates, o.clients, async (i) => {
+      const started = Date.now();
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${tok[users[i % users.length]!]}`,
+        },
+        body: JSON.stringify({ query: mutation, variables: { t: o.template } }),
+      }).catch((err: unknown) => err as Error);
+      latencies.push(Date.now() - started);
+      if (res instanceof Error) {
+        failures[res.message] = (failures[res.message] ?? 0) + 1;
+        return;
+      }
+      const b = (await res.json()) as { errors?: { extensions?: { code?: string }; message: string }[] };
+      if (res.status === 200 && !b.errors?.length) ok++;
+      else {
+        const code = b.errors?.[0]?.extensions?.code ?? `HTTP ${res.status}`;
+        failures[code] = (failures[code] ?? 0) + 1;
+      }
+    });
+    const ms = Date.now() - t0;
+    log(`api: createSession ${ok}/${o.creates} in ${(ms / 1000).toFixed(1)} s`);
+    const s = sampleProcess(api.proc.pid!);
+    return {
+      sessionsInCluster: o.sessionsInCluster,
+      queries,
+      create: {
+        calls: o.creates,
+        ok,
+        failed: o.creates - ok,
+        failures,
+        clients: o.clients,
+        ms,
+        perSecond: (ok / ms) * 1000,
+        latencyMs: summarize(latencies),
+      },
+      apiRssBytes: s?.rssBytes ?? NaN,
+      apiCpuMs: (s?.cpuMs ?? NaN) - cpu0,
+    };
+  } finally {
+    await api?.stop();
+  }
+}

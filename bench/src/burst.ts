@@ -1,0 +1,307 @@
+/**
+ * A burst of session creations, measured the same way for the floor and for the operator.
+ *
+ * - floor: the benchmark itself creates each session and writes the children the operator would
+ *   (rendered by libs/session-spec with the operator's options, server-side applied in the
+ *   operator's order under its field manager); kwok makes the pods Running. No finalizer, no
+ *   status: the least any controller could do.
+ * - operator: the benchmark only creates the sessions; the operator (its own process) does the rest
+ *   and reports Running in the session's status.
+ *
+ * Both create with the same number of creations in flight, stamp each creation just before its
+ * request, and watch for the pod and for Running from the same process.
+ */
+import { createHmac } from 'node:crypto';
+import type * as k8s from '@kubernetes/client-node';
+import type { VDISession, VDITemplate } from '@vdi/crd-types';
+import type { KubeJsonClient, KubeObject } from '@vdi/kube-client';
+import {
+  FIELD_MANAGER,
+  chooseEncoder,
+  credentialWindowStart,
+  eligible,
+  gpuCapacity,
+  mintTurnCredentials,
+  renderSession,
+  renderedObjects,
+  resolveSession,
+  type EncoderPlan,
+  type PlatformOptions,
+} from '@vdi/session-spec';
+import type { BenchCluster } from './cluster.js';
+import { CHILD_KINDS, TURN_SECRET_VALUE, createSession } from './kube.js';
+import type { OperatorProcess } from './operator.js';
+import { metricSum, serverLatencies, type RequestLatency } from './prom.js';
+import { sampleProcess } from './proc.js';
+import { countsDelta, requestTotals } from './requests.js';
+import { cumulative, summarize, type Summary } from './stats.js';
+import { Timeline } from './timeline.js';
+
+export type BurstMode = 'floor' | 'operator';
+
+export interface BurstResult {
+  mode: BurstMode;
+  /** Wall-clock ms of the first creation and of the last session seen Running. */
+  startedAt: number;
+  endedAt: number;
+  sessions: number;
+  concurrency: number;
+  /** First creation → last creation answered, ms. */
+  createsIssuedMs: number;
+  /** First creation → last session seen Running, ms. */
+  allRunningMs: number;
+  createToPod: Summary;
+  createToRunning: Summary;
+  /** [ms after the first creation, sessions Running]. */
+  curve: [number, number][];
+  /** CPU time per process over the burst (control plane components, operator, benchmark), ms. */
+  cpuMs: Record<string, number>;
+  /** Requests the API server served during the burst (all clients), from its own metrics. */
+  apiserverRequests: number;
+  /** Server-side mean duration by request kind (kinds served at least sessions/2 times). */
+  serverLatency: Record<string, RequestLatency>;
+  /** Objects written per session (floor) or found per session afterwards (operator). */
+  objectsPerSession: number;
+  operator?: OperatorBurstStats;
+}
+
+export interface OperatorBurstStats {
+  cpuMs: number;
+  peakRssBytes: number;
+  /** Requests to the API server by `VERB resource` during the burst. */
+  requests: Record<string, number>;
+  requestsPerSession: number;
+  reconciles: number;
+  reconcileErrors: number;
+  /** Time spent inside reconciles (sum over all workers), ms. */
+  reconcileMs: number;
+}
+
+export interface BurstContext {
+  cluster: BenchCluster;
+  client: KubeJsonClient;
+  namespace: string;
+  template: VDITemplate;
+  log: (msg: string) => void;
+}
+
+/** Runs `fn` over 0..n-1 with at most `limit` calls in flight. */
+export async function inLanes(n: number, limit: number, fn: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < n) await fn(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, n) }, lane));
+}
+
+/** Session names of a burst: `s-00001`, … (sortable, DNS-1035). */
+export const sessionName = (prefix: string, i: number) => `${prefix}-${String(i).padStart(5, '0')}`;
+/** Each session its own user, as in a real burst of logins. */
+export const userOf = (name: string) => `${name}@bench.example.com`;
+
+/** CPU time of every control-plane process, the operator and this process, ms. */
+export function cpuNow(cluster: BenchCluster, operator?: OperatorProcess): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const p of cluster.processes()) {
+    const s = sampleProcess(p.pid);
+    if (s) out[p.name] = s.cpuMs;
+  }
+  if (operator) {
+    const s = operator.sample();
+    if (s) out.operator = s.cpuMs;
+  }
+  const self = process.cpuUsage();
+  out['benchmark client'] = (self.user + self.system) / 1000;
+  return out;
+}
+
+/** The API server's own /metrics. */
+export async function apiserverMetrics(client: KubeJsonClient): Promise<string> {
+  return (await client.request('GET', '/metrics')).text;
+}
+
+/**
+ * What the operator would write for `session` (in its apply order, the pod last with the encoder
+ * decision recorded on it), rendered by libs/session-spec with the operator's inputs: the same
+ * TURN secret, credential window, password derivation and GPU facts.
+ */
+export function operatorObjects(
+  session: VDISession,
+  template: VDITemplate,
+  options: PlatformOptions,
+  nodes: readonly k8s.V1Node[],
+): KubeObject[] {
+  const placement = {
+    nodeSelector: template.spec.nodeSelector ?? {},
+    tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists' }, ...(template.spec.tolerations ?? [])],
+  };
+  const facts = gpuCapacity(
+    nodes.filter((n) => eligible(n, placement)),
+    [],
+    options.gpuResourceName,
+  );
+  const ttl = 86_400;
+  const effective = resolveSession(session.spec, structuredClone(template.spec));
+  const plan: EncoderPlan = chooseEncoder(template.spec.encoder, effective.gpu, facts);
+  const now = Math.floor(Date.now() / 1000);
+  const rendered = renderSession(session, structuredClone(template), options, {
+    encoderPlan: plan,
+    turnCredentials: mintTurnCredentials(
+      TURN_SECRET_VALUE,
+      `${session.metadata.namespace}.${session.metadata.name}`,
+      credentialWindowStart(now, ttl),
+      ttl,
+    ),
+    sessionPassword: createHmac('sha256', TURN_SECRET_VALUE)
+      .update(`vdi-session-password:${session.metadata.uid}`)
+      .digest('base64url')
+      .slice(0, 32),
+  });
+  rendered.pod.metadata!.annotations = {
+    ...rendered.pod.metadata!.annotations,
+    'vdi.kasm.io/encoder-plan': JSON.stringify(rendered.encoderPlan),
+  };
+  return renderedObjects(rendered) as KubeObject[];
+}
+
+/** The floor's writer: the session, then every child in the operator's order and field manager. */
+export function floorWriter(ctx: BurstContext, nodes: k8s.V1Node[], options: PlatformOptions) {
+  return async (name: string): Promise<number> => {
+    const session = (await createSession(
+      ctx.client,
+      ctx.namespace,
+      name,
+      ctx.template.metadata.name!,
+      userOf(name),
+    )) as unknown as VDISession;
+    const objects = operatorObjects(session, ctx.template, options, nodes);
+    for (const obj of objects) await ctx.client.apply(obj, FIELD_MANAGER);
+    return objects.length;
+  };
+}
+
+/** Counts the children the operator wrote (objects with the session label) per session. */
+async function childrenPerSession(
+  client: KubeJsonClient,
+  namespace: string,
+  sessions: number,
+): Promise<number> {
+  let n = 0;
+  for (const [base, plural] of CHILD_KINDS) {
+    const r = await client.call<{ items: unknown[] }>(
+      'GET',
+      `${base}/namespaces/${namespace}/${plural}?labelSelector=${encodeURIComponent('app.kubernetes.io/part-of=vdi-platform')}`,
+    );
+    n += r.items.length;
+  }
+  return n / sessions;
+}
+
+export interface BurstOptions {
+  mode: BurstMode;
+  sessions: number;
+  concurrency: number;
+  prefix: string;
+  timeoutMs: number;
+  /** floor: writes one session with its children, returns the objects written. */
+  writeFloor?: (name: string) => Promise<number>;
+  operator?: OperatorProcess;
+}
+
+export async function runBurst(ctx: BurstContext, o: BurstOptions): Promise<BurstResult> {
+  const timeline = new Timeline(
+    ctx.cluster.kc,
+    ctx.namespace,
+    o.mode === 'floor' ? 'pod-ready' : 'session-status',
+  );
+  await timeline.start();
+  const names = Array.from({ length: o.sessions }, (_, i) => sessionName(o.prefix, i));
+  const cpuBefore = cpuNow(ctx.cluster, o.operator);
+  const apiBefore = await apiserverMetrics(ctx.client);
+  const probeBefore = o.operator ? await o.operator.probe() : undefined;
+  const metricsBefore = o.operator ? await o.operator.metrics() : '';
+  let peakRss = 0;
+  const rssTimer = setInterval(() => {
+    const s = o.operator?.sample();
+    if (s) peakRss = Math.max(peakRss, s.rssBytes);
+  }, 100);
+  let written = 0;
+  const t0 = Date.now();
+  let issued = 0;
+  let cpuAfter: Record<string, number>;
+  let apiAfter: string;
+  try {
+    await inLanes(o.sessions, o.concurrency, async (i) => {
+      const name = names[i]!;
+      timeline.created.set(name, Date.now());
+      if (o.mode === 'floor') {
+        const n = await o.writeFloor!(name);
+        written += n;
+      } else await createSession(ctx.client, ctx.namespace, name, ctx.template.metadata.name!, userOf(name));
+    });
+    issued = Date.now() - t0;
+    ctx.log(`${o.mode}: ${o.sessions} creations issued in ${(issued / 1000).toFixed(1)} s`);
+    let lastReport = 0;
+    await timeline.waitAllRunning(names, o.timeoutMs, (n) => {
+      if (Date.now() - lastReport > 5_000) {
+        lastReport = Date.now();
+        ctx.log(`${o.mode}: ${n}/${o.sessions} Running after ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+      }
+    });
+    cpuAfter = cpuNow(ctx.cluster, o.operator);
+    apiAfter = await apiserverMetrics(ctx.client);
+  } finally {
+    clearInterval(rssTimer);
+    await timeline.stop();
+  }
+  const end = Math.max(...names.map((n) => timeline.running.get(n)!));
+
+  const cpuMs: Record<string, number> = {};
+  for (const [k, v] of Object.entries(cpuAfter)) if (cpuBefore[k] !== undefined) cpuMs[k] = v - cpuBefore[k]!;
+  const since = (m: Map<string, number>) => names.map((n) => m.get(n)! - timeline.created.get(n)!);
+  const result: BurstResult = {
+    mode: o.mode,
+    startedAt: t0,
+    endedAt: end,
+    sessions: o.sessions,
+    concurrency: o.concurrency,
+    createsIssuedMs: issued,
+    allRunningMs: end - t0,
+    createToPod: summarize(since(timeline.podCreated)),
+    createToRunning: summarize(since(timeline.running)),
+    curve: cumulative(
+      names.map((n) => timeline.running.get(n)! - t0),
+      Math.max(100, Math.ceil((end - t0) / 200)),
+    ),
+    cpuMs,
+    apiserverRequests:
+      metricSum(apiAfter, 'apiserver_request_total') - metricSum(apiBefore, 'apiserver_request_total'),
+    serverLatency: serverLatencies(apiBefore, apiAfter, o.sessions / 2),
+    objectsPerSession:
+      o.mode === 'floor'
+        ? written / o.sessions
+        : await childrenPerSession(ctx.client, ctx.namespace, o.sessions),
+  };
+  if (o.operator && probeBefore) {
+    const probeAfter = await o.operator.probe();
+    const metricsAfter = await o.operator.metrics();
+    const requests = countsDelta(probeBefore.requests, probeAfter.requests);
+    const reconciles = (m: string) => metricSum(m, 'vdi_operator_reconcile_duration_seconds_count');
+    const errors = (m: string) => metricSum(m, 'vdi_operator_reconcile_errors_total');
+    result.operator = {
+      cpuMs: cpuMs.operator ?? NaN,
+      // VmHWM: the process is fresh for the phase, so its peak since start is the phase's peak
+      // (and catches spikes between the 100 ms samples).
+      peakRssBytes: Math.max(peakRss, o.operator.sample()?.peakRssBytes ?? 0),
+      requests,
+      requestsPerSession: requestTotals(requests).nonWatch / o.sessions,
+      reconciles: reconciles(metricsAfter) - reconciles(metricsBefore),
+      reconcileErrors: errors(metricsAfter) - errors(metricsBefore),
+      reconcileMs:
+        (metricSum(metricsAfter, 'vdi_operator_reconcile_duration_seconds_sum') -
+          metricSum(metricsBefore, 'vdi_operator_reconcile_duration_seconds_sum')) *
+        1000,
+    };
+  }
+  return result;
+}

@@ -1,0 +1,216 @@
+/**
+ * What a benchmark phase needs in the cluster: a namespace with the TURN secret, GPU nodes that
+ * only this run may use (a run label and a run taint, like createIsolatedGpuNode), the template
+ * that sends sessions there, and the platform options the operator derives from its environment.
+ */
+import { API_VERSION, KIND_TEMPLATE, type VDITemplate } from '@vdi/crd-types';
+import { KubeApiError, type KubeJsonClient } from '@vdi/kube-client';
+import type { PlatformOptions } from '@vdi/session-spec';
+import { gpuNode } from '@vdi/sim-nodes';
+import { waitFor } from '@vdi/testing';
+
+/** The kinds of a session's children, as [API base path, plural]. */
+export const CHILD_KINDS: readonly [string, string][] = [
+  ['/api/v1', 'pods'],
+  ['/api/v1', 'services'],
+  ['/api/v1', 'secrets'],
+  ['/api/v1', 'persistentvolumeclaims'],
+  ['/apis/networking.k8s.io/v1', 'networkpolicies'],
+  ['/apis/traefik.io/v1alpha1', 'ingressroutes'],
+  ['/apis/traefik.io/v1alpha1', 'middlewares'],
+];
+
+/** Label and taint key that tie nodes and templates to one run. */
+export const RUN_LABEL = 'vdi.kasm.io/bench-run';
+export const TURN_SECRET_VALUE = 'bench-turn-shared-secret';
+export type Persistence = 'user' | 'session' | 'none';
+
+export async function createNamespace(client: KubeJsonClient, name: string): Promise<void> {
+  await client.call('POST', '/api/v1/namespaces', {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name, labels: { 'vdi.kasm.io/bench': 'true' } },
+  });
+  // Pods are refused until the controller manager has made the default ServiceAccount.
+  await waitFor(`ServiceAccount default in ${name}`, async () =>
+    client.get({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: name } }),
+  );
+  await client.apply(
+    {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'vdi-turn', namespace: name },
+      stringData: { 'static-auth-secret': TURN_SECRET_VALUE },
+    },
+    'vdi-bench',
+  );
+}
+
+/** Deletes a namespace; with `wait`, until it is gone (its pods removed by kwok). */
+export async function deleteNamespace(client: KubeJsonClient, name: string, waitMs = 0): Promise<void> {
+  await client.delete({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+  if (waitMs > 0)
+    await waitFor(
+      `namespace ${name} deleted`,
+      async () => !(await client.get({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } })),
+      waitMs,
+      500,
+    );
+}
+
+/** A /24 pod range per node inside the benchmarking range 198.18.0.0/15, clear of the defaults. */
+export function podCidr(index: number): string {
+  const n = 16 + index;
+  return `198.${18 + Math.floor(n / 256)}.${n % 256}.0/24`;
+}
+
+export interface RunNodes {
+  names: string[];
+  slices: number;
+}
+
+/**
+ * `count` GPU nodes of `gpus` GPUs × `replicas` time-slices, labelled and tainted for run `runId`
+ * only; resolves when kwok has made them Ready.
+ */
+export async function createRunNodes(
+  client: KubeJsonClient,
+  runId: string,
+  count: number,
+  gpus: number,
+  replicas = 8,
+  product = 'NVIDIA-L4',
+): Promise<RunNodes> {
+  const names: string[] = [];
+  const lanes = 8;
+  const indexes = Array.from({ length: count }, (_, i) => i);
+  await Promise.all(
+    Array.from({ length: lanes }, async (_, lane) => {
+      for (const i of indexes.filter((x) => x % lanes === lane)) {
+        const name = `bench-${runId}-${String(i).padStart(4, '0')}`;
+        const node = gpuNode({
+          name,
+          product,
+          gpus,
+          replicas,
+          podCIDR: podCidr(i),
+          labels: { [RUN_LABEL]: runId },
+          shape: { cpu: '512', memory: '4Ti', pods: String(Math.max(110, gpus * replicas + 10)) },
+          taints: [{ key: RUN_LABEL, value: runId, effect: 'NoSchedule' }],
+        });
+        // A Node create keeps its status: the capacity is advertised from the start.
+        await client.call('POST', '/api/v1/nodes', node);
+        names.push(name);
+      }
+    }),
+  );
+  await waitFor(
+    `${count} nodes of run ${runId} Ready`,
+    async () => {
+      const list = await client.call<{
+        items: { status?: { conditions?: { type: string; status: string }[] } }[];
+      }>('GET', `/api/v1/nodes?labelSelector=${encodeURIComponent(`${RUN_LABEL}=${runId}`)}`);
+      const ready = list.items.filter((n) =>
+        n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+      );
+      return ready.length === count;
+    },
+    120_000,
+    250,
+  );
+  return { names: names.sort(), slices: count * gpus * replicas };
+}
+
+/** Deletes the nodes of run `runId`. */
+export async function deleteRunNodes(client: KubeJsonClient, runId: string): Promise<void> {
+  await client
+    .call('DELETE', `/api/v1/nodes?labelSelector=${encodeURIComponent(`${RUN_LABEL}=${runId}`)}`)
+    .catch((err: unknown) => {
+      if (!(err instanceof KubeApiError && err.notFound)) throw err;
+    });
+}
+
+/** The run's template: one GPU time-slice, placed on the run's nodes only. */
+export async function applyTemplate(
+  client: KubeJsonClient,
+  name: string,
+  runId: string,
+  persistence: Persistence,
+): Promise<VDITemplate> {
+  return (await client.apply(
+    {
+      apiVersion: API_VERSION,
+      kind: KIND_TEMPLATE,
+      metadata: { name, labels: { [RUN_LABEL]: runId } },
+      spec: {
+        displayName: `Benchmark ${runId}`,
+        image: 'ghcr.io/selkies-project/nvidia-egl-desktop:24.04',
+        resources: { defaultGPU: 1, defaultMemory: '4Gi' },
+        persistence,
+        nodeSelector: { [RUN_LABEL]: runId },
+        tolerations: [{ key: RUN_LABEL, operator: 'Equal', value: runId, effect: 'NoSchedule' }],
+      },
+    },
+    'vdi-bench',
+  )) as unknown as VDITemplate;
+}
+
+export async function deleteTemplate(client: KubeJsonClient, name: string): Promise<void> {
+  await client.delete({ apiVersion: API_VERSION, kind: KIND_TEMPLATE, metadata: { name } });
+}
+
+/** The operator's environment for a namespace (what tests and `npm start` give it, too). */
+export function operatorEnv(namespace: string): Record<string, string> {
+  return {
+    VDI_SESSIONS_NAMESPACE: namespace,
+    VDI_LEASE_NAMESPACE: namespace,
+    VDI_TURN_SECRET_REF: `${namespace}/vdi-turn/static-auth-secret`,
+    VDI_TURN_HOST: 'turn.vdi.localhost',
+    VDI_TURN_RELAY_CIDRS: '198.19.0.1/32',
+    VDI_PUBLIC_SCHEME: 'http',
+    VDI_PUBLIC_PORT: '8081',
+  };
+}
+
+/**
+ * The platform options apps/operator/src/config.ts derives from `operatorEnv(namespace)` (its
+ * defaults for everything else): the floor renders with exactly these, so it writes the objects
+ * the operator would.
+ */
+export function platformOptions(namespace: string): PlatformOptions {
+  return {
+    namespace,
+    baseDomain: 'vdi.localhost',
+    urlMode: 'host',
+    publicScheme: 'http',
+    publicPort: 8081,
+    accessMode: 'forwardAuth',
+    forwardAuthUrl: 'http://vdi-api.vdi-system.svc.cluster.local:4000/auth/session',
+    entryPoints: ['web'],
+    gpuResourceName: 'nvidia.com/gpu',
+    runtimeClassName: 'nvidia',
+    storageClassName: 'local-path',
+    turn: { host: 'turn.vdi.localhost', port: 3478, protocol: 'udp' },
+    ingress: { namespace: 'kube-system', podLabels: { 'app.kubernetes.io/name': 'traefik' } },
+    turnRelayCidrs: ['198.19.0.1/32'],
+    dns: { namespace: 'kube-system', podLabels: { 'k8s-app': 'kube-dns' } },
+    cpuEncoderExtraCPU: '2',
+    timeZone: 'UTC',
+  };
+}
+
+/** Creates a session (POST, as the API does); `user` owns it. */
+export async function createSession(
+  client: KubeJsonClient,
+  namespace: string,
+  name: string,
+  template: string,
+  user: string,
+): Promise<{ metadata: { name: string; uid: string; namespace: string; creationTimestamp: string } }> {
+  return client.call('POST', `/apis/${API_VERSION}/namespaces/${namespace}/vdisessions`, {
+    apiVersion: API_VERSION,
+    kind: 'VDISession',
+    metadata: { name },
+    spec: { user, template },
+  });
+}

@@ -1,0 +1,55 @@
+/**
+ * Loaded into a measured process with `node --import` (bundled to plain JS first): counts that
+ * process's requests to the Kubernetes API by verb and resource, through Node's
+ * `http.client.request.start` diagnostics channel (no patching of the client), and serves the
+ * counts with the process's own CPU and memory accounting as JSON on 127.0.0.1:$BENCH_PROBE_PORT.
+ *
+ * $BENCH_PROBE_APISERVER (`host:port`) limits the counting to that API server.
+ */
+import diagnostics from 'node:diagnostics_channel';
+import http from 'node:http';
+import { classifyRequest } from './requests.js';
+
+export interface ProbeAnswer {
+  pid: number;
+  /** `VERB resource` → requests started. */
+  requests: Record<string, number>;
+  cpu: NodeJS.CpuUsage;
+  memory: NodeJS.MemoryUsage;
+  /** process.resourceUsage().maxRSS, in KiB. */
+  maxRssKiB: number;
+  /** The monotonic clock V8's CPU profiles use (µs) and the wall clock (ms), read together. */
+  monotonicUs: number;
+  wallMs: number;
+}
+
+const apiserver = process.env.BENCH_PROBE_APISERVER;
+const port = Number(process.env.BENCH_PROBE_PORT ?? 0);
+const counts: Record<string, number> = {};
+
+diagnostics.subscribe('http.client.request.start', (message) => {
+  const req = (message as { request: http.ClientRequest }).request;
+  if (apiserver && req.getHeader('host') !== apiserver) return;
+  const k = classifyRequest(req.method, req.path, String(req.getHeader('content-type') ?? ''));
+  const key = `${k.verb} ${k.resource}`;
+  counts[key] = (counts[key] ?? 0) + 1;
+});
+
+if (port > 0) {
+  const server = http.createServer((_req, res) => {
+    const answer: ProbeAnswer = {
+      pid: process.pid,
+      requests: counts,
+      cpu: process.cpuUsage(),
+      memory: process.memoryUsage(),
+      maxRssKiB: process.resourceUsage().maxRSS,
+      monotonicUs: Number(process.hrtime.bigint() / 1000n),
+      wallMs: Date.now(),
+    };
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(answer));
+  });
+  server.listen(port, '127.0.0.1');
+  // Never what keeps the process alive.
+  server.unref();
+}
