@@ -34,6 +34,8 @@ export interface ChaosOptions {
   /** An operator process is SIGKILLed a random [min, max] ms after it became ready. */
   killEveryMs: [number, number];
   restartApiserver: boolean;
+  /** Keep killing after the churn until this many kills happened (at most 2 more minutes). */
+  minKills?: number;
   /** Share of the sessions deleted during the churn, and of those created again under the same name. */
   deleteShare: number;
   recreateShare: number;
@@ -284,6 +286,9 @@ export async function runChaos(
     }
     await Promise.all(inFlight);
     if (restart) await restart;
+    // The faults go on until at least `minKills` kills, however slowly the operator restarts.
+    const killDeadline = Date.now() + 120_000;
+    while (kills < (o.minKills ?? 0) && Date.now() < killDeadline) await sleep(200);
     churning = false;
     await killer;
     const churnMs = Date.now() - t0;

@@ -1,4 +1,4 @@
-import { escapeXml, niceTicks, renderChart } from './chart.js';
+import { escapeXml, logTicks, niceTicks, renderChart } from './chart.js';
 
 describe('niceTicks', () => {
   it.each([
@@ -12,6 +12,13 @@ describe('niceTicks', () => {
   it('has a range when there is nothing to show', () => {
     expect(niceTicks(0)).toEqual([0, 1]);
     expect(niceTicks(NaN)).toEqual([0, 1]);
+  });
+});
+
+describe('logTicks', () => {
+  it('gives the decades up to the maximum', () => {
+    expect(logTicks(9384)).toEqual([1, 10, 100, 1000, 10000]);
+    expect(logTicks(0.5)).toEqual([1, 10]);
   });
 });
 
@@ -69,6 +76,21 @@ describe('renderChart', () => {
 
   it('keeps every coordinate a finite number', () => {
     expect(svg).not.toMatch(/NaN|Infinity/);
+  });
+
+  it('puts a value on a log axis where its decade is', () => {
+    const log = renderChart('x', [
+      {
+        kind: 'bar',
+        title: 't',
+        yLabel: 'ms',
+        keys: ['p50'],
+        groups: [{ label: 'a', values: [100] }],
+        log: true,
+      },
+    ]);
+    // 1..100 spans the whole height (260 px from y=40 to y=250): the bar reaches the top.
+    expect(log).toMatch(/<rect x="[\d.]+" y="40\.0" width="[\d.]+" height="210\.0"/);
   });
 });
 

@@ -26,6 +26,8 @@ export interface BarPanel {
   groups: { label: string; values: number[] }[];
   /** A horizontal line, e.g. a target. */
   target?: { value: number; label: string };
+  /** A logarithmic y axis (decades from 1), for values that span orders of magnitude. */
+  log?: boolean;
 }
 
 export type Panel = LinePanel | BarPanel;
@@ -106,11 +108,22 @@ function linePanel(p: LinePanel): string[] {
   return out;
 }
 
+/** Powers of ten from 1 to at least `max`. */
+export function logTicks(max: number): number[] {
+  const out = [1];
+  while (out[out.length - 1]! < max) out.push(out[out.length - 1]! * 10);
+  return out.length > 1 ? out : [1, 10];
+}
+
 function barPanel(p: BarPanel): string[] {
   const values = p.groups.flatMap((g) => g.values).filter(Number.isFinite);
-  const yTicks = niceTicks(Math.max(1, ...values, p.target?.value ?? 0));
+  const top = Math.max(1, ...values, p.target?.value ?? 0);
+  const yTicks = p.log ? logTicks(top) : niceTicks(top);
   const yMax = yTicks[yTicks.length - 1]!;
-  const y = (v: number) => H - M.bottom - (v / yMax) * (H - M.top - M.bottom);
+  const span = H - M.top - M.bottom;
+  const y = p.log
+    ? (v: number) => H - M.bottom - (Math.log10(Math.max(1, v)) / Math.log10(yMax)) * span
+    : (v: number) => H - M.bottom - (v / yMax) * span;
   const out = axes(p.title, p.yLabel, yTicks, y);
   const groupW = (W - M.left - M.right) / Math.max(1, p.groups.length);
   const barW = Math.min(40, (groupW * 0.8) / Math.max(1, p.keys.length));

@@ -2,13 +2,13 @@
  * `npm run bench [-- options]`: runs the benchmark from cold on a local control plane and writes
  * bench/results/<name>.{json,md,svg}. See bench/README.md and `--help`.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as prettier from 'prettier';
 import { repoRoot } from './build.js';
 import { problemCount } from './invariants.js';
 import { parseOptions, USAGE, UsageError } from './options.js';
-import { renderMarkdown, renderSvg, evaluateTargets } from './report.js';
+import { evaluateTargets, renderMarkdown, renderSvg, type BenchReport } from './report.js';
 import { platformVersion, runBench } from './run.js';
 
 const log = (msg: string) =>
@@ -23,6 +23,18 @@ async function writeFormatted(file: string, text: string): Promise<void> {
 async function main(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  // --render FILE.json: write the Markdown and the chart again from a report's data.
+  const render = argv.indexOf('--render');
+  if (render >= 0) {
+    const file = argv[render + 1];
+    if (!file) throw new UsageError('--render needs a report .json');
+    const report = JSON.parse(readFileSync(file, 'utf8')) as BenchReport;
+    const base = file.replace(/\.json$/, '');
+    await writeFormatted(`${base}.md`, renderMarkdown(report));
+    writeFileSync(`${base}.svg`, renderSvg(report));
+    log(`rendered ${base}.md and ${base}.svg`);
     return 0;
   }
   let options;

@@ -7,6 +7,7 @@ import {
   renderSvg,
   requestsPerSession,
   slowestWrite,
+  hotspots,
   type BenchReport,
 } from './report.js';
 import { summarize } from './stats.js';
@@ -224,6 +225,26 @@ describe('slowestWrite', () => {
       meanMs: 900,
       othersMs: 35,
     });
+  });
+});
+
+describe('hotspots', () => {
+  it('explains our functions that take a noticeable share, once each', () => {
+    const fn = (name: string, share: number) => ({
+      fn: name,
+      where: 'apps/operator/src/main.ts',
+      ms: 1,
+      share,
+    });
+    const p = {
+      durationMs: 1,
+      busyMs: 1,
+      byCategory: [],
+      topSelf: [],
+      topInclusive: [fn('claim', 0.15), fn('reconcile', 0.1), fn('claim', 0.05), fn('slices', 0.01)],
+    };
+    expect(hotspots(p).map((h) => h.fn)).toEqual(['claim']);
+    expect(hotspots(p)[0]!.what).toContain('O(N²)');
   });
 });
 

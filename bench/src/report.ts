@@ -92,6 +92,30 @@ function sumCpu(cpu: Record<string, number>): number {
   return Object.values(cpu).reduce((a, b) => a + b, 0);
 }
 
+/**
+ * What some of the operator's functions do, for the profile's hot spots: per-event or
+ * per-reconcile work that scans a whole cache grows with the cluster (O(N²) over a burst).
+ */
+export const HOTSPOTS: Record<string, string> = {
+  claim:
+    'the home-claim event handler (apps/operator/src/main.ts) hashes the owner of every cached session for each claim event ' +
+    '(identityHash, SHA-256): O(sessions) per event, O(N²) over a burst. An index of sessions by user hash removes it.',
+  identityHash:
+    'SHA-256 of a user identity, called per cached session by the claim event handler (see `claim`).',
+  slices:
+    'every reconcile recounts the free GPU time-slices over every cached node and pod (gpuCapacity): O(pods) per reconcile, ' +
+    'O(N²) over a burst. A count kept up to date by the pod and node events removes it.',
+  gpuCapacity: 'the time-slice count behind `slices`, over every cached pod.',
+};
+
+/** Our functions from the profile with an explanation in HOTSPOTS and at least `minShare` inclusive time. */
+export function hotspots(p: ProfileSummary, minShare = 0.03): { fn: string; share: number; what: string }[] {
+  const seen = new Set<string>();
+  return p.topInclusive
+    .filter((f) => HOTSPOTS[f.fn] && f.share >= minShare && !seen.has(f.fn) && seen.add(f.fn))
+    .map((f) => ({ fn: f.fn, share: f.share, what: HOTSPOTS[f.fn]! }));
+}
+
 /** The write kind the API server took longest for, against the median of the other writes. */
 export function slowestWrite(b: BurstResult): { kind: string; meanMs: number; othersMs: number } | undefined {
   const writes = Object.entries(b.serverLatency ?? {}).filter(([k]) =>
@@ -145,6 +169,7 @@ export function evaluateTargets(r: BenchReport): TargetResult[] {
   if (op) {
     const p99 = op.createToPod.p99;
     const met = p99 <= TARGETS.podP99Ms;
+    const passes = op.operator ? op.operator.reconciles / op.sessions : NaN;
     out.push({
       id: 'podP99Ms',
       target: `p99 create → pod created ≤ ${TARGETS.podP99Ms} ms (${op.sessions}-session burst)`,
@@ -152,12 +177,17 @@ export function evaluateTargets(r: BenchReport): TargetResult[] {
       met,
       why: met
         ? ''
-        : `All ${op.sessions} sessions arrive within ${s1(op.createsIssuedMs)}; a session's pod is created only when a worker reaches it, ` +
-          `after the sessions queued ahead of it, so p99 ≈ the time to work through the whole burst ` +
-          `(${num(rate(op), 1)} sessions/s here${floor ? `, the floor ${num(rate(floor), 1)}/s: even the floor's p99 is ${ms0(floor.createToPod.p99)}` : ''}). ` +
-          `It is bound by the API server's write rate on this machine, not by a slow step. ` +
-          `Fix: raise throughput (more workers, parallel applies, fewer writes per session) and create the pod earlier in the reconcile ` +
-          `(it waits for 7 applies and a GET); at this machine's rate, 250 ms p99 holds only for bursts that arrive over ≥ ${s1(op.allRunningMs)}.`,
+        : `All ${op.sessions} sessions arrive within ${s1(op.createsIssuedMs)} and wait in one FIFO queue. A session takes ` +
+          `${num(passes, 1)} reconciles: the first only adds the finalizer and returns (its own update event puts the session at ` +
+          `the back of the queue), the second applies the children and creates the pod, the later ones write status. So a pod ` +
+          `is created about two passes over the whole burst after its session (p50 ${ms0(op.createToPod.p50)}), at the ` +
+          `${num(rate(op), 1)} sessions/s the API server allows here` +
+          (floor
+            ? ` (the floor, writing each session's objects at once, has p99 ${ms0(floor.createToPod.p99)})`
+            : '') +
+          '. Fix: carry on after adding the finalizer in the same reconcile (one pass instead of two), and create the pod ' +
+          'before the objects it does not need to start; beyond that the API server’s write rate bounds it — at this ' +
+          `machine's rate a 250 ms p99 holds for bursts spread over ≥ ${s1(op.allRunningMs)}, not ${op.sessions} sessions at once.`,
     });
   }
   if (r.steady) {
@@ -242,8 +272,9 @@ export function analysis(r: BenchReport): string[] {
         (floor
           ? `; the floor needed ${num(floor.apiserverRequests / floor.sessions, 1)} and ${s1(floor.cpuMs['kube-apiserver'] ?? NaN)} of API-server CPU.`
           : '.') +
-        ` Server-side apply of whole objects (managed fields, CRD schema validation for the Traefik objects) and the fan-out of ` +
-        `every write to the watchers make a write cost milliseconds of API-server CPU here.`,
+        ` That is ${num(api / op.apiserverRequests, 1)} ms of API-server CPU per request on this machine: server-side apply ` +
+        `computes managed fields over whole objects, the Traefik objects are validated against their CRD schemas, and every ` +
+        `write goes out to every watcher.`,
     );
     const slow = slowestWrite(op);
     if (slow) {
@@ -308,15 +339,28 @@ export function analysis(r: BenchReport): string[] {
           .map((f) => `${f.fn} (${f.where || f.category}) ${pct(f.share)}`)
           .join('; ')}.`,
     );
+    const hot = hotspots(prof);
+    if (hot.length)
+      out.push(
+        '**Hot spots in the operator’s own code** (inclusive share of its CPU): ' +
+          hot.map((h) => `\`${h.fn}\` ${pct(h.share)} — ${h.what}`).join(' '),
+      );
   }
   for (const w of r.whatif ?? []) {
     const b = w.result.burst;
     if (!floor || !op) break;
+    const mine = r.load[`whatif: ${w.label}`]?.cpuPressure ?? NaN;
+    const theirs = r.load.operator?.cpuPressure ?? NaN;
     out.push(
       `**What-if — ${w.label}:** all Running after ${s1(b.allRunningMs)} (${num(ratio(b.allRunningMs, floor.allRunningMs), 2)}× the floor, ` +
         `as shipped ${num(ratio(op.allRunningMs, floor.allRunningMs), 2)}×), operator CPU ${s1(b.operator?.cpuMs ?? NaN)} ` +
         `(as shipped ${s1(op.operator?.cpuMs ?? NaN)}), API-server CPU ${s1(b.cpuMs['kube-apiserver'] ?? NaN)} ` +
-        `(as shipped ${s1(op.cpuMs['kube-apiserver'] ?? NaN)}).`,
+        `(as shipped ${s1(op.cpuMs['kube-apiserver'] ?? NaN)}); \`${slowestWrite(b)?.kind ?? '–'}\` took ` +
+        `${ms0(slowestWrite(b)?.meanMs ?? NaN)} on the API server. More workers put more requests in flight on an API server ` +
+        'that is already the bottleneck, so they do not help here' +
+        (Math.abs(mine - theirs) > 0.15
+          ? ` — though the machine was not the same: CPU pressure ${pct(mine)} in this run, ${pct(theirs)} in the operator run.`
+          : '.'),
     );
   }
   if (r.api) {
@@ -332,7 +376,11 @@ export function analysis(r: BenchReport): string[] {
         `the whole session cache by owner, and \`capacity\` recounts the free time-slices from every cached desktop pod — ` +
         `per request work that grows with the cluster, where \`templates\` does not. An index of sessions by owner and a ` +
         `capacity count kept up to date by the pod informer's events would make both independent of the cluster's size; ` +
-        `the rest is one Node process on a shared 2-core machine (the API used ${s1(a.apiCpuMs)} of CPU in the phase).`,
+        `the rest is one Node process on a shared 2-core machine (the API used ${s1(a.apiCpuMs)} of CPU in the phase, and ` +
+        `reached ${mb(a.apiRssBytes)} RSS answering everyone's sessions to 50 admins at once). ` +
+        `\`createSession\` made ${num(a.create.perSecond, 1)} sessions/s (p50 ${ms0(a.create.latencyMs.p50)}): each takes the ` +
+        `user's Lease, counts the user's sessions with a live LIST and creates the session, so one user's creations queue ` +
+        `behind each other — the throughput scales with the number of distinct users, not with clients.`,
     );
   }
   if (r.steady) {
@@ -380,8 +428,9 @@ export function chartPanels(r: BenchReport): Panel[] {
   if (r.api) {
     panels.push({
       kind: 'bar',
-      title: `API latency at ${r.api.queries[0]?.clients ?? ''} clients, ${r.api.sessionsInCluster} sessions in the cluster (ms)`,
+      title: `API latency at ${r.api.queries[0]?.clients ?? ''} clients, ${r.api.sessionsInCluster} sessions in the cluster (ms, log scale)`,
       yLabel: 'ms',
+      log: true,
       keys: ['p50', 'p90', 'p99'],
       groups: r.api.queries.map((q) => ({
         label: q.name,

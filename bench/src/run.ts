@@ -184,6 +184,7 @@ export async function runBench(
             sessions: o.chaosSessions,
             churnSeconds: churnSeconds(o.chaosSessions),
             killEveryMs: [o.chaosKillMinSeconds * 1000, o.chaosKillMaxSeconds * 1000],
+            minKills: 5,
             restartApiserver: true,
             deleteShare: 0.3,
             recreateShare: 0.3,
