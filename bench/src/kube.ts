@@ -7,19 +7,10 @@ import { API_VERSION, KIND_TEMPLATE, type VDITemplate } from '@vdi/crd-types';
 import { KubeApiError, type KubeJsonClient } from '@vdi/kube-client';
 import type { PlatformOptions } from '@vdi/session-spec';
 import { gpuNode } from '@vdi/sim-nodes';
-import { waitFor } from '@vdi/testing';
+import { SESSION_CHILD_KINDS, waitFor } from '@vdi/testing';
 
 /** The kinds of a session's children, as [API base path, plural]. */
-export const CHILD_KINDS: readonly [string, string][] = [
-  ['/api/v1', 'pods'],
-  ['/api/v1', 'services'],
-  ['/api/v1', 'secrets'],
-  ['/api/v1', 'persistentvolumeclaims'],
-  ['/apis/networking.k8s.io/v1', 'networkpolicies'],
-  ['/apis/traefik.io/v1alpha1', 'ingressroutes'],
-  ['/apis/traefik.io/v1alpha1', 'middlewares'],
-];
-
+export const CHILD_KINDS = SESSION_CHILD_KINDS;
 /** Label and taint key that tie nodes and templates to one run. */
 export const RUN_LABEL = 'vdi.kasm.io/bench-run';
 export const TURN_SECRET_VALUE = 'bench-turn-shared-secret';

@@ -7,7 +7,7 @@ import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { API_VERSION, type VDISession, type VDITemplateSpec } from '@vdi/crd-types';
 import { KubeJsonClient } from '@vdi/kube-client';
-import { ensureCluster, freePort, waitFor } from '@vdi/testing';
+import { ensureCluster, freePort, SESSION_CHILD_KINDS, waitFor } from '@vdi/testing';
 
 export { freePort };
 
@@ -268,16 +268,7 @@ export class Fixture {
   }
 
   /** Kinds the operator creates for a session, as [API base, plural]. */
-  static readonly childKinds: readonly [string, string][] = [
-    ['/api/v1', 'pods'],
-    ['/api/v1', 'services'],
-    ['/api/v1', 'secrets'],
-    ['/api/v1', 'persistentvolumeclaims'],
-    ['/apis/networking.k8s.io/v1', 'networkpolicies'],
-    ['/apis/traefik.io/v1alpha1', 'ingressroutes'],
-    ['/apis/traefik.io/v1alpha1', 'middlewares'],
-  ];
-
+  static readonly childKinds = SESSION_CHILD_KINDS;
   /** Every object of the namespace with the session label, with owners, finalizers and field managers. */
   async childObjects(): Promise<ChildObject[]> {
     const lists = await Promise.all(

@@ -10,3 +10,4 @@ export { startCoturn, stunBindingAnswered, tryTurnAllocation, type Coturn } from
 export { kubeRequest, resourcePath, type RawResponse } from './raw.js';
 export { installCrds } from './crds.js';
 export { freePort } from './ports.js';
+export { SESSION_CHILD_KINDS } from './children.js';
