@@ -33,7 +33,8 @@ const common = {
 /**
  * The jest projects of one workspace project: `unit` runs `*.spec.ts` beside the code (pure,
  * no cluster); `integration` runs `*.int.spec.ts` against the real local control plane (and
- * whatever else the test starts), serially within the project.
+ * whatever else the test starts), serially within the project. `extra.keycloak`: the integration
+ * tier logs in through the local Keycloak, which its global setup starts before any test.
  */
 export function projectConfigs(dir, name, extra = {}) {
   const rootDir = path.resolve(dir);
@@ -53,7 +54,10 @@ export function projectConfigs(dir, name, extra = {}) {
       rootDir,
       testMatch: ['<rootDir>/**/*.int.spec.ts'],
       testPathIgnorePatterns: ['/node_modules/', '/dist/', '/.next/'],
-      globalSetup: path.resolve(import.meta.dirname, 'libs/testing/global-setup.mjs'),
+      globalSetup: path.resolve(
+        import.meta.dirname,
+        extra.keycloak ? 'libs/testing/global-setup-keycloak.mjs' : 'libs/testing/global-setup.mjs',
+      ),
       setupFilesAfterEnv: [path.resolve(import.meta.dirname, 'libs/testing/setup-integration.mjs')],
     },
   ];

@@ -24,5 +24,9 @@ const esmDependency = {
 };
 
 export default {
-  projects: projectConfigs(import.meta.dirname, 'api', { unit: esmDependency, integration: esmDependency }),
+  projects: projectConfigs(import.meta.dirname, 'api', {
+    unit: esmDependency,
+    integration: esmDependency,
+    keycloak: true,
+  }),
 };

@@ -1,3 +1,3 @@
 import { projectConfigs } from '../../jest.preset.js';
 
-export default { projects: projectConfigs(import.meta.dirname, 'web') };
+export default { projects: projectConfigs(import.meta.dirname, 'web', { keycloak: true }) };

@@ -111,7 +111,7 @@ export async function waitLeader(op: OperatorProcess, timeoutMs = 30_000): Promi
 export async function inBatches<T>(
   items: readonly T[],
   limit: number,
-  fn: (item: T, index: number) => Promise<void>,
+  fn: (item: T, index: number) => Promise<unknown>,
 ): Promise<void> {
   let next = 0;
   const lane = async () => {
@@ -210,13 +210,17 @@ export class Fixture {
     await this.client.delete({ apiVersion: API_VERSION, kind: 'VDITemplate', metadata: { name } });
   }
 
-  async session(name: string, template: string, spec: Record<string, unknown> = {}): Promise<void> {
-    await this.client.call('POST', `/apis/${API_VERSION}/namespaces/${this.namespace}/vdisessions`, {
-      apiVersion: API_VERSION,
-      kind: 'VDISession',
-      metadata: { name },
-      spec: { user: `${name}@example.com`, template, ...spec },
-    });
+  async session(name: string, template: string, spec: Record<string, unknown> = {}): Promise<VDISession> {
+    return this.client.call<VDISession>(
+      'POST',
+      `/apis/${API_VERSION}/namespaces/${this.namespace}/vdisessions`,
+      {
+        apiVersion: API_VERSION,
+        kind: 'VDISession',
+        metadata: { name },
+        spec: { user: `${name}@example.com`, template, ...spec },
+      },
+    );
   }
 
   sessionRef(name: string) {

@@ -108,6 +108,34 @@ describe('session operator', () => {
     expect(claim.metadata?.deletionTimestamp).toBeUndefined();
   });
 
+  it('removes the objects of a session that vanished with its finalizer on (a DELETE racing the finalizer)', async () => {
+    // kube-apiserver can delete a session outright although the operator's finalizer was just
+    // added (kubernetes/kubernetes#77988). Reproduced deterministically: the finalizer is taken
+    // off behind the operator's back, so the DELETE removes the session at once.
+    await f.session('vanish-1', gpuTemplate);
+    await f.waitPhase('vanish-1', 'Running');
+    const session = (await f.get('vanish-1'))!;
+    expect((await f.children('vanish-1')).length).toBeGreaterThan(0);
+    await f.client.jsonPatch(f.sessionRef('vanish-1'), [
+      { op: 'test', path: '/metadata/finalizers', value: ['vdi.kasm.io/session-cleanup'] },
+      { op: 'remove', path: '/metadata/finalizers' },
+    ]);
+    const deleted = Date.now();
+    await f.delete('vanish-1');
+    expect(await f.get('vanish-1')).toBeUndefined();
+    await waitFor(
+      'the vanished session’s objects removed',
+      async () => (await f.children('vanish-1')).length === 0,
+    );
+    process.stderr.write(
+      `[operator] objects of a vanished session removed ${Date.now() - deleted} ms after its DELETE\n`,
+    );
+    // By the operator, which says so (the garbage collector would get there too, later).
+    await waitFor('the operator’s warning', async () =>
+      op.logs.some((l) => l.includes(session.metadata.uid!) && l.includes('kubernetes/kubernetes#77988')),
+    );
+  });
+
   it('reuses the per-user home as it is when another template asks for a bigger one', async () => {
     const big = await f.template('bighome', {
       nodeSelector: node.nodeSelector,

@@ -374,7 +374,7 @@ describe('session operator resilience', () => {
   });
 
   it('leaks nothing over 50 create/delete cycles: no session, child, pod or stuck finalizer; per-user homes stay', async () => {
-    const op = await replica('res-cycles', 'cycles');
+    const op = await replica('res-cycles', 'cycles', { LOG_LEVEL: 'debug' });
     const common = {
       nodeSelector: node.nodeSelector,
       tolerations: node.tolerations as never,
@@ -392,10 +392,26 @@ describe('session operator resilience', () => {
       // (a status written for an earlier session of the same name carries that one's createdAt),
       // and Terminating only while it is really being deleted.
       const wrongStatus: string[] = [];
+      /**
+       * Sessions (by uid) that kube-apiserver removed at once although they carried the finalizer:
+       * a DELETE that read the session just before the operator's finalizer landed deletes it
+       * outright (kubernetes/kubernetes#77988). Their last version has the finalizer but no
+       * deletionTimestamp.
+       */
+      const hardDeleted = new Set<string>();
+      const deletedSeen = new Set<string>();
       watch = await new k8s.Watch(kc).watch(
         `/apis/vdi.kasm.io/v1alpha1/namespaces/${ns.name}/vdisessions`,
         {},
         (type, s: VDISession) => {
+          if (type === 'DELETED') {
+            deletedSeen.add(s.metadata.uid!);
+            if (
+              !s.metadata.deletionTimestamp &&
+              s.metadata.finalizers?.includes('vdi.kasm.io/session-cleanup')
+            )
+              hardDeleted.add(s.metadata.uid!);
+          }
           const st = s.status;
           if (!st || type === 'DELETED') return;
           const id = `${s.metadata.name} (${s.metadata.uid})`;
@@ -412,9 +428,17 @@ describe('session operator resilience', () => {
       const rounds = 5;
       /** Children of a session still there right after the session was gone (not counting a home being deleted). */
       const leftovers: string[] = [];
+      /** Sessions the API server deleted past the finalizer, and how long their objects outlived them. */
+      const raced: { session: string; uid: string; cleanupMs: number }[] = [];
       /** Users who had a per-user-home session (their home may remain), and those whose desktop ran (it must). */
       const homeUsers = new Set<string>();
       const ranUsers = new Set<string>();
+      /** Which lane and round each session (by uid) was. */
+      const generations = new Map<string, string>();
+      const childrenOf = async (name: string) =>
+        (await f.childObjects()).filter(
+          (c) => c.session === name && !(c.kind === 'persistentvolumeclaims' && c.name === `${name}-home`),
+        );
       const started = Date.now();
       // 10 lanes in parallel, 5 rounds each, each lane reusing its session name at once: in odd
       // rounds the session is deleted while the operator is still creating it, in even rounds
@@ -428,7 +452,9 @@ describe('session operator resilience', () => {
             const template = (lane + round) % 2 === 0 ? perUser : perSession;
             const user = users[(lane + round) % users.length]!;
             if (template === perUser) homeUsers.add(user);
-            await f.session(name, template, { user });
+            const created = await f.session(name, template, { user });
+            const uid = created.metadata.uid!;
+            generations.set(uid, `${name} round ${round}`);
             if (round % 2 === 0) {
               await f.waitPhase(name, 'Running', 60_000);
               if (template === perUser) ranUsers.add(user);
@@ -437,9 +463,26 @@ describe('session operator resilience', () => {
             }
             await f.delete(name);
             await f.waitGone(name, 60_000);
-            for (const c of await f.children(name))
-              if (!(c.kind === 'persistentvolumeclaims' && c.name === `${name}-home`))
-                leftovers.push(`round ${round}: ${c.kind}/${c.name}`);
+            const gone = Date.now();
+            const left = await childrenOf(name);
+            if (left.length === 0) continue;
+            await waitFor(`the DELETED event of ${name}`, async () => deletedSeen.has(uid), 10_000, 20);
+            if (hardDeleted.has(uid)) {
+              // Only then may objects outlive the session, briefly: the operator removes them as
+              // soon as it sees the session gone (not waiting for the garbage collector).
+              await waitFor(
+                `the objects of ${name} (${uid}) removed`,
+                async () => (await childrenOf(name)).length === 0,
+                10_000,
+                50,
+              );
+              raced.push({ session: `${name} round ${round}`, uid, cleanupMs: Date.now() - gone });
+              continue;
+            }
+            for (const c of left) {
+              const owners = c.ownerReferences.map((o) => generations.get(o.uid) ?? o.uid).join(', ');
+              leftovers.push(`round ${round}: ${c.kind}/${c.name} (owned by ${owners || 'nobody'})`);
+            }
           }
         },
       );
@@ -448,6 +491,19 @@ describe('session operator resilience', () => {
         `cycles: 50 create/delete cycles (10 lanes × 5 rounds) in ${seconds(cyclesMs)}; ` +
           `${failedReconciles(op).length} retried reconciles in the operator's log`,
       );
+      if (leftovers.length > 0) {
+        // What the operator did with those sessions, to tell which write came too late.
+        const names = new Set(leftovers.map((l) => /\/(cyc-\d+)/.exec(l)?.[1]));
+        for (const line of op.logs) if ([...names].some((n) => line.includes(`/${n}"`))) report(line);
+      }
+      report(
+        `cycles: ${hardDeleted.size} sessions deleted by the API server past their finalizer (kubernetes#77988); ` +
+          `the operator removed their objects within ${raced.map((r) => seconds(r.cleanupMs)).join(', ') || '-'}`,
+      );
+      // The operator (not only the garbage collector) cleaned up after each of them.
+      expect(
+        raced.filter(({ uid }) => !op.logs.some((l) => l.includes(uid) && l.includes('kubernetes#77988'))),
+      ).toEqual([]);
       expect(leftovers).toEqual([]);
       expect(wrongStatus).toEqual([]);
       expect(await f.list()).toEqual([]);

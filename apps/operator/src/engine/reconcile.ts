@@ -68,6 +68,16 @@ export class Reconciler {
    * the same name. Dropped once the cache has moved past those versions.
    */
   private readonly written = new Map<string, { uid: string; behind: Set<string>; session: VDISession }>();
+  /**
+   * Per session key, the uid of the session whose objects this process may have written and not
+   * yet removed. Normally the deletion path removes them under our finalizer. But kube-apiserver
+   * can hard-delete a session whose finalizer was added at the moment of the DELETE (the DELETE
+   * decides from a copy without it: kubernetes/kubernetes#77988); the session then vanishes with
+   * our finalizer on it, and whatever we applied for it would wait for the garbage collector.
+   * Seeing a key without that session, the reconciler removes them itself (after a restart this
+   * memory is gone, and the garbage collector does it through the owner references).
+   */
+  private readonly owners = new Map<string, string>();
   private readonly now: () => Date;
 
   constructor(private readonly d: ReconcilerDeps) {
@@ -82,6 +92,11 @@ export class Reconciler {
   async reconcile(key: string): Promise<Result> {
     const [namespace, name] = key.split('/') as [string, string];
     const cached = this.d.caches.sessions.get(name, namespace);
+    const owner = this.owners.get(key);
+    if (owner && owner !== cached?.metadata.uid) {
+      // The session we wrote objects for is gone without our deletion path (see `owners`).
+      await this.removeOrphans(key, namespace, name, owner);
+    }
     if (!cached) {
       this.applied.delete(key);
       this.written.delete(key);
@@ -89,6 +104,16 @@ export class Reconciler {
     }
     // Cached objects are shared: work on a copy.
     const session = structuredClone(this.freshest(key, cached)) as VDISession;
+    this.d.log.debug(
+      {
+        key,
+        uid: session.metadata.uid,
+        rv: session.metadata.resourceVersion,
+        cachedRv: cached.metadata.resourceVersion,
+        deleting: Boolean(session.metadata.deletionTimestamp),
+      },
+      'reconcile',
+    );
     if (session.metadata.deletionTimestamp) return this.reconcileDelete(key, session);
     if (!(session.metadata.finalizers ?? []).includes(FINALIZER)) {
       await this.addFinalizer(session);
@@ -146,6 +171,7 @@ export class Reconciler {
     }
 
     let applyError: string | undefined;
+    this.owners.set(key, session.metadata.uid!);
     try {
       await this.applyChildren(key, session, rendered, pod);
     } catch (err) {
@@ -207,6 +233,7 @@ export class Reconciler {
         await this.d.client.apply(obj, FIELD_MANAGER);
       }
       this.applied.set(key, hash);
+      this.d.log.debug({ key, uid: session.metadata.uid, objects: objects.length }, 'children applied');
     }
     // Pods are immutable where it matters (image, env, resources, affinity): create once, and
     // record the encoder decision on the pod so every later reconcile renders the same one.
@@ -230,7 +257,7 @@ export class Reconciler {
   }
 
   private async reconcileDelete(key: string, session: VDISession): Promise<Result> {
-    const { client, caches, config } = this.d;
+    const { config } = this.d;
     if (!(session.metadata.finalizers ?? []).includes(FINALIZER)) return {};
     const status = computeStatus({
       session,
@@ -241,13 +268,32 @@ export class Reconciler {
     await this.writeStatus(session, status).catch(() => undefined);
     const name = session.metadata.name!;
     const namespace = session.metadata.namespace!;
+    if (await this.deleteChildren(key, namespace, name, session.metadata.uid!)) {
+      // Wait for the pod to be gone, so no desktop outlives its session.
+      return { requeueAfterMs: 500 };
+    }
+    await this.removeFinalizer(session);
+    this.d.log.debug({ key, uid: session.metadata.uid }, 'finalizer removed');
+    this.applied.delete(key);
+    this.owners.delete(key);
+    this.d.events.record(session, 'Normal', 'Deleted', 'desktop and its objects removed');
+    return {};
+  }
+
+  /**
+   * Deletes what session `uid` owns under its children's names (explicitly: cleanup must not
+   * depend on the garbage collector being quick, or on). Only objects owned by that uid: never
+   * another object that happens to have the name, such as a newer session's. True while its pod
+   * still exists.
+   */
+  private async deleteChildren(key: string, namespace: string, name: string, uid: string): Promise<boolean> {
+    const { client, caches } = this.d;
     const n = childNames(name);
     const ns = (kind: string, apiVersion: string, objName: string): KubeObject => ({
       apiVersion,
       kind,
       metadata: { name: objName, namespace },
     });
-    // Explicit deletes: cleanup must not depend on the garbage collector being quick (or on).
     const children = [
       ns('Pod', 'v1', n.pod),
       ns('Service', 'v1', n.service),
@@ -260,23 +306,29 @@ export class Reconciler {
       // A session-owned home (persistence `session`); a per-user home is never deleted here.
       ns('PersistentVolumeClaim', 'v1', n.sessionHome),
     ];
+    let podLeft = false;
     for (const child of children) {
       const existing = await client.get<
         KubeObject & { metadata: { ownerReferences?: { uid: string }[]; uid: string } }
       >(child);
-      // Only what this session owns: never another object that happens to have the name.
-      if (existing && existing.metadata.ownerReferences?.some((o) => o.uid === session.metadata.uid)) {
-        await client.delete(child, { uid: existing.metadata.uid });
-      }
+      if (!existing || !existing.metadata.ownerReferences?.some((o) => o.uid === uid)) continue;
+      await client.delete(child, { uid: existing.metadata.uid });
+      if (child === children[0]) podLeft = true;
+      this.d.log.debug({ key, uid, child: `${child.kind}/${child.metadata!.name}` }, 'child deleted');
     }
-    if (caches.pods.get(n.pod, namespace) || (await client.get(children[0]!))) {
-      // Wait for the pod to be gone, so no desktop outlives its session.
-      return { requeueAfterMs: 500 };
-    }
-    await this.removeFinalizer(session);
+    const pod = caches.pods.get(n.pod, namespace);
+    return podLeft || Boolean(pod?.metadata?.ownerReferences?.some((o) => o.uid === uid));
+  }
+
+  /** Removes what a session that vanished without our deletion path owned (see `owners`). */
+  private async removeOrphans(key: string, namespace: string, name: string, uid: string): Promise<void> {
+    this.d.log.warn(
+      { key, uid },
+      'session gone without the operator removing its finalizer (a DELETE racing the finalizer, kubernetes/kubernetes#77988): removing its objects',
+    );
+    await this.deleteChildren(key, namespace, name, uid);
+    this.owners.delete(key);
     this.applied.delete(key);
-    this.d.events.record(session, 'Normal', 'Deleted', 'desktop and its objects removed');
-    return {};
   }
 
   /**
