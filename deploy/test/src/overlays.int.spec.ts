@@ -86,8 +86,8 @@ describe.each(ALL)('overlay %s', (overlay) => {
       );
     }
     const rs = routes(objs);
-    expect(rs.map((r) => r.metadata.name).sort()).toEqual(['vdi-api', 'vdi-portal']);
-    for (const r of rs) {
+    expect(rs.map((r) => r.metadata.name).sort()).toEqual(['vdi-api', 'vdi-desktop-starting', 'vdi-portal']);
+    for (const r of rs.filter((x) => x.metadata.name !== 'vdi-desktop-starting')) {
       for (const rule of (r.spec as { routes: { match: string }[] }).routes) {
         expect(rule.match).toMatch(
           new RegExp(`^Host\\(\`${config.VDI_BASE_DOMAIN!.replace(/\./g, '\\.')}\`\\)`),
@@ -97,6 +97,25 @@ describe.each(ALL)('overlay %s', (overlay) => {
     const api = find(objs, 'IngressRoute', 'vdi-api').spec as { routes: { match: string }[] };
     expect(api.routes.map((r) => r.match).join(' ')).toContain('Path(`/graphql`)');
     expect(api.routes.map((r) => r.match).join(' ')).toContain('PathPrefix(`/auth/`)');
+    // Desktop hosts without a route yet get the API's "connecting" page: the pattern matches
+    // <session>.<domain> and nothing else, at the lowest priority.
+    const starting = find(objs, 'IngressRoute', 'vdi-desktop-starting').spec as {
+      routes: { match: string; priority: number; middlewares: { name: string }[]; services: unknown[] }[];
+    };
+    expect(starting.routes).toHaveLength(1);
+    const [rule] = starting.routes;
+    const pattern = /^HostRegexp\(`(.+)`\)$/.exec(rule!.match)?.[1];
+    expect(pattern).toBe(config.VDI_DESKTOP_HOSTS);
+    const hosts = new RegExp(pattern!);
+    const domain = config.VDI_BASE_DOMAIN!;
+    expect(hosts.test(`alice-1.${domain}`)).toBe(true);
+    expect(hosts.test(`s-x9a2k.${domain}`)).toBe(true);
+    for (const other of [domain, `a.b.${domain}`, `alice-1.${domain}.evil.test`, `alice-1x${domain}`])
+      expect({ other, matches: hosts.test(other) }).toEqual({ other, matches: false });
+    expect(rule!.priority).toBe(1);
+    expect(rule!.services).toEqual([{ name: 'vdi-api', port: 4000 }]);
+    const middleware = find(objs, 'Middleware', rule!.middlewares[0]!.name).spec;
+    expect(middleware).toEqual({ replacePath: { path: '/auth/starting' } });
     // The portal's URLs follow the issuer and the domain.
     const web = find(objs, 'Deployment', 'vdi-web');
     expect(config.VDI_OIDC_ISSUER).toBe(`${envOf(web, 'VDI_KEYCLOAK_URL')}/realms/vdi`);
