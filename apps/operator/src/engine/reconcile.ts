@@ -324,7 +324,7 @@ export class Reconciler {
   private async removeOrphans(key: string, namespace: string, name: string, uid: string): Promise<void> {
     this.d.log.warn(
       { key, uid },
-      'session gone without the operator removing its finalizer (a DELETE racing the finalizer, kubernetes/kubernetes#77988): removing its objects',
+      "session gone while it still had the operator's finalizer (a DELETE racing the finalizer, kubernetes/kubernetes#77988, or the finalizer removed by hand): removing its objects",
     );
     await this.deleteChildren(key, namespace, name, uid);
     this.owners.delete(key);
