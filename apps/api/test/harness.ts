@@ -3,9 +3,7 @@
  * sessions namespace of its own, and a small GraphQL client.
  */
 import { passwordGrant as keycloakPasswordGrant } from '@vdi/keycloak';
-import { spawnSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
-import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type * as k8s from '@kubernetes/client-node';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -85,22 +83,8 @@ export async function forgedToken(claims: JWTPayload, kid?: string): Promise<str
     .sign(privateKey);
 }
 
-const repoRoot = path.resolve(import.meta.dirname, '../../..');
-
-/**
- * Starts or reuses the local Keycloak through its CLI (a child process, so the Keycloak start-up
- * output goes to the test log) and returns the issuer.
- */
-export function ensureKeycloak(): string {
-  const r = spawnSync(
-    process.execPath,
-    ['--conditions=@vdi/source', '--import', 'tsx', path.join(repoRoot, 'tools/keycloak/src/cli.ts'), 'up'],
-    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', timeout: 300_000 },
-  );
-  if (r.status !== 0)
-    throw new Error(`Keycloak did not start (exit ${r.status}); see the [keycloak] lines above`);
-  return r.stdout.trim().split('\n').pop()!;
-}
+/** The local Keycloak's issuer (started by the api:integration global setup). */
+export { ensureKeycloak } from '@vdi/testing';
 
 /** A real access token of a demo user (the dev realm's password grant, via @vdi/keycloak). */
 export async function accessToken(username: string, password = username): Promise<string> {

@@ -10,7 +10,7 @@
 import { passwordGrant } from '@vdi/keycloak';
 import { ensureApiBuild } from '@vdi/platform';
 import { identityHash, LABEL_USER_HASH } from '@vdi/session-spec';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -18,7 +18,15 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as k8s from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
-import { freePort, installCrds, kubeRequest, resourcePath, testKubeConfig, waitFor } from '@vdi/testing';
+import {
+  ensureKeycloak,
+  freePort,
+  installCrds,
+  kubeRequest,
+  resourcePath,
+  testKubeConfig,
+  waitFor,
+} from '@vdi/testing';
 import { objectKey, type KubeObject } from './manifests.js';
 import { kustomize, repoRoot, run } from './tools.js';
 
@@ -105,17 +113,6 @@ async function stopAll(): Promise<void> {
     clearTimeout(timer);
     if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
   }
-}
-
-/** The local Keycloak (started or reused through its CLI); returns the issuer. */
-function ensureKeycloak(): string {
-  const r = spawnSync(
-    process.execPath,
-    ['--conditions=@vdi/source', '--import', 'tsx', path.join(repoRoot, 'tools/keycloak/src/cli.ts'), 'up'],
-    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', timeout: 300_000 },
-  );
-  if (r.status !== 0) throw new Error(`Keycloak did not start (exit ${r.status})`);
-  return r.stdout.trim().split('\n').pop()!;
 }
 
 interface Access {
