@@ -1,7 +1,7 @@
 // jest globalSetup of the integration projects that log in through Keycloak (api, portal,
 // deploy): the cluster as for every integration project, then the local Keycloak, started or
 // reused through its CLI, its issuer handed to the test workers (VDI_TEST_KEYCLOAK_ISSUER, read
-// by ensureKeycloak). Here, before any test runs and without a hook timeout: its first start on a
+// by keycloakIssuer). Here, before any test runs and without a hook timeout: its first start on a
 // fresh machine (download, Quarkus build) takes minutes, which no beforeAll should absorb.
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';

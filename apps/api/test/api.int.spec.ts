@@ -9,7 +9,7 @@ import { createTestNamespace, installCrds, waitFor, type TestNamespace } from '@
 import { decodeJwt } from 'jose';
 import {
   codeOf,
-  ensureKeycloak,
+  keycloakIssuer,
   forgedToken,
   ownIssuer,
   accessToken,
@@ -98,7 +98,7 @@ beforeAll(async () => {
     { status: { ready: false, message: 'image not found' } },
     'status',
   );
-  issuer = ensureKeycloak();
+  issuer = keycloakIssuer();
   for (const who of ['alice', 'bob', 'admin'] as const) tokens[who] = await accessToken(who);
   api = await startApi(ns.kc, {
     VDI_OIDC_ISSUER: issuer,

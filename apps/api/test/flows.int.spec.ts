@@ -19,7 +19,7 @@ import {
   type IsolatedNode,
   type TestNamespace,
 } from '@vdi/testing';
-import { accessToken, codeOf, ensureKeycloak, gqlAt, subscribe, wsClient, type WsClient } from './harness.js';
+import { accessToken, codeOf, keycloakIssuer, gqlAt, subscribe, wsClient, type WsClient } from './harness.js';
 
 const suffix = randomBytes(3).toString('hex');
 const GPU_T = `flows-gpu-${suffix}`;
@@ -122,7 +122,7 @@ beforeAll(async () => {
       'vdi-tests',
     );
   }
-  issuer = ensureKeycloak();
+  issuer = keycloakIssuer();
   for (const who of ['alice', 'bob', 'admin'] as const) tokens[who] = await accessToken(who);
   operator = await startOperatorService({
     kubeconfig: ensureCluster(),

@@ -84,7 +84,7 @@ export async function forgedToken(claims: JWTPayload, kid?: string): Promise<str
 }
 
 /** The local Keycloak's issuer (started by the api:integration global setup). */
-export { ensureKeycloak } from '@vdi/testing';
+export { keycloakIssuer } from '@vdi/testing';
 
 /** A real access token of a demo user (the dev realm's password grant, via @vdi/keycloak). */
 export async function accessToken(username: string, password = username): Promise<string> {

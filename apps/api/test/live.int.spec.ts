@@ -17,7 +17,7 @@ import {
 } from '@vdi/testing';
 import {
   codeOf,
-  ensureKeycloak,
+  keycloakIssuer,
   metricValue,
   accessToken,
   startApi,
@@ -76,7 +76,7 @@ beforeAll(async () => {
   await installCrds(ns.kc);
   // NVIDIA-L4 has NVENC; 1 GPU × 4 time-slices.
   gpuNode = await createIsolatedGpuNode({ product: 'NVIDIA-L4', gpus: 1, replicas: 4 });
-  const issuer = ensureKeycloak();
+  const issuer = keycloakIssuer();
   for (const who of ['alice', 'bob', 'admin'] as const) tokens[who] = await accessToken(who);
   api = await startApi(ns.kc, { VDI_OIDC_ISSUER: issuer, VDI_SESSIONS_NAMESPACE: ns.name });
 });

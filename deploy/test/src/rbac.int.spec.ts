@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as k8s from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import {
-  ensureKeycloak,
+  keycloakIssuer,
   freePort,
   installCrds,
   kubeRequest,
@@ -304,7 +304,7 @@ describe('sufficiency: the platform works under its own accounts', () => {
       },
       `http://127.0.0.1:${opPort}/readyz`,
     );
-    const issuer = ensureKeycloak();
+    const issuer = keycloakIssuer();
     alice = (await passwordGrant('alice', 'alice')).access_token;
     const apiPort = await freePort();
     apiUrl = `http://127.0.0.1:${apiPort}`;

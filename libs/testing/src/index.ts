@@ -11,4 +11,4 @@ export { kubeRequest, resourcePath, type RawResponse } from './raw.js';
 export { installCrds } from './crds.js';
 export { freePort } from './ports.js';
 export { SESSION_CHILD_KINDS } from './children.js';
-export { ensureKeycloak } from './keycloak.js';
+export { keycloakIssuer } from './keycloak.js';

@@ -1,24 +1,13 @@
-import { spawnSync } from 'node:child_process';
-import path from 'node:path';
-
-const repoRoot = path.resolve(import.meta.dirname, '..', '..', '..');
-
 /**
- * Makes sure the local Keycloak runs and returns its realm's issuer: $VDI_TEST_KEYCLOAK_ISSUER
- * when set (the global setup of the projects that log in sets it after starting Keycloak), else
- * Keycloak started through its CLI when absent and reused when running.
+ * The local Keycloak's realm issuer. The global setup of the integration projects that log in
+ * (`projectConfigs(…, { keycloak: true })` in jest.preset.js) starts or reuses Keycloak before any
+ * test and exports the issuer as $VDI_TEST_KEYCLOAK_ISSUER; tests only read it.
  */
-export function ensureKeycloak(): string {
-  const given = process.env.VDI_TEST_KEYCLOAK_ISSUER;
-  if (given) return given;
-  const r = spawnSync(
-    process.execPath,
-    ['--conditions=@vdi/source', '--import', 'tsx', path.join(repoRoot, 'tools/keycloak/src/cli.ts'), 'up'],
-    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' },
-  );
-  if (r.status !== 0)
-    throw new Error(`Keycloak did not start (exit ${r.status}); see the [keycloak] lines above`);
-  const issuer = r.stdout.trim().split('\n').pop()!;
-  process.env.VDI_TEST_KEYCLOAK_ISSUER = issuer;
+export function keycloakIssuer(): string {
+  const issuer = process.env.VDI_TEST_KEYCLOAK_ISSUER;
+  if (!issuer)
+    throw new Error(
+      'VDI_TEST_KEYCLOAK_ISSUER is not set: run this test in an integration project with `keycloak: true` in its jest config, whose global setup starts Keycloak',
+    );
   return issuer;
 }
