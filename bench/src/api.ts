@@ -7,7 +7,7 @@
 import autocannon from 'autocannon';
 import { passwordGrant, start as startKeycloak } from '@vdi/keycloak';
 import { startApiService, type ServiceProcess } from '@vdi/platform';
-import { freePort } from '@vdi/testing';
+import { freePort, TEST_SESSION_KEY } from '@vdi/testing';
 import type { KubeJsonClient } from '@vdi/kube-client';
 import { inLanes } from './burst.js';
 import { createSession } from './kube.js';
@@ -100,6 +100,7 @@ export async function apiPhase(
         VDI_QUOTA_SESSIONS_PER_USER: '1000000',
         VDI_QUOTA_GPUS_PER_USER: '1000000',
         LOG_LEVEL: 'warn',
+        VDI_SESSION_KEY: TEST_SESSION_KEY,
       },
     });
     const url = `http://127.0.0.1:${port}/graphql`;

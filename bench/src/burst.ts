@@ -11,7 +11,6 @@
  * Both create with the same number of creations in flight, stamp each creation just before its
  * request, and watch for the pod and for Running from the same process.
  */
-import { createHmac } from 'node:crypto';
 import type * as k8s from '@kubernetes/client-node';
 import type { VDISession, VDITemplate } from '@vdi/crd-types';
 import type { KubeJsonClient, KubeObject } from '@vdi/kube-client';
@@ -22,13 +21,16 @@ import {
   eligible,
   gpuCapacity,
   mintTurnCredentials,
+  turnSessionIdentity,
   renderSession,
   renderedObjects,
   resolveSession,
+  sessionPassword,
   type EncoderPlan,
   type PlatformOptions,
 } from '@vdi/session-spec';
 import type { BenchCluster } from './cluster.js';
+import { TEST_SESSION_KEY } from '@vdi/testing';
 import { CHILD_KINDS, TURN_SECRET_VALUE, createSession } from './kube.js';
 import type { OperatorProcess } from './operator.js';
 import { metricSum, serverLatencies, type RequestLatency } from './prom.js';
@@ -148,14 +150,11 @@ export function operatorObjects(
     encoderPlan: plan,
     turnCredentials: mintTurnCredentials(
       TURN_SECRET_VALUE,
-      `${session.metadata.namespace}.${session.metadata.name}`,
+      turnSessionIdentity(session),
       credentialWindowStart(now, ttl),
       ttl,
     ),
-    sessionPassword: createHmac('sha256', TURN_SECRET_VALUE)
-      .update(`vdi-session-password:${session.metadata.uid}`)
-      .digest('base64url')
-      .slice(0, 32),
+    sessionPassword: sessionPassword(TEST_SESSION_KEY, session.metadata.uid!),
   });
   rendered.pod.metadata!.annotations = {
     ...rendered.pod.metadata!.annotations,

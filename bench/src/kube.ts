@@ -7,13 +7,13 @@ import { API_VERSION, KIND_TEMPLATE, type VDITemplate } from '@vdi/crd-types';
 import { KubeApiError, type KubeJsonClient } from '@vdi/kube-client';
 import type { PlatformOptions } from '@vdi/session-spec';
 import { gpuNode } from '@vdi/sim-nodes';
-import { SESSION_CHILD_KINDS, waitFor } from '@vdi/testing';
+import { SESSION_CHILD_KINDS, TEST_SESSION_KEY, waitFor } from '@vdi/testing';
 
 /** The kinds of a session's children, as [API base path, plural]. */
 export const CHILD_KINDS = SESSION_CHILD_KINDS;
 /** Label and taint key that tie nodes and templates to one run. */
 export const RUN_LABEL = 'vdi.kasm.io/bench-run';
-export const TURN_SECRET_VALUE = 'bench-turn-shared-secret';
+export const TURN_SECRET_VALUE = 'bench-turn-shared-secret-5d2a9c7e1b3f6a8d0c4e';
 export type Persistence = 'user' | 'session' | 'none';
 
 export async function createNamespace(client: KubeJsonClient, name: string): Promise<void> {
@@ -160,6 +160,7 @@ export function operatorEnv(namespace: string): Record<string, string> {
     VDI_TURN_RELAY_CIDRS: '198.19.0.1/32',
     VDI_PUBLIC_SCHEME: 'http',
     VDI_PUBLIC_PORT: '8081',
+    VDI_SESSION_KEY: TEST_SESSION_KEY,
   };
 }
 
@@ -172,7 +173,6 @@ export function platformOptions(namespace: string): PlatformOptions {
   return {
     namespace,
     baseDomain: 'vdi.localhost',
-    urlMode: 'host',
     publicScheme: 'http',
     publicPort: 8081,
     accessMode: 'forwardAuth',

@@ -43,6 +43,9 @@ kubectl create namespace vdi-turn --dry-run=client -o yaml | kubectl apply --ser
 # coturn's shared secret: random, created once (the kind overlay does not carry it).
 kubectl -n vdi-turn get secret vdi-turn >/dev/null 2>&1 ||
   kubectl -n vdi-turn create secret generic vdi-turn --from-literal=static-auth-secret="$(openssl rand -hex 32)"
+# The session key (desktop passwords), shared by the operator and the API: random, created once.
+kubectl -n vdi-system get secret vdi-session-key >/dev/null 2>&1 ||
+  kubectl -n vdi-system create secret generic vdi-session-key --from-literal=session-key="$(openssl rand -hex 32)"
 kubectl wait --for condition=Established crd/vditemplates.vdi.kasm.io crd/vdisessions.vdi.kasm.io
 kubectl apply --server-side -k "$here"
 kubectl -n vdi-system patch configmap vdi-config --type merge \

@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { DEFAULT_SESSIONS_NAMESPACE } from '@vdi/crd-types';
+import { secretWeakness } from '@vdi/session-spec';
 
 export interface ApiConfig {
   /** Expected `iss` of access tokens, e.g. http://localhost:8180/realms/vdi. */
@@ -34,7 +35,11 @@ export interface ApiConfig {
     ticketTtlSeconds: number;
     /** How long a desktop cookie lasts before the user has to go through the portal again. */
     cookieTtlSeconds: number;
+    /** Derives each desktop's password (the operator's VDI_SESSION_KEY; see secretWeakness). */
+    sessionKey: string;
   };
+  /** `dev` accepts the dev overlay's placeholder secrets; anything else refuses them. */
+  environment: 'production' | 'dev';
 }
 
 export class ConfigError extends Error {
@@ -104,6 +109,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
   if (givenSecret !== undefined && givenSecret.length < 32) {
     problems.push('VDI_ACCESS_COOKIE_SECRET must be at least 32 characters (e.g. openssl rand -hex 32)');
   }
+  const environment = env.VDI_ENVIRONMENT || 'production';
+  if (environment !== 'production' && environment !== 'dev') {
+    problems.push(`VDI_ENVIRONMENT: '${environment}' must be production or dev`);
+  }
+  const sessionKey = env.VDI_SESSION_KEY ?? '';
+  const weakKey = secretWeakness(sessionKey);
+  if (weakKey && !(environment === 'dev' && sessionKey.length >= 16)) {
+    problems.push(
+      `VDI_SESSION_KEY is unfit: ${weakKey}. It must be the operator's key (Secret vdi-system/vdi-session-key)` +
+        (environment === 'dev' ? '' : '; placeholders are accepted only with VDI_ENVIRONMENT=dev'),
+    );
+  }
+  if (givenSecret && secretWeakness(givenSecret) && environment !== 'dev') {
+    problems.push(`VDI_ACCESS_COOKIE_SECRET is unfit: ${secretWeakness(givenSecret)}`);
+  }
   const config: ApiConfig = {
     oidcIssuer,
     oidcAudience,
@@ -120,7 +140,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
       cookieSecretGenerated: !givenSecret,
       ticketTtlSeconds: int('VDI_ACCESS_TICKET_TTL_SECONDS', 60, 5),
       cookieTtlSeconds: int('VDI_ACCESS_COOKIE_TTL_SECONDS', 12 * 3600, 60),
+      sessionKey,
     },
+    environment: environment as ApiConfig['environment'],
   };
   if (problems.length) throw new ConfigError(problems);
   return config;

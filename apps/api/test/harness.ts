@@ -10,7 +10,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createClient, type Client } from 'graphql-ws';
 import { exportJWK, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
 import WebSocket from 'ws';
-import { waitFor } from '@vdi/testing';
+import { TEST_SESSION_KEY, waitFor } from '@vdi/testing';
 import { createApp } from '../src/bootstrap.js';
 import { loadConfig } from '../src/config.js';
 
@@ -30,7 +30,7 @@ export interface RunningApi {
 }
 
 export async function startApi(kc: k8s.KubeConfig, env: Record<string, string>): Promise<RunningApi> {
-  const app = await createApp({ config: loadConfig(env), kubeConfig: kc, schemaFile: false });
+  const app = await createApp({ config: loadConfig({ VDI_SESSION_KEY: TEST_SESSION_KEY, ...env }), kubeConfig: kc, schemaFile: false });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const url = await app.getUrl();
   await waitFor('API ready', async () => (await fetch(`${url}/readyz`)).status === 200, 30_000);

@@ -1,6 +1,7 @@
 import { ConfigError, loadOperatorConfig } from './config.js';
 
-const base = { VDI_TURN_HOST: 'turn.example.com', VDI_TURN_RELAY_CIDRS: '10.0.0.0/24' };
+const KEY = '9c2e7a4f1b8d3e6a0c5f2b9e7d4a1c8f';
+const base = { VDI_TURN_HOST: 'turn.example.com', VDI_TURN_RELAY_CIDRS: '10.0.0.0/24', VDI_SESSION_KEY: KEY };
 
 describe('loadOperatorConfig', () => {
   it('has working defaults once the TURN server is named', () => {
@@ -8,7 +9,6 @@ describe('loadOperatorConfig', () => {
     expect(c.sessionsNamespace).toBe('vdi-sessions');
     expect(c.platform).toMatchObject({
       baseDomain: 'vdi.localhost',
-      urlMode: 'host',
       publicScheme: 'https',
       accessMode: 'forwardAuth',
       entryPoints: ['websecure'],
@@ -21,6 +21,18 @@ describe('loadOperatorConfig', () => {
     });
     expect(c.turnSecretRef).toEqual({ namespace: 'vdi-system', name: 'vdi-turn', key: 'static-auth-secret' });
     expect(c.leaderElection).toMatchObject({ enabled: true, identity: 'op-0', leaseSeconds: 10 });
+    expect(c.platform.tls).toEqual({});
+    expect(c).toMatchObject({ sessionKey: KEY, environment: 'production', turnCredentialTtlSeconds: 3600 });
+  });
+
+  it('accepts a placeholder session key only in the dev environment', () => {
+    const placeholder = { VDI_SESSION_KEY: 'dev-only-session-key-replace-me-0123456789abcdef' };
+    expect(() => loadOperatorConfig({ ...base, ...placeholder })).toThrow(
+      /VDI_SESSION_KEY is unfit: .*placeholder/,
+    );
+    expect(loadOperatorConfig({ ...base, ...placeholder, VDI_ENVIRONMENT: 'dev' }).sessionKey).toBe(
+      placeholder.VDI_SESSION_KEY,
+    );
   });
 
   it('lets an empty VDI_RUNTIME_CLASS or VDI_STORAGE_CLASS mean "cluster default"', () => {
@@ -32,13 +44,23 @@ describe('loadOperatorConfig', () => {
   it.each([
     [{ VDI_TURN_HOST: '' }, /VDI_TURN_HOST is required/],
     [{ VDI_TURN_RELAY_CIDRS: '' }, /VDI_TURN_RELAY_CIDRS is required/],
-    [{ VDI_URL_MODE: 'subdomain' }, /VDI_URL_MODE=subdomain.*host, path/],
+    [
+      { VDI_URL_MODE: 'path' },
+      /VDI_URL_MODE=path is not supported: .*one user's desktop page could read other desktops/,
+    ],
+    [{ VDI_TLS_SECRET: 'vdi-tls' }, /VDI_TLS_SECRET is no longer read: .*default TLSStore/],
+    [{ VDI_SESSION_KEY: '' }, /VDI_SESSION_KEY is unfit: it is empty/],
+    [{ VDI_SESSION_KEY: 'short' }, /VDI_SESSION_KEY is unfit: it has 5 characters/],
+    [
+      { VDI_TURN_CREDENTIAL_TTL_SECONDS: '86400' },
+      /VDI_TURN_CREDENTIAL_TTL_SECONDS=86400 must be an integer from 600 to 3600/,
+    ],
+    [{ VDI_ENVIRONMENT: 'staging' }, /VDI_ENVIRONMENT=staging is not allowed/],
     [{ VDI_GPU_RESOURCE: 'amd.com/gpu' }, /VDI_GPU_RESOURCE/],
     [{ VDI_WORKERS: '0' }, /VDI_WORKERS=0 must be an integer from 1 to 64/],
     [{ VDI_SESSIONS_NAMESPACE: 'Bad_NS' }, /VDI_SESSIONS_NAMESPACE=Bad_NS/],
     [{ VDI_BASE_DOMAIN: 'http://x' }, /baseDomain/],
     [{ VDI_TURN_SECRET_REF: 'just-a-name' }, /VDI_TURN_SECRET_REF=just-a-name must be namespace\/name\/key/],
-    [{ VDI_TLS_SECRET: 'a', VDI_TLS_CERT_RESOLVER: 'b' }, /not both/],
     [{ VDI_INGRESS_POD_LABELS: 'traefik' }, /VDI_INGRESS_POD_LABELS: 'traefik' is not key=value/],
   ])('rejects %p naming the variable', (env, msg) => {
     expect(() => loadOperatorConfig({ ...base, ...env })).toThrow(ConfigError);

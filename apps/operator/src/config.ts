@@ -5,7 +5,7 @@
  */
 import os from 'node:os';
 import { DEFAULT_SESSIONS_NAMESPACE } from '@vdi/crd-types';
-import { platformOptionErrors, type PlatformOptions } from '@vdi/session-spec';
+import { platformOptionErrors, secretWeakness, type PlatformOptions } from '@vdi/session-spec';
 import type { LeaderOptions } from './engine/leader.js';
 
 export interface OperatorConfig {
@@ -14,6 +14,10 @@ export interface OperatorConfig {
   /** Where the cluster's TURN shared secret lives: the operator reads it, no session pod ever does. */
   turnSecretRef: { namespace: string; name: string; key: string };
   turnCredentialTtlSeconds: number;
+  /** Derives each session's desktop password (shared with the API, never given to a pod). */
+  sessionKey: string;
+  /** `dev` accepts the placeholder secrets of the dev overlay; anything else refuses them. */
+  environment: 'production' | 'dev';
   workers: number;
   startDeadlineSeconds: number;
   resyncSeconds: number;
@@ -87,26 +91,41 @@ export function loadOperatorConfig(env: Env = process.env): OperatorConfig {
       `VDI_TURN_SECRET_REF=${secretRef} must be namespace/name/key of the Secret holding coturn's static-auth-secret`,
     );
   }
-  const tlsSecret = env.VDI_TLS_SECRET;
+  if (env.VDI_URL_MODE && env.VDI_URL_MODE !== 'host') {
+    throw new ConfigError(
+      `VDI_URL_MODE=${env.VDI_URL_MODE} is not supported: desktops are served only at <session>.<VDI_BASE_DOMAIN>. ` +
+        "With paths under one host every desktop would share the portal's origin, so one user's desktop page " +
+        'could read other desktops and script the portal. Remove VDI_URL_MODE and point a wildcard DNS name at Traefik.',
+    );
+  }
+  if (env.VDI_TLS_SECRET) {
+    throw new ConfigError(
+      'VDI_TLS_SECRET is no longer read: the operator would need read access to the TLS key. Put the wildcard ' +
+        "certificate in Traefik's default TLSStore (kube-system) instead; desktops on https use it. Remove VDI_TLS_SECRET.",
+    );
+  }
   const tlsResolver = env.VDI_TLS_CERT_RESOLVER;
-  if (tlsSecret && tlsResolver)
-    throw new ConfigError('set VDI_TLS_SECRET or VDI_TLS_CERT_RESOLVER, not both');
+  const sessionKey = env.VDI_SESSION_KEY;
+  const environment = oneOf(env, 'VDI_ENVIRONMENT', ['production', 'dev'] as const, 'production');
+  const weakKey = secretWeakness(sessionKey);
+  if (!sessionKey || (weakKey && !(environment === 'dev' && sessionKey.length >= 16))) {
+    throw new ConfigError(
+      `VDI_SESSION_KEY is unfit: ${weakKey ?? 'it is empty'}. It derives every desktop's password and must be the same ` +
+        'for the operator and the API (Secret vdi-system/vdi-session-key, e.g. openssl rand -hex 32).' +
+        (environment === 'dev' ? '' : ' Placeholders are accepted only with VDI_ENVIRONMENT=dev.'),
+    );
+  }
   const publicScheme = oneOf(env, 'VDI_PUBLIC_SCHEME', ['http', 'https'] as const, 'https');
   const platform: PlatformOptions = {
     namespace: ns,
     baseDomain: env.VDI_BASE_DOMAIN || 'vdi.localhost',
-    urlMode: oneOf(env, 'VDI_URL_MODE', ['host', 'path'] as const, 'host'),
     publicScheme,
     ...(env.VDI_PUBLIC_PORT ? { publicPort: int(env, 'VDI_PUBLIC_PORT', 443, 1, 65535) } : {}),
     accessMode: oneOf(env, 'VDI_ACCESS_MODE', ['forwardAuth', 'basicAuth'] as const, 'forwardAuth'),
     forwardAuthUrl:
       env.VDI_FORWARD_AUTH_URL || 'http://vdi-api.vdi-system.svc.cluster.local:4000/auth/session',
     entryPoints: list(env, 'VDI_ENTRYPOINTS', publicScheme === 'https' ? 'websecure' : 'web'),
-    ...(tlsSecret
-      ? { tls: { secretName: tlsSecret } }
-      : tlsResolver
-        ? { tls: { certResolver: tlsResolver } }
-        : {}),
+    ...(tlsResolver ? { tls: { certResolver: tlsResolver } } : publicScheme === 'https' ? { tls: {} } : {}),
     gpuResourceName: oneOf(
       env,
       'VDI_GPU_RESOURCE',
@@ -140,7 +159,11 @@ export function loadOperatorConfig(env: Env = process.env): OperatorConfig {
     sessionsNamespace: ns,
     platform,
     turnSecretRef: { namespace: refParts[0]!, name: refParts[1]!, key: refParts[2]! },
-    turnCredentialTtlSeconds: int(env, 'VDI_TURN_CREDENTIAL_TTL_SECONDS', 86_400, 600, 7 * 86_400),
+    // Short-lived: a credential read from a desktop keeps relaying until it expires (coturn's
+    // REST scheme cannot revoke it), so at most an hour.
+    turnCredentialTtlSeconds: int(env, 'VDI_TURN_CREDENTIAL_TTL_SECONDS', 3600, 600, 3600),
+    sessionKey,
+    environment,
     workers: int(env, 'VDI_WORKERS', 4, 1, 64),
     startDeadlineSeconds: int(env, 'VDI_START_DEADLINE_SECONDS', 300, 5, 86_400),
     resyncSeconds: int(env, 'VDI_RESYNC_SECONDS', 300, 5, 86_400),

@@ -9,7 +9,7 @@
  */
 import * as k8s from '@kubernetes/client-node';
 import { KubeApiError, KubeJsonClient } from '@vdi/kube-client';
-import { LABEL_SESSION, LABEL_USER_HASH, identityHash } from '@vdi/session-spec';
+import { LABEL_SESSION, LABEL_USER_HASH, identityHash, secretWeakness } from '@vdi/session-spec';
 import { pino } from 'pino';
 import { ConfigError, loadOperatorConfig, type OperatorConfig } from './config.js';
 import { Caches } from './engine/caches.js';
@@ -64,7 +64,14 @@ async function turnSecret(): Promise<string> {
       `Secret ${namespace}/${name} ${secret ? `has no key ${key}` : 'does not exist'}: create it with coturn's static-auth-secret (see README, "TURN")`,
     );
   }
-  secretCache = { value: Buffer.from(data, 'base64').toString('utf8'), at: Date.now() };
+  const value = Buffer.from(data, 'base64').toString('utf8');
+  const weakness = secretWeakness(value);
+  if (weakness && config.environment !== 'dev') {
+    throw new TerminalError(
+      `Secret ${namespace}/${name} key ${key} is unfit as coturn's static-auth-secret: ${weakness}. Replace it (see deploy/README.md, "TURN") or run with VDI_ENVIRONMENT=dev`,
+    );
+  }
+  secretCache = { value, at: Date.now() };
   return secretCache.value;
 }
 

@@ -4,10 +4,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import readline from 'node:readline';
 import * as k8s from '@kubernetes/client-node';
 import { API_VERSION, type VDISession, type VDITemplateSpec } from '@vdi/crd-types';
 import { KubeJsonClient } from '@vdi/kube-client';
-import { ensureCluster, freePort, SESSION_CHILD_KINDS, waitFor } from '@vdi/testing';
+import { ensureCluster, freePort, SESSION_CHILD_KINDS, TEST_SESSION_KEY, waitFor } from '@vdi/testing';
 
 export { freePort };
 
@@ -50,16 +51,21 @@ export async function startOperator(
         VDI_METRICS_HOST: '127.0.0.1',
         VDI_POD_NAME: identity,
         VDI_RESYNC_SECONDS: '60',
+        VDI_SESSION_KEY: TEST_SESSION_KEY,
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
   const logs: string[] = [];
-  const collect = (b: Buffer) => logs.push(...b.toString().split('\n').filter(Boolean));
-  proc.stdout!.on('data', collect);
-  proc.stderr!.on('data', collect);
-  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  // Whole lines only: a chunk may end in the middle of a JSON log line.
+  for (const stream of [proc.stdout!, proc.stderr!]) {
+    readline.createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => {
+      if (line) logs.push(line);
+    });
+  }
+  // 'close' comes after the last output line was read, 'exit' may come before it.
+  const exited = new Promise<number | null>((resolve) => proc.on('close', (code) => resolve(code)));
   await waitFor(
     `operator ${identity} ready on :${port}`,
     async () => {
@@ -178,7 +184,7 @@ export class Fixture {
         apiVersion: 'v1',
         kind: 'Secret',
         metadata: { name: 'vdi-turn', namespace: this.namespace },
-        stringData: { 'static-auth-secret': 'integration-test-secret' },
+        stringData: { 'static-auth-secret': 'integration-turn-secret-7c1e4a9b2d5f8e3a6c0b9d1e' },
       },
       'vdi-tests',
     );

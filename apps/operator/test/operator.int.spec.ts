@@ -52,7 +52,8 @@ describe('session operator', () => {
     const s = await f.waitPhase('alice-1', 'Running');
     expect(s.status).toMatchObject({
       url: 'http://alice-1.vdi.localhost:8081/',
-      encoder: 'nvh264enc',
+      encoder: 'h264enc',
+      encoderDevice: 'nvenc',
       nodeName: node.name,
       gpu: 1,
     });
@@ -216,7 +217,7 @@ describe('session operator', () => {
     await f.template('late', { resources: { defaultGPU: 0, maxGPU: 0, defaultMemory: '4Gi' } as never });
     try {
       const running = await f.waitPhase('late-1', 'Running');
-      expect(running.status!.encoder).toBe('x264enc');
+      expect(running.status).toMatchObject({ encoder: 'h264enc', encoderDevice: 'cpu' });
       expect(running.status!.gpu).toBe(0);
     } finally {
       await f.delete('late-1');

@@ -598,8 +598,15 @@ describe('session operator resilience', () => {
       const signalledAt = Date.now();
       expect(await leader.exited).toBe(0);
       const exitedAt = Date.now();
-      const logs = leader.logs.join('\n');
-      const order = ['draining workers', 'released the lease', '"stopped"'].map((m) => logs.indexOf(m));
+      // The leader's own log lines, by message (a substring search would also match a field's value).
+      const messages = leader.logs.map((line) => {
+        try {
+          return (JSON.parse(line) as { msg?: string }).msg ?? '';
+        } catch {
+          return '';
+        }
+      });
+      const order = ['draining workers', 'released the lease', 'stopped'].map((m) => messages.indexOf(m));
       expect(order.every((i) => i >= 0)).toBe(true);
       expect([...order].sort((a, b) => a - b)).toEqual(order);
 

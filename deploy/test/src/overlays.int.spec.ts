@@ -8,6 +8,7 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import type * as k8s from '@kubernetes/client-node';
 import { installCrds, kubeRequest, resourcePath, testKubeConfig } from '@vdi/testing';
+import { coturnPolicyArgs, DEFAULT_RELAY_POLICY, secretWeakness } from '@vdi/session-spec';
 import { buildOverlay, find, objectKey, OVERLAYS, type KubeObject, type Overlay } from './manifests.js';
 
 const FIELD_MANAGER = 'vdi-deploy-tests';
@@ -144,6 +145,52 @@ describe('dev overlay', () => {
     }
     expect(objs.some((o) => o.kind === 'PodDisruptionBudget')).toBe(false);
   });
+
+  it('ships placeholder secrets, so it runs as VDI_ENVIRONMENT=dev (the only mode that accepts them)', () => {
+    const objs = built.dev;
+    expect(find(objs, 'ConfigMap', 'vdi-config').data!.VDI_ENVIRONMENT).toBe('dev');
+    const key = find(objs, 'Secret', 'vdi-session-key') as KubeObject & {
+      stringData: Record<string, string>;
+    };
+    expect(secretWeakness(key.stringData['session-key'])).toMatch(/placeholder/);
+  });
+});
+
+describe.each(OVERLAYS)('overlay %s: secrets and the relay', (overlay) => {
+  it('gives the session key to the operator and the API only, from a Secret', () => {
+    const objs = built[overlay];
+    const ref = { secretKeyRef: { name: 'vdi-session-key', key: 'session-key' } };
+    for (const d of objs.filter((o) => o.kind === 'Deployment')) {
+      const uses = JSON.stringify(podSpec(d)).includes('vdi-session-key');
+      expect([d.metadata.name, uses]).toEqual([
+        d.metadata.name,
+        ['vdi-operator', 'vdi-api'].includes(d.metadata.name),
+      ]);
+    }
+    for (const name of ['vdi-operator', 'vdi-api']) {
+      const env = (
+        containers(find(objs, 'Deployment', name))[0] as { env: { name: string; valueFrom?: unknown }[] }
+      ).env;
+      expect(env.find((e) => e.name === 'VDI_SESSION_KEY')?.valueFrom).toEqual(ref);
+    }
+  });
+
+  it("runs coturn with exactly the platform's relay policy for the desktops' pod range", () => {
+    const args = containers(find(built[overlay], 'Deployment', 'coturn'))[0]! as unknown as {
+      args: string[];
+    };
+    const min = Number(args.args.find((a) => a.startsWith('--min-port='))!.split('=')[1]);
+    const max = Number(args.args.find((a) => a.startsWith('--max-port='))!.split('=')[1]);
+    const policy = coturnPolicyArgs({
+      ...DEFAULT_RELAY_POLICY,
+      peerCidrs: ['10.42.0.0/16'],
+      totalQuota: max - min + 1,
+    });
+    expect(args.args).toEqual(expect.arrayContaining(policy));
+    // No other peer rule, nothing that would reopen TCP relaying or loopback.
+    const peerRules = args.args.filter((a) => /peer|tcp-relay/.test(a));
+    expect(peerRules.sort()).toEqual(policy.filter((a) => /peer|tcp-relay/.test(a)).sort());
+  });
 });
 
 describe('prod overlay', () => {
@@ -175,17 +222,23 @@ describe('prod overlay', () => {
     }
   });
 
-  it('serves https with the configured certificate Secret and the Keycloak issuer as a parameter', () => {
+  it("serves https with Traefik's default certificate, holds no secret, and takes the Keycloak issuer as a parameter", () => {
     const objs = built.prod;
-    // coturn's secret is created out of band; a re-apply must never restore the placeholder.
+    // coturn's secret and the session key are created out of band; a re-apply must never
+    // restore a placeholder.
     expect(objs.filter((o) => o.kind === 'Secret')).toEqual([]);
     expect(built.kind.filter((o) => o.kind === 'Secret')).toEqual([]);
     const config = find(objs, 'ConfigMap', 'vdi-config').data!;
     expect(config.VDI_PUBLIC_SCHEME).toBe('https');
-    expect(config.VDI_TLS_SECRET).toBeTruthy();
+    expect(config.VDI_TLS_SECRET).toBeUndefined();
+    expect(config.VDI_ENVIRONMENT).toBeUndefined();
+    // The key stays beside Traefik: the default TLSStore names it, routes ask for `tls: {}`.
+    const store = find(objs, 'TLSStore', 'default');
+    expect(store.metadata.namespace).toBe('kube-system');
+    expect(store.spec).toEqual({ defaultCertificate: { secretName: 'vdi-tls' } });
     for (const r of routes(objs)) {
       expect(r.spec!.entryPoints).toEqual(['websecure']);
-      expect(r.spec!.tls).toEqual({ secretName: config.VDI_TLS_SECRET });
+      expect(r.spec!.tls).toEqual({});
     }
     expect(config.VDI_OIDC_ISSUER).toMatch(/^https:\/\/.+\/realms\/[^/]+$/);
     // The API and the operator read the whole ConfigMap.

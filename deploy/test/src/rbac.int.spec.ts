@@ -208,7 +208,7 @@ beforeAll(async () => {
     apiVersion: 'v1',
     kind: 'Secret',
     metadata: { name: 'vdi-turn', namespace: TURN },
-    stringData: { 'static-auth-secret': randomBytes(16).toString('hex') },
+    stringData: { 'static-auth-secret': randomBytes(32).toString('hex') },
   } as KubeObject);
   for (const sa of ['operator', 'api'] as const) {
     const r = await call(admin, 'POST', `/api/v1/namespaces/${SYSTEM}/serviceaccounts/vdi-${sa}/token`, {

@@ -47,17 +47,25 @@ export function isTerminalPhase(phase: SessionPhase): boolean {
   return phase === 'Failed' || phase === 'Terminating';
 }
 
-/** Selkies-GStreamer encoders a template may ask for; `auto` lets the platform pick per GPU. */
-export const ENCODERS = [
-  'auto',
-  'nvh264enc',
-  'x264enc',
-  'openh264enc',
-  'vah264enc',
+/**
+ * Selkies 2.x encoders (`SELKIES_ENCODER`) a template may ask for; `auto` lets the platform pick
+ * (H.264, on NVENC when the desktop's GPU has it). `h264enc` itself uses NVENC when present.
+ */
+export const SELKIES_ENCODERS = [
+  'h264enc',
+  'h265enc',
   'vp8enc',
   'vp9enc',
+  'av1enc',
+  'h264enc-striped',
+  'jpeg',
 ] as const;
+export type SelkiesEncoder = (typeof SELKIES_ENCODERS)[number];
+export const ENCODERS = ['auto', ...SELKIES_ENCODERS] as const;
 export type Encoder = (typeof ENCODERS)[number];
+/** Where a desktop encodes: on the GPU's NVENC, or on the CPU (which needs a larger CPU request). */
+export const ENCODER_DEVICES = ['nvenc', 'cpu'] as const;
+export type EncoderDevice = (typeof ENCODER_DEVICES)[number];
 
 export const PERSISTENCE_MODES = ['user', 'session', 'none'] as const;
 export type Persistence = (typeof PERSISTENCE_MODES)[number];
@@ -366,7 +374,8 @@ export const VDISessionStatusSchema = Type.Object({
   message: Type.Optional(Type.String({ maxLength: 32768 })),
   observedGeneration: Type.Optional(Type.Integer({ format: 'int64' })),
   nodeName: Type.Optional(Type.String({ maxLength: 253 })),
-  encoder: Type.Optional(StringEnum(ENCODERS)),
+  encoder: Type.Optional(StringEnum(SELKIES_ENCODERS)),
+  encoderDevice: Type.Optional(StringEnum(ENCODER_DEVICES)),
   gpu: Type.Optional(Type.Integer({ minimum: 0, maximum: 1 })),
   homeClaim: Type.Optional(Type.String({ maxLength: 253 })),
   createdAt: Type.Optional(Type.String({ format: 'date-time' })),

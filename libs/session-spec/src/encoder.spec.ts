@@ -1,4 +1,4 @@
-import { chooseEncoder, hasNvenc, type GpuFacts } from './encoder.js';
+import { chooseEncoder, hasNvenc, parseEncoderPlan, type GpuFacts } from './encoder.js';
 
 describe('hasNvenc', () => {
   it.each([
@@ -31,23 +31,32 @@ describe('chooseEncoder', () => {
   });
 
   it.each([
-    ['auto', 1, facts(1), { encoder: 'nvh264enc', gpuProducts: ['NVIDIA-L4-SHARED'] }],
-    ['auto', 1, facts(0), { encoder: 'x264enc' }],
-    ['auto', 1, facts(0, 0), { encoder: 'x264enc' }],
-    ['auto', 0, facts(8), { encoder: 'x264enc' }],
-    ['x264enc', 1, facts(8), { encoder: 'x264enc' }],
-    ['nvh264enc', 1, facts(0), { encoder: 'nvh264enc', gpuProducts: ['NVIDIA-L4-SHARED'] }],
-    ['vp9enc', 0, facts(0), { encoder: 'vp9enc' }],
+    ['auto', 1, facts(1), { encoder: 'h264enc', device: 'nvenc', gpuProducts: ['NVIDIA-L4-SHARED'] }],
+    ['h264enc', 1, facts(1), { encoder: 'h264enc', device: 'nvenc', gpuProducts: ['NVIDIA-L4-SHARED'] }],
+    ['auto', 1, facts(0), { encoder: 'h264enc', device: 'cpu' }],
+    ['auto', 1, facts(0, 0), { encoder: 'h264enc', device: 'cpu' }],
+    ['auto', 0, facts(8), { encoder: 'h264enc', device: 'cpu' }],
+    ['h264enc', 0, facts(8), { encoder: 'h264enc', device: 'cpu' }],
+    ['vp9enc', 1, facts(8), { encoder: 'vp9enc', device: 'cpu' }],
+    ['jpeg', 0, facts(0), { encoder: 'jpeg', device: 'cpu' }],
   ] as const)('%s with gpu %i → %j', (requested, gpu, f, plan) => {
     expect(chooseEncoder(requested, gpu, f)).toEqual(plan);
   });
 
-  it('refuses NVENC for a session without GPU, and NVENC in a cluster without NVENC GPUs', () => {
-    expect(() => chooseEncoder('nvh264enc', 0, facts(8))).toThrow(/no GPU/);
-    expect(() =>
-      chooseEncoder('nvh264enc', 1, {
+  it('encodes H.264 on the CPU in a cluster without NVENC GPUs', () => {
+    expect(
+      chooseEncoder('h264enc', 1, {
         products: [{ product: 'NVIDIA-H100-80GB-HBM3-SHARED', free: 8, total: 8 }],
       }),
-    ).toThrow(/no GPU node in the cluster has NVENC \(GPUs here: NVIDIA-H100-80GB-HBM3\)/);
+    ).toEqual({ encoder: 'h264enc', device: 'cpu' });
+  });
+
+  it('reads back only plans this version wrote', () => {
+    const plan = { encoder: 'h264enc', device: 'nvenc', gpuProducts: ['NVIDIA-L4-SHARED'] } as const;
+    expect(parseEncoderPlan(JSON.stringify(plan))).toEqual(plan);
+    expect(parseEncoderPlan('{"encoder":"nvh264enc"}')).toBeUndefined();
+    expect(parseEncoderPlan('{"encoder":"h264enc","device":"gpu"}')).toBeUndefined();
+    expect(parseEncoderPlan('not json')).toBeUndefined();
+    expect(parseEncoderPlan(undefined)).toBeUndefined();
   });
 });

@@ -4,11 +4,10 @@
  *
  * GPU Feature Discovery has no NVENC label for full GPUs, so the platform keeps its own table of
  * GPU products with a hardware H.264 encoder, matched by product-name prefix. Data-centre compute
- * parts (A100, A30, H100, H200, B200) have none; desktops on them encode on the CPU (x264enc),
- * which needs a larger CPU request.
+ * parts (A100, A30, H100, H200, B200) have none; desktops on them encode on the CPU (Selkies'
+ * `h264enc` with `SELKIES_USE_CPU`), which needs a larger CPU request.
  */
-import type { Encoder } from '@vdi/crd-types';
-import { SessionSpecError } from './errors.js';
+import { SELKIES_ENCODERS, type Encoder, type EncoderDevice, type SelkiesEncoder } from '@vdi/crd-types';
 
 /** Product-name prefixes (GFD `nvidia.com/gpu.product`, without `-SHARED`) of GPUs with NVENC. */
 export const NVENC_PRODUCT_PREFIXES = [
@@ -49,47 +48,48 @@ export interface GpuFacts {
 }
 
 /**
- * The decision recorded in the session's status: the encoder, and — when the desktop must land
- * on particular GPUs — the product label values its pod's node affinity allows.
+ * The decision recorded in the session's status: the Selkies encoder, where it runs (NVENC or the
+ * CPU, which sets `SELKIES_USE_CPU` and a larger CPU request), and — when the desktop must land on
+ * NVENC GPUs — the product label values its pod's node affinity allows.
  */
 export interface EncoderPlan {
-  encoder: Exclude<Encoder, 'auto'>;
+  encoder: SelkiesEncoder;
+  device: EncoderDevice;
   gpuProducts?: string[];
 }
 
-const HARDWARE_ENCODERS: readonly Encoder[] = ['nvh264enc'];
+/** Encoders Selkies 2.x runs on NVENC when the GPU has one; every other encoder runs on the CPU. */
+const NVENC_CAPABLE: readonly Encoder[] = ['auto', 'h264enc'];
 
 /**
- * Chooses the encoder for a session: `auto` prefers NVENC when an NVENC-capable time-slice is
- * free and falls back to CPU encoding otherwise, so a desktop never waits for NVENC while other
- * GPUs have room. An explicit encoder is honoured; NVENC then restricts placement to NVENC GPUs.
+ * Chooses the encoder for a session. H.264 (`auto` or `h264enc`) prefers NVENC when an
+ * NVENC-capable time-slice is free and falls back to the CPU otherwise, so a desktop never waits
+ * for NVENC while other GPUs have room. Any other encoder runs on the CPU.
  */
 export function chooseEncoder(requested: Encoder, gpu: number, facts: GpuFacts): EncoderPlan {
+  const encoder: SelkiesEncoder = requested === 'auto' ? 'h264enc' : requested;
+  if (gpu === 0 || !NVENC_CAPABLE.includes(requested)) return { encoder, device: 'cpu' };
   const nvencProducts = facts.products
     .filter((p) => hasNvenc(p.product))
     .map((p) => p.product)
     .sort();
-  if (gpu === 0) {
-    if (HARDWARE_ENCODERS.includes(requested)) {
-      throw new SessionSpecError(
-        'spec.resources.gpu',
-        `the template asks for the ${requested} GPU encoder, but the session has no GPU; ask for gpu: 1 or use a template with encoder auto or x264enc`,
-      );
-    }
-    return { encoder: requested === 'auto' ? 'x264enc' : requested };
+  const nvencFree = facts.products.some((p) => hasNvenc(p.product) && p.free > 0);
+  return nvencFree ? { encoder, device: 'nvenc', gpuProducts: nvencProducts } : { encoder, device: 'cpu' };
+}
+
+/** A plan read back from a pod annotation, or undefined when it is not one this version wrote. */
+export function parseEncoderPlan(raw: string | undefined): EncoderPlan | undefined {
+  if (!raw) return undefined;
+  try {
+    const p = JSON.parse(raw) as Partial<EncoderPlan>;
+    if (!p || !(SELKIES_ENCODERS as readonly string[]).includes(p.encoder ?? '')) return undefined;
+    if (p.device !== 'nvenc' && p.device !== 'cpu') return undefined;
+    return {
+      encoder: p.encoder!,
+      device: p.device,
+      ...(Array.isArray(p.gpuProducts) ? { gpuProducts: p.gpuProducts.map(String) } : {}),
+    };
+  } catch {
+    return undefined;
   }
-  if (requested === 'auto') {
-    const nvencFree = facts.products.some((p) => hasNvenc(p.product) && p.free > 0);
-    return nvencFree ? { encoder: 'nvh264enc', gpuProducts: nvencProducts } : { encoder: 'x264enc' };
-  }
-  if (HARDWARE_ENCODERS.includes(requested)) {
-    if (nvencProducts.length === 0) {
-      throw new SessionSpecError(
-        'template.spec.encoder',
-        `the template asks for ${requested}, but no GPU node in the cluster has NVENC (GPUs here: ${facts.products.map((p) => baseProduct(p.product)).join(', ') || 'none'}); use encoder auto`,
-      );
-    }
-    return { encoder: requested, gpuProducts: nvencProducts };
-  }
-  return { encoder: requested };
 }

@@ -6,6 +6,7 @@ export { renderSession, renderedObjects, type RenderInputs, type RenderedSession
 export { SessionSpecError } from './errors.js';
 export {
   chooseEncoder,
+  parseEncoderPlan,
   hasNvenc,
   baseProduct,
   NVENC_PRODUCT_PREFIXES,
@@ -19,12 +20,19 @@ export {
   DESKTOP_PORT,
   type PlatformOptions,
 } from './options.js';
-export { sessionUrl, sessionHost, sessionPathPrefix } from './url.js';
-export { credentialWindowStart } from './secrets.js';
+export { sessionUrl, sessionHost } from './url.js';
+export {
+  credentialWindowStart,
+  DESKTOP_BASIC_AUTH_USER,
+  desktopAuthorization,
+  secretWeakness,
+  sessionPassword,
+} from './secrets.js';
 export {
   mintTurnCredentials,
   rtcConfigJson,
   turnIdentity,
+  turnSessionIdentity,
   TurnConfigError,
   type TurnServer,
   type TurnCredentials,
@@ -40,7 +48,7 @@ export {
   commonLabels,
   ownerReference,
 } from './labels.js';
-export { TURN_MOUNT_DIR, RTC_CONFIG_FILE, DESKTOP_UID } from './pod.js';
+export { DESKTOP_UID, DESKTOP_RUNTIME_DIR } from './pod.js';
 export * from './names.js';
 export { computeStatus, phaseOf, statusChanged, type Observation } from './status.js';
 export {
@@ -54,3 +62,11 @@ export {
   type ProductSlices,
   type Placement,
 } from './gpu-capacity.js';
+export {
+  cidrToRange,
+  coturnPolicyArgs,
+  DEFAULT_RELAY_POLICY,
+  loopbackRelayPolicyArgs,
+  relayPolicyErrors,
+  type RelayPolicy,
+} from './relay.js';

@@ -9,7 +9,7 @@ import type { VDISession } from '@vdi/crd-types';
 import { childMeta } from './labels.js';
 import { childNames } from './names.js';
 import { DESKTOP_PORT, type PlatformOptions } from './options.js';
-import { sessionHost, sessionPathPrefix } from './url.js';
+import { sessionHost } from './url.js';
 
 export const TRAEFIK_API_VERSION = 'traefik.io/v1alpha1';
 
@@ -36,20 +36,14 @@ export function sessionMiddlewares(session: VDISession, o: PlatformOptions): Tra
           address: address.toString(),
           // Traefik sets X-Forwarded-* itself; a client's own X-Forwarded-* must not be believed.
           trustForwardHeader: false,
-          authResponseHeaders: [AUTH_USER_HEADER],
+          // Authorization: the desktop's own basic-auth password for an admitted request, in place
+          // of whatever the client sent (Traefik removes the client's header when copying these).
+          authResponseHeaders: [AUTH_USER_HEADER, 'Authorization'],
           // The API answers with a redirect or a one-line refusal; a bigger body is not its answer
           // (and Traefik 3.6 warns about every forwardAuth without a limit).
           maxResponseBodySize: 65536,
         },
       },
-    });
-  }
-  if (o.urlMode === 'path') {
-    out.push({
-      apiVersion: TRAEFIK_API_VERSION,
-      kind: 'Middleware',
-      metadata: childMeta(session, names.stripPrefixMiddleware, o.namespace, 'route'),
-      spec: { stripPrefix: { prefixes: [sessionPathPrefix(name, o).replace(/\/$/, '')] } },
     });
   }
   return out;
@@ -58,11 +52,7 @@ export function sessionMiddlewares(session: VDISession, o: PlatformOptions): Tra
 export function sessionIngressRoute(session: VDISession, o: PlatformOptions): TraefikObject {
   const name = session.metadata.name!;
   const names = childNames(name);
-  const host = `Host(\`${sessionHost(name, o)}\`)`;
-  const match =
-    o.urlMode === 'host'
-      ? host
-      : `${host} && PathPrefix(\`${sessionPathPrefix(name, o).replace(/\/$/, '')}\`)`;
+  const match = `Host(\`${sessionHost(name, o)}\`)`;
   const middlewares = sessionMiddlewares(session, o).map((m) => ({ name: m.metadata!.name! }));
   return {
     apiVersion: TRAEFIK_API_VERSION,

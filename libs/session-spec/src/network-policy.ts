@@ -1,6 +1,6 @@
 /**
  * Isolation of a desktop: it accepts traffic only from the ingress controller (HTTP and the
- * signalling websocket on 8080) and from the TURN relay (WebRTC media, any UDP/TCP port), and
+ * stream websocket on 8080) and from the TURN relay (WebRTC media over UDP only), and
  * reaches only cluster DNS and the TURN server. Sessions cannot reach each other, the API
  * server, or anything else in the cluster.
  */
@@ -40,7 +40,8 @@ export function sessionNetworkPolicy(session: VDISession, o: PlatformOptions): N
           ],
           ports: [{ protocol: 'TCP', port: DESKTOP_PORT }],
         },
-        { from: relay },
+        // Relayed media only: UDP (the relay allows no TCP relaying), never the HTTP port.
+        { from: relay, ports: [{ protocol: 'UDP' }] },
       ],
       egress: [
         {

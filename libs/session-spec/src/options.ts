@@ -8,9 +8,8 @@ import type { TurnServer } from './turn.js';
 export interface PlatformOptions {
   /** Namespace of sessions and their children. */
   namespace: string;
-  /** Sessions are served at `<session>.<baseDomain>` (host mode) or `<baseDomain>/session/<session>/` (path mode). */
+  /** Sessions are served at `<session>.<baseDomain>`, each desktop an origin of its own. */
   baseDomain: string;
-  urlMode: 'host' | 'path';
   publicScheme: 'http' | 'https';
   /** Port in session URLs; omit for the scheme's default. */
   publicPort?: number;
@@ -20,7 +19,11 @@ export interface PlatformOptions {
   forwardAuthUrl: string;
   /** Traefik entry points of session routes, e.g. ['websecure']. */
   entryPoints: string[];
-  tls?: { secretName: string } | { certResolver: string };
+  /**
+   * TLS of session routes: `{}` serves the certificate of Traefik's default TLSStore (a wildcard
+   * for `*.<baseDomain>` kept beside Traefik, out of the operator's reach), or a cert resolver.
+   */
+  tls?: Record<string, never> | { certResolver: string };
   /** `nvidia.com/gpu`, or `nvidia.com/gpu.shared` when the device plugin renames time-sliced GPUs. */
   gpuResourceName: 'nvidia.com/gpu' | 'nvidia.com/gpu.shared';
   /** RuntimeClass for GPU pods (K3s ships `nvidia`); omit when nvidia is the default runtime. */

@@ -1,9 +1,9 @@
 /**
- * The desktop pod: one Selkies-GStreamer container (nginx on 8080 in front of Selkies), under
+ * The desktop pod: one Selkies 2.x container (page, API and stream on one port), under
  * Pod Security `restricted`: non-root, no privilege escalation, no capabilities, RuntimeDefault
  * seccomp, read-only root filesystem with writable mounts where the image writes, and no
- * service-account token. The TURN shared secret never appears here: the pod gets time-limited
- * credentials in a Secret volume.
+ * service-account token. Nothing in it opens another desktop: its password is its own, and the
+ * TURN shared secret never appears here.
  */
 import type {
   V1Container,
@@ -19,23 +19,23 @@ import type { EncoderPlan } from './encoder.js';
 import { childMeta } from './labels.js';
 import { childNames, homePvcName } from './names.js';
 import { DESKTOP_PORT, type PlatformOptions } from './options.js';
+import { DESKTOP_BASIC_AUTH_USER } from './secrets.js';
 import { cpuMillis } from './quantity.js';
 import type { EffectiveSession } from './resolve.js';
 
-/** Where the TURN Secret is mounted (a directory, not subPath, so rotated credentials reach the pod). */
-export const TURN_MOUNT_DIR = '/etc/vdi/turn';
-export const RTC_CONFIG_FILE = `${TURN_MOUNT_DIR}/rtc.json`;
-/** The uid/gid of the `ubuntu` user of the Selkies desktop images. */
+/** The uid/gid of the desktop user of the platform's image (images/desktop). */
 export const DESKTOP_UID = 1000;
+/** Selkies' runtime folder (sockets, the sound server): memory-backed, private to the pod. */
+export const DESKTOP_RUNTIME_DIR = `/run/user/${DESKTOP_UID}`;
 
-/** Writable folders the Selkies desktop image needs on a read-only root filesystem (CONTRACTS.md). */
-const SCRATCH_DIRS: { name: string; path: string }[] = [
-  { name: 'tmp', path: '/tmp' },
-  { name: 'run', path: '/run' },
-  { name: 'cache', path: '/cache' },
-  { name: 'var-log', path: '/var/log' },
-  { name: 'nginx-lib', path: '/var/lib/nginx' },
-  { name: 'nginx-sites', path: '/etc/nginx/sites-available' },
+/**
+ * Writable folders Selkies 2.x writes besides the home on a read-only root filesystem (CONTRACTS.md):
+ * /tmp (X11 sockets, the dbus socket, an ~11 MB copy of the web client under TMPDIR) and
+ * XDG_RUNTIME_DIR. /dev/shm is separate (its size follows the template).
+ */
+const SCRATCH_DIRS: { name: string; path: string; emptyDir: V1Volume['emptyDir'] }[] = [
+  { name: 'tmp', path: '/tmp', emptyDir: { sizeLimit: '1Gi' } },
+  { name: 'runtime', path: DESKTOP_RUNTIME_DIR, emptyDir: { medium: 'Memory', sizeLimit: '64Mi' } },
 ];
 
 function env(name: string, value: string): V1EnvVar {
@@ -46,6 +46,7 @@ function secretEnv(name: string, secret: string, key: string): V1EnvVar {
   return { name, valueFrom: { secretKeyRef: { name: secret, key } } };
 }
 
+/** Selkies 2.x settings of a desktop (every one decided explicitly: its defaults suit a laptop). */
 function desktopEnv(
   session: VDISession,
   eff: EffectiveSession,
@@ -53,30 +54,31 @@ function desktopEnv(
   o: PlatformOptions,
 ): V1EnvVar[] {
   const names = childNames(session.metadata.name!);
-  const basic = o.accessMode === 'basicAuth';
   const out: V1EnvVar[] = [
     env('TZ', o.timeZone),
-    env('DISPLAY_SIZEW', String(eff.display.width)),
-    env('DISPLAY_SIZEH', String(eff.display.height)),
-    env('DISPLAY_REFRESH', String(eff.display.framerate)),
-    env('DISPLAY_DPI', String(eff.display.dpi)),
+    env('HOME', eff.homeMountPath),
+    env('XDG_RUNTIME_DIR', DESKTOP_RUNTIME_DIR),
+    // Listen on the pod's address (the default is localhost), one port for page, API and websockets.
+    env('SELKIES_PUBLIC', 'true'),
+    env('SELKIES_PORT', String(DESKTOP_PORT)),
+    // Websockets streaming needs no STUN/TURN; the page may not switch to WebRTC by itself.
+    env('SELKIES_MODE', 'websockets'),
+    env('SELKIES_ENABLE_DUAL_MODE', 'false'),
     env('SELKIES_ENCODER', plan.encoder),
+    env('SELKIES_USE_CPU', plan.device === 'cpu' ? 'true' : 'false'),
     env('SELKIES_FRAMERATE', String(eff.display.framerate)),
     env('SELKIES_VIDEO_BITRATE', String(eff.display.bitrateKbps)),
+    env('SELKIES_MANUAL_WIDTH', String(eff.display.width)),
+    env('SELKIES_MANUAL_HEIGHT', String(eff.display.height)),
+    env('SELKIES_SCALING_DPI', String(eff.display.dpi)),
     env('SELKIES_ENABLE_RESIZE', 'false'),
-    // Selkies defaults to basic auth with a well-known password: always decide explicitly.
-    env('SELKIES_ENABLE_BASIC_AUTH', basic ? 'true' : 'false'),
-    ...(basic ? [secretEnv('SELKIES_BASIC_AUTH_PASSWORD', names.authSecret, 'password')] : []),
-    // The desktop user's own password (sudo, lock screen): random per session, never the image default.
-    secretEnv('PASSWD', names.authSecret, 'password'),
-    // Without TURN settings the image starts its own TURN and looks up a public IP; the defaults
-    // point at public servers. The RTC config file wins over the variables below.
-    env('SELKIES_RTC_CONFIG_JSON', RTC_CONFIG_FILE),
-    env('SELKIES_TURN_HOST', o.turn.host),
-    env('SELKIES_TURN_PORT', String(o.turn.port)),
-    env('SELKIES_TURN_PROTOCOL', o.turn.protocol),
-    env('SELKIES_STUN_HOST', o.turn.stunHost ?? o.turn.host),
-    env('SELKIES_STUN_PORT', String(o.turn.stunPort ?? o.turn.port)),
+    // Sharing links and extra viewers would bypass the platform's access control.
+    env('SELKIES_ENABLE_SHARING', 'false'),
+    // The second lock: forward-auth admits a request and hands Traefik this session's password
+    // (Authorization), so reaching the pod's port directly is not enough to get in.
+    env('SELKIES_ENABLE_BASIC_AUTH', 'true'),
+    env('SELKIES_BASIC_AUTH_USER', DESKTOP_BASIC_AUTH_USER),
+    secretEnv('SELKIES_BASIC_AUTH_PASSWORD', names.authSecret, 'password'),
   ];
   if (eff.gpu === 1) out.push(env('NVIDIA_DRIVER_CAPABILITIES', 'all'));
   for (const e of eff.env) out.push(env(e.name, e.value));
@@ -97,7 +99,7 @@ function gpuAffinity(plan: EncoderPlan): V1NodeAffinity {
 /** The pod's CPU request: the session's, plus headroom when the desktop encodes on the CPU. */
 export function cpuRequestMillis(eff: EffectiveSession, plan: EncoderPlan, o: PlatformOptions): number {
   const base = cpuMillis(eff.cpu);
-  return plan.encoder === 'nvh264enc' ? base : base + cpuMillis(o.cpuEncoderExtraCPU);
+  return plan.device === 'nvenc' ? base : base + cpuMillis(o.cpuEncoderExtraCPU);
 }
 
 export function desktopPod(
@@ -123,15 +125,13 @@ export function desktopPod(
         };
   const volumes: V1Volume[] = [
     homeVolume,
-    // Shared memory for the X server and GStreamer; memory-backed, so bounded.
+    // Shared memory for the X server and the capture; memory-backed, so bounded.
     { name: 'dshm', emptyDir: { medium: 'Memory', sizeLimit: eff.shmSize } },
-    { name: 'turn', secret: { secretName: names.turnSecret, defaultMode: 0o440 } },
-    ...SCRATCH_DIRS.map((d) => ({ name: d.name, emptyDir: {} })),
+    ...SCRATCH_DIRS.map((d) => ({ name: d.name, emptyDir: { ...d.emptyDir } })),
   ];
   const mounts: V1VolumeMount[] = [
     { name: 'home', mountPath: eff.homeMountPath },
     { name: 'dshm', mountPath: '/dev/shm' },
-    { name: 'turn', mountPath: TURN_MOUNT_DIR, readOnly: true },
     ...SCRATCH_DIRS.map((d) => ({ name: d.name, mountPath: d.path })),
   ];
 
@@ -144,9 +144,10 @@ export function desktopPod(
     resources: { requests: { memory: eff.memory, cpu: `${cpu}m` }, limits },
     volumeMounts: mounts,
     readinessProbe: {
-      httpGet: { path: '/health', port: 'http' },
-      initialDelaySeconds: 2,
-      periodSeconds: 5,
+      // Selkies' own health endpoint (no auth); probed every second so a desktop is Ready soon
+      // after it can serve (it answers 1–2 s after start).
+      httpGet: { path: '/api/health', port: 'http' },
+      periodSeconds: 1,
       failureThreshold: 3,
     },
     livenessProbe: {

@@ -67,12 +67,11 @@ const cases = {
       sampleOptions(),
       inputs(chooseEncoder('auto', 0, facts)),
     ),
-  'path-mode': () =>
+  'http-port': () =>
     renderSession(
       sampleSession(),
       sampleTemplate(),
       sampleOptions({
-        urlMode: 'path',
         publicScheme: 'http',
         publicPort: 8081,
         tls: undefined,
@@ -96,7 +95,7 @@ describe.each(Object.entries(cases))('rendered session %s', (name, render) => {
       .map((o) => stringify(o, { lineWidth: 0 }))
       .join('---\n');
     const file = path.join(goldenDir, `${name}.yaml`);
-    const doc = `# url: ${r.url}\n# encoder: ${r.encoderPlan.encoder}\n${text}`;
+    const doc = `# url: ${r.url}\n# encoder: ${r.encoderPlan.encoder} on ${r.encoderPlan.device}\n${text}`;
     if (update) {
       mkdirSync(goldenDir, { recursive: true });
       writeFileSync(file, doc);
@@ -140,8 +139,10 @@ describe('renderSession', () => {
   it('encodes on the CPU with a larger CPU request when no NVENC slice is free', () => {
     const nv = gpu().pod.spec!.containers[0]!;
     const cpu = cases['gpu-no-nvenc']().pod.spec!.containers[0]!;
-    expect(nv.env).toContainEqual({ name: 'SELKIES_ENCODER', value: 'nvh264enc' });
-    expect(cpu.env).toContainEqual({ name: 'SELKIES_ENCODER', value: 'x264enc' });
+    expect(nv.env).toContainEqual({ name: 'SELKIES_ENCODER', value: 'h264enc' });
+    expect(nv.env).toContainEqual({ name: 'SELKIES_USE_CPU', value: 'false' });
+    expect(cpu.env).toContainEqual({ name: 'SELKIES_ENCODER', value: 'h264enc' });
+    expect(cpu.env).toContainEqual({ name: 'SELKIES_USE_CPU', value: 'true' });
     expect(nv.resources!.requests!.cpu).toBe('2000m');
     expect(cpu.resources!.requests!.cpu).toBe('4000m');
   });
@@ -172,43 +173,53 @@ describe('renderSession', () => {
     });
   });
 
-  it('bounds /dev/shm and mounts the TURN Secret as a directory (no subPath, so rotation reaches the pod)', () => {
+  it('gives Selkies 2.x exactly the writable folders it needs, bounded, and probes /api/health', () => {
     const spec = gpu().pod.spec!;
     expect(spec.volumes).toContainEqual({ name: 'dshm', emptyDir: { medium: 'Memory', sizeLimit: '1Gi' } });
-    const mounts = spec.containers[0]!.volumeMounts!;
-    expect(mounts.find((m) => m.name === 'turn')).toEqual({
-      name: 'turn',
-      mountPath: '/etc/vdi/turn',
-      readOnly: true,
+    expect(spec.volumes).toContainEqual({ name: 'tmp', emptyDir: { sizeLimit: '1Gi' } });
+    expect(spec.volumes).toContainEqual({
+      name: 'runtime',
+      emptyDir: { medium: 'Memory', sizeLimit: '64Mi' },
     });
-    expect(mounts.every((m) => m.subPath === undefined)).toBe(true);
-    expect(spec.containers[0]!.readinessProbe!.httpGet).toEqual({ path: '/health', port: 'http' });
+    const c = spec.containers[0]!;
+    expect(c.securityContext!.readOnlyRootFilesystem).toBe(true);
+    expect(c.volumeMounts!.map((m) => m.mountPath).sort()).toEqual(
+      ['/dev/shm', '/home/ubuntu', '/run/user/1000', '/tmp'].sort(),
+    );
+    expect(c.volumeMounts!.every((m) => m.subPath === undefined)).toBe(true);
+    expect(c.readinessProbe!.httpGet).toEqual({ path: '/api/health', port: 'http' });
+    expect(c.env).toEqual(
+      expect.arrayContaining([
+        { name: 'SELKIES_PUBLIC', value: 'true' },
+        { name: 'SELKIES_PORT', value: '8080' },
+        { name: 'SELKIES_MODE', value: 'websockets' },
+        { name: 'SELKIES_ENABLE_DUAL_MODE', value: 'false' },
+        { name: 'SELKIES_MANUAL_WIDTH', value: '1920' },
+        { name: 'SELKIES_MANUAL_HEIGHT', value: '1080' },
+        { name: 'XDG_RUNTIME_DIR', value: '/run/user/1000' },
+      ]),
+    );
+    // Selkies 1.x names are not read by 2.x; none may linger.
+    expect(c.env!.map((e) => e.name).filter((n) => /^DISPLAY_|RTC_CONFIG|^PASSWD$/.test(n))).toEqual([]);
   });
 
-  it('never uses Selkies defaults for auth or TURN, and never carries a TURN shared secret', () => {
+  it('locks every desktop with its own password and never with a Selkies default or a shared secret', () => {
     for (const [, render] of Object.entries(cases)) {
       const r = render();
       const env = r.pod.spec!.containers[0]!.env!;
       const names = env.map((e) => e.name);
-      expect(names).toEqual(
-        expect.arrayContaining([
-          'SELKIES_ENABLE_BASIC_AUTH',
-          'SELKIES_TURN_HOST',
-          'SELKIES_RTC_CONFIG_JSON',
-          'PASSWD',
-        ]),
-      );
+      expect(env).toContainEqual({ name: 'SELKIES_ENABLE_BASIC_AUTH', value: 'true' });
+      expect(env).toContainEqual({ name: 'SELKIES_BASIC_AUTH_USER', value: 'vdi' });
+      expect(env).toContainEqual({ name: 'SELKIES_ENABLE_SHARING', value: 'false' });
+      expect(env.find((e) => e.name === 'SELKIES_BASIC_AUTH_PASSWORD')!.valueFrom!.secretKeyRef).toEqual({
+        name: `${r.pod.metadata!.name}-auth`,
+        key: 'password',
+      });
       expect(names).not.toContain('SELKIES_TURN_SHARED_SECRET');
       expect(names).not.toContain('NVIDIA_VISIBLE_DEVICES');
       expect(JSON.stringify(r)).not.toContain('mypasswd');
-      expect(env.find((e) => e.name === 'PASSWD')!.valueFrom!.secretKeyRef!.name).toBe(
-        `${r.pod.metadata!.name}-auth`,
-      );
+      expect(JSON.stringify(r)).not.toContain(samplePassword);
     }
-    const forward = gpu().pod.spec!.containers[0]!.env!;
-    expect(forward).toContainEqual({ name: 'SELKIES_ENABLE_BASIC_AUTH', value: 'false' });
-    const basic = cases['basic-auth']().pod.spec!.containers[0]!.env!;
-    expect(basic).toContainEqual({ name: 'SELKIES_ENABLE_BASIC_AUTH', value: 'true' });
   });
 
   it('owns every child with controller: true, except the per-user home claim', () => {
@@ -232,7 +243,7 @@ describe('renderSession', () => {
     expect(cases['basic-auth']().home).toBeUndefined();
   });
 
-  it('routes host mode through forward-auth and path mode through a stripped prefix', () => {
+  it('routes each desktop on a host of its own through forward-auth', () => {
     const host = gpu();
     expect(host.url).toBe('https://alice-1.vdi.example.com/');
     expect(host.ingressRoute.spec.routes).toEqual([
@@ -241,14 +252,10 @@ describe('renderSession', () => {
         middlewares: [{ name: 'alice-1-forward-auth' }],
       }),
     ]);
-    const path = cases['path-mode']();
-    expect(path.url).toBe('http://vdi.example.com:8081/session/alice-1/');
-    expect(path.ingressRoute.spec.routes).toEqual([
-      expect.objectContaining({
-        match: 'Host(`vdi.example.com`) && PathPrefix(`/session/alice-1`)',
-        middlewares: [{ name: 'alice-1-forward-auth' }, { name: 'alice-1-strip-prefix' }],
-      }),
-    ]);
+    expect(host.ingressRoute.spec.tls).toEqual({});
+    const plain = cases['http-port']();
+    expect(plain.url).toBe('http://alice-1.vdi.example.com:8081/');
+    expect(plain.ingressRoute.spec.tls).toBeUndefined();
     expect(cases['basic-auth']().middlewares).toEqual([]);
   });
 
@@ -275,24 +282,24 @@ describe('renderSession', () => {
         session,
         sampleTemplate(),
         sampleOptions(),
-        inputs({ encoder: 'nvh264enc', gpuProducts: ['NVIDIA-L4-SHARED'] }),
+        inputs({ encoder: 'h264enc', device: 'nvenc', gpuProducts: ['NVIDIA-L4-SHARED'] }),
       ),
     ).toThrow(expect.objectContaining({ name: 'SessionSpecError', field }));
   });
 
   it('refuses a GPU session on a template that allows none', () => {
     const t = sampleTemplate('cpu', { resources: { defaultGPU: 0, maxGPU: 0 } as never });
-    expect(() => renderSession(sampleSession(), t, sampleOptions(), inputs({ encoder: 'x264enc' }))).toThrow(
-      SessionSpecError,
-    );
+    expect(() =>
+      renderSession(sampleSession(), t, sampleOptions(), inputs({ encoder: 'h264enc', device: 'cpu' })),
+    ).toThrow(SessionSpecError);
   });
 
   it('refuses a session that was not read from the API server (no uid)', () => {
     const s = sampleSession();
     delete s.metadata.uid;
-    expect(() => renderSession(s, sampleTemplate(), sampleOptions(), inputs({ encoder: 'x264enc' }))).toThrow(
-      /uid/,
-    );
+    expect(() =>
+      renderSession(s, sampleTemplate(), sampleOptions(), inputs({ encoder: 'h264enc', device: 'cpu' })),
+    ).toThrow(/uid/);
   });
 
   it('names every invalid platform option', () => {
@@ -301,7 +308,7 @@ describe('renderSession', () => {
         sampleSession(),
         sampleTemplate(),
         sampleOptions({ baseDomain: 'Not A Domain', forwardAuthUrl: 'nope', entryPoints: [] }),
-        inputs({ encoder: 'x264enc' }),
+        inputs({ encoder: 'h264enc', device: 'cpu' }),
       ),
     ).toThrow(/baseDomain .*forwardAuthUrl .*entryPoints/);
   });

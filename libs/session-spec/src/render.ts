@@ -80,7 +80,7 @@ export function renderSession(
   }
   assertPlatformOptions(options);
   if (
-    inputs.encoderPlan.encoder === 'nvh264enc' &&
+    inputs.encoderPlan.device === 'nvenc' &&
     (session.spec.resources?.gpu ?? template.spec.resources.defaultGPU) === 0
   ) {
     throw new SessionSpecError('spec.resources.gpu', 'an NVENC encoder plan needs a GPU session');

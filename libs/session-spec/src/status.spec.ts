@@ -39,7 +39,7 @@ const observe = (o: Partial<Observation>): Observation => ({
   now: later(5),
   startDeadlineSeconds: 300,
   url: 'https://alice-1.vdi.example.com/',
-  encoderPlan: { encoder: 'nvh264enc' },
+  encoderPlan: { encoder: 'h264enc', device: 'nvenc' },
   ...o,
 });
 
@@ -194,7 +194,8 @@ describe('computeStatus', () => {
       createdAt: '2026-11-29T10:00:00Z',
       scheduledAt: '2026-11-29T10:00:05Z',
       readyAt: '2026-11-29T10:00:09Z',
-      encoder: 'nvh264enc',
+      encoder: 'h264enc',
+      encoderDevice: 'nvenc',
       gpu: 1,
       observedGeneration: 1,
     });

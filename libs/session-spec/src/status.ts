@@ -282,7 +282,11 @@ export function computeStatus(o: Observation): VDISessionStatus {
     ...(o.session.metadata.creationTimestamp
       ? { createdAt: new Date(o.session.metadata.creationTimestamp).toISOString().replace(/\.\d{3}Z$/, 'Z') }
       : {}),
-    ...(o.encoderPlan ? { encoder: o.encoderPlan.encoder } : prev?.encoder ? { encoder: prev.encoder } : {}),
+    ...(o.encoderPlan
+      ? { encoder: o.encoderPlan.encoder, encoderDevice: o.encoderPlan.device }
+      : prev?.encoder
+        ? { encoder: prev.encoder, ...(prev.encoderDevice ? { encoderDevice: prev.encoderDevice } : {}) }
+        : {}),
     ...(o.homeClaim ? { homeClaim: o.homeClaim } : {}),
     ...(pod?.spec?.nodeName ? { nodeName: pod.spec.nodeName } : {}),
     ...(scheduled ? { scheduledAt: scheduled.lastTransitionTime } : {}),

@@ -55,12 +55,11 @@ export function sampleOptions(o: Partial<PlatformOptions> = {}): PlatformOptions
   return {
     namespace: 'vdi-sessions',
     baseDomain: 'vdi.example.com',
-    urlMode: 'host',
     publicScheme: 'https',
     accessMode: 'forwardAuth',
     forwardAuthUrl: 'http://vdi-api.vdi-system.svc.cluster.local:4000/auth/session',
     entryPoints: ['websecure'],
-    tls: { secretName: 'vdi-wildcard-tls' },
+    tls: {},
     gpuResourceName: 'nvidia.com/gpu',
     runtimeClassName: 'nvidia',
     storageClassName: 'local-path',

@@ -82,6 +82,14 @@ export function turnIdentity(identity: string): string {
   return out;
 }
 
+/** The TURN identity of a session: `<namespace>.<name>.<first 8 of its uid>`. */
+export function turnSessionIdentity(session: {
+  metadata: { namespace?: string; name?: string; uid?: string };
+}): string {
+  const m = session.metadata;
+  return `${m.namespace}.${m.name}.${(m.uid ?? '').slice(0, 8)}`;
+}
+
 /**
  * TURN REST API scheme (coturn use-auth-secret): username "<expiry-unix>:<identity>", password
  * base64(HMAC-SHA1(secret, username)). The identity is percent-encoded by {@link turnIdentity}.

@@ -49,8 +49,8 @@ describe('rendered sessions on the API server', () => {
   const cases: [string, Partial<PlatformOptions>, ReturnType<typeof sampleTemplate>, number][] = [
     ['GPU, NVENC, host mode, forward-auth', {}, sampleTemplate(), 1],
     [
-      'GPU, CPU encoding, path mode',
-      { urlMode: 'path', publicScheme: 'http', publicPort: 8081, tls: undefined },
+      'GPU, CPU encoding, plain http on a port',
+      { publicScheme: 'http', publicPort: 8081, tls: undefined },
       sampleTemplate(),
       1,
     ],
@@ -104,7 +104,7 @@ describe('rendered sessions on the API server', () => {
 
   it('would be refused by Pod Security if the desktop ran as root (the check is real)', async () => {
     const rendered = renderSession(sampleSession(), sampleTemplate(), sampleOptions({ namespace: ns.name }), {
-      encoderPlan: { encoder: 'x264enc' },
+      encoderPlan: { encoder: 'h264enc', device: 'cpu' },
       turnCredentials: sampleTurnCredentials,
       sessionPassword: samplePassword,
     });

@@ -29,7 +29,15 @@ export interface CoturnOptions {
   secret: string;
   realm?: string;
   startTimeoutMs?: number;
+  /**
+   * The relay policy's flags (`loopbackRelayPolicyArgs` of @vdi/session-spec, with at most
+   * RELAY_PORTS allocations). Default: loopback peers only, and no other policy.
+   */
+  policyArgs?: string[];
 }
+
+/** How many relay ports a test coturn has (its total allocation quota can be at most this). */
+export const RELAY_PORTS = 64;
 
 function tailOf(file: string, lines = 20): string {
   if (!existsSync(file)) return '(no log file)';
@@ -131,7 +139,7 @@ export async function startCoturn(opts: CoturnOptions): Promise<Coturn> {
     `--listening-port=${port}`,
     `--relay-ip=${host}`,
     `--min-port=${minPort}`,
-    `--max-port=${minPort + 63}`,
+    `--max-port=${minPort + RELAY_PORTS - 1}`,
     '--use-auth-secret',
     `--static-auth-secret=${opts.secret}`,
     `--realm=${realm}`,
@@ -142,9 +150,11 @@ export async function startCoturn(opts: CoturnOptions): Promise<Coturn> {
     // test needs loopback peers: coturn refuses them (403 Forbidden IP) without
     // --allow-loopback-peers, whatever allowed-peer-ip says. Every other peer is denied.
     // Test-only: a production coturn must never relay to its own loopback.
-    '--allow-loopback-peers',
-    '--denied-peer-ip=0.0.0.0-255.255.255.255',
-    '--allowed-peer-ip=127.0.0.1',
+    ...(opts.policyArgs ?? [
+      '--allow-loopback-peers',
+      '--denied-peer-ip=0.0.0.0-255.255.255.255',
+      '--allowed-peer-ip=127.0.0.1',
+    ]),
     `--log-file=${logFile}`,
     '--simple-log', // the log file name as given, without coturn's date/pid suffix
     '--no-stdout-log',
@@ -222,6 +232,46 @@ export async function startCoturn(opts: CoturnOptions): Promise<Coturn> {
   return { host, port, realm, logFile, stop };
 }
 
+export interface TurnClientRun {
+  code: number | null;
+  /** Everything the client printed (coturn's error codes appear as `error 4xx (reason)`). */
+  output: string;
+  /** Messages sent and received through the relay, summed over the client's sessions. */
+  sent: number;
+  received: number;
+}
+
+/**
+ * Runs `turnutils_uclient` against `server` with long-term credentials and the given flags
+ * (e.g. `-T` for a TCP relay, `-e <peer> -r <port>` to relay to a peer, `-m N` for N clients).
+ */
+export async function runTurnClient(
+  server: { host: string; port: number },
+  username: string,
+  password: string,
+  flags: string[],
+  timeoutMs = 30_000,
+): Promise<TurnClientRun> {
+  const args = [...flags, '-p', String(server.port), '-u', username, '-w', password, server.host];
+  const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve, reject) => {
+    const child = spawn(TURNUTILS_UCLIENT, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString('utf8')));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.once('close', (c) => {
+      clearTimeout(timer);
+      resolve({ code: c, output: out });
+    });
+  });
+  const totals = [...output.matchAll(/start_mclient: tot_send_msgs=(\d+), tot_recv_msgs=(\d+)/g)].pop();
+  return { code, output, sent: Number(totals?.[1] ?? 0), received: Number(totals?.[2] ?? 0) };
+}
+
 export interface AllocationAttempt {
   /** coturn granted the allocations and relayed every test message through them. */
   accepted: boolean;
@@ -246,35 +296,19 @@ export async function tryTurnAllocation(
   password: string,
   opts: { transport?: 'udp' | 'tcp'; timeoutMs?: number } = {},
 ): Promise<AllocationAttempt> {
-  const args = [
-    ...(opts.transport === 'tcp' ? ['-t'] : []),
-    '-y', // client-to-client: relay between two allocations of this client
-    '-c', // no RTCP allocations: half the allocations, same proof
-    '-n',
-    '1',
-    '-p',
-    String(server.port),
-    '-u',
+  const { code, output } = await runTurnClient(
+    server,
     username,
-    '-w',
     password,
-    server.host,
-  ];
-  const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve, reject) => {
-    const child = spawn(TURNUTILS_UCLIENT, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString('utf8')));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
-    child.once('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.once('close', (c) => {
-      clearTimeout(timer);
-      resolve({ code: c, output: out });
-    });
-  });
+    [
+      ...(opts.transport === 'tcp' ? ['-t'] : []),
+      '-y', // client-to-client: relay between two allocations of this client
+      '-c', // no RTCP allocations: half the allocations, same proof
+      '-n',
+      '1',
+    ],
+    opts.timeoutMs,
+  );
   const totals = [...output.matchAll(/start_mclient: tot_send_msgs=(\d+), tot_recv_msgs=(\d+)/g)].pop();
   const sent = Number(totals?.[1] ?? 0);
   const received = Number(totals?.[2] ?? 0);

@@ -21,7 +21,8 @@ import {
   type HostRoute,
 } from '@vdi/access';
 import { KubeJsonClient } from '@vdi/kube-client';
-import { freePort, installCrds, startCoturn, type Coturn } from '@vdi/testing';
+import { loopbackRelayPolicyArgs } from '@vdi/session-spec';
+import { freePort, installCrds, RELAY_PORTS, startCoturn, type Coturn } from '@vdi/testing';
 import { repoRoot } from './paths.js';
 import { spawnService, startApiService, startOperatorService, type ServiceProcess } from './services.js';
 
@@ -172,7 +173,11 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       `keycloak ${keycloak.reused ? 'reused' : `started in ${(keycloak.startMs / 1000).toFixed(0)}s`}: ${issuer}`,
     );
     const turnSecret = randomBytes(32).toString('hex');
-    const coturn: Coturn = await startCoturn({ secret: turnSecret });
+    // The platform's relay policy (no TCP relay, quotas, peers only where desktops run).
+    const coturn: Coturn = await startCoturn({
+      secret: turnSecret,
+      policyArgs: loopbackRelayPolicyArgs({ totalQuota: RELAY_PORTS }),
+    });
     stoppers.push(() => coturn.stop());
     log(`coturn on ${coturn.host}:${coturn.port}`);
 
@@ -200,7 +205,8 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       log(`desktop stand-ins answer at ${network.podCidr} in network namespace ${network.netns}`);
     }
 
-    // 5. The operator.
+    // 5. The operator. It and the API derive each desktop's password from one key, made up per run.
+    const sessionKey = randomBytes(32).toString('hex');
     const operator = await startOperatorService({
       kubeconfig,
       namespace,
@@ -218,6 +224,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         VDI_ENTRYPOINTS: 'web',
         VDI_FORWARD_AUTH_URL: `${apiDirect}/auth/session`,
         VDI_LEASE_NAME: 'vdi-operator',
+        VDI_SESSION_KEY: sessionKey,
         ...o.operatorEnv,
       },
     });
@@ -236,6 +243,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         VDI_PORTAL_URL: portalUrl,
         VDI_CORS_ORIGINS: portalUrl,
         VDI_ACCESS_COOKIE_SECRET: randomBytes(32).toString('hex'),
+        VDI_SESSION_KEY: sessionKey,
         ...(o.quotas?.sessionsPerUser !== undefined
           ? { VDI_QUOTA_SESSIONS_PER_USER: String(o.quotas.sessionsPerUser) }
           : {}),

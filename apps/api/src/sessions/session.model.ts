@@ -17,7 +17,9 @@ export class SessionModel {
   @Field(() => String, { nullable: true }) memory?: string;
   @Field(() => String, { nullable: true }) cpu?: string;
   @Field(() => String, { nullable: true }) nodeName?: string;
-  @Field(() => String, { nullable: true }) encoder?: string;
+  @Field(() => String, { nullable: true, description: 'The Selkies encoder (e.g. h264enc).' }) encoder?: string;
+  @Field(() => String, { nullable: true, description: 'Where the desktop encodes: nvenc (its GPU) or cpu.' })
+  encoderDevice?: string;
   @Field(() => String, { nullable: true }) maxLifetime?: string;
   @Field(() => String, { nullable: true }) idleTimeout?: string;
   @Field(() => String, { nullable: true }) createdAt?: string;
@@ -49,6 +51,7 @@ export function toSessionModel(s: VDISession): SessionModel {
     ...opt('cpu', s.spec.resources?.cpu),
     ...opt('nodeName', st.nodeName),
     ...opt('encoder', st.encoder),
+    ...opt('encoderDevice', st.encoderDevice),
     ...opt('maxLifetime', s.spec.maxLifetime),
     ...opt('idleTimeout', s.spec.idleTimeout),
     ...opt('createdAt', iso(st.createdAt) ?? iso(s.metadata.creationTimestamp)),

@@ -24,9 +24,12 @@ import {
   eligible,
   gpuCapacity,
   mintTurnCredentials,
+  turnSessionIdentity,
+  parseEncoderPlan,
   renderSession,
   renderedObjects,
   resolveSession,
+  sessionPassword,
   sessionUrl,
   statusChanged,
   type EncoderPlan,
@@ -161,7 +164,7 @@ export class Reconciler {
       rendered = renderSession(session, structuredClone(template), config.platform, {
         encoderPlan: plan,
         turnCredentials: await this.turnCredentials(session, now),
-        sessionPassword: await this.sessionPassword(session),
+        sessionPassword: this.sessionPassword(session),
       });
     } catch (err) {
       if (!(err instanceof SessionSpecError)) throw err;
@@ -302,7 +305,6 @@ export class Reconciler {
       ns('NetworkPolicy', 'networking.k8s.io/v1', n.networkPolicy),
       ns('IngressRoute', 'traefik.io/v1alpha1', n.ingressRoute),
       ns('Middleware', 'traefik.io/v1alpha1', n.forwardAuthMiddleware),
-      ns('Middleware', 'traefik.io/v1alpha1', n.stripPrefixMiddleware),
       // A session-owned home (persistence `session`); a per-user home is never deleted here.
       ns('PersistentVolumeClaim', 'v1', n.sessionHome),
     ];
@@ -447,24 +449,14 @@ export class Reconciler {
   private async turnCredentials(session: VDISession, now: Date) {
     const ttl = this.d.config.turnCredentialTtlSeconds;
     const start = credentialWindowStart(Math.floor(now.getTime() / 1000), ttl);
-    // The session name identifies the desktop in coturn's logs and quotas (no user e-mail there).
-    return mintTurnCredentials(
-      await this.d.turnSecret(),
-      `${session.metadata.namespace}.${session.metadata.name}`,
-      start,
-      ttl,
-    );
+    // The session identifies the desktop in coturn's logs and its per-user quota (no e-mail there);
+    // the uid's start keeps a later session of the same name from sharing its quota.
+    return mintTurnCredentials(await this.d.turnSecret(), turnSessionIdentity(session), start, ttl);
   }
 
-  /**
-   * The session's own password, derived (HMAC) from the cluster's secret and the session's uid:
-   * random to anyone without the secret, yet the same on every reconcile and after a restart.
-   */
-  private async sessionPassword(session: VDISession): Promise<string> {
-    return createHmac('sha256', await this.d.turnSecret())
-      .update(`vdi-session-password:${session.metadata.uid}`)
-      .digest('base64url')
-      .slice(0, 32);
+  /** The session's desktop password: the API derives the same one for forward-auth (see secrets.ts). */
+  private sessionPassword(session: VDISession): string {
+    return sessionPassword(this.d.config.sessionKey, session.metadata.uid!);
   }
 }
 
@@ -482,13 +474,7 @@ function nulls(prev: VDISessionStatus | undefined): Record<string, null> {
 }
 
 function planOf(pod: V1Pod | undefined): EncoderPlan | undefined {
-  const raw = pod?.metadata?.annotations?.[ANNOTATION_ENCODER_PLAN];
-  if (!raw) return undefined;
-  try {
-    return JSON.parse(raw) as EncoderPlan;
-  } catch {
-    return undefined;
-  }
+  return parseEncoderPlan(pod?.metadata?.annotations?.[ANNOTATION_ENCODER_PLAN]);
 }
 
 export { LABEL_SESSION };
