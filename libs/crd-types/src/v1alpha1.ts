@@ -164,6 +164,12 @@ const positiveQuantity = (what: string) => ({
   message: `${what} must be greater than zero`,
 });
 
+/** Kubernetes rounds CPU to millicores: below 1m a request is 0, i.e. none at all. */
+const cpuFloor = (what: string) => ({
+  rule: "quantity(self).compareTo(quantity('1m')) >= 0",
+  message: `${what} must be at least 1m (one thousandth of a CPU)`,
+});
+
 const EnvVarSchema = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }),
@@ -194,8 +200,18 @@ const TemplateResourcesSchema = Type.Object(
       positiveQuantity('defaultMemory'),
     ]),
     defaultCPU: Quantity({ default: '2', description: 'CPU request of a session unless it asks' }, [
-      positiveQuantity('defaultCPU'),
+      cpuFloor('defaultCPU'),
     ]),
+    minMemory: Type.Optional(
+      Quantity({ description: 'least memory a session may ask for (what the desktop needs to run)' }, [
+        positiveQuantity('minMemory'),
+      ]),
+    ),
+    minCPU: Type.Optional(
+      Quantity({ description: 'least CPU a session may ask for (what the desktop needs to run)' }, [
+        cpuFloor('minCPU'),
+      ]),
+    ),
     maxGPU: Type.Integer({
       minimum: 0,
       maximum: 1,
@@ -205,9 +221,7 @@ const TemplateResourcesSchema = Type.Object(
     maxMemory: Type.Optional(
       Quantity({ description: 'most memory a session may ask for' }, [positiveQuantity('maxMemory')]),
     ),
-    maxCPU: Type.Optional(
-      Quantity({ description: 'most CPU a session may ask for' }, [positiveQuantity('maxCPU')]),
-    ),
+    maxCPU: Type.Optional(Quantity({ description: 'most CPU a session may ask for' }, [cpuFloor('maxCPU')])),
   },
   {
     default: {},
@@ -227,6 +241,16 @@ const TemplateResourcesSchema = Type.Object(
         rule: '!has(self.maxCPU) || !has(self.defaultCPU) || quantity(self.defaultCPU).compareTo(quantity(self.maxCPU)) <= 0',
         message: 'defaultCPU must not exceed maxCPU',
         fieldPath: '.defaultCPU',
+      },
+      {
+        rule: '!has(self.minMemory) || !has(self.defaultMemory) || quantity(self.minMemory).compareTo(quantity(self.defaultMemory)) <= 0',
+        message: 'minMemory must not exceed defaultMemory',
+        fieldPath: '.minMemory',
+      },
+      {
+        rule: '!has(self.minCPU) || !has(self.defaultCPU) || quantity(self.minCPU).compareTo(quantity(self.defaultCPU)) <= 0',
+        message: 'minCPU must not exceed defaultCPU',
+        fieldPath: '.minCPU',
       },
     ],
   } as K8sSchemaOptions,
@@ -345,7 +369,7 @@ export const VDISessionSpecSchema = Type.Object(
       Type.Object({
         gpu: Type.Optional(Type.Integer({ minimum: 0, maximum: 1, description: 'GPU time-slices: 0 or 1' })),
         memory: Type.Optional(Quantity({}, [positiveQuantity('memory')])),
-        cpu: Type.Optional(Quantity({}, [positiveQuantity('cpu')])),
+        cpu: Type.Optional(Quantity({}, [cpuFloor('cpu')])),
       }),
     ),
     // Any subset: what the session leaves out comes from the template.

@@ -100,6 +100,22 @@ describe('VDISession and VDITemplate CRDs on the API server', () => {
     ],
     ['zero memory', session({ ...okSession, resources: { memory: '0' } }), 'spec.resources.memory'],
     ['cpu that is no quantity', session({ ...okSession, resources: { cpu: '1.2.3' } }), 'spec.resources.cpu'],
+    [
+      'cpu below one millicore',
+      session({ ...okSession, resources: { cpu: '0.0001' } }),
+      'spec.resources.cpu',
+    ],
+    ['1.x encoder name', template({ ...okTemplate, encoder: 'nvh264enc' }), 'spec.encoder'],
+    [
+      'minCPU above defaultCPU',
+      template({ ...okTemplate, resources: { defaultCPU: '1', minCPU: '2' } }),
+      'spec.resources.minCPU',
+    ],
+    [
+      'minMemory above defaultMemory',
+      template({ ...okTemplate, resources: { defaultMemory: '2Gi', minMemory: '4Gi' } }),
+      'spec.resources.minMemory',
+    ],
     ['no user', session({ template: 'ubuntu-desktop' }), 'spec.user'],
     ['empty user', session({ ...okSession, user: '' }), 'spec.user'],
     ['user with white space', session({ ...okSession, user: 'alice smith' }), 'spec.user'],

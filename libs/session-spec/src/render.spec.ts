@@ -276,6 +276,11 @@ describe('renderSession', () => {
       'spec.resources.memory',
     ],
     ['a name that is no host name', sampleSession('1-bad'), 'metadata.name'],
+    [
+      'less than one millicore',
+      sampleSession('s', { resources: { gpu: 1, cpu: '0.0004' } }),
+      'spec.resources.cpu',
+    ],
   ])('refuses %s with an error naming the field', (_what, session, field) => {
     expect(() =>
       renderSession(
@@ -285,6 +290,32 @@ describe('renderSession', () => {
         inputs({ encoder: 'h264enc', device: 'nvenc', gpuProducts: ['NVIDIA-L4-SHARED'] }),
       ),
     ).toThrow(expect.objectContaining({ name: 'SessionSpecError', field }));
+  });
+
+  it('admits the TURN relay over UDP only, never to the HTTP port', () => {
+    const ingress = gpu().networkPolicy.spec.ingress as { from: unknown[]; ports?: unknown[] }[];
+    const relay = ingress.find((r) => JSON.stringify(r.from).includes('192.0.2.10/32'))!;
+    expect(relay.ports).toEqual([{ protocol: 'UDP' }]);
+  });
+
+  it("refuses less than the template's minimums, also for sessions written with kubectl", () => {
+    const t = sampleTemplate('roomy', {
+      resources: { ...sampleTemplate().spec.resources, minCPU: '1', minMemory: '3Gi' },
+    });
+    const plan = inputs({ encoder: 'h264enc', device: 'nvenc', gpuProducts: ['NVIDIA-L4-SHARED'] });
+    const small = (resources: object) => sampleSession('s', { resources: { gpu: 1, ...resources } });
+    expect(() => renderSession(small({ cpu: '500m' }), t, sampleOptions(), plan)).toThrow(
+      /500m is less than the template needs \(1\)/,
+    );
+    expect(() => renderSession(small({ memory: '2Gi' }), t, sampleOptions(), plan)).toThrow(
+      /2Gi is less than the template needs \(3Gi\)/,
+    );
+    expect(
+      renderSession(small({ cpu: '1', memory: '3Gi' }), t, sampleOptions(), plan).effective,
+    ).toMatchObject({
+      cpu: '1',
+      memory: '3Gi',
+    });
   });
 
   it('refuses a GPU session on a template that allows none', () => {

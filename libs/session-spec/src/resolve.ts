@@ -56,8 +56,26 @@ export function resolveSession(session: VDISessionSpec, template: VDITemplateSpe
   );
   if (memBytes <= 0)
     throw new SessionSpecError('spec.resources.memory', `must be greater than zero, not ${memory}`);
-  if (cpuCores <= 0)
-    throw new SessionSpecError('spec.resources.cpu', `must be greater than zero, not ${cpu}`);
+  // Kubernetes rounds CPU to millicores: below 1m a request becomes 0, i.e. no request at all.
+  if (cpuCores < 0.001)
+    throw new SessionSpecError(
+      'spec.resources.cpu',
+      `must be at least 1m (one thousandth of a CPU), not ${cpu}`,
+    );
+  if (t.minMemory && memBytes < quantity('template.spec.resources.minMemory', t.minMemory)) {
+    throw new SessionSpecError(
+      'spec.resources.memory',
+      `${memory} is less than the template needs (${t.minMemory})`,
+      'ResourcesOutOfBounds',
+    );
+  }
+  if (t.minCPU && cpuCores < quantity('template.spec.resources.minCPU', t.minCPU)) {
+    throw new SessionSpecError(
+      'spec.resources.cpu',
+      `${cpu} is less than the template needs (${t.minCPU})`,
+      'ResourcesOutOfBounds',
+    );
+  }
   if (t.maxMemory && memBytes > quantity('template.spec.resources.maxMemory', t.maxMemory)) {
     throw new SessionSpecError(
       'spec.resources.memory',

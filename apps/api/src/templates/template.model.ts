@@ -15,6 +15,9 @@ export class TemplateModel {
   @Field(() => String) defaultCPU!: string;
   @Field(() => String, { nullable: true }) maxMemory?: string;
   @Field(() => String, { nullable: true }) maxCPU?: string;
+  @Field(() => String, { nullable: true, description: 'Least memory a session may ask for.' })
+  minMemory?: string;
+  @Field(() => String, { nullable: true, description: 'Least CPU a session may ask for.' }) minCPU?: string;
   @Field(() => String) encoder!: string;
   @Field(() => String, { description: 'user, session or none.' }) persistence!: string;
   @Field(() => Boolean, { description: 'False when the operator found the template invalid.' })
@@ -47,6 +50,8 @@ export function toTemplateModel(t: VDITemplate): TemplateModel {
     defaultCPU: r.defaultCPU,
     ...(r.maxMemory ? { maxMemory: r.maxMemory } : {}),
     ...(r.maxCPU ? { maxCPU: r.maxCPU } : {}),
+    ...(r.minMemory ? { minMemory: r.minMemory } : {}),
+    ...(r.minCPU ? { minCPU: r.minCPU } : {}),
     encoder: spec.encoder,
     persistence: spec.persistence,
     usable,
