@@ -5,7 +5,7 @@ import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
 import type * as k8s from '@kubernetes/client-node';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import mercurius from 'mercurius';
-import { ErrorCode } from './common/errors.js';
+import { ErrorCode, publicErrorOf } from './common/errors.js';
 import { AccessModule } from './access/access.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { TokenVerifier } from './auth/token-verifier.js';
@@ -44,7 +44,17 @@ export const withClientErrorCodes: typeof mercurius.defaultErrorFormatter = (exe
       if (ext.code === undefined)
         (e as { extensions?: unknown }).extensions = { ...ext, code: ErrorCode.BadUserInput };
     }
+    return out;
   }
+  // A resolver failed with something that is not one of the API's answers (an API-server error,
+  // a bug): the client gets a stable code and a plain message, the log gets the original.
+  const raw = 'errors' in execution ? (execution.errors ?? []) : [];
+  (out.response.errors ?? []).forEach((e, i) => {
+    const mapped = publicErrorOf(raw[i]);
+    if (!mapped) return;
+    context.reply.log.error({ err: raw[i]?.originalError ?? raw[i], path: e.path }, 'resolver failed');
+    Object.assign(e, mapped);
+  });
   return out;
 };
 

@@ -450,6 +450,12 @@ describe('tightness: what each account may and may not do (SelfSubjectAccessRevi
     ['operator', false, { verb: 'get', resource: 'secrets', namespace: TURN, name: 'other' }],
     ['operator', false, { verb: 'list', resource: 'secrets', namespace: TURN }],
     ['operator', true, { verb: 'create', resource: 'pods', namespace: SESSIONS }],
+    // The wildcard TLS key sits beside Traefik (the prod overlay's default TLSStore): out of reach.
+    ['operator', false, { verb: 'get', resource: 'secrets', namespace: 'kube-system', name: 'vdi-tls' }],
+    ['api', false, { verb: 'get', resource: 'secrets', namespace: 'kube-system', name: 'vdi-tls' }],
+    // The session key reaches the operator and the API as env (kubelet); neither may read it back.
+    ['operator', false, { verb: 'get', resource: 'secrets', namespace: SYSTEM, name: 'vdi-session-key' }],
+    ['api', false, { verb: 'get', resource: 'secrets', namespace: SYSTEM, name: 'vdi-session-key' }],
     ['operator', false, { verb: 'delete', resource: 'namespaces' }],
     ['operator', false, { verb: 'delete', resource: 'namespaces', name: SESSIONS }],
   ];

@@ -1,7 +1,14 @@
 import { GraphQLError } from 'graphql';
 import { KubeApiError } from '@vdi/kube-client';
 import { SessionSpecError } from '@vdi/session-spec';
-import { ErrorCode, fromKubeApiError, fromSessionSpecError, inputField, toApiError } from './errors.js';
+import {
+  ErrorCode,
+  fromKubeApiError,
+  fromSessionSpecError,
+  inputField,
+  publicErrorOf,
+  toApiError,
+} from './errors.js';
 
 describe('error mapping', () => {
   it('renames CRD paths to input fields', () => {
@@ -59,5 +66,39 @@ describe('error mapping', () => {
     const hidden = toApiError(new Error('secret internals'), { template: 't', name: 'n' });
     expect(hidden.extensions.code).toBe(ErrorCode.Internal);
     expect(hidden.message).not.toContain('secret');
+  });
+
+  it("never shows a client the API server's own words", () => {
+    const leak = 'secrets "vdi-tls" is forbidden: User "system:serviceaccount:vdi-system:vdi-api" cannot get';
+    const wrap = (e: Error) => new GraphQLError(e.message, { originalError: e });
+    const cases: [Error, string, RegExp][] = [
+      [
+        new KubeApiError(403, 'Forbidden', leak, {}),
+        ErrorCode.Internal,
+        /not allowed .* tell the platform admin/,
+      ],
+      [new KubeApiError(404, 'NotFound', 'vdisessions "x" not found', {}), ErrorCode.NotFound, /not found/],
+      [
+        new KubeApiError(409, 'Conflict', 'the object has been modified', {}),
+        ErrorCode.Internal,
+        /try again/,
+      ],
+      [new KubeApiError(503, 'ServiceUnavailable', 'etcd leader changed', {}), ErrorCode.Internal, /busy/],
+      [
+        new TypeError("Cannot read properties of undefined (reading 'spec')"),
+        ErrorCode.Internal,
+        /unexpected/,
+      ],
+    ];
+    for (const [err, code, message] of cases) {
+      const out = publicErrorOf(wrap(err))!;
+      expect(out.extensions.code).toBe(code);
+      expect(out.message).toMatch(message);
+      expect(out.message).not.toContain(err.message);
+    }
+    // The API's own answers pass as they are.
+    expect(
+      publicErrorOf(new GraphQLError('no', { extensions: { code: ErrorCode.Forbidden } })),
+    ).toBeUndefined();
   });
 });

@@ -102,3 +102,41 @@ export function toApiError(err: unknown, context: { template: string; name: stri
   if (err instanceof KubeApiError) return fromKubeApiError(err, context.name);
   return apiError(ErrorCode.Internal, 'unexpected error; try again or tell the platform admin');
 }
+
+/**
+ * What a client sees of an error that is not one of the API's answers (no `extensions.code`):
+ * never the API server's own text (it names internal objects, service accounts and URLs), but a
+ * stable code and a message a person can act on. `undefined` for errors that already have a code.
+ */
+export function publicErrorOf(
+  err: unknown,
+): { message: string; extensions: { code: ErrorCode } } | undefined {
+  const original = err instanceof GraphQLError ? (err.originalError ?? err) : err;
+  if (original instanceof GraphQLError && original.extensions?.code !== undefined) return undefined;
+  if (original instanceof KubeApiError) {
+    if (original.status === 404)
+      return {
+        message: 'not found (it may have just been deleted)',
+        extensions: { code: ErrorCode.NotFound },
+      };
+    if (original.status === 409)
+      return {
+        message: 'it changed while the API was working on it; try again',
+        extensions: { code: ErrorCode.Internal },
+      };
+    if (original.status === 429 || original.status >= 500)
+      return {
+        message: 'the cluster is busy; try again in a few seconds',
+        extensions: { code: ErrorCode.Internal },
+      };
+    if (original.status === 401 || original.status === 403)
+      return {
+        message: 'the API is not allowed to do this in the cluster; tell the platform admin',
+        extensions: { code: ErrorCode.Internal },
+      };
+  }
+  return {
+    message: 'unexpected error; try again or tell the platform admin',
+    extensions: { code: ErrorCode.Internal },
+  };
+}
