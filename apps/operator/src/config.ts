@@ -145,6 +145,8 @@ export function loadOperatorConfig(env: Env = process.env): OperatorConfig {
       podLabels: labels(env, 'VDI_INGRESS_POD_LABELS', 'app.kubernetes.io/name=traefik'),
     },
     turnRelayCidrs: relay,
+    // K3s's defaults; closed to desktops even when a template opens the internet.
+    clusterCidrs: list(env, 'VDI_CLUSTER_CIDRS', '10.42.0.0/16,10.43.0.0/16'),
     dns: {
       namespace: env.VDI_DNS_NAMESPACE || 'kube-system',
       podLabels: labels(env, 'VDI_DNS_POD_LABELS', 'k8s-app=kube-dns'),

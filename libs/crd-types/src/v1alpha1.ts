@@ -308,6 +308,33 @@ export const VDITemplateSpecSchema = Type.Object({
   ),
   nodeSelector: Type.Optional(StringMap({ maxProperties: 32 })),
   tolerations: Type.Optional(Type.Array(TolerationSchema, { maxItems: 16 })),
+  egress: Type.Optional(
+    Type.Object(
+      {
+        internet: Type.Boolean({
+          default: false,
+          description:
+            "the public internet; the cluster's own, private, link-local (cloud metadata) and loopback ranges stay closed",
+        }),
+        cidrs: Type.Optional(
+          Type.Array(
+            Type.String({
+              maxLength: 64,
+              description: 'a destination the desktop may reach, e.g. an internal proxy (10.1.2.3/32)',
+              'x-kubernetes-validations': [
+                { rule: 'isCIDR(self)', message: 'must be a CIDR such as 10.1.2.3/32 or 2001:db8::/64' },
+              ],
+            } as K8sSchemaOptions),
+            { maxItems: 32 },
+          ),
+        ),
+      },
+      {
+        description:
+          'where desktops of this template may connect besides DNS and the TURN relay (default: nowhere else)',
+      },
+    ),
+  ),
   homeMountPath: Type.String({ default: '/home/ubuntu', maxLength: 256, pattern: '^(/[A-Za-z0-9._-]+)+$' }),
   homeSize: Quantity({ default: '10Gi', description: 'size of the per-user home volume' }, [
     positiveQuantity('homeSize'),

@@ -107,6 +107,11 @@ describe('VDISession and VDITemplate CRDs on the API server', () => {
     ],
     ['1.x encoder name', template({ ...okTemplate, encoder: 'nvh264enc' }), 'spec.encoder'],
     [
+      'egress to no CIDR',
+      template({ ...okTemplate, egress: { cidrs: ['10.1.2.3'] } }),
+      'spec.egress.cidrs[0]',
+    ],
+    [
       'minCPU above defaultCPU',
       template({ ...okTemplate, resources: { defaultCPU: '1', minCPU: '2' } }),
       'spec.resources.minCPU',

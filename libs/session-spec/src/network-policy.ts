@@ -1,8 +1,9 @@
 /**
  * Isolation of a desktop: it accepts traffic only from the ingress controller (HTTP and the
  * stream websocket on 8080) and from the TURN relay (WebRTC media over UDP only), and
- * reaches only cluster DNS and the TURN server. Sessions cannot reach each other, the API
- * server, or anything else in the cluster.
+ * reaches cluster DNS, the TURN server and what its template's `egress` allows: nothing more by
+ * default; with `internet`, public addresses only; listed CIDRs. Sessions cannot reach each other,
+ * the API server, or anything else in the cluster unless a template lists it.
  */
 import type { V1NetworkPolicy } from '@kubernetes/client-node';
 
@@ -16,7 +17,52 @@ import { childMeta, podSelector } from './labels.js';
 import { childNames } from './names.js';
 import { DESKTOP_PORT, type PlatformOptions } from './options.js';
 
-export function sessionNetworkPolicy(session: VDISession, o: PlatformOptions): NetworkPolicyJson {
+/**
+ * Ranges a desktop with internet egress still may not reach: private (RFC 1918, CGNAT, ULA),
+ * link-local (cloud metadata at 169.254.169.254), loopback, "this network", multicast and reserved.
+ * The cluster's own ranges (pods, Services) are added from the platform options.
+ */
+export const NON_PUBLIC_IPV4 = [
+  '0.0.0.0/8',
+  '10.0.0.0/8',
+  '100.64.0.0/10',
+  '127.0.0.0/8',
+  '169.254.0.0/16',
+  '172.16.0.0/12',
+  '192.168.0.0/16',
+  '224.0.0.0/4',
+  '240.0.0.0/4',
+];
+export const NON_PUBLIC_IPV6 = ['::1/128', 'fc00::/7', 'fe80::/10', 'ff00::/8'];
+
+/** A template's egress beyond DNS and TURN. */
+export interface EgressChoice {
+  internet: boolean;
+  cidrs: string[];
+}
+
+function egressRules(o: PlatformOptions, egress: EgressChoice): Record<string, unknown>[] {
+  const rules: Record<string, unknown>[] = [];
+  if (egress.internet) {
+    const cluster = o.clusterCidrs ?? [];
+    const v4 = [...NON_PUBLIC_IPV4, ...cluster.filter((c) => !c.includes(':'))];
+    const v6 = [...NON_PUBLIC_IPV6, ...cluster.filter((c) => c.includes(':'))];
+    rules.push({
+      to: [
+        { ipBlock: { cidr: '0.0.0.0/0', except: [...new Set(v4)] } },
+        { ipBlock: { cidr: '::/0', except: [...new Set(v6)] } },
+      ],
+    });
+  }
+  if (egress.cidrs.length > 0) rules.push({ to: egress.cidrs.map((cidr) => ({ ipBlock: { cidr } })) });
+  return rules;
+}
+
+export function sessionNetworkPolicy(
+  session: VDISession,
+  o: PlatformOptions,
+  egress: EgressChoice = { internet: false, cidrs: [] },
+): NetworkPolicyJson {
   const relay = o.turnRelayCidrs.map((cidr) => ({ ipBlock: { cidr } }));
   return {
     apiVersion: 'networking.k8s.io/v1',
@@ -63,6 +109,7 @@ export function sessionNetworkPolicy(session: VDISession, o: PlatformOptions): N
             { protocol: 'TCP', port: o.turn.port },
           ],
         },
+        ...egressRules(o, egress),
       ],
     },
   };

@@ -35,6 +35,8 @@ export interface PlatformOptions {
   ingress: { namespace: string; podLabels: Record<string, string> };
   /** Addresses of the TURN relay (coturn runs with host networking, so these are node addresses). */
   turnRelayCidrs: string[];
+  /** The cluster's pod and Service ranges: closed to desktops even with internet egress. */
+  clusterCidrs?: string[];
   /** Cluster DNS pods, for the sessions' NetworkPolicy. */
   dns: { namespace: string; podLabels: Record<string, string> };
   /** Extra CPU requested when a desktop encodes on the CPU (x264enc), e.g. '2'. */

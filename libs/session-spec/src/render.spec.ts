@@ -298,6 +298,49 @@ describe('renderSession', () => {
     expect(relay.ports).toEqual([{ protocol: 'UDP' }]);
   });
 
+  describe('egress per template', () => {
+    const egressOf = (egress: object | undefined, opts = {}) => {
+      const t = sampleTemplate('e', egress ? { egress } : {});
+      const r = renderSession(
+        sampleSession(),
+        t,
+        sampleOptions({ clusterCidrs: ['10.42.0.0/16', '198.18.0.0/15'], ...opts }),
+        inputs({ encoder: 'h264enc', device: 'nvenc', gpuProducts: ['NVIDIA-L4-SHARED'] }),
+      );
+      return r.networkPolicy.spec.egress as { to: { ipBlock?: { cidr: string; except?: string[] } }[] }[];
+    };
+
+    it('allows only DNS and the relay by default', () => {
+      const rules = egressOf(undefined);
+      expect(rules).toHaveLength(2);
+      expect(JSON.stringify(rules)).not.toContain('0.0.0.0/0');
+    });
+
+    it('opens the public internet but never private, metadata or cluster ranges', () => {
+      const rules = egressOf({ internet: true });
+      const v4 = rules.flatMap((r) => r.to).find((p) => p.ipBlock?.cidr === '0.0.0.0/0')!.ipBlock!;
+      expect(v4.except).toEqual(
+        expect.arrayContaining([
+          '10.0.0.0/8',
+          '172.16.0.0/12',
+          '192.168.0.0/16',
+          '169.254.0.0/16',
+          '127.0.0.0/8',
+        ]),
+      );
+      expect(v4.except).toEqual(expect.arrayContaining(['198.18.0.0/15']));
+      const v6 = rules.flatMap((r) => r.to).find((p) => p.ipBlock?.cidr === '::/0')!.ipBlock!;
+      expect(v6.except).toEqual(expect.arrayContaining(['fc00::/7', 'fe80::/10', '::1/128']));
+    });
+
+    it('adds the listed destinations as they are', () => {
+      const rules = egressOf({ internet: false, cidrs: ['10.1.2.3/32', '2001:db8::/64'] });
+      expect(rules.at(-1)).toEqual({
+        to: [{ ipBlock: { cidr: '10.1.2.3/32' } }, { ipBlock: { cidr: '2001:db8::/64' } }],
+      });
+    });
+  });
+
   it("refuses less than the template's minimums, also for sessions written with kubectl", () => {
     const t = sampleTemplate('roomy', {
       resources: { ...sampleTemplate().spec.resources, minCPU: '1', minMemory: '3Gi' },

@@ -98,7 +98,7 @@ export function renderSession(
     ingressRoute: sessionIngressRoute(session, options),
     turnSecret: turnSecret(session, options, inputs.turnCredentials),
     authSecret: authSecret(session, options, inputs.sessionPassword),
-    networkPolicy: sessionNetworkPolicy(session, options),
+    networkPolicy: sessionNetworkPolicy(session, options, effective.egress),
   };
 }
 

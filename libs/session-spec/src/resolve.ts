@@ -20,6 +20,8 @@ export interface EffectiveSession {
   env: EnvVar[];
   nodeSelector: Record<string, string>;
   tolerations: Toleration[];
+  /** Where the desktop may connect besides DNS and TURN (the template's `egress`). */
+  egress: { internet: boolean; cidrs: string[] };
 }
 
 function quantity(field: string, q: string): number {
@@ -120,5 +122,6 @@ export function resolveSession(session: VDISessionSpec, template: VDITemplateSpe
     env: template.env ?? [],
     nodeSelector: template.nodeSelector ?? {},
     tolerations: template.tolerations ?? [],
+    egress: { internet: template.egress?.internet ?? false, cidrs: [...(template.egress?.cidrs ?? [])] },
   };
 }
