@@ -299,7 +299,13 @@ describe('invalid input', () => {
       'BAD_USER_INPUT',
       /^cpu: 16 is more than the template allows \(4\)/,
     ],
-    ['zero CPU', { template: CPU, cpu: '0' }, 'BAD_USER_INPUT', /^cpu: must be greater than zero/],
+    ['zero CPU', { template: CPU, cpu: '0' }, 'BAD_USER_INPUT', /^cpu: must be at least 1m .*, not 0$/],
+    [
+      'less CPU than Kubernetes can request (rounds to none)',
+      { template: CPU, cpu: '0.0001m' },
+      'BAD_USER_INPUT',
+      /^cpu: must be at least 1m \(one thousandth of a CPU\), not 0.0001m$/,
+    ],
     ['a tiny display', { template: CPU, width: 100 }, 'BAD_USER_INPUT', /^width: /],
     [
       'a lifetime that is not a duration',
