@@ -292,7 +292,8 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         { name: 'portal', rule: host, url: `http://127.0.0.1:${portalPort}` },
         {
           name: 'api',
-          rule: `${host} && (Path(\`/graphql\`) || PathPrefix(\`/auth/\`))`,
+          // /auth/* (forward-auth, the "connecting" page) is Traefik's own business, not published.
+          rule: `${host} && Path(\`/graphql\`)`,
           url: apiDirect,
           priority: 1000,
         },
