@@ -3,7 +3,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 
-const roots = ['libs', 'tools', 'apps', 'deploy'].flatMap((top) =>
+const roots = ['libs', 'tools', 'apps', 'deploy', 'images'].flatMap((top) =>
   readdirSync(path.join(import.meta.dirname, top), { withFileTypes: true })
     .filter(
       (d) => d.isDirectory() && existsSync(path.join(import.meta.dirname, top, d.name, 'jest.config.js')),

@@ -10,7 +10,12 @@ import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { actionlint, hadolint, repoRoot, run, TOOL_VERSIONS } from './tools.js';
 
-const DOCKERFILES = ['apps/operator/Dockerfile', 'apps/api/Dockerfile', 'apps/web/Dockerfile'];
+const DOCKERFILES = [
+  'apps/operator/Dockerfile',
+  'apps/api/Dockerfile',
+  'apps/web/Dockerfile',
+  'images/desktop/Dockerfile',
+];
 const workflows = () =>
   readdirSync(path.join(repoRoot, '.github', 'workflows'))
     .filter((f) => /\.ya?ml$/.test(f))

@@ -300,7 +300,7 @@ describe('renderSession', () => {
 
   describe('egress per template', () => {
     const egressOf = (egress: object | undefined, opts = {}) => {
-      const t = sampleTemplate('e', egress ? { egress } : {});
+      const t = sampleTemplate('e', egress ? ({ egress } as never) : {});
       const r = renderSession(
         sampleSession(),
         t,

@@ -26,3 +26,13 @@ export { keycloakIssuer } from './keycloak.js';
  */
 export const TEST_SESSION_KEY = '5f1c0b9e7a2d4c6e8f0a1b3c5d7e9f2a4c6e8a0b2d4f6a8c0e2a4c6e8f0b2d4c';
 export { holdRealNode } from './real-node.js';
+export { CHROMIUM_FLAGS, CHROMIUM_PATH, launchChromium } from './browser.js';
+export {
+  framesPerSecond,
+  keyToPixelsMs,
+  sampleSurface,
+  waitChange,
+  waitFirstFrame,
+  waitStill,
+  type SurfaceSample,
+} from './stream.js';

@@ -1,0 +1,47 @@
+#!/bin/bash
+# Runs inside the image's root filesystem as root, after the packages of packages.txt are installed
+# (build.sh: in mmdebstrap's chroot; Dockerfile: a RUN step). Makes the desktop user, Selkies' venv and
+# what a read-only root filesystem needs. Network access is needed for pip (PyPI).
+set -euo pipefail
+SELKIES_VERSION="${SELKIES_VERSION:?SELKIES_VERSION is required}"
+
+# The desktop user: uid/gid 1000, home /home/ubuntu (the platform's default homeMountPath; the pod
+# mounts the user's volume there, so the skeleton is copied in by the entrypoint on first start).
+groupadd --gid 1000 ubuntu
+useradd --uid 1000 --gid 1000 --create-home --home-dir /home/ubuntu --shell /bin/bash ubuntu
+
+# Selkies from PyPI, pinned, in a venv of Debian's Python (no system pip packages touched).
+python3 -m venv /opt/selkies
+/opt/selkies/bin/pip install --no-input --disable-pip-version-check --progress-bar off "selkies==${SELKIES_VERSION}"
+/opt/selkies/bin/selkies --help >/dev/null
+
+# A read-only root: nothing may need writing outside $HOME, /tmp, /dev/shm and XDG_RUNTIME_DIR.
+# dbus wants a machine id; there is no systemd to write one at boot.
+dbus-uuidgen --ensure=/etc/machine-id
+mkdir -p /var/lib/dbus && ln -sf /etc/machine-id /var/lib/dbus/machine-id
+fc-cache -f >/dev/null
+
+# XFCE defaults for a streamed desktop: no compositor (every composited frame costs CPU and
+# bandwidth), no screen blanking, a terminal open at login so there is something to type into.
+mkdir -p /etc/xdg/xfce4/xfconf/xfce-perchannel-xml /etc/xdg/autostart
+cat > /etc/xdg/xfce4/xfconf/xfce-perchannel-xml/xfwm4.xml <<'XML'
+<?xml version="1.0" encoding="UTF-8"?>
+<channel name="xfwm4" version="1.0">
+  <property name="general" type="empty">
+    <property name="use_compositing" type="bool" value="false"/>
+    <property name="workspace_count" type="int" value="1"/>
+  </property>
+</channel>
+XML
+cat > /etc/xdg/autostart/vdi-terminal.desktop <<'DESKTOP'
+[Desktop Entry]
+Type=Application
+Name=Terminal
+Exec=xfce4-terminal
+OnlyShowIn=XFCE;
+DESKTOP
+# Autostart entries that need services a container does not have.
+rm -f /etc/xdg/autostart/{xscreensaver,light-locker,xfce4-power-manager,pulseaudio,xiccd,at-spi-dbus-bus}.desktop
+
+# Smaller image: documentation, manuals, apt's lists and Python's byte-code caches of pip itself.
+rm -rf /usr/share/doc/* /usr/share/man/* /usr/share/info/* /var/lib/apt/lists/* /var/cache/apt/*.bin /root/.cache
