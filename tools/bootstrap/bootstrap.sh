@@ -15,8 +15,11 @@ t0=$(date +%s)
 
 # Debian packages the tiers use: openssl (cluster PKI), iproute2 (network namespace for the
 # desktop stand-ins), coturn (real TURN server), chromium (browser tests), maven and a JRE
-# (Keycloak is fetched from Maven Central and runs on Java 17+).
-APT_PACKAGES=(openssl iproute2 coturn chromium fonts-dejavu-core maven openjdk-17-jre-headless)
+# (Keycloak is fetched from Maven Central and runs on Java 17+), runc, the CNI plugins and iptables
+# (the real node of tools/node: containerd runs containers with runc, pods get a CNI bridge),
+# mmdebstrap (the desktop image's daemonless build) and bubblewrap (running that image as a plain
+# sandboxed process: its own test and the benchmark's baseline).
+APT_PACKAGES=(openssl iproute2 coturn chromium fonts-dejavu-core maven openjdk-17-jre-headless runc containernetworking-plugins iptables mmdebstrap bubblewrap)
 
 ensure_apt() {
   local missing=()
@@ -47,6 +50,27 @@ ensure_node_modules() {
   fi
 }
 
+# The Node.js the platform is built and tested on: the current LTS line (the images use the same
+# major). On a machine with an older Node it comes from the npm registry (node-linux-<arch>, the
+# official binary) into ~/.cache, and every command below runs on it; npm ci still uses the
+# machine's own npm.
+NODE_LTS_VERSION=24.22.3
+ensure_node_runtime() {
+  local major arch dir tmp
+  major="$(node -p 'process.versions.node.split(".")[0]')"
+  [ "$major" -ge "${NODE_LTS_VERSION%%.*}" ] && return
+  case "$(uname -m)" in x86_64) arch=x64 ;; aarch64) arch=arm64 ;; *) log "no Node.js $NODE_LTS_VERSION binary for $(uname -m); staying on $(node --version)"; return ;; esac
+  dir="${VDI_CACHE:-$HOME/.cache/vdi-platform}/runtime/node-v$NODE_LTS_VERSION-$arch"
+  if [ ! -x "$dir/bin/node" ]; then
+    log "fetching Node.js $NODE_LTS_VERSION (LTS) from the npm registry (node-linux-$arch); the machine has $(node --version)"
+    tmp="$(mktemp -d)"
+    (cd "$tmp" && npm pack "node-linux-$arch@$NODE_LTS_VERSION" --silent >/dev/null && tar xzf ./*.tgz)
+    mkdir -p "$(dirname "$dir")"; rm -rf "$dir"; mv "$tmp/package" "$dir"; rm -rf "$tmp"
+  fi
+  export PATH="$dir/bin:$PATH"
+  log "running on Node.js $(node --version) from $dir"
+}
+
 ensure_go_builds() {
   command -v go >/dev/null || { log "Go >= 1.26 is required to build the local control plane (https://go.dev/dl)"; exit 1; }
   bash tools/controlplane/scripts/build.sh
@@ -61,6 +85,7 @@ cmd="${1:-deps}"; shift || true
 node_version_ok
 ensure_apt
 ensure_node_modules
+ensure_node_runtime
 # A platform pointed at an existing cluster needs no local control plane.
 if [ "$cmd" != "start" ] || [ -z "${KUBECONFIG:-}" ]; then ensure_go_builds; fi
 log "prerequisites ready in $(( $(date +%s) - t0 ))s"

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Builds the local control plane's binaries from the Go module proxy and caches them by version:
-#   kube-apiserver, kube-controller-manager, kube-scheduler (k8s.io/kubernetes), etcd + etcdctl
+#   kube-apiserver, kube-controller-manager, kube-scheduler, kubelet (k8s.io/kubernetes), etcd + etcdctl
 #   (go.etcd.io/etcd), kwok (sigs.k8s.io/kwok) and kwok's stage definitions, traefik
-#   (github.com/traefik/traefik/v3, the access path's reverse proxy) and Traefik's CRDs.
+#   (github.com/traefik/traefik/v3, the access path's reverse proxy) and Traefik's CRDs, and
+#   containerd + containerd-shim-runc-v2 + ctr (github.com/containerd/containerd/v2, the real node's
+#   container runtime; runc and the CNI plugins come from Debian packages, see tools/bootstrap), and
+#   crictl (sigs.k8s.io/cri-tools: the node's teardown stops and removes pod sandboxes through CRI).
 # Output: $VDI_CACHE/controlplane/<component>-<version>-<gosum-hash>/ ; a component is rebuilt only
 # when its version (or its committed go.sum) changes. Prints package-count progress and timings.
 #
-# Usage: build.sh [kubernetes|etcd|kwok|traefik|traefik-crds]...   (default: all). Progress goes to stderr;
+# Usage: build.sh [kubernetes|etcd|kwok|traefik|traefik-crds|containerd|cri-tools]...   (default: all). Progress goes to stderr;
 #        build.sh --print-dir COMPONENT prints where a component's output lives.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -45,7 +48,7 @@ build_with_progress() {
 
 build_kubernetes() {
   local dir; dir="$(component_dir kubernetes "$KUBERNETES_VERSION")"
-  [ -f "$dir/.complete" ] && { log "kubernetes $KUBERNETES_VERSION: cached at $dir"; return; }
+  [ -f "$dir/.complete" ] && [ -x "$dir/kubelet" ] && { log "kubernetes $KUBERNETES_VERSION: cached at $dir"; return; }
   local v="$KUBERNETES_VERSION" minor major date
   major="$(echo "${v#v}" | cut -d. -f1)"; minor="$(echo "${v#v}" | cut -d. -f2)"
   date="$(cd "$here/go/kubernetes" && go mod download -json "k8s.io/kubernetes@$v" | sed -n 's/.*"Info": "\(.*\)".*/\1/p' | xargs sed -n 's/.*"Time":"\([^"]*\)".*/\1/p')"
@@ -56,7 +59,8 @@ build_kubernetes() {
   done
   mkdir -p "$dir.tmp"
   build_with_progress "kubernetes $v" "$here/go/kubernetes" "$dir.tmp" "$ld" \
-    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler
+    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler \
+    k8s.io/kubernetes/cmd/kubelet
   touch "$dir.tmp/.complete"; rm -rf "$dir"; mv "$dir.tmp" "$dir"
 }
 
@@ -105,6 +109,34 @@ build_traefik() {
   touch "$dir.tmp/.complete"; rm -rf "$dir"; mv "$dir.tmp" "$dir"
 }
 
+# containerd for the real node (tools/node). Static build: the btrfs/devmapper/zfs snapshotters need cgo
+# and are not used (the node runs the overlayfs snapshotter).
+build_containerd() {
+  local dir; dir="$(component_dir containerd "$CONTAINERD_VERSION")"
+  [ -f "$dir/.complete" ] && { log "containerd $CONTAINERD_VERSION: cached at $dir"; return; }
+  local v="$CONTAINERD_VERSION"
+  local ld="-s -w -X github.com/containerd/containerd/v2/version.Version=$v"
+  ld+=" -X github.com/containerd/containerd/v2/version.Package=github.com/containerd/containerd/v2"
+  mkdir -p "$dir.tmp"
+  build_with_progress "containerd $v" "$here/go/containerd" "$dir.tmp" "$ld" -tags "no_btrfs no_devmapper no_zfs" \
+    github.com/containerd/containerd/v2/cmd/containerd github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2 \
+    github.com/containerd/containerd/v2/cmd/ctr
+  for b in containerd containerd-shim-runc-v2 ctr; do
+    [ -x "$dir.tmp/$b" ] || { log "containerd: $b not produced"; ls -la "$dir.tmp" >&2; return 1; }
+  done
+  touch "$dir.tmp/.complete"; rm -rf "$dir"; mv "$dir.tmp" "$dir"
+}
+
+build_cri_tools() {
+  local dir; dir="$(component_dir cri-tools "$CRI_TOOLS_VERSION")"
+  [ -f "$dir/.complete" ] && { log "cri-tools $CRI_TOOLS_VERSION: cached at $dir"; return; }
+  local ld="-s -w -X sigs.k8s.io/cri-tools/pkg/version.Version=$CRI_TOOLS_VERSION"
+  mkdir -p "$dir.tmp"
+  build_with_progress "cri-tools $CRI_TOOLS_VERSION" "$here/go/cri-tools" "$dir.tmp" "$ld" sigs.k8s.io/cri-tools/cmd/crictl
+  [ -x "$dir.tmp/crictl" ] || { log "crictl not produced"; ls -la "$dir.tmp" >&2; return 1; }
+  touch "$dir.tmp/.complete"; rm -rf "$dir"; mv "$dir.tmp" "$dir"
+}
+
 # Traefik's CRDs, taken from its own module (docs/content/reference/dynamic-configuration).
 build_traefik_crds() {
   local dir="$cache/traefik-crds-$TRAEFIK_VERSION"
@@ -126,13 +158,15 @@ if [ "${1:-}" = "--print-dir" ]; then
     kwok) component_dir kwok "$KWOK_VERSION" ;;
     traefik) component_dir traefik "$TRAEFIK_VERSION" ;;
     traefik-crds) echo "$cache/traefik-crds-$TRAEFIK_VERSION" ;;
+    containerd) component_dir containerd "$CONTAINERD_VERSION" ;;
+    cri-tools) component_dir cri-tools "$CRI_TOOLS_VERSION" ;;
   esac
   exit 0
 fi
 
 command -v go >/dev/null || { log "Go is not installed; install Go >= 1.26 (the Go module proxy must be reachable)"; exit 1; }
 overall=$(date +%s)
-targets=("$@"); [ ${#targets[@]} -eq 0 ] && targets=(traefik-crds etcd kwok kubernetes traefik)
+targets=("$@"); [ ${#targets[@]} -eq 0 ] && targets=(traefik-crds etcd kwok kubernetes traefik containerd cri-tools)
 for t in "${targets[@]}"; do
   case "$t" in
     kubernetes) build_kubernetes ;;
@@ -140,7 +174,9 @@ for t in "${targets[@]}"; do
     kwok) build_kwok ;;
     traefik) build_traefik ;;
     traefik-crds) build_traefik_crds ;;
-    *) log "unknown component '$t' (kubernetes|etcd|kwok|traefik|traefik-crds)"; exit 2 ;;
+    containerd) build_containerd ;;
+    cri-tools) build_cri_tools ;;
+    *) log "unknown component '$t' (kubernetes|etcd|kwok|traefik|traefik-crds|containerd|cri-tools)"; exit 2 ;;
   esac
 done
 log "all done in $(( $(date +%s) - overall ))s"

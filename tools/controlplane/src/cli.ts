@@ -4,6 +4,7 @@
  *   down [--purge] stop every process; --purge also deletes etcd data, PKI and logs
  *   status [--json] what runs, its memory, the versions
  *   build         build (or verify the cache of) the binaries only
+ * As root, `up` also starts the real node vdi-worker-1 (@vdi/node) and `down` stops it and restores the host.
  * Environment: VDI_GPU_NODES (default NVIDIA-L4:1,NVIDIA-H100-80GB-HBM3:1), VDI_GPU_REPLICAS (8),
  * VDI_STATE_DIR (./.vdi), VDI_CACHE (~/.cache/vdi-platform), VDI_*_PORT.
  */
@@ -36,7 +37,27 @@ async function main(argv: string[]): Promise<number> {
             `  ${p.name.padEnd(24)} pid ${String(p.pid).padEnd(8)} ${p.alive ? 'alive' : 'dead '} ${p.rssMiB ?? '-'} MiB  log ${p.log}\n`,
           );
         }
-        const total = s.processes.reduce((a, p) => a + (p.rssMiB ?? 0), 0);
+        if (s.node) {
+          const n = s.node;
+          const state = n.ready
+            ? 'Ready'
+            : n.running
+              ? 'running, not Ready'
+              : n.crashed
+                ? 'crashed (next up/down cleans up)'
+                : 'stopped';
+          process.stdout.write(`real node ${n.name}: ${state}; InternalIP ${n.nodeIp}, pods ${n.podCidr}\n`);
+          for (const p of n.processes) {
+            process.stdout.write(
+              `  ${p.name.padEnd(24)} pid ${String(p.pid).padEnd(8)} ${p.alive ? 'alive' : 'dead '} ${p.rssMiB ?? '-'} MiB  log ${p.log}\n`,
+            );
+          }
+        } else {
+          process.stdout.write('real node: not started (needs root and `npm run setup`)\n');
+        }
+        const total =
+          s.processes.reduce((a, p) => a + (p.rssMiB ?? 0), 0) +
+          (s.node?.processes ?? []).reduce((a, p) => a + (p.rssMiB ?? 0), 0);
         process.stdout.write(`  total RSS ${total} MiB\nversions: ${JSON.stringify(s.versions)}\n`);
       }
       return s.running ? 0 : 1;

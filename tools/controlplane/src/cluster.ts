@@ -3,8 +3,10 @@
  * kube-controller-manager → kube-scheduler → kwok → simulated nodes), `down` and `status`.
  *
  * Every component is the real upstream binary built by scripts/build.sh; kwok stands in for the
- * kubelets (node heartbeats and pod lifecycles), so pods are scheduled by the real scheduler and
- * garbage-collected by the real controller manager, but no container runs.
+ * kubelets of the GPU nodes (node heartbeats and pod lifecycles), so pods are scheduled by the real
+ * scheduler and garbage-collected by the real controller manager, but no container runs there.
+ * Beside them, when run as root, one real node (`@vdi/node`: kubelet + containerd) runs the pods
+ * that tolerate its taint, e.g. CPU desktops.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,6 +16,17 @@ import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { controlplaneDir, loadConfig, readVersions, statePaths, type ClusterConfig } from './config.js';
 import { defaultNodes } from '@vdi/sim-nodes';
+import {
+  NODE_NAME,
+  nodeOwner,
+  nodeStatus,
+  nodeUnsupportedReason,
+  startNode,
+  stopNode,
+  tryLockNode,
+  type NodeOptions,
+  type NodeStatus,
+} from '@vdi/node';
 import { ensurePki, kubeconfigYaml, CLIENT_IDENTITIES } from './pki.js';
 import {
   isAlive,
@@ -32,8 +45,10 @@ export type Logger = (msg: string) => void;
 const defaultLog: Logger = (msg) => process.stderr.write(`[cluster] ${msg}\n`);
 
 type Component = 'kubernetes' | 'etcd' | 'kwok' | 'traefik-crds';
+/** Components of the real node only (kubelet comes with `kubernetes`); built by `npm run setup`. */
+type NodeComponent = 'containerd' | 'cri-tools';
 
-function componentDir(c: Component): string {
+function componentDir(c: Component | NodeComponent): string {
   return execFileSync('bash', [path.join(controlplaneDir, 'scripts', 'build.sh'), '--print-dir', c], {
     encoding: 'utf8',
   }).trim();
@@ -210,6 +225,7 @@ export async function up(cfg: ClusterConfig = loadConfig(), log: Logger = defaul
   if (await isRunning(cfg)) {
     log(`already running; kubeconfig ${p.adminKubeconfig}`);
     await applyNodes(cfg, () => undefined);
+    await ensureRealNode(cfg, log);
     return { kubeconfig: p.adminKubeconfig, reused: true, startedInMs: Date.now() - t0 };
   }
   // Half-running (a crash, a killed component): stop what is left and start clean.
@@ -290,6 +306,8 @@ export async function up(cfg: ClusterConfig = loadConfig(), log: Logger = defaul
           '--api-audiences=https://kubernetes.default.svc.cluster.local',
           `--service-cluster-ip-range=${cfg.serviceCidr}`,
           '--authorization-mode=Node,RBAC',
+          // The real node's name resolves nowhere: reach its kubelet (logs, exec) by its InternalIP.
+          '--kubelet-preferred-address-types=InternalIP',
           // As on K3s: privileged pods exist (GPU operator, device plugin); Pod Security decides per namespace.
           '--allow-privileged=true',
           // PodSecurity is what makes `restricted` namespaces real; listed explicitly on purpose.
@@ -388,6 +406,8 @@ export async function up(cfg: ClusterConfig = loadConfig(), log: Logger = defaul
         'tsx',
         path.join(controlplaneDir, 'src', 'local-path-cli.ts'),
         p.adminKubeconfig,
+        // Volumes on the real node are real folders here.
+        path.join(p.dir, 'storage'),
       ],
       p.logs,
       { cwd: controlplaneDir },
@@ -402,6 +422,7 @@ export async function up(cfg: ClusterConfig = loadConfig(), log: Logger = defaul
     log(
       `Traefik CRDs (traefik.io/v1alpha1), RuntimeClass nvidia and StorageClass local-path installed, as on K3s`,
     );
+    await ensureRealNode(cfg, log);
   } catch (err) {
     // Leave nothing half-started behind; the error already names the failing log.
     await down(cfg, () => undefined, false);
@@ -420,6 +441,13 @@ export async function down(
 ): Promise<void> {
   const p = statePaths(cfg);
   const state = readState(p.state);
+  // The real node first: its teardown deletes its Node object while the API server still answers.
+  let nodeError: unknown;
+  try {
+    await stopNode({ stateDir: p.dir, log });
+  } catch (err) {
+    nodeError = err;
+  }
   for (const proc of [...state.processes].reverse()) {
     if (isAlive(proc.pid)) {
       await stopProcess(proc.pid);
@@ -435,9 +463,64 @@ export async function down(
       `ports still in use after stopping the cluster: ${busy.join(', ')} (another process holds them)`,
     );
   }
+  if (nodeError) throw nodeError;
   if (purge && existsSync(p.dir)) {
     rmSync(p.dir, { recursive: true, force: true });
     log(`removed ${p.dir}`);
+  }
+}
+
+/** What `@vdi/node` needs to run the real node for this cluster. */
+export function realNodeOptions(cfg: ClusterConfig = loadConfig(), log: Logger = defaultLog): NodeOptions {
+  const p = statePaths(cfg);
+  return {
+    stateDir: p.dir,
+    apiserverUrl: `https://127.0.0.1:${cfg.ports.apiserver}`,
+    pkiDir: p.pki,
+    adminKubeconfig: p.adminKubeconfig,
+    kubernetesBinDir: componentDir('kubernetes'),
+    containerdBinDir: componentDir('containerd'),
+    criToolsBinDir: componentDir('cri-tools'),
+    cacheDir: cfg.cacheDir,
+    log,
+  };
+}
+
+/**
+ * Starts the real node beside the kwok nodes when it can run here (root, binaries built) and no
+ * other cluster of this machine has it; otherwise says in one line why not and carries on: pods
+ * meant for it then stay Pending and the platform falls back to stand-ins.
+ */
+async function ensureRealNode(cfg: ClusterConfig, log: Logger): Promise<void> {
+  const opts = realNodeOptions(cfg, log);
+  const why = nodeUnsupportedReason(opts);
+  if (why) {
+    log(`real node skipped: ${why}; desktops on it fall back to stand-ins`);
+    return;
+  }
+  const owner = nodeOwner();
+  if (owner && owner !== opts.stateDir) {
+    log(
+      `real node skipped: ${NODE_NAME} runs for the cluster in ${owner} (one per machine); desktops on it fall back to stand-ins`,
+    );
+    return;
+  }
+  // A test restarting the node holds the lock; it brings the node back itself.
+  const release = await tryLockNode();
+  if (!release) {
+    log(
+      `real node ${NODE_NAME}: being started or restarted by another process (cluster up or a test); left to it`,
+    );
+    return;
+  }
+  try {
+    await startNode(opts);
+  } catch (err) {
+    log(
+      `real node failed: ${err instanceof Error ? err.message : String(err)}; desktops on it fall back to stand-ins (see ${path.join(opts.stateDir, 'node', 'logs')})`,
+    );
+  } finally {
+    await release();
   }
 }
 
@@ -505,6 +588,8 @@ export interface ClusterStatus {
   kubeconfig: string;
   processes: (ManagedProcess & { alive: boolean; rssMiB?: number })[];
   versions: Record<string, string>;
+  /** The real node, when this cluster has run one. */
+  node?: NodeStatus;
 }
 
 function rssMiB(pid: number): number | undefined {
@@ -529,5 +614,8 @@ export async function status(cfg: ClusterConfig = loadConfig()): Promise<Cluster
       return { ...x, alive, ...(rss !== undefined ? { rssMiB: rss } : {}) };
     }),
     versions: readVersions(),
+    ...(existsSync(path.join(p.dir, 'node', 'options.json'))
+      ? { node: await nodeStatus({ stateDir: p.dir }) }
+      : {}),
   };
 }

@@ -6,6 +6,7 @@ export {
   adminKubeConfig,
   ensureBinaries,
   restartComponent,
+  realNodeOptions,
   type UpResult,
   type ClusterStatus,
 } from './cluster.js';

@@ -4,4 +4,5 @@ import { runProvisioner } from './local-path.js';
 
 const kc = new k8s.KubeConfig();
 kc.loadFromFile(process.argv[2] ?? process.env.KUBECONFIG ?? '');
-await runProvisioner(kc, (m) => process.stdout.write(`${new Date().toISOString()} ${m}\n`));
+// argv[3]: the cluster's storage folder, where volumes on the real node are real folders.
+await runProvisioner(kc, (m) => process.stdout.write(`${new Date().toISOString()} ${m}\n`), process.argv[3]);

@@ -1,5 +1,5 @@
 import type { V1PersistentVolumeClaim } from '@kubernetes/client-node';
-import { needsVolume, volumeFor } from './local-path.js';
+import { needsVolume, realNodeFolder, volumeFor } from './local-path.js';
 
 const claim = (o: Partial<V1PersistentVolumeClaim> & { node?: string } = {}): V1PersistentVolumeClaim => ({
   metadata: {
@@ -35,5 +35,25 @@ describe('local-path provisioner', () => {
       'gpu-1',
     ]);
     expect(pv.spec!.persistentVolumeReclaimPolicy).toBe('Delete');
+  });
+});
+
+describe('local-path on the real node', () => {
+  it('makes the volume a folder of the storage directory that must exist', () => {
+    const pv = volumeFor(claim({ node: 'vdi-worker-1' }), 'vdi-worker-1', '/state/cluster/storage');
+    expect(pv.spec!.hostPath).toEqual({ path: '/state/cluster/storage/pvc-u-1', type: 'Directory' });
+    expect(realNodeFolder(pv, '/state/cluster/storage')).toBe('/state/cluster/storage/pvc-u-1');
+  });
+
+  it('keeps kwok volumes as stand-ins and never treats them (or paths outside the folder) as its own', () => {
+    const kwok = volumeFor(claim({ node: 'gpu-1' }), 'gpu-1');
+    expect(kwok.spec!.hostPath!.type).toBe('DirectoryOrCreate');
+    expect(realNodeFolder(kwok, '/state/cluster/storage')).toBeUndefined();
+    const outside = volumeFor(claim({ node: 'n' }), 'n', '/state/cluster/storage');
+    outside.spec!.hostPath!.path = '/state/cluster/storage/../etc';
+    expect(realNodeFolder(outside, '/state/cluster/storage')).toBeUndefined();
+    outside.spec!.hostPath!.path = '/state/cluster/storage';
+    expect(realNodeFolder(outside, '/state/cluster/storage')).toBeUndefined();
+    expect(realNodeFolder(kwok, undefined)).toBeUndefined();
   });
 });

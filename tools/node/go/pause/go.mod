@@ -1,0 +1,3 @@
+module vdi.local/node/pause
+
+go 1.26.0

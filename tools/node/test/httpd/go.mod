@@ -1,0 +1,3 @@
+module vdi.local/node/httpd
+
+go 1.26.0
