@@ -19,7 +19,10 @@ describe('schema.gql', () => {
       currentContext: 'none',
     });
     const app = await createApp({
-      config: loadConfig({ VDI_OIDC_ISSUER: 'http://127.0.0.1:1/realms/none', VDI_SESSION_KEY: 'f'.repeat(8) + 'a1b2c3d4'.repeat(4) }),
+      config: loadConfig({
+        VDI_OIDC_ISSUER: 'http://127.0.0.1:1/realms/none',
+        VDI_SESSION_KEY: 'f'.repeat(8) + 'a1b2c3d4'.repeat(4),
+      }),
       kubeConfig: kc,
       schemaFile: file,
     });

@@ -5,16 +5,19 @@
  * quotas across replicas, and desktop access (openSession tickets and the forwardAuth endpoint).
  */
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
 import * as k8s from '@kubernetes/client-node';
 import { API_VERSION, KIND_SESSION, type VDISession } from '@vdi/crd-types';
 import { KubeJsonClient } from '@vdi/kube-client';
 import { startApiService, startOperatorService, type ServiceProcess } from '@vdi/platform';
+import { desktopAuthorization } from '@vdi/session-spec';
 import {
   createIsolatedGpuNode,
   createTestNamespace,
   ensureCluster,
   freePort,
   installCrds,
+  TEST_SESSION_KEY,
   waitFor,
   type IsolatedNode,
   type TestNamespace,
@@ -25,6 +28,7 @@ const suffix = randomBytes(3).toString('hex');
 const GPU_T = `flows-gpu-${suffix}`;
 const CPU_T = `flows-cpu-${suffix}`;
 const COOKIE_SECRET = randomBytes(32).toString('hex');
+const PORTAL = 'http://portal.vdi.localhost:3999';
 
 let ns: TestNamespace;
 let kube: KubeJsonClient;
@@ -81,7 +85,8 @@ async function startApiProcess(extra: Record<string, string>) {
       VDI_QUOTA_SESSIONS_PER_USER: '3',
       VDI_QUOTA_GPUS_PER_USER: '1',
       VDI_ACCESS_COOKIE_SECRET: COOKIE_SECRET,
-      VDI_PORTAL_URL: 'http://portal.vdi.localhost:3999',
+      VDI_PORTAL_URL: PORTAL,
+      VDI_SESSION_KEY: TEST_SESSION_KEY,
       ...extra,
     },
   });
@@ -100,7 +105,7 @@ beforeAll(async () => {
       apiVersion: 'v1',
       kind: 'Secret',
       metadata: { name: 'vdi-turn', namespace: ns.name },
-      stringData: { 'static-auth-secret': 'flows-test-secret' },
+      stringData: { 'static-auth-secret': 'flows-turn-secret-4b8e2c6a0d9f1e7c3a5b8d2f' },
     },
     'vdi-tests',
   );
@@ -135,6 +140,7 @@ beforeAll(async () => {
       VDI_PUBLIC_SCHEME: 'http',
       VDI_PUBLIC_PORT: '8081',
       VDI_START_DEADLINE_SECONDS: '120',
+      VDI_SESSION_KEY: TEST_SESSION_KEY,
     },
   });
   [apiA, apiB] = await Promise.all([
@@ -276,29 +282,52 @@ describe('desktop access: openSession and the forwardAuth endpoint', () => {
   let alices2: string;
   let url: URL;
 
-  /** Traefik's forwardAuth request for `target` (the desktop URL the browser asked for). */
+  /**
+   * Traefik's forwardAuth request for `target` (the desktop URL the browser asked for), by default
+   * as the browser sends it on the portal's navigation (the portal's origin as Referer).
+   */
   async function forwardAuth(
     api: string,
     session: string,
     target: string,
     headers: Record<string, string> = {},
+    { fromPortal = true } = {},
   ) {
     const t = new URL(target);
-    const r = await fetch(`${api}/auth/session?session=${encodeURIComponent(`${ns.name}/${session}`)}`, {
-      redirect: 'manual',
-      headers: {
-        'x-forwarded-proto': t.protocol.replace(':', ''),
-        'x-forwarded-host': t.host,
-        'x-forwarded-uri': `${t.pathname}${t.search}`,
-        'x-forwarded-method': 'GET',
-        ...headers,
+    // node:http, not fetch: fetch puts Sec-Fetch-Mode of its own on every request.
+    const r = await new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }>(
+      (resolve, reject) => {
+        const req = http.get(
+          `${api}/auth/session?session=${encodeURIComponent(`${ns.name}/${session}`)}`,
+          {
+            agent: false,
+            headers: {
+              'x-forwarded-proto': t.protocol.replace(':', ''),
+              'x-forwarded-host': t.host,
+              'x-forwarded-uri': `${t.pathname}${t.search}`,
+              'x-forwarded-method': 'GET',
+              ...(fromPortal ? { referer: `${PORTAL}/` } : {}),
+              ...headers,
+            },
+          },
+          (res) => {
+            let body = '';
+            res.on('data', (c: Buffer) => (body += c.toString()));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+          },
+        );
+        req.on('error', reject);
       },
-    });
-    const cookie = r.headers.get('set-cookie');
+    );
+    const one = (h: string | string[] | undefined) => (Array.isArray(h) ? h[0] : h) ?? null;
+    const cookie = one(r.headers['set-cookie']);
     return {
       status: r.status,
-      location: r.headers.get('location'),
-      user: r.headers.get('x-forwarded-user'),
+      location: one(r.headers.location),
+      user: one(r.headers['x-forwarded-user']),
+      authorization: one(r.headers.authorization),
+      retryAfter: one(r.headers['retry-after']),
+      body: r.body,
       cookie: cookie ? cookie.split(';')[0]! : undefined,
       setCookie: cookie,
     };
@@ -444,6 +473,168 @@ describe('desktop access: openSession and the forwardAuth endpoint', () => {
       status: 200,
       user: 'admin',
     });
+  });
+
+  it('an admitted request carries the desktop’s own basic-auth password for Traefik to pass on; nothing else does', async () => {
+    const s = (await kube.get<VDISession>(sessionRef(alices)))!;
+    const redeemed = await forwardAuth(apiA.url, alices, await open('alice', alices));
+    expect(redeemed.authorization).toBeNull();
+    for (const api of [apiA.url, apiB.url]) {
+      // The client's own Authorization (a guess at the password) changes nothing in the answer.
+      const ok = await forwardAuth(api, alices, url.toString(), {
+        cookie: redeemed.cookie!,
+        authorization: 'Basic dmRpOmd1ZXNz',
+      });
+      expect(ok.status).toBe(200);
+      expect(ok.authorization).toBe(desktopAuthorization(TEST_SESSION_KEY, s.metadata.uid!));
+    }
+    // Another session's password is another one; a refused request carries none.
+    const s2 = (await kube.get<VDISession>(sessionRef(alices2)))!;
+    expect(desktopAuthorization(TEST_SESSION_KEY, s2.metadata.uid!)).not.toBe(
+      desktopAuthorization(TEST_SESSION_KEY, s.metadata.uid!),
+    );
+    const anon = await forwardAuth(apiA.url, alices, url.toString());
+    expect(anon.status).toBe(302);
+    expect(anon.authorization).toBeNull();
+  });
+
+  it('a page on another desktop cannot use alice’s cookie: foreign Origins and same-site subresources get a 403 with the reason', async () => {
+    const { cookie } = await forwardAuth(apiA.url, alices, await open('alice', alices));
+    const other = new URL(url.toString().replace(alices, alices2)).origin;
+    const ws = (origin: string) => ({
+      cookie: cookie!,
+      origin,
+      'sec-fetch-site': origin === url.origin ? 'same-origin' : 'same-site',
+      'sec-fetch-mode': 'websocket',
+      'sec-fetch-dest': 'empty',
+    });
+    const ownWs = await forwardAuth(apiA.url, alices, `${url.origin}/ws`, ws(url.origin));
+    expect(ownWs.status).toBe(200);
+    const foreignWs = await forwardAuth(apiA.url, alices, `${url.origin}/ws`, ws(other));
+    expect(foreignWs.status).toBe(403);
+    expect(foreignWs.body).toBe(
+      `a request from ${other} may not reach the desktop at ${url.origin}: only the desktop's own pages may\n`,
+    );
+    expect(foreignWs.authorization).toBeNull();
+    // An image or a frame from a sibling host: no Origin, but Fetch Metadata says same-site.
+    const img = await forwardAuth(apiA.url, alices, url.toString(), {
+      cookie: cookie!,
+      'sec-fetch-site': 'same-site',
+      'sec-fetch-mode': 'no-cors',
+      'sec-fetch-dest': 'image',
+    });
+    expect(img.status).toBe(403);
+    expect(img.body).toMatch(/^a same-site no-cors \(destination image\) may not reach the desktop/);
+    // Opening it in a tab from the portal (same site) is the way in.
+    const nav = await forwardAuth(apiA.url, alices, url.toString(), {
+      cookie: cookie!,
+      'sec-fetch-site': 'same-site',
+      'sec-fetch-mode': 'navigate',
+      'sec-fetch-dest': 'document',
+    });
+    expect(nav.status).toBe(200);
+  });
+
+  it('a ticket link opened anywhere but from the portal is not redeemed (no cookie), and stays good for the portal', async () => {
+    const ticketUrl = await open('alice', alices);
+    for (const referer of [undefined, 'http://mail.example.com/inbox', `${url.origin}/`]) {
+      const r = await forwardAuth(apiA.url, alices, ticketUrl, referer ? { referer } : {}, {
+        fromPortal: false,
+      });
+      expect(r).toMatchObject({ status: 302, location: `${PORTAL}/open/${alices}`, cookie: undefined });
+    }
+    const fromPortal = await forwardAuth(apiB.url, alices, ticketUrl);
+    expect(fromPortal.status).toBe(302);
+    expect(fromPortal.cookie).toBeDefined();
+  });
+
+  it('the "connecting" page hands the portal’s navigation on to its reload (vdi-via), and only that', async () => {
+    const starting = async (ticketUrl: string, referer?: string) => {
+      const t = new URL(ticketUrl);
+      const r = await fetch(`${apiA.url}/auth/starting${t.search}`, {
+        headers: {
+          'x-forwarded-host': t.host,
+          'x-forwarded-proto': 'http',
+          ...(referer ? { referer } : {}),
+        },
+      });
+      expect(r.status).toBe(503);
+      const refresh = /<meta http-equiv="refresh" content="2(?:; url=([^"]*))?">/.exec(await r.text());
+      expect(refresh).not.toBeNull();
+      return refresh![1]?.replace(/&amp;/g, '&');
+    };
+    // Reached from the portal: the retry URL carries the proof, which the forward-auth accepts
+    // on the reload (whose Referer is the desktop's own address).
+    const ticketUrl = await open('alice', alices);
+    const retry = await starting(ticketUrl, `${PORTAL}/sessions/${alices}`);
+    expect(retry).toMatch(/^\?vdi-ticket=[A-Za-z0-9_-]{43}&vdi-via=[A-Za-z0-9_-]{43}$/);
+    const reload = new URL(retry!, ticketUrl).toString();
+    const forged = reload.replace(/vdi-via=[^&]+/, `vdi-via=${'A'.repeat(43)}`);
+    const byForged = await forwardAuth(apiB.url, alices, forged, { referer: reload }, { fromPortal: false });
+    expect(byForged).toMatchObject({ status: 302, location: `${PORTAL}/open/${alices}`, cookie: undefined });
+    const redeemed = await forwardAuth(apiB.url, alices, reload, { referer: reload }, { fromPortal: false });
+    expect(redeemed.status).toBe(302);
+    expect(redeemed.location).toBe(url.toString());
+    expect(redeemed.cookie).toBeDefined();
+    // Reached by a link from anywhere else: a plain reload, which the forward-auth does not redeem.
+    const handed = await open('alice', alices);
+    expect(await starting(handed)).toBeUndefined();
+    expect(await starting(handed, 'http://mail.example.com/')).toBeUndefined();
+    // A proof for one ticket opens no other.
+    const other = new URL(handed);
+    other.searchParams.set('vdi-via', new URL(reload).searchParams.get('vdi-via')!);
+    const r = await forwardAuth(apiA.url, alices, other.toString(), {}, { fromPortal: false });
+    expect(r.cookie).toBeUndefined();
+  });
+
+  it('over https the cookie is a __Host- cookie: Secure, Path=/, no Domain', async () => {
+    const ticketUrl = new URL(await open('alice', alices));
+    ticketUrl.protocol = 'https:';
+    const r = await forwardAuth(apiA.url, alices, ticketUrl.toString());
+    expect(r.status).toBe(302);
+    const name = `__Host-vdi_access_${alices.replace(/-/g, '_')}`;
+    expect(r.cookie!.startsWith(`${name}=`)).toBe(true);
+    expect(r.setCookie).toMatch(/; Path=\/(;|$)/);
+    expect(r.setCookie).toMatch(/; Secure/i);
+    expect(r.setCookie).not.toMatch(/Domain=/i);
+    const https = new URL(url.toString());
+    https.protocol = 'https:';
+    expect((await forwardAuth(apiA.url, alices, https.toString(), { cookie: r.cookie! })).status).toBe(200);
+    // The plain name does not count over https (a sibling host could have set it).
+    const plain = r.cookie!.replace(/^__Host-/, '');
+    expect((await forwardAuth(apiA.url, alices, https.toString(), { cookie: plain })).status).toBe(302);
+  });
+
+  it('a flood of requests for sessions no cache holds is bounded: 503 with Retry-After beyond the read budget', async () => {
+    const started = Date.now();
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        forwardAuth(apiB.url, `nobody-${suffix}-${i}`, `http://nobody-${suffix}-${i}.vdi.localhost:8081/`),
+      ),
+    );
+    const seconds = (Date.now() - started) / 1000;
+    const looked = results.filter((r) => r.status === 302);
+    const busy = results.filter((r) => r.status === 503);
+    expect(looked.length + busy.length).toBe(200);
+    // Burst 50, then 20 a second.
+    expect(looked.length).toBeGreaterThanOrEqual(40);
+    expect(looked.length).toBeLessThanOrEqual(50 + Math.ceil(20 * seconds) + 1);
+    expect(busy.length).toBeGreaterThan(0);
+    expect(Number(busy[0]!.retryAfter)).toBeGreaterThanOrEqual(1);
+    expect(busy[0]!.body).toMatch(
+      /too many desktop requests need a session lookup right now; try again in \d+ s/,
+    );
+    // A session in the cache needs no read: alice's cookie still opens her desktop meanwhile.
+    const { cookie } = await forwardAuth(apiA.url, alices, await open('alice', alices));
+    expect((await forwardAuth(apiB.url, alices, url.toString(), { cookie: cookie! })).status).toBe(200);
+    // And the budget refills.
+    await waitFor(
+      'the read budget to refill',
+      async () =>
+        (await forwardAuth(apiB.url, `nobody-${suffix}-x`, `http://nobody-${suffix}-x.vdi.localhost:8081/`))
+          .status === 302,
+      10_000,
+    );
   });
 
   it('a request that does not name a session of the namespace is a 400 that says what is wrong', async () => {

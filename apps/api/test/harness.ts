@@ -30,7 +30,11 @@ export interface RunningApi {
 }
 
 export async function startApi(kc: k8s.KubeConfig, env: Record<string, string>): Promise<RunningApi> {
-  const app = await createApp({ config: loadConfig({ VDI_SESSION_KEY: TEST_SESSION_KEY, ...env }), kubeConfig: kc, schemaFile: false });
+  const app = await createApp({
+    config: loadConfig({ VDI_SESSION_KEY: TEST_SESSION_KEY, ...env }),
+    kubeConfig: kc,
+    schemaFile: false,
+  });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const url = await app.getUrl();
   await waitFor('API ready', async () => (await fetch(`${url}/readyz`)).status === 200, 30_000);

@@ -8,20 +8,19 @@ import type { BrowserContext, Request } from 'playwright-core';
 
 const DESKTOP_URL = /^https?:\/\/[a-z][a-z0-9-]*\.vdi\.localhost(:\d+)?\//;
 
+const ticketOf = (url: string) => new URL(url).searchParams.get('vdi-ticket');
+
 /**
  * Main-frame requests of desktop URLs that carry a ticket (`vdi-ticket`), in order, one per
- * ticket (the 'connecting' page reloads the same ticket URL until the desktop's route exists).
+ * ticket: the 'connecting' page reloads the same ticket (with its portal proof, `vdi-via`, added)
+ * until the desktop's route exists.
  */
 export function recordDesktopOpens(context: BrowserContext): Request[] {
   const opens: Request[] = [];
   context.on('request', (r) => {
-    if (
-      r.isNavigationRequest() &&
-      DESKTOP_URL.test(r.url()) &&
-      new URL(r.url()).searchParams.has('vdi-ticket') &&
-      !opens.some((o) => o.url() === r.url())
-    )
-      opens.push(r);
+    if (!r.isNavigationRequest() || !DESKTOP_URL.test(r.url())) return;
+    const ticket = ticketOf(r.url());
+    if (ticket !== null && !opens.some((o) => ticketOf(o.url()) === ticket)) opens.push(r);
   });
   return opens;
 }

@@ -17,9 +17,8 @@ import path from 'node:path';
 import { down as clusterDown, loadConfig as loadClusterConfig, type ClusterConfig } from '@vdi/controlplane';
 import { passwordGrant } from '@vdi/keycloak';
 import { startStack, type Stack } from '@vdi/platform';
-import { freePort, waitFor } from '@vdi/testing';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium } from './chromium';
+import { freePort, launchChromium, waitFor } from '@vdi/testing';
+import type { Browser, BrowserContext, Page, Response } from 'playwright-core';
 import { recordDesktopOpens } from './desktop-stub';
 import {
   LAPTOP,
@@ -35,8 +34,8 @@ import {
 import { recordProgress, type ProgressSnapshot } from './progress-recorder';
 
 /** The sample templates of deploy/kustomize/base/templates, which the stack applies. */
-const GPU_TEMPLATE = 'Ubuntu KDE';
-const CPU_TEMPLATE = 'Ubuntu (CPU only)';
+const GPU_TEMPLATE = 'XFCE desktop (GPU)';
+const CPU_TEMPLATE = 'XFCE desktop (CPU)';
 const SLICES = 8;
 
 const log = (m: string) => process.stdout.write(`[web-e2e] ${m}\n`);
@@ -49,6 +48,8 @@ let keycloakUrl: string;
 let stack: Stack;
 let browser: Browser;
 const contexts: BrowserContext[] = [];
+/** What Chromium reported about Content-Security-Policy on portal pages, in every test. */
+const cspReports: string[] = [];
 
 interface SessionView {
   name: string;
@@ -89,9 +90,41 @@ const capacity = async () =>
 async function userContext(viewport = LAPTOP) {
   const context = await newContext(browser, viewport);
   contexts.push(context);
+  watchCsp(context);
   const progress = await recordProgress(context);
   const desktops = recordDesktopOpens(context);
   return { context, progress, desktops };
+}
+
+/** Records console messages about Content-Security-Policy on the portal's pages. */
+function watchCsp(context: BrowserContext): void {
+  context.on('console', (m) => {
+    const where = m.page()?.url() ?? m.location().url;
+    if (/Content Security Policy/i.test(m.text()) && where.startsWith(new URL(stack.portalUrl).origin)) {
+      cspReports.push(`${where}: ${m.text()}`);
+    }
+  });
+}
+
+/** Whether a websocket to `url`, opened by the script of `page`, opens (and says hello). */
+async function websocketFrom(page: Page, url: string): Promise<{ opened: boolean; hello: string | null }> {
+  return page.evaluate(
+    (u) =>
+      new Promise<{ opened: boolean; hello: string | null }>((resolve) => {
+        const ws = new WebSocket(u);
+        const timer = setTimeout(() => resolve({ opened: false, hello: 'no answer within 20 s' }), 20_000);
+        ws.onmessage = (m) => {
+          clearTimeout(timer);
+          ws.close();
+          resolve({ opened: true, hello: String(m.data) });
+        };
+        ws.onclose = () => {
+          clearTimeout(timer);
+          resolve({ opened: false, hello: null });
+        };
+      }),
+    url,
+  );
 }
 
 /** The session name in a /sessions/<name> URL. */
@@ -148,8 +181,41 @@ let aliceSession: string;
 let aliceTicketUrl: string;
 let aliceDesktop: string;
 let aliceContext: BrowserContext;
+/** Alice's second desktop (the queued one of the capacity test, Running at its end). */
+let aliceSecond: string;
 
 describe('the portal in Chromium', () => {
+  it('sends its security headers: a CSP with a fresh nonce on every page, which its scripts carry', async () => {
+    const { context } = await userContext();
+    const page = await context.newPage();
+    // keycloak-js's check-sso may load the page more than once: the document shown is the last.
+    let shown: Response | undefined;
+    page.on('response', (r) => {
+      if (r.request().isNavigationRequest() && r.frame() === page.mainFrame()) shown = r;
+    });
+    await page.goto(stack.portalUrl, { waitUntil: 'networkidle' });
+    await page.getByRole('button', { name: 'Log in' }).first().waitFor();
+    const first = shown;
+    expect(new URL(first!.url()).origin).toBe(new URL(stack.portalUrl).origin);
+    const csp = first!.headers()['content-security-policy'] ?? '';
+    const nonce = /'nonce-([^']+)'/.exec(csp)?.[1];
+    expect(nonce).toBeDefined();
+    expect(csp).toContain("'strict-dynamic'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).toContain(new URL(keycloakUrl).origin);
+    expect(first!.headers()).toMatchObject({
+      'x-content-type-options': 'nosniff',
+      'referrer-policy': 'strict-origin-when-cross-origin',
+    });
+    // Next.js put the nonce on its script tags; the page works (its login button renders).
+    const nonces = await page.$$eval('script[src]', (els) => els.map((e) => (e as HTMLScriptElement).nonce));
+    expect(nonces.length).toBeGreaterThan(0);
+    expect(new Set(nonces)).toEqual(new Set([nonce]));
+    const again = await page.reload();
+    expect(/'nonce-([^']+)'/.exec(again!.headers()['content-security-policy'] ?? '')?.[1]).not.toBe(nonce);
+    await page.close();
+  });
+
   it('keeps the first page lean: the JavaScript a browser loads for it', async () => {
     const { context } = await userContext();
     const page = await context.newPage();
@@ -355,6 +421,7 @@ describe('the portal in Chromium', () => {
 
     // The waiting page moves on by itself and sends alice to her desktop.
     await page.waitForURL((u) => u.hostname.startsWith(`${createSession.name}.`), { timeout: 60_000 });
+    aliceSecond = createSession.name;
     const seen = alice.progress.filter((p) => p.path === `/sessions/${createSession.name}`);
     expect(seen.some((p) => p.steps.scheduled === 'waiting')).toBe(true);
     expect(seen.at(-1)?.steps).toEqual({
@@ -427,4 +494,57 @@ describe('the access path: Traefik, forward-auth and the desktop', () => {
     expect(result.echoed).toContain('still-here');
     await page.close();
   }, 120_000);
+
+  it('a desktop link alice hands to bob before using it does not open her desktop in bob’s browser', async () => {
+    const { openSession } = await gql<{ openSession: { url: string } }>(
+      'alice',
+      'mutation($name: String!) { openSession(name: $name) { url } }',
+      { name: aliceSession },
+    );
+    const bob = await userContext();
+    const page = await loginAs(bob.context, stack.portalUrl, keycloakUrl, 'bob');
+    // Bob follows the link (no portal navigation of his: the forward-auth does not redeem it).
+    await page.goto(openSession.url);
+    await page.waitForURL(
+      (u) => u.origin === new URL(stack.portalUrl).origin && u.pathname === `/open/${aliceSession}`,
+    );
+    await notices(page)
+      .filter({ hasText: `You have no session named “${aliceSession}”` })
+      .waitFor();
+    expect(await page.getByText('STAND-IN').count()).toBe(0);
+    expect(await bob.context.cookies(aliceDesktop)).toEqual([]);
+  });
+
+  it('a page on one desktop cannot drive another desktop', async () => {
+    // Alice's browser holds the cookies of both her desktops: A (the first) and B (aliceSecond).
+    const page = await aliceContext.newPage();
+    await page.goto(`${stack.portalUrl}/sessions/${aliceSecond}`);
+    await page.getByRole('button', { name: 'Open desktop' }).click();
+    await page.waitForURL(
+      (u) => u.hostname.startsWith(`${aliceSecond}.`) && !u.search.includes('vdi-ticket'),
+      {
+        timeout: 60_000,
+      },
+    );
+    await standinShows(page, aliceSecond);
+    const bDesktop = new URL(page.url()).origin;
+    const wsOf = (origin: string) => `${origin.replace(/^http/, 'ws')}/ws?tick=0`;
+    // From B's own page, a websocket to B opens (the cookie is there).
+    const own = await websocketFrom(page, wsOf(bDesktop));
+    expect(own.opened).toBe(true);
+    expect(JSON.parse(own.hello!)).toMatchObject({ type: 'hello', session: aliceSecond });
+    // From A's page, the same websocket to B is refused, although the browser sends B's cookie.
+    await page.goto(aliceDesktop);
+    await standinShows(page, aliceSession);
+    expect(await websocketFrom(page, wsOf(new URL(aliceDesktop).origin))).toMatchObject({ opened: true });
+    expect(await websocketFrom(page, wsOf(bDesktop))).toEqual({ opened: false, hello: null });
+    expect((await aliceContext.cookies(bDesktop)).map((c) => c.name)).toContain(
+      `vdi_access_${aliceSecond.replace(/-/g, '_')}`,
+    );
+    await page.close();
+  }, 120_000);
+
+  it('no portal page broke its Content-Security-Policy in any of these tests', () => {
+    expect(cspReports).toEqual([]);
+  });
 });

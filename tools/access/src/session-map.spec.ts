@@ -1,6 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
 import type { V1Pod } from '@kubernetes/client-node';
-import { mergeSessionMaps, normalizeAddress, sessionMapFromPods } from './session-map.js';
+import {
+  authorizationSha256,
+  basicAuthSecretRefs,
+  mergeSessionMaps,
+  normalizeAddress,
+  podBasicAuth,
+  sessionMapFromPods,
+} from './session-map.js';
 
 function pod(
   name: string,
@@ -78,5 +85,60 @@ describe('mergeSessionMaps', () => {
         { writtenAt: 2, map: a },
       ])['198.18.0.1']!.session,
     ).toBe('a');
+  });
+});
+
+describe('podBasicAuth (Selkies’ own lock, from the pod’s environment)', () => {
+  const withEnv = (env: { name: string; value?: string; valueFrom?: unknown }[]): V1Pod => ({
+    ...pod('s1-desktop', '198.18.0.5', { session: 's1' }),
+    spec: { containers: [{ name: 'desktop', env: env as never }] },
+  });
+  const fromSecret = {
+    name: 'SELKIES_BASIC_AUTH_PASSWORD',
+    valueFrom: { secretKeyRef: { name: 's1-auth', key: 'password' } },
+  };
+  const header = (user: string, password: string) =>
+    `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+
+  it('is off unless SELKIES_ENABLE_BASIC_AUTH is true', () => {
+    expect(podBasicAuth(withEnv([]), () => undefined)).toBeUndefined();
+    expect(
+      podBasicAuth(withEnv([{ name: 'SELKIES_ENABLE_BASIC_AUTH', value: 'false' }, fromSecret]), () => ({
+        password: 'p',
+      })),
+    ).toBeUndefined();
+  });
+
+  it('wants user vdi (or SELKIES_BASIC_AUTH_USER) and the password of the session’s Secret, as a hash', () => {
+    const env = [{ name: 'SELKIES_ENABLE_BASIC_AUTH', value: 'true' }, fromSecret];
+    const lookup = (ns: string, name: string) =>
+      ns === 'team-a' && name === 's1-auth' ? { password: 'pw-of-s1' } : undefined;
+    expect(podBasicAuth(withEnv(env), lookup)).toEqual({
+      user: 'vdi',
+      authorizationSha256: authorizationSha256(header('vdi', 'pw-of-s1')),
+    });
+    expect(
+      podBasicAuth(withEnv([...env, { name: 'SELKIES_BASIC_AUTH_USER', value: 'ubuntu' }]), lookup),
+    ).toEqual({ user: 'ubuntu', authorizationSha256: authorizationSha256(header('ubuntu', 'pw-of-s1')) });
+    expect(JSON.stringify(sessionMapFromPods([withEnv(env)], '198.18.0.0/16', lookup))).not.toContain(
+      'pw-of-s1',
+    );
+  });
+
+  it('refuses everything when the password cannot be read', () => {
+    const env = [{ name: 'SELKIES_ENABLE_BASIC_AUTH', value: 'true' }, fromSecret];
+    expect(podBasicAuth(withEnv(env), () => undefined)).toEqual({
+      unreadable: 'the password in Secret s1-auth, key password, could not be read',
+    });
+    expect(podBasicAuth(withEnv([env[0]!]), () => undefined)).toEqual({
+      unreadable: 'basic auth is on but SELKIES_BASIC_AUTH_PASSWORD is not set',
+    });
+  });
+
+  it('names the Secrets to read, once each', () => {
+    const env = [{ name: 'SELKIES_ENABLE_BASIC_AUTH', value: 'true' }, fromSecret];
+    expect(basicAuthSecretRefs([withEnv(env), withEnv(env), withEnv([])])).toEqual([
+      { namespace: 'team-a', name: 's1-auth' },
+    ]);
   });
 });

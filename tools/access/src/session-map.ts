@@ -3,9 +3,59 @@
  * to the stand-in inside the desktop network, which cannot reach the API server (the namespace
  * has no route to the host's loopback).
  */
-import type { V1Pod } from '@kubernetes/client-node';
-import { ANNOTATION_USER, LABEL_SESSION } from '@vdi/session-spec';
+import { createHash } from 'node:crypto';
+import type { V1EnvVar, V1Pod } from '@kubernetes/client-node';
+import { ANNOTATION_USER, DESKTOP_BASIC_AUTH_USER, LABEL_SESSION } from '@vdi/session-spec';
 import { cidrContains, parseCidr } from './network.js';
+
+/**
+ * The basic auth a desktop asks for, as Selkies reads it from the pod's environment
+ * (SELKIES_ENABLE_BASIC_AUTH, SELKIES_BASIC_AUTH_USER, SELKIES_BASIC_AUTH_PASSWORD, the latter
+ * usually from the session's Secret). Only a hash of the expected `Authorization` value travels
+ * to the stand-in. `unreadable`: basic auth is on but the password could not be read, so every
+ * request is refused (as Selkies would not start without it).
+ */
+export type DesktopBasicAuth = { user: string; authorizationSha256: string } | { unreadable: string };
+
+/** SHA-256 (hex) of an `Authorization` header value. */
+export const authorizationSha256 = (value: string) => createHash('sha256').update(value).digest('hex');
+
+/** A Secret's decoded data, looked up by namespace and name (undefined: not there or not readable). */
+export type SecretLookup = (namespace: string, name: string) => Record<string, string> | undefined;
+
+/** The Secrets (namespace/name) that the desktop pods' basic-auth passwords come from. */
+export function basicAuthSecretRefs(pods: readonly V1Pod[]): { namespace: string; name: string }[] {
+  const out = new Map<string, { namespace: string; name: string }>();
+  for (const pod of pods) {
+    const ref = envOf(pod, 'SELKIES_BASIC_AUTH_PASSWORD')?.valueFrom?.secretKeyRef;
+    const namespace = pod.metadata?.namespace ?? 'default';
+    if (ref?.name) out.set(`${namespace}/${ref.name}`, { namespace, name: ref.name });
+  }
+  return [...out.values()];
+}
+
+function envOf(pod: V1Pod, name: string): V1EnvVar | undefined {
+  const desktop = pod.spec?.containers?.[0];
+  return desktop?.env?.find((e) => e.name === name);
+}
+
+/** The basic auth a pod's desktop asks for, or undefined when it asks for none. */
+export function podBasicAuth(pod: V1Pod, secrets: SecretLookup): DesktopBasicAuth | undefined {
+  if (envOf(pod, 'SELKIES_ENABLE_BASIC_AUTH')?.value !== 'true') return undefined;
+  const user = envOf(pod, 'SELKIES_BASIC_AUTH_USER')?.value ?? DESKTOP_BASIC_AUTH_USER;
+  const passwordVar = envOf(pod, 'SELKIES_BASIC_AUTH_PASSWORD');
+  let password = passwordVar?.value;
+  const ref = passwordVar?.valueFrom?.secretKeyRef;
+  if (password === undefined && ref?.name && ref.key) {
+    password = secrets(pod.metadata?.namespace ?? 'default', ref.name)?.[ref.key];
+    if (password === undefined) {
+      return { unreadable: `the password in Secret ${ref.name}, key ${ref.key}, could not be read` };
+    }
+  }
+  if (!password) return { unreadable: 'basic auth is on but SELKIES_BASIC_AUTH_PASSWORD is not set' };
+  const header = `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`;
+  return { user, authorizationSha256: authorizationSha256(header) };
+}
 
 /** What the stand-in knows of the desktop behind one pod IP. */
 export interface DesktopEntry {
@@ -15,6 +65,8 @@ export interface DesktopEntry {
   pod: string;
   /** The session's owner as the pod's annotation says (the request's user comes from X-Forwarded-User). */
   owner?: string;
+  /** The basic auth the desktop requires (Selkies' own lock), when it requires one. */
+  basicAuth?: DesktopBasicAuth;
 }
 
 /** pod IP → desktop, as plain JSON (what travels to the stand-in). */
@@ -25,7 +77,11 @@ export type SessionMap = Record<string, DesktopEntry>;
  * address inside the pod range and are not being deleted. When two pods claim one address (a
  * deleted pod's IP reused), the newer pod wins.
  */
-export function sessionMapFromPods(pods: readonly V1Pod[], podCidr: string): SessionMap {
+export function sessionMapFromPods(
+  pods: readonly V1Pod[],
+  podCidr: string,
+  secrets: SecretLookup = () => undefined,
+): SessionMap {
   const range = parseCidr(podCidr);
   const out: SessionMap = {};
   const created = new Map<string, number>();
@@ -37,11 +93,13 @@ export function sessionMapFromPods(pods: readonly V1Pod[], podCidr: string): Ses
     const ts = new Date(pod.metadata?.creationTimestamp ?? 0).getTime();
     if (out[ip] && (created.get(ip) ?? 0) > ts) continue;
     const owner = pod.metadata?.annotations?.[ANNOTATION_USER];
+    const basicAuth = podBasicAuth(pod, secrets);
     out[ip] = {
       session,
       namespace: pod.metadata?.namespace ?? 'default',
       pod: pod.metadata?.name ?? '',
       ...(owner ? { owner } : {}),
+      ...(basicAuth ? { basicAuth } : {}),
     };
     created.set(ip, ts);
   }

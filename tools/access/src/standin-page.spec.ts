@@ -41,7 +41,11 @@ describe('standinInfo and unknownPodPage', () => {
       owner: 'alice',
       user: 'bob',
       host: null,
+      basicAuth: 'off',
     });
+    const locked = { ...entry, basicAuth: { user: 'vdi', authorizationSha256: 'ab' } };
+    expect(standinInfo(locked, { podIp: '198.18.0.5' }).basicAuth).toBe('passed');
+    expect(JSON.stringify(standinInfo(locked, { podIp: '198.18.0.5' }))).not.toContain('"ab"');
   });
 
   it('explains an address without a session', () => {

@@ -17,6 +17,9 @@ export interface StandinRequest {
   peer?: string;
 }
 
+/** What the desktop's own basic auth said: `off` (none required) or `passed` (the session's password). */
+export type StandinBasicAuth = 'off' | 'passed';
+
 export interface StandinInfo {
   standin: true;
   kind: 'vdi-desktop-standin';
@@ -27,6 +30,7 @@ export interface StandinInfo {
   owner: string | null;
   user: string | null;
   host: string | null;
+  basicAuth: StandinBasicAuth;
 }
 
 export const STANDIN_NOTICE =
@@ -44,6 +48,7 @@ export function standinInfo(entry: DesktopEntry, req: StandinRequest): StandinIn
     owner: entry.owner ?? null,
     user: req.user ?? null,
     host: req.host ?? null,
+    basicAuth: entry.basicAuth ? 'passed' : 'off',
   };
 }
 
@@ -67,6 +72,10 @@ export function standinPage(entry: DesktopEntry, req: StandinRequest): string {
     ['user (X-Forwarded-User)', user],
     ['session owner (pod annotation)', entry.owner ? e(entry.owner) : '<em>not annotated</em>'],
     ['host', e(req.host ?? '')],
+    [
+      'basic auth (Selkies’ own lock)',
+      entry.basicAuth ? 'required; this request carried the session’s password' : 'off',
+    ],
   ];
   return `<!doctype html>
 <html lang="en">

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import WebSocket from 'ws';
+import { authorizationSha256 } from './session-map.js';
 import { loadMapFiles, runStandinServer, type MapFile, type StandinServer } from './standin-server.js';
 
 const entry = { session: 'sess-1', namespace: 'team-a', pod: 'sess-1-desktop', owner: 'alice' };
@@ -29,9 +30,12 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function start(idleExitMs = 60_000): Promise<{ base: string; port: number }> {
+async function start(
+  idleExitMs = 60_000,
+  desktop: MapFile['map'][string] = entry,
+): Promise<{ base: string; port: number }> {
   dir = mkdtempSync(path.join(os.tmpdir(), 'standin-maps-'));
-  writeMap(dir, 'me', { ownerPid: process.pid, map: { '127.0.0.1': entry } });
+  writeMap(dir, 'me', { ownerPid: process.pid, map: { '127.0.0.1': desktop } });
   server = await runStandinServer({
     port: 0,
     host: '127.0.0.1',
@@ -106,5 +110,58 @@ describe('stand-in server', () => {
     ]);
     clearTimeout(timer);
     expect(exited).toBe(true);
+  });
+
+  describe('with basic auth on (as the pod asks Selkies)', () => {
+    const password = `Basic ${Buffer.from('vdi:the-session-password').toString('base64')}`;
+    const locked = {
+      ...entry,
+      basicAuth: { user: 'vdi', authorizationSha256: authorizationSha256(password) },
+    };
+
+    it('answers its routes only with the session’s password: 401 without or with another', async () => {
+      const { base } = await start(60_000, locked);
+      const none = await get(`${base}/standin.json`);
+      expect(none.status).toBe(401);
+      expect(none.text).toBe(
+        "stand-in desktop sess-1: basic auth is on: user vdi and the session's password are required\n",
+      );
+      const r = await fetch(`${base}/`, { headers: { Authorization: 'Basic dmRpOmd1ZXNz' } });
+      expect(r.status).toBe(401);
+      expect(r.headers.get('www-authenticate')).toBe('Basic realm="sess-1"');
+      expect(await r.text()).toBe('stand-in desktop sess-1: basic auth is on: wrong user or password\n');
+      const ok = await get(`${base}/standin.json`, { Authorization: password });
+      expect(ok.status).toBe(200);
+      expect(JSON.parse(ok.text)).toMatchObject({ session: 'sess-1', basicAuth: 'passed' });
+      // The server's own health check is not a desktop route.
+      expect((await get(`${base}/health`)).status).toBe(200);
+    });
+
+    it('refuses a websocket upgrade without the password, and opens it with', async () => {
+      const { port } = await start(60_000, locked);
+      const refused = await new Promise<number>((resolve, reject) => {
+        const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
+        ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+        ws.once('open', () => reject(new Error('opened without the password')));
+        ws.once('error', () => undefined);
+      });
+      expect(refused).toBe(401);
+      const ws = new WebSocket(`ws://127.0.0.1:${port}/ws?tick=0`, { headers: { Authorization: password } });
+      const hello = await new Promise<Record<string, unknown>>((r) =>
+        ws.once('message', (d) => r(JSON.parse(d.toString()) as Record<string, unknown>)),
+      );
+      expect(hello).toMatchObject({ type: 'hello', session: 'sess-1' });
+      ws.close();
+    });
+
+    it('refuses everything when the password could not be read', async () => {
+      const { base } = await start(60_000, {
+        ...entry,
+        basicAuth: { unreadable: 'the password in Secret x could not be read' },
+      });
+      const r = await get(`${base}/`, { Authorization: password });
+      expect(r.status).toBe(401);
+      expect(r.text).toMatch(/basic auth is on and the password in Secret x could not be read/);
+    });
   });
 });

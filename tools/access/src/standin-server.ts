@@ -10,13 +10,23 @@
  *
  * Routes: `/health` (200, JSON about the server), `/` (the STAND-IN page), `/standin.json` (the
  * same facts as JSON), `/ws` (websocket: hello, echo, optional ticks). Anything else: 404.
+ *
+ * Like Selkies, a desktop whose pod turns basic auth on answers its routes only to a request
+ * with the session's password (401 otherwise): reaching the pod's address is not enough.
  */
+import { timingSafeEqual } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync, watch, type FSWatcher } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { standinInfo, standinPage, unknownPodPage, type StandinRequest } from './standin-page.js';
-import { mergeSessionMaps, normalizeAddress, type SessionMap } from './session-map.js';
+import {
+  authorizationSha256,
+  mergeSessionMaps,
+  normalizeAddress,
+  type DesktopEntry,
+  type SessionMap,
+} from './session-map.js';
 
 /** What a watcher writes into the maps directory (one file per watcher). */
 export interface MapFile {
@@ -38,6 +48,18 @@ export interface StandinServerOptions {
 }
 
 export const EXIT_ADDRESS_IN_USE = 98;
+
+/** Why the desktop's basic auth refuses a request, or undefined when it lets it in. */
+export function basicAuthRefusal(entry: DesktopEntry, authorization: string | undefined): string | undefined {
+  const need = entry.basicAuth;
+  if (!need) return undefined;
+  if ('unreadable' in need) return `basic auth is on and ${need.unreadable}`;
+  if (!authorization) return `basic auth is on: user ${need.user} and the session's password are required`;
+  const a = Buffer.from(authorizationSha256(authorization), 'hex');
+  const b = Buffer.from(need.authorizationSha256, 'hex');
+  if (a.length !== b.length || !timingSafeEqual(a, b)) return `basic auth is on: wrong user or password`;
+  return undefined;
+}
 
 function isAlive(pid: number): boolean {
   try {
@@ -140,6 +162,15 @@ export async function runStandinServer(o: StandinServerOptions): Promise<Standin
       res.end(unknownPodPage(facts, Object.keys(state.map).length));
       return;
     }
+    const refusal = basicAuthRefusal(entry, req.headers.authorization);
+    if (refusal) {
+      res.writeHead(401, {
+        'content-type': 'text/plain; charset=utf-8',
+        'www-authenticate': `Basic realm="${entry.session}"`,
+      });
+      res.end(`stand-in desktop ${entry.session}: ${refusal}\n`);
+      return;
+    }
     if (url.pathname === '/standin.json') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(standinInfo(entry, facts)));
@@ -154,6 +185,15 @@ export async function runStandinServer(o: StandinServerOptions): Promise<Standin
     const url = new URL(req.url ?? '/', 'http://standin');
     if (url.pathname !== '/ws') {
       socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n');
+      return;
+    }
+    const entry = state.map[normalizeAddress(req.socket.localAddress)];
+    const refusal = entry ? basicAuthRefusal(entry, req.headers.authorization) : undefined;
+    if (refusal) {
+      const body = `stand-in desktop ${entry!.session}: ${refusal}\n`;
+      socket.end(
+        `HTTP/1.1 401 Unauthorized\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => onSocket(ws, req, url));

@@ -18,7 +18,12 @@ import { InformerSet } from '@vdi/kube-client';
 import { DESKTOP_PORT, LABEL_SESSION } from '@vdi/session-spec';
 import { log as defaultLog, type Logger } from './log.js';
 import { ensureDesktopNetwork, type DesktopNetwork, type DesktopNetworkOptions } from './network.js';
-import { sessionMapFromPods, type DesktopEntry, type SessionMap } from './session-map.js';
+import {
+  basicAuthSecretRefs,
+  sessionMapFromPods,
+  type DesktopEntry,
+  type SessionMap,
+} from './session-map.js';
 import type { MapFile } from './standin-server.js';
 import type { StandinInfo } from './standin-page.js';
 
@@ -46,14 +51,21 @@ export interface RunningStandins {
   logFile: string;
   /** The map this watcher publishes now. */
   sessions(): SessionMap;
-  /** Waits until the stand-in answers at `podIp` with a session (from the host, into the namespace). */
-  waitForPod(podIp: string, timeoutMs?: number): Promise<StandinInfo>;
+  /**
+   * Waits until the stand-in answers at `podIp` with a session (from the host, into the
+   * namespace); `authorization` opens a desktop whose pod turns basic auth on.
+   */
+  waitForPod(podIp: string, timeoutMs?: number, authorization?: string): Promise<StandinInfo>;
   stop(): Promise<void>;
 }
 
-function httpJson<T>(url: string, timeoutMs = 1500): Promise<{ status: number; body: T | undefined }> {
+function httpJson<T>(
+  url: string,
+  timeoutMs = 1500,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: T | undefined }> {
   return new Promise((resolve, reject) => {
-    const req = http.get(url, { timeout: timeoutMs }, (res) => {
+    const req = http.get(url, { timeout: timeoutMs, headers }, (res) => {
       let text = '';
       res.on('data', (c: Buffer) => (text += c.toString()));
       res.on('end', () => {
@@ -120,25 +132,62 @@ export async function startStandins(o: StandinsOptions): Promise<RunningStandins
   // 1. Watch the session pods and publish the map (written atomically: the server may read any time).
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(o.kubeconfig);
+  const core = kc.makeApiClient(k8s.CoreV1Api);
   const informers = new InformerSet((msg, fields) => log.warn(msg, { component: 'standins', ...fields }));
   const pods = informers.add('session pods', podsInformer(kc, o.namespace));
   let current: SessionMap = {};
-  const publish = () => {
-    current = sessionMapFromPods(pods.list(), podCidr);
+  // The Secrets that basic-auth passwords come from, read fresh for each map (a session created
+  // again under its name has a new password).
+  const readSecrets = async (list: readonly k8s.V1Pod[]) => {
+    const found = new Map<string, Record<string, string>>();
+    for (const ref of basicAuthSecretRefs(list)) {
+      try {
+        const secret = await core.readNamespacedSecret(ref);
+        const data = Object.fromEntries(
+          Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
+        );
+        found.set(`${ref.namespace}/${ref.name}`, data);
+      } catch {
+        /* not there yet: the desktop refuses everything until a retry reads it */
+      }
+    }
+    return (namespace: string, name: string) => found.get(`${namespace}/${name}`);
+  };
+  let retry: NodeJS.Timeout | undefined;
+  const publishNow = async () => {
+    const list = pods.list();
+    const map = sessionMapFromPods(list, podCidr, await readSecrets(list));
+    if (stopped) return;
+    current = map;
     const body: MapFile = { ownerPid: process.pid, writtenAt: Date.now(), map: current };
     writeFileSync(`${mapFile}.tmp`, JSON.stringify(body));
     renameSync(`${mapFile}.tmp`, mapFile);
+    clearTimeout(retry);
+    if (Object.values(current).some((e) => e.basicAuth && 'unreadable' in e.basicAuth)) {
+      retry = setTimeout(schedule, 1000);
+    }
+  };
+  // One publication at a time, the last change always published.
+  let publishing: Promise<void> = Promise.resolve();
+  const publish = () => {
+    publishing = publishing
+      .then(publishNow)
+      .catch((err: Error) =>
+        log.warn('publishing the session map failed', { component: 'standins', error: err.message }),
+      );
+    return publishing;
   };
   let pending: NodeJS.Timeout | undefined;
-  pods.on('change', () => {
+  const schedule = () => {
     clearTimeout(pending);
     pending = setTimeout(() => {
-      if (!stopped) publish();
+      if (!stopped) void publish();
     }, 10);
-  });
+  };
+  pods.on('change', schedule);
   let stopped = false;
   await informers.start();
-  publish();
+  await publish();
 
   // 2. Find or start the shared stand-in process, and wait until it has read our map file.
   const deadline = Date.now() + (o.startTimeoutMs ?? 20_000);
@@ -169,7 +218,10 @@ export async function startStandins(o: StandinsOptions): Promise<RunningStandins
     }
   } catch (err) {
     stopped = true;
+    clearTimeout(pending);
+    clearTimeout(retry);
     await informers.stop();
+    await publishing;
     rmSync(mapFile, { force: true });
     throw err;
   }
@@ -191,11 +243,15 @@ export async function startStandins(o: StandinsOptions): Promise<RunningStandins
     pid: serverPid,
     logFile,
     sessions: () => ({ ...current }),
-    async waitForPod(podIp: string, timeoutMs = 15_000): Promise<StandinInfo> {
+    async waitForPod(podIp: string, timeoutMs = 15_000, authorization?: string): Promise<StandinInfo> {
       const until = Date.now() + timeoutMs;
       let last = '';
       for (;;) {
-        const r = await httpJson<StandinInfo>(`http://${podIp}:${port}/standin.json`).catch((e: Error) => {
+        const r = await httpJson<StandinInfo>(
+          `http://${podIp}:${port}/standin.json`,
+          1500,
+          authorization ? { authorization } : {},
+        ).catch((e: Error) => {
           last = e.message;
           return undefined;
         });
@@ -213,7 +269,9 @@ export async function startStandins(o: StandinsOptions): Promise<RunningStandins
       if (stopped) return;
       stopped = true;
       clearTimeout(pending);
+      clearTimeout(retry);
       await informers.stop();
+      await publishing;
       rmSync(mapFile, { force: true });
       // When ours was the last map, the server exits on its own shortly: wait for that, so a
       // caller that stops everything leaves no process behind.

@@ -5,12 +5,14 @@
  * default read timeout.
  */
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { repoRoot } from '@vdi/controlplane';
-import { createTestNamespace, ensureCluster, freePort, type TestNamespace } from '@vdi/testing';
+import { createTestNamespace, ensureCluster, freePort, waitFor, type TestNamespace } from '@vdi/testing';
+import WebSocket from 'ws';
 import { startStandins, type RunningStandins } from '../src/standins.js';
 import { startTraefik, type RunningTraefik } from '../src/traefik.js';
 import { TRAEFIK_DEFAULT_READ_TIMEOUT_S } from '../src/traefik-config.js';
@@ -33,6 +35,8 @@ describe('access path: Traefik → desktop stand-in', () => {
   let auth: Awaited<ReturnType<typeof startAuthServer>>;
   let open: Desktop;
   let guarded: Desktop;
+  /** Behind forward-auth with Selkies' basic auth on (the platform's two locks). */
+  let locked: Desktop;
 
   beforeAll(async () => {
     kubeconfig = ensureCluster();
@@ -49,6 +53,15 @@ describe('access path: Traefik → desktop stand-in', () => {
       accessMode: 'forwardAuth',
       forwardAuthUrl: auth.url,
     });
+    locked = await createDesktop(
+      ns,
+      'desk-locked',
+      { accessMode: 'forwardAuth', forwardAuthUrl: auth.url },
+      { basicAuth: true },
+    );
+    // As the API does: an admitted request gets the desktop's password (used when its pod asks for it).
+    auth.authorizations.set(`${ns.name}/desk-guarded`, guarded.authorization);
+    auth.authorizations.set(`${ns.name}/desk-locked`, locked.authorization);
   }, 180_000);
 
   afterAll(async () => {
@@ -88,17 +101,20 @@ describe('access path: Traefik → desktop stand-in', () => {
 
   it('puts session pods on 198.18 addresses, where the stand-in names their session', async () => {
     expect(open.podIp).toMatch(/^198\.18\./);
-    expect(await standins.waitForPod(open.podIp)).toMatchObject({
+    // The open route's desktop checks its own password (Selkies' basic auth, as rendered).
+    expect(await standins.waitForPod(open.podIp, 15_000, open.authorization)).toMatchObject({
       standin: true,
       session: 'desk-open',
       namespace: ns.name,
       owner: 'alice@example.com',
     });
-    expect((await standins.waitForPod(guarded.podIp)).session).toBe('desk-guarded');
+    expect((await standins.waitForPod(guarded.podIp, 15_000, guarded.authorization)).session).toBe(
+      'desk-guarded',
+    );
   });
 
   it('routes <session>.vdi.localhost through Traefik to the stand-in, which names the session', async () => {
-    const r = await waitRouted(traefik.url, open.host);
+    const r = await waitRouted(traefik.url, open.host, { Authorization: open.authorization });
     expect(r.status).toBe(200);
     expect(r.body).toContain('STAND-IN desktop for session <span id="session">desk-open</span>');
     expect(r.body).toContain(open.podIp);
@@ -154,8 +170,113 @@ describe('access path: Traefik → desktop stand-in', () => {
 
     // The open route has no middleware: the auth server is never asked for it.
     const before = auth.calls.length;
-    expect((await viaTraefik(traefik.url, open.host)).status).toBe(200);
+    expect(
+      (await viaTraefik(traefik.url, open.host, '/', { Authorization: open.authorization })).status,
+    ).toBe(200);
     expect(auth.calls.length).toBe(before);
+  });
+
+  it('a desktop with basic auth on opens through Traefik with the platform’s password, never the client’s; its pod address alone opens nothing', async () => {
+    // The stand-in has read the session's Secret: straight to the pod address, it wants the password.
+    await waitFor(
+      'the stand-in to require basic auth on desk-locked',
+      async () => (await direct(locked.podIp, '/standin.json')).status === 401,
+      15_000,
+    );
+    const guess = `Basic ${Buffer.from('vdi:guess').toString('base64')}`;
+    const bare = await direct(locked.podIp, '/standin.json');
+    expect(bare.body).toBe(
+      "stand-in desktop desk-locked: basic auth is on: user vdi and the session's password are required\n",
+    );
+    expect((await direct(locked.podIp, '/', { Authorization: guess })).status).toBe(401);
+    // One desktop's password opens no other.
+    const other = await createDesktop(ns, 'desk-locked-2', { accessMode: 'basicAuth' }, { basicAuth: true });
+    expect(other.authorization).not.toBe(locked.authorization);
+    await waitFor(
+      'the stand-in to know desk-locked-2',
+      async () =>
+        (await direct(other.podIp, '/standin.json', { Authorization: other.authorization })).status === 200,
+      15_000,
+    );
+    expect((await direct(locked.podIp, '/standin.json', { Authorization: other.authorization })).status).toBe(
+      401,
+    );
+    expect((await direct(other.podIp, '/standin.json', { Authorization: locked.authorization })).status).toBe(
+      401,
+    );
+    await expect(openWebsocketAt(locked.podIp, '/ws')).rejects.toThrow(/answered 401/);
+
+    // Through Traefik: forward-auth admits the cookie and answers the desktop's Authorization,
+    // which Traefik puts on the request in place of the client's own guess.
+    await waitRouted(traefik.url, locked.host, { Cookie: 'vdi-ticket=ok' });
+    const before = auth.calls.length;
+    const through = await viaTraefik(traefik.url, locked.host, '/standin.json', {
+      Cookie: 'vdi-ticket=ok',
+      Authorization: guess,
+    });
+    expect(through.status).toBe(200);
+    expect(JSON.parse(through.body)).toMatchObject({
+      session: 'desk-locked',
+      user: 'alice@example.com',
+      basicAuth: 'passed',
+    });
+    // The forward-auth saw the client's header (that is how it reads bearer tokens); the desktop did not.
+    expect(auth.calls.slice(before).map((c) => c.headers.authorization)).toContain(guess);
+    const c = await openWebsocket(traefik.url, locked.host, '/ws?tick=0', {
+      Cookie: 'vdi-ticket=ok',
+      Authorization: guess,
+    });
+    expect(await nextMessage(c, 'hello', 0)).toMatchObject({
+      session: 'desk-locked',
+      user: 'alice@example.com',
+    });
+    c.ws.close();
+    await c.closed;
+    // Without the cookie, forward-auth refuses as before (no password handed out).
+    expect((await viaTraefik(traefik.url, locked.host, '/standin.json')).status).toBe(401);
+    // A route without forward-auth (basicAuth mode): the client's own Authorization passes, and
+    // Selkies' lock alone decides.
+    await waitRouted(traefik.url, other.host, { Authorization: other.authorization });
+    const plain = await viaTraefik(traefik.url, other.host, '/standin.json', {
+      Authorization: other.authorization,
+    });
+    expect(plain.status).toBe(200);
+    expect((await viaTraefik(traefik.url, other.host, '/standin.json')).status).toBe(401);
+  });
+
+  it('passes Origin, Referer and Sec-Fetch-* to forward-auth, on page requests and websocket upgrades alike', async () => {
+    const browserish = {
+      Cookie: 'vdi-ticket=ok',
+      Origin: 'http://desk-other.vdi.localhost:8088',
+      Referer: 'http://desk-other.vdi.localhost:8088/',
+      'Sec-Fetch-Site': 'same-site',
+      'Sec-Fetch-Mode': 'websocket',
+      'Sec-Fetch-Dest': 'empty',
+    };
+    const before = auth.calls.length;
+    const c = await openWebsocket(traefik.url, guarded.host, '/ws?tick=0&probe=origin', browserish);
+    c.ws.close();
+    await c.closed;
+    await viaTraefik(traefik.url, guarded.host, '/?probe=page', {
+      ...browserish,
+      'Sec-Fetch-Mode': 'navigate',
+      'Sec-Fetch-Dest': 'document',
+    });
+    const calls = auth.calls.slice(before);
+    const upgrade = calls.find((x) => String(x.headers['x-forwarded-uri']).includes('probe=origin'))!;
+    expect(upgrade.headers).toMatchObject({
+      origin: browserish.Origin,
+      referer: browserish.Referer,
+      'sec-fetch-site': 'same-site',
+      'sec-fetch-mode': 'websocket',
+      'sec-fetch-dest': 'empty',
+    });
+    const page = calls.find((x) => String(x.headers['x-forwarded-uri']).includes('probe=page'))!;
+    expect(page.headers).toMatchObject({
+      origin: browserish.Origin,
+      'sec-fetch-mode': 'navigate',
+      'sec-fetch-dest': 'document',
+    });
   });
 
   it('upgrades a websocket through the route, behind forward-auth', async () => {
@@ -176,7 +297,9 @@ describe('access path: Traefik → desktop stand-in', () => {
       const holdMs = (TRAEFIK_DEFAULT_READ_TIMEOUT_S + 6) * 1000;
       const opened = Date.now();
       // No ticks: nothing flows either way while we wait.
-      const c = await openWebsocket(traefik.url, open.host, '/ws?tick=0');
+      const c = await openWebsocket(traefik.url, open.host, '/ws?tick=0', {
+        Authorization: open.authorization,
+      });
       await nextMessage(c, 'hello', 0);
       c.ws.send('before');
       await nextMessage(c, 'echo', 0);
@@ -210,6 +333,34 @@ describe('access path: Traefik → desktop stand-in', () => {
     (TRAEFIK_DEFAULT_READ_TIMEOUT_S + 40) * 1000,
   );
 });
+
+/** A request straight to a pod address (the host routes the pod range into the desktop network). */
+function direct(podIp: string, p: string, headers: Record<string, string> = {}) {
+  return new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = http.get(`http://${podIp}:8080${p}`, { headers, agent: false, timeout: 10_000 }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error(`GET ${podIp}${p}: no answer within 10 s`)));
+  });
+}
+
+/** A websocket straight to a pod address; rejects with the status of a refused upgrade. */
+function openWebsocketAt(podIp: string, p: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://${podIp}:8080${p}`);
+    ws.once('open', () => {
+      ws.close();
+      resolve();
+    });
+    ws.once('unexpected-response', (_req, res) =>
+      reject(new Error(`websocket upgrade answered ${res.statusCode}`)),
+    );
+    ws.once('error', reject);
+  });
+}
 
 async function waitFor401(traefik: RunningTraefik, d: Desktop) {
   // Until the route is served, Traefik answers 404 for the host.

@@ -3,12 +3,17 @@
  * route, its middlewares, the Service) with a plain pod that kwok runs on the control node, a
  * forward-auth server, and HTTP/websocket requests to Traefik with a session's Host header.
  */
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import * as k8s from '@kubernetes/client-node';
-import { renderSession, type PlatformOptions } from '@vdi/session-spec';
 import {
-  samplePassword,
+  desktopAuthorization,
+  renderSession,
+  sessionPassword,
+  type PlatformOptions,
+} from '@vdi/session-spec';
+import {
   sampleOptions,
   sampleSession,
   sampleTemplate,
@@ -18,44 +23,52 @@ import { kubeRequest, resourcePath, waitFor, type TestNamespace } from '@vdi/tes
 import WebSocket from 'ws';
 
 export const BASE_DOMAIN = 'vdi.localhost';
+/** The platform's session key in these tests (each desktop's password derives from it). */
+export const SESSION_KEY = 'access-tests-session-key-0123456789abcdef0123456789';
 
 export interface Desktop {
   session: string;
   host: string;
   podIp: string;
+  uid: string;
+  /** The `Authorization` value that opens the desktop's own basic auth (when it has it on). */
+  authorization: string;
 }
 
 /**
- * Creates a session's Service, IngressRoute and middlewares exactly as libs/session-spec renders
- * them (without owner references: there is no VDISession object here, and the garbage collector
- * would remove children of a missing owner), plus a pod with the rendered labels and port but
- * no GPU, so the scheduler puts it on the control node and kwok gives it a pod IP.
+ * Creates a session's Service, IngressRoute, middlewares and auth Secret exactly as
+ * libs/session-spec renders them (without owner references: there is no VDISession object here,
+ * and the garbage collector would remove children of a missing owner), plus a pod with the
+ * rendered labels, port and environment but no GPU, so the scheduler puts it on the control node
+ * and kwok gives it a pod IP. `basicAuth` turns Selkies' basic auth on whatever the access mode
+ * renders; its password is the session's (sessionPassword of SESSION_KEY and the uid).
  */
 export async function createDesktop(
   ns: TestNamespace,
   session: string,
   platform: Partial<PlatformOptions>,
+  { basicAuth = false } = {},
 ): Promise<Desktop> {
   const options = sampleOptions({
     namespace: ns.name,
     baseDomain: BASE_DOMAIN,
-    urlMode: 'host',
     publicScheme: 'http',
     entryPoints: ['web'],
     tls: undefined,
     ...platform,
   });
+  const uid = randomUUID();
   const rendered = renderSession(
     {
       ...sampleSession(session, { user: 'alice@example.com' }),
-      metadata: { name: session, namespace: ns.name, uid: '00000000-0000-4000-8000-0000000000aa' },
+      metadata: { name: session, namespace: ns.name, uid },
     },
     sampleTemplate(),
     options,
     {
-      encoderPlan: { encoder: 'x264enc' },
+      encoderPlan: { encoder: 'h264enc', device: 'cpu' },
       turnCredentials: sampleTurnCredentials,
-      sessionPassword: samplePassword,
+      sessionPassword: sessionPassword(SESSION_KEY, uid),
     },
   );
   const unowned = <T extends k8s.KubernetesObject>(o: T): T => {
@@ -63,9 +76,21 @@ export async function createDesktop(
     delete copy.metadata!.ownerReferences;
     return copy;
   };
-  for (const obj of [rendered.service, ...rendered.middlewares, rendered.ingressRoute].map(unowned)) {
+  const objects = [rendered.service, ...rendered.middlewares, rendered.ingressRoute, rendered.authSecret];
+  for (const obj of objects.map(unowned)) {
     const r = await kubeRequest(ns.kc, 'POST', await resourcePath(ns.kc, obj), obj);
     if (r.status >= 300) throw new Error(`creating ${obj.kind} ${session}: ${r.status} ${r.text}`);
+  }
+  const desktop = rendered.pod.spec!.containers[0]!;
+  const auth = rendered.authSecret.metadata!.name!;
+  const env = (desktop.env ?? []).filter(
+    (e) => !basicAuth || !['SELKIES_ENABLE_BASIC_AUTH', 'SELKIES_BASIC_AUTH_PASSWORD'].includes(e.name),
+  );
+  if (basicAuth) {
+    env.push(
+      { name: 'SELKIES_ENABLE_BASIC_AUTH', value: 'true' },
+      { name: 'SELKIES_BASIC_AUTH_PASSWORD', valueFrom: { secretKeyRef: { name: auth, key: 'password' } } },
+    );
   }
   const pod: k8s.V1Pod = {
     metadata: {
@@ -74,13 +99,7 @@ export async function createDesktop(
       annotations: rendered.pod.metadata!.annotations!,
     },
     spec: {
-      containers: [
-        {
-          name: 'desktop',
-          image: rendered.pod.spec!.containers[0]!.image!,
-          ports: rendered.pod.spec!.containers[0]!.ports!,
-        },
-      ],
+      containers: [{ name: 'desktop', image: desktop.image!, ports: desktop.ports!, env }],
     },
   };
   await ns.core.createNamespacedPod({ namespace: ns.name, body: pod });
@@ -92,7 +111,13 @@ export async function createDesktop(
     },
     30_000,
   );
-  return { session, host: `${session}.${BASE_DOMAIN}`, podIp };
+  return {
+    session,
+    host: `${session}.${BASE_DOMAIN}`,
+    podIp,
+    uid,
+    authorization: desktopAuthorization(SESSION_KEY, uid),
+  };
 }
 
 export interface Reply {
@@ -144,16 +169,29 @@ export interface AuthCall {
 
 /**
  * A forward-auth server standing in for the API's: cookie `vdi-ticket=ok` → 200 with
- * X-Forwarded-User: alice; `?ticket=redirect` in the original URI → 302 to the portal; anything
+ * X-Forwarded-User: alice (and, for a session in `authorizations`, the desktop's Authorization,
+ * as the API answers); `?ticket=redirect` in the original URI → 302 to the portal; anything
  * else → 401 with a header and a body of its own.
  */
-export async function startAuthServer(): Promise<{ url: string; calls: AuthCall[]; close(): Promise<void> }> {
+export async function startAuthServer(): Promise<{
+  url: string;
+  calls: AuthCall[];
+  /** session (namespace/name) → the Authorization an admitted request gets. */
+  authorizations: Map<string, string>;
+  close(): Promise<void>;
+}> {
   const calls: AuthCall[] = [];
+  const authorizations = new Map<string, string>();
   const server = http.createServer((req, res) => {
     calls.push({ url: req.url ?? '', headers: req.headers });
     const uri = String(req.headers['x-forwarded-uri'] ?? '');
     if ((req.headers.cookie ?? '').includes('vdi-ticket=ok')) {
-      res.writeHead(200, { 'X-Forwarded-User': 'alice@example.com' });
+      const session = new URL(req.url ?? '/', 'http://auth').searchParams.get('session') ?? '';
+      const authorization = authorizations.get(session);
+      res.writeHead(200, {
+        'X-Forwarded-User': 'alice@example.com',
+        ...(authorization ? { Authorization: authorization } : {}),
+      });
       res.end();
     } else if (uri.includes('ticket=redirect')) {
       res.writeHead(302, {
@@ -171,6 +209,7 @@ export async function startAuthServer(): Promise<{ url: string; calls: AuthCall[
   return {
     url: `http://127.0.0.1:${port}/auth/session`,
     calls,
+    authorizations,
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
 }

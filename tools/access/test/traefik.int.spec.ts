@@ -53,9 +53,11 @@ describe('Traefik start-up and timeouts', () => {
       log: silentLogger,
     });
     try {
-      await waitRouted(traefik.url, desk.host);
+      // The desktop checks its own password (Selkies' basic auth, as rendered in basicAuth mode).
+      const auth = { Authorization: desk.authorization };
+      await waitRouted(traefik.url, desk.host, auth);
       const opened = Date.now();
-      const c = await openWebsocket(traefik.url, desk.host, '/ws?tick=0');
+      const c = await openWebsocket(traefik.url, desk.host, '/ws?tick=0', auth);
       await nextMessage(c, 'hello', 0);
       const slow = net.connect(traefik.port, '127.0.0.1');
       slow.on('error', () => undefined);

@@ -1,5 +1,6 @@
 import {
   checkTicket,
+  checkViaProof,
   cookieAdmits,
   cookieName,
   decodeTicketRecord,
@@ -9,6 +10,7 @@ import {
   splitTicket,
   ticketHash,
   verifyDesktopCookie,
+  viaProof,
   withTicket,
   type TicketRecord,
 } from './access-tokens.js';
@@ -64,6 +66,22 @@ describe('tickets', () => {
       clean: 'http://h/session/a/?x=1&y=2',
     });
     expect(splitTicket(new URL('http://h/a?b=1'))).toEqual({ clean: 'http://h/a?b=1' });
+    expect(splitTicket(new URL('http://h/?vdi-ticket=T&vdi-via=P&z=1'))).toEqual({
+      ticket: 'T',
+      via: 'P',
+      clean: 'http://h/?z=1',
+    });
+  });
+
+  it('a portal proof is bound to the desktop host, the ticket and the secret', () => {
+    const p = viaProof(SECRET, 'alice-1.vdi.localhost:8081', 'T1');
+    expect(p).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(checkViaProof(SECRET, 'alice-1.vdi.localhost:8081', 'T1', p)).toBe(true);
+    expect(checkViaProof(SECRET, 'alice-2.vdi.localhost:8081', 'T1', p)).toBe(false);
+    expect(checkViaProof(SECRET, 'alice-1.vdi.localhost:8081', 'T2', p)).toBe(false);
+    expect(checkViaProof('b'.repeat(64), 'alice-1.vdi.localhost:8081', 'T1', p)).toBe(false);
+    expect(checkViaProof(SECRET, 'alice-1.vdi.localhost:8081', 'T1', p.slice(1))).toBe(false);
+    expect(checkViaProof(SECRET, 'alice-1.vdi.localhost:8081', 'T1', '')).toBe(false);
   });
 });
 
@@ -98,8 +116,9 @@ describe('desktop cookies', () => {
     expect(cookieAdmits({ ...claims, user: 'admin@example.com', admin: true }, target)).toBe(true);
   });
 
-  it('have one name per session, valid as a cookie name', () => {
-    expect(cookieName('alice-1')).toBe('vdi_access_alice_1');
-    expect(cookieName('alice-1')).not.toBe(cookieName('alice-2'));
+  it('have one name per session, valid as a cookie name, with the __Host- prefix over https', () => {
+    expect(cookieName('alice-1', false)).toBe('vdi_access_alice_1');
+    expect(cookieName('alice-1', true)).toBe('__Host-vdi_access_alice_1');
+    expect(cookieName('alice-1', false)).not.toBe(cookieName('alice-2', false));
   });
 });

@@ -8,13 +8,18 @@
  * - a **desktop cookie**: an HS256 JWT (jose) naming the session (namespace/name and uid) and
  *   the user, set host-only on the desktop's address when a ticket is redeemed.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { jwtVerify, SignJWT } from 'jose';
 
 /** The session annotation that holds the open ticket (its hash), one at a time per session. */
 export const ANNOTATION_ACCESS_TICKET = 'vdi.kasm.io/access-ticket';
 /** The query parameter that carries a ticket on the desktop URL. */
 export const TICKET_PARAM = 'vdi-ticket';
+/**
+ * The query parameter of the "connecting" page's retry URL that proves the ticket's first request
+ * came from the portal (see viaProof): the retry's own Referer is the desktop's address.
+ */
+export const VIA_PARAM = 'vdi-via';
 
 export interface TicketRecord {
   /** SHA-256 of the ticket, hex. */
@@ -73,15 +78,42 @@ export function withTicket(url: string, ticket: string): string {
   return u.toString();
 }
 
-export function splitTicket(url: URL): { ticket?: string; clean: string } {
+/** The ticket and the portal proof of a desktop URL, and the clean URL (both removed) to redirect to. */
+export function splitTicket(url: URL): { ticket?: string; via?: string; clean: string } {
   const ticket = url.searchParams.get(TICKET_PARAM) ?? undefined;
+  const via = url.searchParams.get(VIA_PARAM) ?? undefined;
   const clean = new URL(url);
   clean.searchParams.delete(TICKET_PARAM);
-  return { ...(ticket !== undefined ? { ticket } : {}), clean: clean.toString() };
+  clean.searchParams.delete(VIA_PARAM);
+  return {
+    ...(ticket !== undefined ? { ticket } : {}),
+    ...(via !== undefined ? { via } : {}),
+    clean: clean.toString(),
+  };
 }
 
-/** Cookie names are per session, so sessions that share a host (path mode) never overwrite each other. */
-export const cookieName = (session: string) => `vdi_access_${session.replace(/-/g, '_')}`;
+/**
+ * The proof, for the "connecting" page's retry URL, that a ticket's first request to a desktop
+ * host came from the portal: HMAC-SHA256 under the cookie secret of the host (one per session)
+ * and the ticket. Only the API can make it, and it opens nothing without the ticket itself.
+ */
+export function viaProof(secret: string, desktopHost: string, ticket: string): string {
+  return createHmac('sha256', secret).update(`vdi-via\n${desktopHost}\n${ticket}`).digest('base64url');
+}
+
+export function checkViaProof(secret: string, desktopHost: string, ticket: string, proof: string): boolean {
+  const a = Buffer.from(viaProof(secret, desktopHost, ticket));
+  const b = Buffer.from(proof);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * The desktop cookie's name, one per session. Over https it carries the `__Host-` prefix, which
+ * makes the browser refuse it unless it is Secure, host-only and Path=/: no sibling desktop host
+ * (another user's desktop runs whatever its user wants) can set or shadow it for this one.
+ */
+export const cookieName = (session: string, secure: boolean) =>
+  `${secure ? '__Host-' : ''}vdi_access_${session.replace(/-/g, '_')}`;
 
 export interface DesktopClaims {
   /** namespace/name */

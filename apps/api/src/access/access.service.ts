@@ -1,13 +1,16 @@
 /**
  * Desktop access (ARCHITECTURE.md §5): `openSession` issues a one-time ticket bound to the
  * session and the user; Traefik's forwardAuth asks `GET /auth/session` about every request to a
- * desktop, which admits a valid per-session cookie, trades a valid ticket for that cookie, and
- * sends everyone else to the portal. All state lives in the cluster (the ticket annotation) or in
- * the browser (the signed cookie), so any replica can answer any step.
+ * desktop, which refuses requests that pages elsewhere start (foreign-request.ts), admits a valid
+ * per-session cookie — handing Traefik the desktop's own basic-auth password for it — trades a
+ * ticket opened from the portal for that cookie, and sends everyone else to the portal. All state
+ * lives in the cluster (the ticket annotation) or in the browser (the signed cookie), so any
+ * replica can answer any step.
  */
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { API_VERSION, KIND_SESSION, type VDISession } from '@vdi/crd-types';
 import { KubeApiError, type KubeJsonClient } from '@vdi/kube-client';
+import { desktopAuthorization } from '@vdi/session-spec';
 import { API_CONFIG, type ApiConfig } from '../config.js';
 import { badInput, toApiError } from '../common/errors.js';
 import { ApiCaches } from '../kube/caches.js';
@@ -18,6 +21,7 @@ import { sessionNameProblem } from '../sessions/session-name.js';
 import {
   ANNOTATION_ACCESS_TICKET,
   checkTicket,
+  checkViaProof,
   cookieAdmits,
   cookieName,
   decodeTicketRecord,
@@ -29,6 +33,8 @@ import {
   withTicket,
   type DesktopClaims,
 } from './access-tokens.js';
+import { foreignRequest, type RequestOrigin } from './foreign-request.js';
+import { FORWARD_AUTH_READ_BUDGET, ReadBudget } from './read-budget.js';
 
 export interface SessionAccess {
   url: string;
@@ -44,28 +50,55 @@ export interface ForwardedRequest {
   cookies: Record<string, string | undefined>;
   /** The caller of the original request when it carried a valid bearer token (integrations). */
   bearer?: Principal;
+  /** Where the browser says the request comes from (Origin, Sec-Fetch-*). */
+  from?: RequestOrigin;
+  /** The original request's Referer. */
+  referer?: string;
 }
 
 export type Decision =
-  | { kind: 'allow'; username: string }
+  /** `authorization` opens the desktop's own basic auth; Traefik puts it on the request. */
+  | { kind: 'allow'; username: string; authorization: string }
   | {
       kind: 'redeem';
       location: string;
       cookie: { name: string; value: string; path: string; secure: boolean; maxAge: number };
     }
   | { kind: 'login'; location: string; why: string }
-  | { kind: 'refuse'; status: 400 | 403; message: string };
+  | { kind: 'refuse'; status: 400 | 403; message: string }
+  /** Over the read budget of the API server: try again later. */
+  | { kind: 'busy'; retryAfterSeconds: number; message: string };
+
+/** Sentinel of a read that the budget did not allow. */
+class OverBudget {
+  constructor(readonly retryAfterSeconds: number) {}
+}
+
+/** The origin of a Referer header, or undefined when there is none or it is not a URL. */
+function refererOrigin(referer: string | undefined): string | undefined {
+  if (!referer) return undefined;
+  try {
+    return new URL(referer).origin;
+  } catch {
+    return undefined;
+  }
+}
 
 @Injectable()
 export class AccessService {
   private readonly log = new Logger('Access');
+  /** Bounds this replica's reads of the API server on behalf of forward-auth. */
+  private readonly reads = new ReadBudget(FORWARD_AUTH_READ_BUDGET);
+  private readonly portalOrigin: string;
 
   constructor(
     private readonly sessions: SessionsService,
     private readonly caches: ApiCaches,
     @Inject(KUBE_CLIENT) private readonly kube: KubeJsonClient,
     @Inject(API_CONFIG) private readonly config: ApiConfig,
-  ) {}
+  ) {
+    this.portalOrigin = new URL(config.portalUrl).origin;
+  }
 
   /** A one-time ticket URL for one of the caller's sessions (any session for an admin). */
   async open(p: Principal, name: string): Promise<SessionAccess> {
@@ -124,15 +157,43 @@ export class AccessService {
       location: `${this.config.portalUrl}/open/${encodeURIComponent(name)}`,
       why,
     });
-    const { ticket, clean } = splitTicket(req.url);
+    // First, before any cookie counts: a page elsewhere (another desktop above all) must not
+    // use this desktop's cookie.
+    const foreign = foreignRequest(req.url, req.from ?? {});
+    if (foreign) {
+      this.log.warn({
+        msg: 'foreign request refused',
+        session: name,
+        origin: req.from?.origin,
+        why: foreign,
+      });
+      return { kind: 'refuse', status: 403, message: foreign };
+    }
+    const { ticket, via, clean } = splitTicket(req.url);
+    // A ticket is redeemed only where its user clicked it: on the portal's navigation (its
+    // Referer), by a client with a bearer token, or on the retry of the "connecting" page that
+    // such a navigation reached (its proof). A link handed to someone else would otherwise log
+    // their browser into the issuer's desktop.
+    if (ticket !== undefined && !this.fromPortal(req, req.url.host, ticket, via)) {
+      this.log.warn({ msg: 'ticket refused', session: name, why: 'not opened from the portal' });
+      return login('ticket not opened from the portal');
+    }
     // A ticket was written a moment ago, maybe through another replica: read it from the API
     // server, not from a cache that may not show it yet.
-    const s =
-      ticket !== undefined ? await this.kube.get<VDISession>(this.ref(name)) : await this.session(name);
+    const s = ticket !== undefined ? await this.read(name) : await this.session(name);
+    if (s instanceof OverBudget) {
+      this.log.warn({ msg: 'read budget exhausted', session: name, retryAfterSeconds: s.retryAfterSeconds });
+      return {
+        kind: 'busy',
+        retryAfterSeconds: s.retryAfterSeconds,
+        message: `too many desktop requests need a session lookup right now; try again in ${s.retryAfterSeconds} s`,
+      };
+    }
     if (!s || s.metadata.deletionTimestamp) return login('no such session');
     const target = { ref: `${ns}/${name}`, uid: s.metadata.uid!, owner: s.spec.user };
 
-    const raw = req.cookies[cookieName(name)];
+    const secure = req.url.protocol === 'https:';
+    const raw = req.cookies[cookieName(name, secure)];
     const cookie = raw ? await verifyDesktopCookie(raw, this.config.access.cookieSecret) : undefined;
 
     if (ticket !== undefined) {
@@ -171,16 +232,29 @@ export class AccessService {
         kind: 'redeem',
         location: clean,
         cookie: {
-          name: cookieName(name),
+          name: cookieName(name, secure),
           value: await signDesktopCookie(claims, this.config.access.cookieSecret, ttl),
           path: '/',
-          secure: req.url.protocol === 'https:',
+          secure,
           maxAge: ttl,
         },
       };
     }
-    if (cookie && cookieAdmits(cookie, target)) return { kind: 'allow', username: cookie.username };
+    if (cookie && cookieAdmits(cookie, target)) {
+      return {
+        kind: 'allow',
+        username: cookie.username,
+        authorization: desktopAuthorization(this.config.access.sessionKey, target.uid),
+      };
+    }
     return login(cookie ? 'cookie not valid for this session' : 'no cookie');
+  }
+
+  /** Whether a ticket request comes from the portal (Referer), a bearer client, or carries the proof. */
+  private fromPortal(req: ForwardedRequest, host: string, ticket: string, via: string | undefined): boolean {
+    if (req.bearer) return true;
+    if (refererOrigin(req.referer) === this.portalOrigin) return true;
+    return via !== undefined && checkViaProof(this.config.access.cookieSecret, host, ticket, via);
   }
 
   /** Removes the ticket annotation if it still has exactly this value; false when someone else did. */
@@ -201,11 +275,15 @@ export class AccessService {
   }
 
   /** The session from the cache; a miss (just created elsewhere) is looked up on the API server. */
-  private async session(name: string): Promise<VDISession | undefined> {
-    return (
-      this.caches.sessions.get(name, this.config.sessionsNamespace) ??
-      (await this.kube.get<VDISession>(this.ref(name)))
-    );
+  private async session(name: string): Promise<VDISession | undefined | OverBudget> {
+    return this.caches.sessions.get(name, this.config.sessionsNamespace) ?? (await this.read(name));
+  }
+
+  /** The session read from the API server, within the read budget. */
+  private async read(name: string): Promise<VDISession | undefined | OverBudget> {
+    const take = this.reads.take();
+    if (!take.ok) return new OverBudget(take.retryAfterSeconds);
+    return this.kube.get<VDISession>(this.ref(name));
   }
 
   private ref(name: string) {

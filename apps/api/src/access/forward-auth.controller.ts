@@ -1,8 +1,9 @@
 /**
  * `GET /auth/session`: Traefik's forwardAuth endpoint for desktops. Traefik passes the original
- * request's method, host, URI and headers (X-Forwarded-*, Cookie, Authorization); a 2xx answer
- * lets the request through with X-Forwarded-User added, anything else goes back to the browser
- * as is (redirects and Set-Cookie included).
+ * request's method, host, URI and headers (X-Forwarded-*, Cookie, Authorization, Origin, Referer,
+ * Sec-Fetch-*); a 2xx answer lets the request through with X-Forwarded-User and Authorization
+ * (the desktop's basic auth) put on it in place of the client's own, anything else goes back to
+ * the browser as is (redirects and Set-Cookie included).
  */
 import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -11,7 +12,7 @@ import { TokenVerifier } from '../auth/token-verifier.js';
 import type { Principal } from '../auth/principal.js';
 import { API_CONFIG, type ApiConfig } from '../config.js';
 import { AccessService, type ForwardedRequest } from './access.service.js';
-import { startingPage, STARTING_RETRY_SECONDS } from './starting-page.js';
+import { startingPage, startingRetryUrl, STARTING_RETRY_SECONDS } from './starting-page.js';
 
 const first = (h: string | string[] | undefined) => (Array.isArray(h) ? h[0] : h);
 
@@ -39,12 +40,23 @@ export class ForwardAuthController {
   /** The page of a desktop address the ingress does not route yet (see starting-page.ts). */
   @Get('starting')
   async starting(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const host = first(req.headers['x-forwarded-host']);
+    const q = req.url.indexOf('?');
+    const retry = startingRetryUrl({
+      host,
+      search: q >= 0 ? req.url.slice(q) : '',
+      referer: first(req.headers.referer),
+      portalUrl: this.config.portalUrl,
+      secret: this.config.access.cookieSecret,
+    });
     await reply
       .code(503)
       .header('retry-after', String(STARTING_RETRY_SECONDS))
       .header('cache-control', 'no-store')
+      // The page passes a ticket on: no Referer of it may leave for anywhere else.
+      .header('referrer-policy', 'same-origin')
       .type('text/html; charset=utf-8')
-      .send(startingPage(first(req.headers['x-forwarded-host']), this.config.portalUrl));
+      .send(startingPage(host, this.config.portalUrl, retry));
   }
 
   @Get('session')
@@ -57,17 +69,31 @@ export class ForwardAuthController {
     if (req.headers.authorization) {
       bearer = await this.verifier.verifyHeader(req.headers.authorization).catch(() => undefined);
     }
+    const h = req.headers;
+    const referer = first(h.referer);
     const forwarded: ForwardedRequest = {
       sessionRef,
-      url: forwardedUrl(req.headers),
+      url: forwardedUrl(h),
       cookies: req.cookies ?? {},
       ...(bearer ? { bearer } : {}),
+      from: {
+        origin: first(h.origin),
+        secFetchSite: first(h['sec-fetch-site']),
+        secFetchMode: first(h['sec-fetch-mode']),
+        secFetchDest: first(h['sec-fetch-dest']),
+      },
+      ...(referer !== undefined ? { referer } : {}),
     };
     const d = await this.access.decide(forwarded);
     reply.header('cache-control', 'no-store');
     switch (d.kind) {
       case 'allow':
-        await reply.code(200).header(AUTH_USER_HEADER, d.username).send();
+        // Traefik copies both onto the request (authResponseHeaders), replacing the client's own.
+        await reply
+          .code(200)
+          .header(AUTH_USER_HEADER, d.username)
+          .header('authorization', d.authorization)
+          .send();
         return;
       case 'redeem':
         reply.setCookie(d.cookie.name, d.cookie.value, {
@@ -84,6 +110,13 @@ export class ForwardAuthController {
         return;
       case 'refuse':
         await reply.code(d.status).type('text/plain; charset=utf-8').send(`${d.message}\n`);
+        return;
+      case 'busy':
+        await reply
+          .code(503)
+          .header('retry-after', String(d.retryAfterSeconds))
+          .type('text/plain; charset=utf-8')
+          .send(`${d.message}\n`);
     }
   }
 }

@@ -4,20 +4,56 @@
  * changes), and the portal sends the user there at once. A catch-all route for desktop hosts
  * (lowest priority) brings such requests here; the page reloads itself, and the reload reaches the
  * desktop — ticket and all — as soon as its route exists.
+ *
+ * The reload's Referer is the desktop's own address, not the portal's, so the forward-auth would
+ * not redeem the ticket on it: when the first request came from the portal, the retry URL carries
+ * a proof of that (`vdi-via`, see viaProof) instead.
  */
+import { TICKET_PARAM, VIA_PARAM, viaProof } from './access-tokens.js';
+
 const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 export const STARTING_RETRY_SECONDS = 2;
 
-export function startingPage(host: string | undefined, portalUrl: string): string {
+/**
+ * Where the page reloads to: the same address, plus the portal proof when the request carries a
+ * ticket and came from the portal (its Referer). A relative URL of only a query keeps the path
+ * the browser asked for. Undefined: reload the address as it is.
+ */
+export function startingRetryUrl(a: {
+  host: string | undefined;
+  /** The query string of the request, with or without '?'. */
+  search: string;
+  referer: string | undefined;
+  portalUrl: string;
+  secret: string;
+}): string | undefined {
+  const query = new URLSearchParams(a.search);
+  const ticket = query.get(TICKET_PARAM);
+  if (!a.host || ticket === null || query.has(VIA_PARAM)) return undefined;
+  let from: string | undefined;
+  try {
+    from = a.referer ? new URL(a.referer).origin : undefined;
+  } catch {
+    from = undefined;
+  }
+  if (from !== new URL(a.portalUrl).origin) return undefined;
+  query.set(VIA_PARAM, viaProof(a.secret, a.host, ticket));
+  return `?${query.toString()}`;
+}
+
+export function startingPage(host: string | undefined, portalUrl: string, retryUrl?: string): string {
   const where = host ? ` at <code>${escapeHtml(host)}</code>` : '';
+  const refresh = retryUrl
+    ? `${STARTING_RETRY_SECONDS}; url=${escapeHtml(retryUrl)}`
+    : String(STARTING_RETRY_SECONDS);
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="refresh" content="${STARTING_RETRY_SECONDS}">
+<meta http-equiv="refresh" content="${refresh}">
 <title>Connecting to your desktop…</title>
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#1f2937}a{color:#1d4ed8}</style>
 </head>

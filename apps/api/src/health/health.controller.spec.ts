@@ -17,7 +17,10 @@ function unreachableCluster(): k8s.KubeConfig {
 describe('health endpoints', () => {
   it('answer without a token over real HTTP; everything else needs one', async () => {
     const app = await createApp({
-      config: loadConfig({ VDI_OIDC_ISSUER: 'http://127.0.0.1:1/realms/none', VDI_SESSION_KEY: 'f'.repeat(8) + 'a1b2c3d4'.repeat(4) }),
+      config: loadConfig({
+        VDI_OIDC_ISSUER: 'http://127.0.0.1:1/realms/none',
+        VDI_SESSION_KEY: 'f'.repeat(8) + 'a1b2c3d4'.repeat(4),
+      }),
       kubeConfig: unreachableCluster(),
       schemaFile: false,
     });

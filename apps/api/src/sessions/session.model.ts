@@ -17,7 +17,8 @@ export class SessionModel {
   @Field(() => String, { nullable: true }) memory?: string;
   @Field(() => String, { nullable: true }) cpu?: string;
   @Field(() => String, { nullable: true }) nodeName?: string;
-  @Field(() => String, { nullable: true, description: 'The Selkies encoder (e.g. h264enc).' }) encoder?: string;
+  @Field(() => String, { nullable: true, description: 'The Selkies encoder (e.g. h264enc).' })
+  encoder?: string;
   @Field(() => String, { nullable: true, description: 'Where the desktop encodes: nvenc (its GPU) or cpu.' })
   encoderDevice?: string;
   @Field(() => String, { nullable: true }) maxLifetime?: string;
