@@ -62,13 +62,14 @@ export default [
   {
     // Tests may use the test helpers and the local tools (Keycloak, the control plane); the rule
     // above keeps them out of production code.
-    files: ['**/*.spec.ts', '**/*.spec.tsx', '**/test/**/*.ts'],
+    // e2e/ folders hold browser tests and their helpers only.
+    files: ['**/*.spec.ts', '**/*.spec.tsx', '**/test/**/*.ts', '**/e2e/**/*.ts'],
     rules: { '@nx/enforce-module-boundaries': boundaries(true) },
   },
   {
     // The test helpers start clusters and create namespaces: production code must never import them.
     files: ['apps/**/*.ts', 'apps/**/*.tsx', 'libs/crd-types/**/*.ts', 'libs/session-spec/**/*.ts'],
-    ignores: ['**/*.spec.ts', '**/*.spec.tsx', '**/test/**'],
+    ignores: ['**/*.spec.ts', '**/*.spec.tsx', '**/test/**', '**/e2e/**'],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -50,7 +50,8 @@ ca_bundle="${PIP_CERT:-${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}}"
 [ -f "$ca_bundle" ] || { log "no CA bundle at $ca_bundle (set PIP_CERT)"; exit 1; }
 
 log "root filesystem: Debian $DEBIAN_SUITE + $(echo "$packages" | tr , '\n' | wc -l) packages from $mirror, Selkies $SELKIES_VERSION from PyPI (a cold build takes 2–4 min)"
-mmdebstrap --mode=root --variant=minbase --format=tar --skip=output/dev,download/empty \
+set +e
+mmdebstrap --mode=root --variant=minbase --format=tar --skip=output/dev,download/empty,cleanup/reproducible \
   --aptopt='APT::Install-Recommends "false"' \
   --include="$packages" \
   --setup-hook='mkdir -p "$1/var/cache/apt/archives"' \
@@ -65,13 +66,19 @@ mmdebstrap --mode=root --variant=minbase --format=tar --skip=output/dev,download
   --customize-hook='rm -rf "$1/var/cache/vdi-pip" "$1/tmp/vdi-setup.sh" "$1/tmp/vdi-build-ca.crt"' \
   --customize-hook="upload '$here/entrypoint.sh' /usr/local/bin/vdi-desktop-entrypoint" \
   --customize-hook='chmod 0755 "$1/usr/local/bin/vdi-desktop-entrypoint"' \
-  "$DEBIAN_SUITE" "$work/layer.tar" "$mirror" 2>&1 |
+  "$DEBIAN_SUITE" "$work/layer.tar" "$mirror" 2>&1 | tee "$cache/build-$hash.log" |
   while IFS= read -r line; do
     case "$line" in
       I:*|*"Successfully installed"*|*ERROR*|*Error*|E:*) log "$line" ;;
     esac
   done
-[ "${PIPESTATUS[0]}" -eq 0 ] || { log "mmdebstrap failed (rerun with the same command to see every line)"; exit 1; }
+status=${PIPESTATUS[0]}
+set -e
+[ "$status" -eq 0 ] || {
+  tail -n 25 "$cache/build-$hash.log" | sed 's/^/[desktop image]   /' >&2
+  log "mmdebstrap failed; every line is in $cache/build-$hash.log"
+  exit 1
+}
 log "root filesystem ready in $(( $(date +%s) - t0 ))s ($(du -m "$work/layer.tar" | cut -f1) MiB uncompressed); compressing the layer"
 # The layer blob is the gzip of the tar (-n: no name or time stamp, so equal inputs give equal
 # blobs); the config's diff_id is the digest of the uncompressed tar, which containerd checks.

@@ -11,8 +11,19 @@ groupadd --gid 1000 ubuntu
 useradd --uid 1000 --gid 1000 --create-home --home-dir /home/ubuntu --shell /bin/bash ubuntu
 
 # Selkies from PyPI, pinned, in a venv of Debian's Python (no system pip packages touched).
+# With PIP_CACHE_DIR set (build.sh), the wheels are downloaded into it once and installed from
+# there, so a rebuild fetches nothing (pip's HTTP cache keeps nothing from a proxy without caching
+# headers).
 python3 -m venv /opt/selkies
-/opt/selkies/bin/pip install --no-input --disable-pip-version-check --progress-bar off "selkies==${SELKIES_VERSION}"
+pip=(/opt/selkies/bin/pip --no-input --disable-pip-version-check)
+if [ -n "${PIP_CACHE_DIR:-}" ]; then
+  wheels="$PIP_CACHE_DIR/wheels"
+  mkdir -p "$wheels"
+  "${pip[@]}" download --progress-bar off --dest "$wheels" "selkies==${SELKIES_VERSION}"
+  "${pip[@]}" install --progress-bar off --no-index --find-links "$wheels" "selkies==${SELKIES_VERSION}"
+else
+  "${pip[@]}" install --progress-bar off "selkies==${SELKIES_VERSION}"
+fi
 /opt/selkies/bin/selkies --help >/dev/null
 
 # A read-only root: nothing may need writing outside $HOME, /tmp, /dev/shm and XDG_RUNTIME_DIR.
@@ -44,4 +55,7 @@ DESKTOP
 rm -f /etc/xdg/autostart/{xscreensaver,light-locker,xfce4-power-manager,pulseaudio,xiccd,at-spi-dbus-bus}.desktop
 
 # Smaller image: documentation, manuals, apt's lists and Python's byte-code caches of pip itself.
-rm -rf /usr/share/doc/* /usr/share/man/* /usr/share/info/* /var/lib/apt/lists/* /var/cache/apt/*.bin /root/.cache
+rm -rf /usr/share/doc/* /usr/share/man/* /usr/share/info/* /var/lib/apt/lists/* /var/cache/apt/*.bin /root/.cache \
+  /var/log/apt/* /var/log/dpkg.log /var/log/alternatives.log
+# Mount points a runtime other than runc may expect to exist on the read-only root.
+mkdir -p /dev /run/user/1000

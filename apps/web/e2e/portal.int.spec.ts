@@ -15,10 +15,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { down as clusterDown, loadConfig as loadClusterConfig, type ClusterConfig } from '@vdi/controlplane';
-import { passwordGrant } from '@vdi/keycloak';
 import { startStack, type Stack } from '@vdi/platform';
 import { freePort, launchChromium, waitFor } from '@vdi/testing';
 import type { Browser, BrowserContext, Page, Response } from 'playwright-core';
+import { gqlAs, sessionsAs } from './api';
 import { recordDesktopOpens } from './desktop-stub';
 import {
   LAPTOP,
@@ -51,33 +51,9 @@ const contexts: BrowserContext[] = [];
 /** What Chromium reported about Content-Security-Policy on portal pages, in every test. */
 const cspReports: string[] = [];
 
-interface SessionView {
-  name: string;
-  user: string;
-  phase: string;
-  url?: string | null;
-}
-
-async function gql<T>(user: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
-  const token = (await passwordGrant(user, user)).access_token;
-  const res = await fetch(`${stack.apiDirectUrl}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await res.json()) as { data?: T; errors?: { message: string }[] };
-  if (body.errors?.length) throw new Error(`${user}: ${body.errors.map((e) => e.message).join('; ')}`);
-  return body.data!;
-}
-
-const sessionsOf = async (user: string, all = false) =>
-  (
-    await gql<{ sessions: SessionView[] }>(
-      user,
-      `query($all: Boolean) { sessions(all: $all) { name user phase url } }`,
-      { all },
-    )
-  ).sessions;
+const gql = <T>(user: string, query: string, variables: Record<string, unknown> = {}) =>
+  gqlAs<T>(stack.apiDirectUrl, user, query, variables);
+const sessionsOf = (user: string, all = false) => sessionsAs(stack.apiDirectUrl, user, all);
 
 const capacity = async () =>
   (

@@ -11,3 +11,10 @@ export {
 } from './services.js';
 export { ensureApiBuild } from './build-api.js';
 export { ensurePortalBuild, startStack, type Log, type Stack, type StackOptions } from './stack.js';
+export {
+  prepareRealDesktop,
+  REAL_DESKTOP_RESOURCES,
+  REAL_DESKTOP_TEMPLATE,
+  realDesktopTemplate,
+  type RealDesktop,
+} from './real-desktop.js';

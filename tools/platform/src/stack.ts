@@ -21,9 +21,16 @@ import {
   type HostRoute,
 } from '@vdi/access';
 import { KubeJsonClient } from '@vdi/kube-client';
+import type { VDITemplate } from '@vdi/crd-types';
 import { loopbackRelayPolicyArgs } from '@vdi/session-spec';
 import { freePort, installCrds, RELAY_PORTS, startCoturn, type Coturn } from '@vdi/testing';
 import { repoRoot } from './paths.js';
+import {
+  prepareRealDesktop,
+  REAL_DESKTOP_RESOURCES,
+  realDesktopTemplate,
+  type RealDesktop,
+} from './real-desktop.js';
 import { spawnService, startApiService, startOperatorService, type ServiceProcess } from './services.js';
 
 export type Log = (msg: string) => void;
@@ -47,6 +54,11 @@ export interface StackOptions {
    * (no desktop answers). Needs root for the network namespace.
    */
   access?: false | { webPort?: number; adminPort?: number; podCidr?: string };
+  /**
+   * Real desktops for the CPU sample template on the local cluster's real node (default: when
+   * that node runs, i.e. as root); false keeps every desktop a stand-in.
+   */
+  realDesktops?: boolean;
   /** stop() also stops the local cluster and Keycloak when this start started them (npm start). */
   stopInfrastructure?: boolean;
   log?: Log;
@@ -63,6 +75,8 @@ export interface Stack {
   /** The API on loopback, for programs (Node does not resolve *.localhost names). */
   apiDirectUrl: string;
   keycloakIssuer: string;
+  /** The CPU template runs the real desktop image on the real node; or why not. */
+  realDesktop: RealDesktop | { skipped: string };
   services: ServiceProcess[];
   stop(): Promise<void>;
 }
@@ -96,8 +110,23 @@ export function ensurePortalBuild(log: Log): void {
   log(`portal built in ${((Date.now() - t0) / 1000).toFixed(0)}s`);
 }
 
+async function withClient<T>(kc: k8s.KubeConfig, f: (c: KubeJsonClient) => Promise<T>): Promise<T> {
+  const client = new KubeJsonClient(kc);
+  try {
+    return await f(client);
+  } finally {
+    client.close();
+  }
+}
+
 /** Namespace, TURN secret and (optionally) the sample templates: what the install manifests would add. */
-async function prepareCluster(kc: k8s.KubeConfig, namespace: string, turnSecret: string, samples: boolean) {
+async function prepareCluster(
+  kc: k8s.KubeConfig,
+  namespace: string,
+  turnSecret: string,
+  samples: boolean,
+  real: RealDesktop | { skipped: string },
+) {
   await installCrds(kc);
   const client = new KubeJsonClient(kc);
   try {
@@ -128,7 +157,9 @@ async function prepareCluster(kc: k8s.KubeConfig, namespace: string, turnSecret:
       const dir = path.join(repoRoot, 'deploy/kustomize/base/templates');
       for (const f of readdirSync(dir).filter((x) => x.endsWith('.yaml') && x !== 'kustomization.yaml')) {
         for (const doc of parseAllDocuments(readFileSync(path.join(dir, f), 'utf8'))) {
-          await client.apply(doc.toJSON() as never, 'vdi-platform');
+          let t = doc.toJSON() as VDITemplate;
+          if ('ref' in real && t.metadata?.name === real.template) t = realDesktopTemplate(t, real.ref);
+          await client.apply(t as never, 'vdi-platform');
         }
       }
     }
@@ -181,7 +212,13 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     stoppers.push(() => coturn.stop());
     log(`coturn on ${coturn.host}:${coturn.port}`);
 
-    await prepareCluster(kc, namespace, turnSecret, o.sampleTemplates ?? true);
+    // Real desktops: the desktop image on the real node (built and imported when missing).
+    const realDesktop =
+      o.realDesktops === false || o.cluster.kind !== 'local'
+        ? { skipped: o.realDesktops === false ? 'turned off' : 'not the local cluster' }
+        : await withClient(kc, (client) => prepareRealDesktop(client, (m) => log(m)));
+    if ('skipped' in realDesktop) log(`desktops are stand-ins: ${realDesktop.skipped}`);
+    await prepareCluster(kc, namespace, turnSecret, o.sampleTemplates ?? true, realDesktop);
 
     // 3. Ports: the API and portal listen on loopback; with access, Traefik serves both on the
     //    portal's host (same origin) and every desktop on <session>.vdi.localhost.
@@ -225,6 +262,10 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         VDI_FORWARD_AUTH_URL: `${apiDirect}/auth/session`,
         VDI_LEASE_NAME: 'vdi-operator',
         VDI_SESSION_KEY: sessionKey,
+        // A CPU desktop on the 2-core real node: modest headroom for its encoder.
+        ...('ref' in realDesktop
+          ? { VDI_CPU_ENCODER_EXTRA_CPU: REAL_DESKTOP_RESOURCES.encoderExtraCpu }
+          : {}),
         ...o.operatorEnv,
       },
     });
@@ -328,6 +369,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       apiUrl,
       apiDirectUrl: apiDirect,
       keycloakIssuer: issuer,
+      realDesktop,
       services,
       stop,
     };

@@ -46,9 +46,19 @@ say('  Demo logins (username/password):');
 for (const u of Object.values(DEMO_USERS)) say(`    ${u.username}/${u.password}  ${u.roles.join(', ')}`);
 say('');
 if (access) {
-  say(
-    `  Desktops open at http://<session>.vdi.localhost:${stack.webPort}/ — here they are STAND-INS (a page naming the session and user), not real Selkies desktops: no container runs in the local cluster.`,
-  );
+  say(`  Desktops open at http://<session>.vdi.localhost:${stack.webPort}/`);
+  if ('ref' in stack.realDesktop) {
+    say(
+      `    "XFCE desktop (CPU)" is REAL: Selkies in ${stack.realDesktop.ref} on the local cluster's node vdi-worker-1.`,
+    );
+    say(
+      '    GPU desktops are STAND-INS (a page naming the session and user): the GPU nodes here are simulated.',
+    );
+  } else {
+    say(
+      `    They are STAND-INS (a page naming the session and user), not real Selkies desktops: ${stack.realDesktop.skipped}.`,
+    );
+  }
 }
 say(`  Logs: ${path.join(repoRoot, '.vdi', 'platform', 'logs')}`);
 say('');

@@ -1,0 +1,349 @@
+/**
+ * A real desktop, end to end, on the platform's own path: alice logs in to the portal (Keycloak),
+ * launches the CPU desktop; the operator places its pod on the local cluster's real node
+ * (kubelet + containerd, the platform's Selkies image), Traefik and forward-auth let her in, and
+ * Chromium decodes its stream and types into it. bob cannot reach it; her home outlives it;
+ * deleting it leaves nothing running. Needs root (the real node) like CI.
+ */
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import type { Release } from '@vdi/node';
+import { startStack, type Stack } from '@vdi/platform';
+import {
+  holdRealNode,
+  keyToPixelsMs,
+  launchChromium,
+  sampleSurface,
+  testKubeConfig,
+  waitChange,
+  waitFirstFrame,
+  waitFor,
+  waitStill,
+} from '@vdi/testing';
+import { KubeJsonClient } from '@vdi/kube-client';
+import type { V1PersistentVolume, V1PersistentVolumeClaim, V1Pod } from '@kubernetes/client-node';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { gqlAs, sessionsAs } from './api';
+import { loginAs, newContext, screenshot, templateCard } from './portal';
+
+const CPU_TEMPLATE = 'XFCE desktop (CPU)';
+/** Traefik's web port of this stack: listed in the dev realm's web origins (tools/keycloak). */
+const WEB_PORT = 8092;
+const NAMESPACE = 'vdi-e2e-desktop';
+
+const log = (m: string) => process.stdout.write(`[desktop-e2e] ${m}\n`);
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'vdi-desktop-e2e-'));
+let release: Release | undefined;
+let stack: Stack;
+let browser: Browser;
+let client: KubeJsonClient;
+let keycloakUrl: string;
+const contexts: BrowserContext[] = [];
+
+const gql = <T>(user: string, query: string, variables: Record<string, unknown> = {}) =>
+  gqlAs<T>(stack.apiDirectUrl, user, query, variables);
+
+async function pod(name: string): Promise<V1Pod | undefined> {
+  return client.get<V1Pod>({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: NAMESPACE } });
+}
+
+/** Host processes of a pod: those whose cgroup names the pod's uid (kubelet's cgroupfs layout). */
+function podProcesses(uid: string): { pid: number; status: string }[] {
+  const marks = [uid, uid.replace(/-/g, '_')];
+  const out: { pid: number; status: string }[] = [];
+  for (const d of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
+    try {
+      const cg = readFileSync(`/proc/${d}/cgroup`, 'utf8');
+      if (!marks.some((m) => cg.includes(`pod${m}`))) continue;
+      out.push({ pid: Number(d), status: readFileSync(`/proc/${d}/status`, 'utf8') });
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+/**
+ * The status a websocket upgrade to `url` gets (101 when it is accepted), sent to Traefik on
+ * loopback with the URL's host (Node does not resolve *.localhost names).
+ */
+function upgradeStatus(url: string, cookie: string): Promise<number> {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = http.request({
+      host: '127.0.0.1',
+      port: Number(u.port),
+      path: u.pathname,
+      headers: {
+        host: u.host,
+        connection: 'Upgrade',
+        upgrade: 'websocket',
+        'sec-websocket-version': '13',
+        'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+        cookie,
+      },
+    });
+    req.on('upgrade', (_res, socket) => {
+      socket.destroy();
+      resolve(101);
+    });
+    req.on('response', (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Runs `f` again when the page navigated under it (at most 3 times). */
+async function retryOnNavigation<T>(f: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await f();
+    } catch (err) {
+      if (attempt >= 3 || !/Execution context was destroyed|navigat/i.test(String(err))) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+async function deleteSession(name: string): Promise<void> {
+  await gql('alice', 'mutation($n: String!) { deleteSession(name: $n) }', { n: name });
+  await waitFor(
+    `session ${name} gone`,
+    async () => (await sessionsAs(stack.apiDirectUrl, 'alice')).every((s) => s.name !== name),
+    120_000,
+  );
+}
+
+beforeAll(async () => {
+  release = await holdRealNode();
+  stack = await startStack({
+    stateDir: tmp,
+    cluster: { kind: 'local' },
+    sessionsNamespace: NAMESPACE,
+    access: { webPort: WEB_PORT, adminPort: WEB_PORT + 1 },
+    quotas: { sessionsPerUser: 3, gpusPerUser: 1 },
+    log,
+  });
+  if (!('ref' in stack.realDesktop))
+    throw new Error(`no real desktop on this machine: ${stack.realDesktop.skipped}`);
+  keycloakUrl = stack.keycloakIssuer.replace(/\/realms\/.*$/, '');
+  client = new KubeJsonClient(testKubeConfig());
+  browser = await launchChromium();
+}, 1_800_000);
+
+afterAll(async () => {
+  for (const c of contexts) await c.close().catch(() => undefined);
+  await browser?.close();
+  for (const s of await sessionsAs(stack.apiDirectUrl, 'alice').catch(() => []))
+    await deleteSession(s.name).catch(() => undefined);
+  client?.close();
+  await stack?.stop();
+  await release?.();
+  rmSync(tmp, { recursive: true, force: true });
+}, 300_000);
+
+async function context(): Promise<BrowserContext> {
+  const c = await newContext(browser, { width: 1280, height: 720 });
+  contexts.push(c);
+  return c;
+}
+
+let aliceSession: string;
+let aliceUrl: string;
+let alicePage: Page;
+let firstPodUid: string;
+let homeClaim: string;
+/** Where her home volume lives on the node (the local-path provisioner's directory). */
+let homeDir: string;
+
+async function homeDirOf(claimName: string): Promise<string> {
+  const claim = await client.get<V1PersistentVolumeClaim>({
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: { name: claimName, namespace: NAMESPACE },
+  });
+  const pv = await client.get<V1PersistentVolume>({
+    apiVersion: 'v1',
+    kind: 'PersistentVolume',
+    metadata: { name: claim!.spec!.volumeName! },
+  });
+  return pv!.spec!.hostPath!.path;
+}
+
+describe('a real desktop through the portal', () => {
+  it('alice launches the CPU desktop and works in it: frames decode, typed text appears', async () => {
+    const ctx = await context();
+    const page = await loginAs(ctx, stack.portalUrl, keycloakUrl, 'alice');
+    const card = templateCard(page, CPU_TEMPLATE);
+    await card.waitFor();
+    const launchedAt = Date.now();
+    await card.getByRole('button', { name: `Launch ${CPU_TEMPLATE}` }).click();
+    const [session] = await waitFor(
+      'alice’s session',
+      async () => {
+        const s = await sessionsAs(stack.apiDirectUrl, 'alice');
+        return s.length === 1 ? s : undefined;
+      },
+      60_000,
+    );
+    aliceSession = session!.name;
+    // The portal sends her on to the session's own address once it is Running.
+    await page.waitForURL((u) => u.hostname === `${aliceSession}.vdi.localhost`, { timeout: 120_000 });
+    const running = (await sessionsAs(stack.apiDirectUrl, 'alice'))[0]!;
+    aliceUrl = running.url!;
+    await page.waitForURL((u) => u.href === aliceUrl, { timeout: 60_000 });
+    const first = await waitFirstFrame(page, 60_000);
+    const launchMs = Date.now() - launchedAt;
+    log(
+      `launch click → first decoded frame: ${(launchMs / 1000).toFixed(1)} s (${first.source} ${first.width}×${first.height})`,
+    );
+    expect(first).toMatchObject({ nonBlank: true, width: 1280, height: 720 });
+
+    // It really runs on the real node, in containerd, from the platform's image.
+    const p = (await pod(aliceSession))!;
+    expect(p.spec!.nodeName).toBe('vdi-worker-1');
+    expect(p.spec!.containers[0]!.image).toBe(
+      stack.realDesktop && 'ref' in stack.realDesktop ? stack.realDesktop.ref : '',
+    );
+    expect(p.status!.conditions).toContainEqual(expect.objectContaining({ type: 'Ready', status: 'True' }));
+    firstPodUid = p.metadata!.uid!;
+    homeClaim = p.spec!.volumes!.find((v) => v.name === 'home')!.persistentVolumeClaim!.claimName;
+
+    homeDir = await homeDirOf(homeClaim);
+
+    // The terminal XFCE opened at login: type a command that writes into her home. The first
+    // keys after the click may still go to the window manager's focus change: warm up first.
+    const before = await waitStill(page, 500, 30_000);
+    await page.mouse.click(640, 360);
+    await page.keyboard.type('true', { delay: 30 });
+    await page.keyboard.press('Enter');
+    const after = await waitChange(page, before, 15_000);
+    expect(after.hash).not.toBe(before.hash);
+    await waitFor(
+      'proof.txt written from the desktop',
+      async () => {
+        if (existsSync(path.join(homeDir, 'proof.txt'))) return true;
+        await waitStill(page, 300, 10_000);
+        await page.keyboard.type('echo written-in-the-first-desktop > ~/proof.txt', { delay: 30 });
+        await page.keyboard.press('Enter');
+        await page.waitForTimeout(1_000);
+        return existsSync(path.join(homeDir, 'proof.txt'));
+      },
+      60_000,
+    );
+    expect(readFileSync(path.join(homeDir, 'proof.txt'), 'utf8').trim()).toBe('written-in-the-first-desktop');
+    // And every key shows: keypress → changed pixels, measured in the page.
+    const latencies: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      await waitStill(page, 300, 10_000);
+      latencies.push(await keyToPixelsMs(page, i % 2 ? 'Backspace' : 'x'));
+    }
+    log(`keypress → changed pixels: ${latencies.map((l) => Math.round(l)).join(', ')} ms`);
+    expect(latencies.every((l) => l > 0 && l < 2_000)).toBe(true);
+    await screenshot(page, 'real-desktop');
+    alicePage = page;
+  }, 300_000);
+
+  it('runs as uid 1000 without capabilities, in a namespace that enforces Pod Security restricted', async () => {
+    const ns = await client.get<{ metadata: { labels?: Record<string, string> } }>({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: NAMESPACE },
+    });
+    expect(ns!.metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
+    const procs = podProcesses(firstPodUid);
+    // The sandbox, the entrypoint's session launcher, Xvfb, the desktop and Selkies at least.
+    expect(procs.length).toBeGreaterThanOrEqual(5);
+    for (const p of procs) {
+      expect([p.pid, /^Uid:\s+(\d+)/m.exec(p.status)![1]]).toEqual([p.pid, '1000']);
+      expect([p.pid, /^CapEff:\s+(\w+)/m.exec(p.status)![1]]).toEqual([p.pid, '0000000000000000']);
+    }
+    const c = (await pod(aliceSession))!.spec!.containers[0]!;
+    expect(c.securityContext).toMatchObject({
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+    });
+  });
+
+  it('bob, logged in, gets neither the page nor a websocket of alice’s desktop', async () => {
+    const ctx = await context();
+    const page = await loginAs(ctx, stack.portalUrl, keycloakUrl, 'bob');
+    await page.goto(aliceUrl);
+    // Without alice's cookie the desktop host sends him to the portal.
+    await page.waitForURL((u) => u.hostname === 'vdi.localhost', { timeout: 30_000 });
+    expect(await page.locator('canvas#videoCanvas, video#videoStream').count()).toBe(0);
+    // A websocket to the stream with whatever his browser holds: refused before Selkies. (The
+    // portal page may still navigate once, keycloak-js's check-sso: retry on a page that moved.)
+    await page.waitForLoadState('networkidle');
+    const ws = await retryOnNavigation(() =>
+      page.evaluate(
+        (url) =>
+          new Promise<string>((resolve) => {
+            const s = new WebSocket(url);
+            s.onopen = () => resolve('open');
+            s.onerror = () => resolve('refused');
+            setTimeout(() => resolve('timeout'), 10_000);
+          }),
+        `${aliceUrl.replace(/^http/, 'ws')}api/websockets`,
+      ),
+    );
+    expect(ws).toBe('refused');
+    // The same with a plain client carrying bob's portal cookies: no upgrade.
+    const cookies = (await ctx.cookies(aliceUrl)).map((c) => `${c.name}=${c.value}`).join('; ');
+    expect([302, 401, 403]).toContain(await upgradeStatus(`${aliceUrl}api/websockets`, cookies));
+  }, 120_000);
+
+  it('her home outlives the desktop: deleted, nothing is left running; the next desktop has her file', async () => {
+    const dir = homeDir;
+
+    await alicePage.close();
+    await deleteSession(aliceSession);
+    await waitFor(
+      'no process of the deleted desktop on the node',
+      async () => podProcesses(firstPodUid).length === 0,
+      60_000,
+    );
+
+    // A second desktop mounts the same home: it is there, through the desktop itself.
+    const { createSession } = await gql<{ createSession: { name: string } }>(
+      'alice',
+      'mutation($i: CreateSessionInput!) { createSession(input: $i) { name } }',
+      { i: { template: 'ubuntu-desktop-cpu' } },
+    );
+    await waitFor(
+      'the second desktop Running',
+      async () =>
+        (await sessionsAs(stack.apiDirectUrl, 'alice')).some(
+          (s) => s.name === createSession.name && s.phase === 'Running',
+        ),
+      120_000,
+    );
+    const second = (await pod(createSession.name))!;
+    expect(second.spec!.volumes!.find((v) => v.name === 'home')!.persistentVolumeClaim!.claimName).toBe(
+      homeClaim,
+    );
+    const ctx = await context();
+    await loginAs(ctx, stack.portalUrl, keycloakUrl, 'alice');
+    const { openSession } = await gql<{ openSession: { url: string } }>(
+      'alice',
+      'mutation($n: String!) { openSession(name: $n) { url } }',
+      { n: createSession.name },
+    );
+    const page = await ctx.newPage();
+    await page.goto(stack.portalUrl);
+    await page.goto(openSession.url, { referer: `${stack.portalUrl}/` });
+    await waitFirstFrame(page, 60_000);
+    const before = await waitStill(page, 500, 30_000);
+    await page.mouse.click(640, 360);
+    await page.keyboard.type('cat ~/proof.txt', { delay: 20 });
+    await page.keyboard.press('Enter');
+    await waitChange(page, before, 15_000);
+    expect((await sampleSurface(page)).nonBlank).toBe(true);
+    expect(readFileSync(path.join(dir, 'proof.txt'), 'utf8').trim()).toBe('written-in-the-first-desktop');
+  }, 300_000);
+});
