@@ -4,7 +4,16 @@
  */
 import type { Persistence } from './kube.js';
 
-export const PHASES = ['floor', 'operator', 'whatif', 'profile', 'steady', 'api', 'chaos'] as const;
+export const PHASES = [
+  'floor',
+  'operator',
+  'whatif',
+  'profile',
+  'steady',
+  'api',
+  'chaos',
+  'desktop',
+] as const;
 export type Phase = (typeof PHASES)[number];
 
 export interface BenchOptions {

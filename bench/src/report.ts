@@ -12,6 +12,12 @@ import type { MachineInfo, MachineLoad } from './machine.js';
 import type { BenchOptions } from './options.js';
 import type { ProfileSummary } from './profile.js';
 import { requestTotals } from './requests.js';
+import {
+  desktopTargets,
+  renderDesktopSection,
+  type DesktopResult,
+  type DesktopTarget,
+} from './desktop-report.js';
 import { percentile, ratio } from './stats.js';
 import type { SteadyResult } from './steady.js';
 
@@ -42,6 +48,7 @@ export interface BenchReport {
   steady?: SteadyResult;
   api?: ApiResult;
   chaos?: ChaosResult;
+  desktop?: DesktopResult;
   /** How busy the machine was during each phase (all processes, not only ours). */
   load: Record<string, MachineLoad>;
   failures: { phase: string; error: string }[];
@@ -58,7 +65,7 @@ export const TARGETS = {
 } as const;
 
 export interface TargetResult {
-  id: keyof typeof TARGETS;
+  id: keyof typeof TARGETS | DesktopTarget['id'];
   target: string;
   value: string;
   met: boolean | undefined;
@@ -232,6 +239,7 @@ export function evaluateTargets(r: BenchReport): TargetResult[] {
             `Fix: an index of sessions by owner in the cache, a cheaper per-request path, or more API replicas/cores.`,
     });
   }
+  if (r.desktop) out.push(...desktopTargets(r.desktop));
   return out;
 }
 
@@ -491,6 +499,8 @@ export function renderMarkdown(r: BenchReport): string {
       '',
     );
   }
+
+  if (r.desktop) push(...renderDesktopSection(r.desktop));
 
   const cols = burstColumns(r);
   if (cols.length) {

@@ -2,6 +2,7 @@
  * The whole benchmark, phase by phase, into one BenchReport. A phase that fails is recorded and
  * the others still run; the benchmark's own clusters are removed at the end.
  */
+import { DESKTOP_DEFAULTS, desktopPhase } from './desktop.js';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -89,7 +90,7 @@ export async function runBench(
   };
   let cluster: BenchCluster | undefined;
   try {
-    if (o.phases.some((p) => p !== 'chaos')) {
+    if (o.phases.some((p) => p !== 'chaos' && p !== 'desktop')) {
       cluster =
         o.cluster === 'own'
           ? await startOwnCluster(defaultStateDir(repoRoot, 'main'), log)
@@ -171,6 +172,12 @@ export async function runBench(
     }
   } finally {
     if (cluster?.own && !o.keepCluster) await cluster.close();
+  }
+
+  // The desktop: the real image on the real node (the shared local cluster), after the
+  // benchmark's own cluster is gone so the real node is free to join the shared one.
+  if (has('desktop')) {
+    report.desktop = await phase('desktop', () => desktopPhase(DESKTOP_DEFAULTS, log));
   }
 
   if (has('chaos')) {
