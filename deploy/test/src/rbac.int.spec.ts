@@ -24,6 +24,7 @@ import {
   installCrds,
   kubeRequest,
   resourcePath,
+  TEST_SESSION_KEY,
   testKubeConfig,
   waitFor,
 } from '@vdi/testing';
@@ -301,6 +302,7 @@ describe('sufficiency: the platform works under its own accounts', () => {
         VDI_METRICS_HOST: '127.0.0.1',
         VDI_POD_NAME: `rbac-op-${suffix}`,
         VDI_RESYNC_SECONDS: '60',
+        VDI_SESSION_KEY: TEST_SESSION_KEY,
       },
       `http://127.0.0.1:${opPort}/readyz`,
     );
@@ -318,6 +320,7 @@ describe('sufficiency: the platform works under its own accounts', () => {
         HOST: '127.0.0.1',
         VDI_OIDC_ISSUER: issuer,
         VDI_SESSIONS_NAMESPACE: SESSIONS,
+        VDI_SESSION_KEY: TEST_SESSION_KEY,
       },
       `${apiUrl}/readyz`,
     );
