@@ -142,7 +142,8 @@ export function operatorObjects(
     [],
     options.gpuResourceName,
   );
-  const ttl = 86_400;
+  // The operator's default VDI_TURN_CREDENTIAL_TTL_SECONDS (apps/operator/src/config.ts).
+  const ttl = 3_600;
   const effective = resolveSession(session.spec, structuredClone(template.spec));
   const plan: EncoderPlan = chooseEncoder(template.spec.encoder, effective.gpu, facts);
   const now = Math.floor(Date.now() / 1000);
