@@ -19,11 +19,18 @@ export interface SurfaceSample {
   hash: string;
 }
 
+/**
+ * esbuild (tsx) keeps function names by wrapping them in a `__name` helper that exists only in
+ * Node; functions sent into the page would call it there. An identity stands in for it.
+ */
+const NAME_SHIM = 'globalThis.__name ??= (f) => f';
+
 /** The page-side probe, installed once per page (idempotent). */
 async function install(page: Page): Promise<void> {
+  await page.evaluate(NAME_SHIM);
   await page.evaluate(() => {
     type Probe = {
-      grab(): { source: string; width: number; height: number; data?: Uint8ClampedArray };
+      grab(full?: boolean): { source: string; width: number; height: number; data?: Uint8ClampedArray };
       armed?: { base: Uint8ClampedArray; pressedAt?: number; resolve: (ms: number) => void };
     };
     const w = window as unknown as { __vdiStreamProbe?: Probe };
@@ -32,8 +39,11 @@ async function install(page: Page): Promise<void> {
     scratch.width = 320;
     scratch.height = 180;
     const ctx = scratch.getContext('2d', { willReadFrequently: true })!;
+    // Full size for keypress → pixels: one typed character is too small to survive downscaling.
+    const full = document.createElement('canvas');
+    const fullCtx = full.getContext('2d', { willReadFrequently: true })!;
     const probe: Probe = {
-      grab() {
+      grab(atFullSize?: boolean) {
         const candidates: [string, HTMLVideoElement | HTMLCanvasElement | null][] = [
           ['video#videoStream', document.querySelector<HTMLVideoElement>('video#videoStream')],
           ['video#stream', document.querySelector<HTMLVideoElement>('video#stream')],
@@ -47,6 +57,14 @@ async function install(page: Page): Promise<void> {
           if (!width || !height || (isVideo && el.readyState < 2)) continue;
           const style = getComputedStyle(el);
           if (style.display === 'none' || style.visibility === 'hidden') continue;
+          if (atFullSize) {
+            if (full.width !== width || full.height !== height) {
+              full.width = width;
+              full.height = height;
+            }
+            fullCtx.drawImage(el, 0, 0, width, height);
+            return { source, width, height, data: fullCtx.getImageData(0, 0, width, height).data };
+          }
           ctx.drawImage(el, 0, 0, scratch.width, scratch.height);
           return { source, width, height, data: ctx.getImageData(0, 0, scratch.width, scratch.height).data };
         }
@@ -65,8 +83,10 @@ async function install(page: Page): Promise<void> {
     const tick = () => {
       const a = probe.armed;
       if (a?.pressedAt !== undefined) {
-        const g = probe.grab();
-        if (g.data) {
+        // The frame's time, before the comparison's own cost.
+        const now = performance.now();
+        const g = probe.grab(true);
+        if (g.data && g.data.length === a.base.length) {
           let changed = 0;
           for (let i = 0; i < g.data.length; i += 4) {
             const d =
@@ -77,7 +97,7 @@ async function install(page: Page): Promise<void> {
           }
           if (changed >= 3) {
             probe.armed = undefined;
-            a.resolve(performance.now() - a.pressedAt);
+            a.resolve(now - a.pressedAt);
           }
         }
       }
@@ -126,7 +146,11 @@ export async function sampleSurface(page: Page): Promise<SurfaceSample> {
 async function poll<T>(what: string, timeoutMs: number, f: () => Promise<T | undefined>): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const v = await f();
+    // A page that navigates meanwhile (a redirect, the connecting page reloading) is asked again.
+    const v = await f().catch((err: unknown) => {
+      if (/Execution context was destroyed|navigat/i.test(String(err))) return undefined;
+      throw err;
+    });
     if (v !== undefined) return v;
     if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
     await new Promise((r) => setTimeout(r, 50));
@@ -185,9 +209,11 @@ export async function keyToPixelsMs(page: Page, key: string, timeoutMs = 5_000):
       new Promise<number>((resolve, reject) => {
         type Armed = { base: Uint8ClampedArray; pressedAt?: number; resolve: (ms: number) => void };
         const probe = (
-          window as unknown as { __vdiStreamProbe: { grab(): { data?: Uint8ClampedArray }; armed?: Armed } }
+          window as unknown as {
+            __vdiStreamProbe: { grab(full?: boolean): { data?: Uint8ClampedArray }; armed?: Armed };
+          }
         ).__vdiStreamProbe;
-        const base = probe.grab().data;
+        const base = probe.grab(true).data;
         if (!base) return reject(new Error('no stream surface to measure on'));
         const timer = setTimeout(() => {
           probe.armed = undefined;
@@ -215,6 +241,7 @@ export async function keyToPixelsMs(page: Page, key: string, timeoutMs = 5_000):
  * canvas paints.
  */
 export async function framesPerSecond(page: Page, windowMs = 5_000): Promise<number> {
+  await page.evaluate(NAME_SHIM);
   const read = () =>
     page.evaluate(() => {
       const v =

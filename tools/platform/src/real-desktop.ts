@@ -85,7 +85,7 @@ export function realDesktopTemplate(t: VDITemplate, ref: string): VDITemplate {
         minCPU: '250m',
         minMemory: '1536Mi',
       },
-      display: { ...spec.display, width: 1280, height: 720, framerate: 30 },
+      display: { ...spec.display, width: 1280, height: 720, framerate: 60 },
       shmSize: '512Mi',
       homeSize: '1Gi',
     },
