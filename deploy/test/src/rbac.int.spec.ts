@@ -390,6 +390,8 @@ describe('sufficiency: the platform works under its own accounts', () => {
         'x-forwarded-proto': 'http',
         'x-forwarded-host': ticketUrl.host,
         'x-forwarded-uri': `${ticketUrl.pathname}${ticketUrl.search}`,
+        // A ticket is redeemed only on the portal's navigation (the API's default portal URL).
+        referer: 'http://localhost:3000/sessions',
       },
     });
     expect(auth.status).toBe(302);

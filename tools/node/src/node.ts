@@ -556,6 +556,10 @@ async function teardown(o: SavedOptions, p: NodePaths, log: Logger, deleteNode: 
     try {
       execFileSync('ip', ['link', 'del', v], { stdio: 'ignore' });
     } catch {
+      // The kernel removes a veth by itself when its peer's network namespace goes (the pod's,
+      // unmounted just above): gone meanwhile is not a leftover.
+      await new Promise((r) => setTimeout(r, 300));
+      if (!bridgePorts().includes(v) && !existsSync(`/sys/class/net/${v}`)) continue;
       problems.push(`veth ${v} could not be deleted`);
     }
   }
