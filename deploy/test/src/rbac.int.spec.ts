@@ -381,7 +381,13 @@ describe('sufficiency: the platform works under its own accounts', () => {
     });
     // openSession writes the one-time ticket onto the session (patch), under the API's account.
     await waitPhase(name, 'Running');
-    const opened = await gql('mutation($name: String!) { openSession(name: $name) { url } }', { name });
+    // The API answers from its own watch of the sessions, a moment behind the API server.
+    let opened = await gql('mutation($name: String!) { openSession(name: $name) { url } }', { name });
+    await waitFor('the API to see the session Running', async () => {
+      if (!opened.errors) return true;
+      opened = await gql('mutation($name: String!) { openSession(name: $name) { url } }', { name });
+      return !opened.errors;
+    });
     expect(opened.errors).toBeUndefined();
     const ticketUrl = new URL((opened.data?.openSession as { url: string }).url);
     const auth = await fetch(`${apiUrl}/auth/session?session=${SESSIONS}/${name}`, {
