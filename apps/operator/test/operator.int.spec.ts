@@ -12,6 +12,8 @@ import {
   type IsolatedNode,
   type TestNamespace,
 } from '@vdi/testing';
+import { API_VERSION } from '@vdi/crd-types';
+import { KubeApiError } from '@vdi/kube-client';
 import { Fixture, startOperator, type OperatorProcess } from './harness.js';
 
 describe('session operator', () => {
@@ -117,12 +119,32 @@ describe('session operator', () => {
     await f.waitPhase('vanish-1', 'Running');
     const session = (await f.get('vanish-1'))!;
     expect((await f.children('vanish-1')).length).toBeGreaterThan(0);
-    await f.client.jsonPatch(f.sessionRef('vanish-1'), [
-      { op: 'test', path: '/metadata/finalizers', value: ['vdi.kasm.io/session-cleanup'] },
-      { op: 'remove', path: '/metadata/finalizers' },
-    ]);
-    const deleted = Date.now();
-    await f.delete('vanish-1');
+    // The DELETE is made conditional on the version without the finalizer: should the operator
+    // put its finalizer back in between (it watches the change), take it off again and retry.
+    let deleted = 0;
+    for (let attempt = 1; ; attempt++) {
+      await waitFor('the operator’s finalizer on the session', async () =>
+        ((await f.get('vanish-1'))?.metadata.finalizers ?? []).includes('vdi.kasm.io/session-cleanup'),
+      );
+      const bare: { metadata: { resourceVersion?: string } } = await f.client.jsonPatch(
+        f.sessionRef('vanish-1'),
+        [
+          { op: 'test', path: '/metadata/finalizers', value: ['vdi.kasm.io/session-cleanup'] },
+          { op: 'remove', path: '/metadata/finalizers' },
+        ],
+      );
+      deleted = Date.now();
+      try {
+        await f.client.call('DELETE', `/apis/${API_VERSION}/namespaces/${ns.name}/vdisessions/vanish-1`, {
+          apiVersion: 'v1',
+          kind: 'DeleteOptions',
+          preconditions: { resourceVersion: bare.metadata.resourceVersion },
+        });
+        break;
+      } catch (err) {
+        if (!(err instanceof KubeApiError && err.status === 409) || attempt >= 10) throw err;
+      }
+    }
     expect(await f.get('vanish-1')).toBeUndefined();
     await waitFor(
       'the vanished session’s objects removed',
