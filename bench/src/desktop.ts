@@ -9,7 +9,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ensureDesktopImage, runDesktop, type DesktopImage } from '@vdi/desktop-image';
+import { ensureDesktopImage, processTree, runDesktop, type DesktopImage } from '@vdi/desktop-image';
 import { KubeJsonClient } from '@vdi/kube-client';
 import { passwordGrant } from '@vdi/keycloak';
 import { REAL_DESKTOP_TEMPLATE, startStack, type Stack } from '@vdi/platform';
@@ -63,28 +63,6 @@ function cpuSeconds(pids: number[]): number {
     }
   }
   return ticks / TICKS;
-}
-
-/** Every descendant of `root`. */
-function descendants(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const d of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
-    try {
-      const ppid = Number(/^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${d}/status`, 'utf8'))![1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(d)]);
-    } catch {
-      /* gone */
-    }
-  }
-  const out: number[] = [];
-  const walk = (p: number) => {
-    for (const c of children.get(p) ?? []) {
-      out.push(c);
-      walk(c);
-    }
-  };
-  walk(root);
-  return out;
 }
 
 /** Processes of a pod on this machine (its cgroup names the pod's uid). */
@@ -198,7 +176,7 @@ async function rawProcess(image: DesktopImage, browser: Browser, o: DesktopPhase
       if (width === 1280) keys = await keyLatencies(page, o.presses, log);
       const sample = await motion(
         page,
-        () => [d.proc.pid!, ...descendants(d.proc.pid!)],
+        () => [d.proc.pid!, ...processTree(d.proc.pid!)],
         o.fpsSeconds,
         width,
         height,

@@ -4,13 +4,14 @@
  * Selkies answers its health check, locks everything else behind the session's password, streams
  * a non-blank picture, and text typed into the desktop's terminal changes the picture.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { launchChromium, sampleSurface, waitChange, waitFirstFrame, waitStill } from '@vdi/testing';
 import {
   desktopImage,
   ensureDesktopImage,
+  processTree,
   runDesktop,
   runDesktopToExit,
   type DesktopImage,
@@ -38,28 +39,6 @@ const running = () => {
   if (!desktop) throw new Error('the desktop did not start (see beforeAll)');
   return desktop;
 };
-
-/** Every process of the desktop: the sandbox's descendants. */
-function processTree(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const d of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
-    try {
-      const ppid = Number(/^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${d}/status`, 'utf8'))![1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(d)]);
-    } catch {
-      /* gone */
-    }
-  }
-  const out: number[] = [];
-  const walk = (p: number) => {
-    for (const c of children.get(p) ?? []) {
-      out.push(c);
-      walk(c);
-    }
-  };
-  walk(root);
-  return out;
-}
 
 describe('the desktop image', () => {
   it('names its inputs: the reference and the archive follow the hash of build.sh and what it reads', () => {
