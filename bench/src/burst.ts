@@ -17,21 +17,19 @@ import type { KubeJsonClient, KubeObject } from '@vdi/kube-client';
 import {
   FIELD_MANAGER,
   chooseEncoder,
-  credentialWindowStart,
   eligible,
   gpuCapacity,
-  mintTurnCredentials,
-  turnSessionIdentity,
   renderSession,
   renderedObjects,
   resolveSession,
   sessionPassword,
+  turnRestKey,
   type EncoderPlan,
   type PlatformOptions,
 } from '@vdi/session-spec';
 import type { BenchCluster } from './cluster.js';
 import { TEST_SESSION_KEY } from '@vdi/testing';
-import { CHILD_KINDS, TURN_SECRET_VALUE, createSession } from './kube.js';
+import { CHILD_KINDS, createSession } from './kube.js';
 import type { OperatorProcess } from './operator.js';
 import { metricSum, serverLatencies, type RequestLatency } from './prom.js';
 import { sampleProcess } from './proc.js';
@@ -142,20 +140,12 @@ export function operatorObjects(
     [],
     options.gpuResourceName,
   );
-  // The operator's default VDI_TURN_CREDENTIAL_TTL_SECONDS (apps/operator/src/config.ts).
-  const ttl = 3_600;
   const effective = resolveSession(session.spec, structuredClone(template.spec));
   const plan: EncoderPlan = chooseEncoder(template.spec.encoder, effective.gpu, facts);
-  const now = Math.floor(Date.now() / 1000);
   const rendered = renderSession(session, structuredClone(template), options, {
     encoderPlan: plan,
-    turnCredentials: mintTurnCredentials(
-      TURN_SECRET_VALUE,
-      turnSessionIdentity(session),
-      credentialWindowStart(now, ttl),
-      ttl,
-    ),
     sessionPassword: sessionPassword(TEST_SESSION_KEY, session.metadata.uid!),
+    turnRestKey: turnRestKey(TEST_SESSION_KEY, session.metadata.uid!),
   });
   rendered.pod.metadata!.annotations = {
     ...rendered.pod.metadata!.annotations,

@@ -182,8 +182,13 @@ export function platformOptions(namespace: string): PlatformOptions {
     runtimeClassName: 'nvidia',
     storageClassName: 'local-path',
     turn: { host: 'turn.vdi.localhost', port: 3478, protocol: 'udp' },
+    turnRest: {
+      url: 'http://vdi-turn-rest.vdi-system.svc.cluster.local:8444',
+      peer: { namespace: 'vdi-system', podLabels: { 'app.kubernetes.io/name': 'vdi-operator' } },
+    },
     ingress: { namespace: 'kube-system', podLabels: { 'app.kubernetes.io/name': 'traefik' } },
     turnRelayCidrs: ['198.19.0.1/32'],
+    turnRelayPorts: { min: 49152, max: 65535 },
     dns: { namespace: 'kube-system', podLabels: { 'k8s-app': 'kube-dns' } },
     cpuEncoderExtraCPU: '2',
     timeZone: 'UTC',

@@ -56,6 +56,8 @@ export async function startOperator(o: StartOptions): Promise<OperatorProcess> {
       KUBECONFIG: o.kubeconfig,
       VDI_METRICS_PORT: String(metricsPort),
       VDI_METRICS_HOST: '127.0.0.1',
+      VDI_TURN_REST_PORT: '0',
+      VDI_TURN_REST_HOST: '127.0.0.1',
       VDI_POD_NAME: o.identity,
       BENCH_PROBE_PORT: String(probePort),
       BENCH_PROBE_APISERVER: o.apiserverHost,

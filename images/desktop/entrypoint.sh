@@ -2,6 +2,8 @@
 # The desktop image's entrypoint: checks the writable places a read-only root filesystem needs,
 # gives a new home its skeleton, then runs Selkies' session launcher (Xvfb, PulseAudio, XFCE,
 # Selkies), configured by the SELKIES_* environment. Exit 78 (EX_CONFIG) names what is missing.
+# A WebRTC desktop first waits for the platform's TURN REST endpoint: Selkies reads it once at
+# start, and without it would stream with no relay (exit 75, EX_TEMPFAIL, lets the kubelet retry).
 set -eu
 fail() {
   echo "vdi-desktop: $*" >&2
@@ -21,6 +23,35 @@ chmod 0700 "$XDG_RUNTIME_DIR" 2>/dev/null || true
 if [ ! -e "$HOME/.config" ]; then
   cp -R -n /etc/skel/. "$HOME/" 2>/dev/null || true
   mkdir -p "$HOME/.config" "$HOME/.cache"
+fi
+if [ "${SELKIES_MODE:-}" = webrtc ] && [ -n "${SELKIES_TURN_REST_URI:-}" ]; then
+  /usr/bin/python3 - <<'PY' || exit $?
+import os, sys, time, urllib.error, urllib.parse, urllib.request
+
+uri = os.environ["SELKIES_TURN_REST_URI"]
+query = urllib.parse.urlencode({"service": "turn", "key": os.environ.get("SELKIES_TURN_REST_API_KEY", "")})
+deadline = time.monotonic() + float(os.environ.get("VDI_TURN_REST_WAIT_SECONDS", "30"))
+last = ""
+while True:
+    try:
+        with urllib.request.urlopen(f"{uri}?{query}", timeout=5) as r:
+            if r.status == 200:
+                sys.exit(0)
+            last = f"HTTP {r.status}"
+    except urllib.error.HTTPError as e:
+        if e.code in (401, 403):
+            print(f"vdi-desktop: the TURN REST endpoint {uri} refused this desktop's key (HTTP {e.code}): "
+                  "the session may be gone, or the operator's VDI_SESSION_KEY changed", file=sys.stderr)
+            sys.exit(78)
+        last = f"HTTP {e.code}"
+    except OSError as e:
+        last = str(e)
+    if time.monotonic() > deadline:
+        print(f"vdi-desktop: the TURN REST endpoint {uri} did not answer ({last}); check the operator "
+              "and the desktop's NetworkPolicy egress to it", file=sys.stderr)
+        sys.exit(75)
+    time.sleep(0.5)
+PY
 fi
 cd "$HOME"
 exec /opt/selkies/bin/selkies-session "$@"

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { API_VERSION, KIND_TEMPLATE, type VDISession, type VDITemplateSpec } from '@vdi/crd-types';
 import { KubeJsonClient } from '@vdi/kube-client';
+import { ownerHash } from '@vdi/session-spec';
 import { createTestNamespace, installCrds, waitFor, type TestNamespace } from '@vdi/testing';
 import { decodeJwt } from 'jose';
 import {
@@ -16,6 +17,7 @@ import {
   startApi,
   type OwnIssuer,
   type RunningApi,
+  ownerOf,
 } from './harness.js';
 
 const suffix = randomBytes(3).toString('hex');
@@ -187,7 +189,14 @@ describe('sessions and ownership', () => {
       kind: 'VDISession',
       metadata: { name: aliceSession, namespace: ns.name },
     });
-    expect(stored?.spec).toEqual({ user: 'alice@example.com', template: CPU, resources: { gpu: 0 } });
+    // Owned by alice's issuer + subject; her e-mail is only shown.
+    expect(stored?.spec).toEqual({
+      user: 'alice@example.com',
+      owner: ownerOf(tokens.alice),
+      template: CPU,
+      resources: { gpu: 0 },
+    });
+    expect(stored?.metadata.labels?.['vdi.kasm.io/user-hash']).toBe(ownerHash(ownerOf(tokens.alice)));
   });
 
   it('alice lists only her own sessions', async () => {

@@ -22,7 +22,16 @@ import {
   type IsolatedNode,
   type TestNamespace,
 } from '@vdi/testing';
-import { accessToken, codeOf, keycloakIssuer, gqlAt, subscribe, wsClient, type WsClient } from './harness.js';
+import {
+  accessToken,
+  codeOf,
+  keycloakIssuer,
+  gqlAt,
+  ownerOf,
+  subscribe,
+  wsClient,
+  type WsClient,
+} from './harness.js';
 
 const suffix = randomBytes(3).toString('hex');
 const GPU_T = `flows-gpu-${suffix}`;
@@ -357,7 +366,7 @@ describe('desktop access: openSession and the forwardAuth endpoint', () => {
     await kube.call('POST', `/apis/${API_VERSION}/namespaces/${ns.name}/vdisessions`, {
       ...sessionRef(name),
       // no operator-known template: it never gets Running
-      spec: { user: 'alice@example.com', template: `missing-${suffix}` },
+      spec: { user: 'alice@example.com', owner: ownerOf(tokens.alice), template: `missing-${suffix}` },
     });
     await waitFor('early in the cache', async () => {
       const r = await gqlAt(apiA.url, tokens.alice, '{ sessions { name } }');

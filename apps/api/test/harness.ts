@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type * as k8s from '@kubernetes/client-node';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createClient, type Client } from 'graphql-ws';
-import { exportJWK, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
+import { decodeJwt, exportJWK, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
 import WebSocket from 'ws';
 import { TEST_SESSION_KEY, waitFor } from '@vdi/testing';
 import { createApp } from '../src/bootstrap.js';
@@ -89,6 +89,13 @@ export async function forgedToken(claims: JWTPayload, kid?: string): Promise<str
 
 /** The local Keycloak's issuer (started by the api:integration global setup). */
 export { keycloakIssuer } from '@vdi/testing';
+
+/** The owner (issuer + subject) a token's sessions belong to. */
+export function ownerOf(token: string): { issuer: string; subject: string } {
+  const { iss, sub } = decodeJwt(token);
+  if (typeof iss !== 'string' || typeof sub !== 'string') throw new Error('the token has no iss or sub');
+  return { issuer: iss, subject: sub };
+}
 
 /** A real access token of a demo user (the dev realm's password grant, via @vdi/keycloak). */
 export async function accessToken(username: string, password = username): Promise<string> {

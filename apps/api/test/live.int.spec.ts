@@ -20,6 +20,7 @@ import {
   keycloakIssuer,
   metricValue,
   accessToken,
+  ownerOf,
   startApi,
   subscribe,
   wsClient,
@@ -39,10 +40,11 @@ const sessionRef = (name: string) => ({
   metadata: { name, namespace: ns.name },
 });
 
-async function createSession(name: string, user: string): Promise<void> {
+/** A session as the API would create it for `who`: shown as their e-mail, owned by their token's issuer + subject. */
+async function createSession(name: string, who: 'alice' | 'bob'): Promise<void> {
   await kube.call('POST', `/apis/${API_VERSION}/namespaces/${ns.name}/vdisessions`, {
     ...sessionRef(name),
-    spec: { user, template: 'some-template' },
+    spec: { user: `${who}@example.com`, owner: ownerOf(tokens[who]), template: 'some-template' },
   });
 }
 
@@ -149,8 +151,8 @@ describe('capacity', () => {
   it('counts sessions waiting for a place', async () => {
     const before = (await capacity()).sessionsWaiting;
     expect(before).toBe(0); // the namespace is the test's own
-    await createSession('wait-a', 'alice@example.com');
-    await createSession('wait-b', 'bob@example.com');
+    await createSession('wait-a', 'alice');
+    await createSession('wait-b', 'bob');
     await waitFor('two waiting', async () => (await capacity()).sessionsWaiting === 2);
     await setPhase('wait-a', 'Scheduling');
     await setPhase('wait-b', 'Running');
@@ -205,7 +207,7 @@ describe('sessionUpdated', () => {
       async () => (await metricValue(api.url, 'vdi_api_graphql_subscriptions')) === base + 3,
     );
 
-    await createSession('sub-alice', 'alice@example.com');
+    await createSession('sub-alice', 'alice');
     expect(await alice.next((e) => e.session.name === 'sub-alice')).toMatchObject({
       session: { name: 'sub-alice', user: 'alice@example.com', phase: 'Pending' },
     });
@@ -240,7 +242,7 @@ describe('sessionUpdated', () => {
     });
     await aliceByName.next((e) => e.session.phase === 'Scheduling');
 
-    await createSession('sub-bob', 'bob@example.com');
+    await createSession('sub-bob', 'bob');
     await bob.next((e) => e.session.name === 'sub-bob');
     await admin.next((e) => e.session.name === 'sub-bob');
     await admin.next((e) => e.session.name === 'sub-alice' && e.session.phase === 'Scheduling');

@@ -35,6 +35,32 @@ describe('loadOperatorConfig', () => {
     );
   });
 
+  it('serves TURN credentials on the operator pods by default, or names a host process by address', () => {
+    const c = loadOperatorConfig(base);
+    expect(c.turnRestListen).toEqual({ host: '0.0.0.0', port: 8444 });
+    expect(c.platform.turnRest).toEqual({
+      url: 'http://vdi-turn-rest.vdi-system.svc.cluster.local:8444',
+      peer: { namespace: 'vdi-system', podLabels: { 'app.kubernetes.io/name': 'vdi-operator' } },
+    });
+    const local = loadOperatorConfig({
+      ...base,
+      VDI_TURN_REST_URL: 'http://198.19.192.1:9100',
+      VDI_TURN_REST_HOST: '198.19.192.1',
+      VDI_TURN_REST_PORT: '9100',
+      VDI_TURN_REST_PEER_CIDRS: '198.19.192.1/32',
+    });
+    expect(local.turnRestListen).toEqual({ host: '198.19.192.1', port: 9100 });
+    expect(local.platform.turnRest.peer).toEqual({ cidrs: ['198.19.192.1/32'] });
+  });
+
+  it('offers TURN over TLS beside the UDP relay when a TLS port is set', () => {
+    expect(loadOperatorConfig(base).platform.turnAlternatives).toBeUndefined();
+    const c = loadOperatorConfig({ ...base, VDI_TURN_TLS_PORT: '443' });
+    expect(c.platform.turnAlternatives).toEqual([
+      { host: 'turn.example.com', port: 443, protocol: 'tcp', tls: true },
+    ]);
+  });
+
   it('lets an empty VDI_RUNTIME_CLASS or VDI_STORAGE_CLASS mean "cluster default"', () => {
     const c = loadOperatorConfig({ ...base, VDI_RUNTIME_CLASS: '', VDI_STORAGE_CLASS: '' });
     expect(c.platform.runtimeClassName).toBeUndefined();
@@ -62,6 +88,9 @@ describe('loadOperatorConfig', () => {
     [{ VDI_BASE_DOMAIN: 'http://x' }, /baseDomain/],
     [{ VDI_TURN_SECRET_REF: 'just-a-name' }, /VDI_TURN_SECRET_REF=just-a-name must be namespace\/name\/key/],
     [{ VDI_INGRESS_POD_LABELS: 'traefik' }, /VDI_INGRESS_POD_LABELS: 'traefik' is not key=value/],
+    [{ VDI_TURN_REST_URL: 'vdi-turn-rest:8444' }, /turnRest.url (.* is not an absolute URL|must be http)/],
+    [{ VDI_TURN_REST_URL: 'http://x:8444/?a=1' }, /must have no query/],
+    [{ VDI_TURN_TLS_PORT: '70000' }, /VDI_TURN_TLS_PORT=70000 must be an integer from 1 to 65535/],
   ])('rejects %p naming the variable', (env, msg) => {
     expect(() => loadOperatorConfig({ ...base, ...env })).toThrow(ConfigError);
     expect(() => loadOperatorConfig({ ...base, ...env })).toThrow(msg);

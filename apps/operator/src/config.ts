@@ -14,6 +14,8 @@ export interface OperatorConfig {
   /** Where the cluster's TURN shared secret lives: the operator reads it, no session pod ever does. */
   turnSecretRef: { namespace: string; name: string; key: string };
   turnCredentialTtlSeconds: number;
+  /** Where the TURN REST endpoint listens (desktops reach it at platform.turnRest.url). */
+  turnRestListen: { host: string; port: number };
   /** Derives each session's desktop password (shared with the API, never given to a pod). */
   sessionKey: string;
   /** `dev` accepts the placeholder secrets of the dev overlay; anything else refuses them. */
@@ -104,6 +106,15 @@ export function loadOperatorConfig(env: Env = process.env): OperatorConfig {
         "certificate in Traefik's default TLSStore (kube-system) instead; desktops on https use it. Remove VDI_TLS_SECRET.",
     );
   }
+  const turnPort = int(env, 'VDI_TURN_PORT', 3478, 1, 65535);
+  // TURN over TLS (e.g. 443 through a firewall that blocks UDP): coturn terminates TLS there.
+  const turnTlsPort = env.VDI_TURN_TLS_PORT ? int(env, 'VDI_TURN_TLS_PORT', 443, 1, 65535) : undefined;
+  const restPeerCidrs = list(env, 'VDI_TURN_REST_PEER_CIDRS', '');
+  const relayPorts = /^(\d{1,5})-(\d{1,5})$/.exec(env.VDI_TURN_RELAY_PORTS || '49152-65535');
+  if (!relayPorts)
+    throw new ConfigError(
+      `VDI_TURN_RELAY_PORTS=${env.VDI_TURN_RELAY_PORTS} must be coturn's relay port range as min-max (its --min-port and --max-port, e.g. 49152-65535)`,
+    );
   const tlsResolver = env.VDI_TLS_CERT_RESOLVER;
   const sessionKey = env.VDI_SESSION_KEY;
   const environment = oneOf(env, 'VDI_ENVIRONMENT', ['production', 'dev'] as const, 'production');
@@ -136,15 +147,39 @@ export function loadOperatorConfig(env: Env = process.env): OperatorConfig {
     ...(env.VDI_STORAGE_CLASS !== '' ? { storageClassName: env.VDI_STORAGE_CLASS ?? 'local-path' } : {}),
     turn: {
       host: turnHost,
-      port: int(env, 'VDI_TURN_PORT', 3478, 1, 65535),
+      port: turnPort,
       protocol: oneOf(env, 'VDI_TURN_PROTOCOL', ['udp', 'tcp'] as const, 'udp'),
       ...(env.VDI_TURN_TLS === 'true' ? { tls: true } : {}),
+    },
+    ...(turnTlsPort
+      ? {
+          turnAlternatives: [
+            {
+              host: env.VDI_TURN_TLS_HOST || turnHost,
+              port: turnTlsPort,
+              protocol: 'tcp' as const,
+              tls: true,
+            },
+          ],
+        }
+      : {}),
+    turnRest: {
+      url: env.VDI_TURN_REST_URL || 'http://vdi-turn-rest.vdi-system.svc.cluster.local:8444',
+      // In a cluster the operator's pods serve it; a host process (the local stack) is named by address.
+      peer:
+        restPeerCidrs.length > 0
+          ? { cidrs: restPeerCidrs }
+          : {
+              namespace: env.VDI_OPERATOR_NAMESPACE || 'vdi-system',
+              podLabels: labels(env, 'VDI_OPERATOR_POD_LABELS', 'app.kubernetes.io/name=vdi-operator'),
+            },
     },
     ingress: {
       namespace: env.VDI_INGRESS_NAMESPACE || 'kube-system',
       podLabels: labels(env, 'VDI_INGRESS_POD_LABELS', 'app.kubernetes.io/name=traefik'),
     },
     turnRelayCidrs: relay,
+    turnRelayPorts: { min: Number(relayPorts[1]), max: Number(relayPorts[2]) },
     // K3s's defaults; closed to desktops even when a template opens the internet.
     clusterCidrs: list(env, 'VDI_CLUSTER_CIDRS', '10.42.0.0/16,10.43.0.0/16'),
     dns: {
@@ -164,6 +199,10 @@ export function loadOperatorConfig(env: Env = process.env): OperatorConfig {
     // Short-lived: a credential read from a desktop keeps relaying until it expires (coturn's
     // REST scheme cannot revoke it), so at most an hour.
     turnCredentialTtlSeconds: int(env, 'VDI_TURN_CREDENTIAL_TTL_SECONDS', 3600, 600, 3600),
+    turnRestListen: {
+      host: env.VDI_TURN_REST_HOST || '0.0.0.0',
+      port: int(env, 'VDI_TURN_REST_PORT', 8444, 0, 65_535),
+    },
     sessionKey,
     environment,
     workers: int(env, 'VDI_WORKERS', 4, 1, 64),

@@ -9,7 +9,7 @@
  */
 import * as k8s from '@kubernetes/client-node';
 import { KubeApiError, KubeJsonClient } from '@vdi/kube-client';
-import { LABEL_SESSION, LABEL_USER_HASH, identityHash, secretWeakness } from '@vdi/session-spec';
+import { LABEL_SESSION, LABEL_USER_HASH, secretWeakness, sessionOwnerHash } from '@vdi/session-spec';
 import { pino } from 'pino';
 import { ConfigError, loadOperatorConfig, type OperatorConfig } from './config.js';
 import { Caches } from './engine/caches.js';
@@ -17,6 +17,7 @@ import { KubeEventRecorder } from './engine/events.js';
 import { LeaderElector } from './engine/leader.js';
 import { OperatorMetrics, startHttpServer } from './engine/metrics.js';
 import { Reconciler } from './engine/reconcile.js';
+import { startTurnRestServer } from './engine/turn-rest.js';
 import { TerminalError, WorkQueue } from './engine/work-queue.js';
 import { VdiSessionOperator } from './framework.js';
 
@@ -99,7 +100,7 @@ const caches = new Caches(kc, ns, log.child({ module: 'caches' }), {
     const userHash = c.metadata?.labels?.[LABEL_USER_HASH];
     if (!userHash) return;
     for (const s of caches.sessions.list(ns))
-      if (identityHash(s.spec.user) === userHash) enqueue(`${ns}/${s.metadata.name}`);
+      if (sessionOwnerHash(s) === userHash) enqueue(`${ns}/${s.metadata.name}`);
   },
 });
 function enqueueTemplate(name: string): void {
@@ -111,7 +112,6 @@ const reconciler = new Reconciler({
   config,
   log: log.child({ module: 'reconcile' }),
   events,
-  turnSecret,
 });
 const queue: WorkQueue = new WorkQueue({
   workers: config.workers,
@@ -184,6 +184,24 @@ log.info(
 );
 await caches.start();
 log.info('caches synced');
+// After the caches: answering from an empty cache would refuse every desktop.
+const turnRest = await startTurnRestServer(config.turnRestListen.port, config.turnRestListen.host, {
+  sessions: (namespace, name) => caches.sessions.get(name, namespace),
+  turnSecret,
+  sessionKey: config.sessionKey,
+  servers: [config.platform.turn, ...(config.platform.turnAlternatives ?? [])],
+  ttlSeconds: config.turnCredentialTtlSeconds,
+  log: log.child({ module: 'turn-rest' }),
+  registry: metrics.registry,
+});
+const turnRestAddress = turnRest.address();
+log.info(
+  {
+    listen: typeof turnRestAddress === 'object' && turnRestAddress ? turnRestAddress.port : turnRestAddress,
+    url: config.platform.turnRest.url,
+  },
+  'TURN REST endpoint ready',
+);
 
 const elector = new LeaderElector(client, config.leaderElection, log.child({ module: 'leader' }));
 if (config.leaderElection.enabled) {
@@ -208,6 +226,7 @@ async function shutdown(signal: string): Promise<void> {
   await elector.stop();
   await caches.stop();
   server.close();
+  turnRest.close();
   log.info('stopped');
   process.exit(0);
 }

@@ -18,6 +18,8 @@ export interface OperatorProcess {
   proc: ChildProcess;
   port: number;
   identity: string;
+  /** Its TURN REST endpoint (what WebRTC desktops fetch TURN credentials from). */
+  turnRestUrl: string;
   logs: string[];
   exited: Promise<number | null>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
@@ -32,6 +34,7 @@ export async function startOperator(
   identity = `op-${Math.random().toString(16).slice(2, 8)}`,
 ): Promise<OperatorProcess> {
   const port = await freePort();
+  const turnRestPort = await freePort();
   const proc = spawn(
     process.execPath,
     ['--conditions=@vdi/source', '--import', 'tsx', path.join(repoRoot, 'apps/operator/src/main.ts')],
@@ -49,6 +52,10 @@ export async function startOperator(
         VDI_PUBLIC_PORT: '8081',
         VDI_METRICS_PORT: String(port),
         VDI_METRICS_HOST: '127.0.0.1',
+        // Several operators run at once here: each its own TURN REST port, on loopback.
+        VDI_TURN_REST_PORT: String(turnRestPort),
+        VDI_TURN_REST_HOST: '127.0.0.1',
+        VDI_TURN_REST_URL: `http://127.0.0.1:${turnRestPort}`,
         VDI_POD_NAME: identity,
         VDI_RESYNC_SECONDS: '60',
         VDI_SESSION_KEY: TEST_SESSION_KEY,
@@ -79,6 +86,7 @@ export async function startOperator(
   const op: OperatorProcess = {
     proc,
     port,
+    turnRestUrl: `http://127.0.0.1:${turnRestPort}`,
     identity,
     logs,
     exited,

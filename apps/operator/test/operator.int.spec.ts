@@ -12,8 +12,10 @@ import {
   type IsolatedNode,
   type TestNamespace,
 } from '@vdi/testing';
+import { createHmac } from 'node:crypto';
 import { API_VERSION } from '@vdi/crd-types';
 import { KubeApiError } from '@vdi/kube-client';
+import { ownerAnnotations, ownerHash, ownerHomeName } from '@vdi/session-spec';
 import { Fixture, startOperator, type OperatorProcess } from './harness.js';
 
 describe('session operator', () => {
@@ -68,7 +70,6 @@ describe('session operator', () => {
         'networkpolicies/alice-1',
         'pods/alice-1',
         'secrets/alice-1-auth',
-        'secrets/alice-1-turn',
         'services/alice-1',
       ].sort(),
     );
@@ -109,6 +110,72 @@ describe('session operator', () => {
       namespace: ns.name,
     });
     expect(claim.metadata?.deletionTimestamp).toBeUndefined();
+  });
+
+  it('gives a WebRTC desktop TURN credentials for its own session only, and none once the session is gone', async () => {
+    const t = await f.template('webrtc', {
+      resources: { defaultGPU: 0, maxGPU: 0, defaultMemory: '2Gi' } as never,
+      streaming: { mode: 'webrtc' },
+    });
+    await f.session('carol-1', t);
+    await f.session('dave-1', t);
+    const keyOf = async (session: string) =>
+      waitFor(`the TURN REST key of ${session}`, async () => {
+        const secret = await f.core
+          .readNamespacedSecret({ name: `${session}-auth`, namespace: ns.name })
+          .catch(() => undefined);
+        const b64 = secret?.data?.['turn-rest-key'];
+        return b64 ? Buffer.from(b64, 'base64').toString('utf8') : undefined;
+      });
+    const carolKey = await keyOf('carol-1');
+    const daveKey = await keyOf('dave-1');
+    const pod = await waitFor('carol-1 pod', () =>
+      f.core.readNamespacedPod({ name: 'carol-1', namespace: ns.name }).catch(() => undefined),
+    );
+    const env = pod.spec!.containers[0]!.env!;
+    const uri = env.find((e) => e.name === 'SELKIES_TURN_REST_URI')!.value!;
+    expect(uri).toBe(`${op.turnRestUrl}/turn/${ns.name}/carol-1`);
+    // As Selkies asks: its own query parameters and headers.
+    const ask = (key: string) =>
+      fetch(
+        `${uri}?service=turn&username=carol-1&key=${encodeURIComponent(key)}&api=${encodeURIComponent(key)}`,
+        {
+          headers: { 'x-auth-user': 'carol-1', 'x-turn-protocol': 'udp', 'x-turn-tls': 'false' },
+        },
+      );
+
+    const ok = await ask(carolKey);
+    expect(ok.status).toBe(200);
+    const config = (await ok.json()) as {
+      iceServers: { urls: string[]; username?: string; credential?: string }[];
+    };
+    const turn = config.iceServers.find((s) => s.username)!;
+    expect(turn.urls).toEqual(['turn:turn.vdi.localhost:3478?transport=udp']);
+    expect(turn.username).toMatch(new RegExp(`^\\d+:${ns.name}\\.carol-1\\.[0-9a-f]{8}$`));
+    const expiry = Number(turn.username!.split(':')[0]);
+    expect(expiry - Date.now() / 1000).toBeGreaterThan(3500);
+    expect(expiry - Date.now() / 1000).toBeLessThanOrEqual(3601);
+    expect(turn.credential).toBe(
+      createHmac('sha1', 'integration-turn-secret-7c1e4a9b2d5f8e3a6c0b9d1e')
+        .update(turn.username!)
+        .digest('base64'),
+    );
+
+    // Another desktop's key opens nothing here; no key, nothing.
+    expect((await ask(daveKey)).status).toBe(403);
+    expect((await fetch(uri)).status).toBe(401);
+
+    // Once the session is gone no more credentials are issued to what is left of it.
+    await f.delete('carol-1');
+    await f.waitGone('carol-1');
+    await waitFor(
+      'the endpoint to refuse the deleted session',
+      async () => (await ask(carolKey)).status === 403,
+    );
+    expect(await op.metrics()).toMatch(/vdi_operator_turn_rest_requests_total\{status="200"\} [1-9]/);
+    await f.delete('dave-1');
+    await f.waitGone('dave-1');
+    await f.deleteTemplate(t);
   });
 
   it('removes the objects of a session that vanished with its finalizer on (a DELETE racing the finalizer)', async () => {
@@ -203,6 +270,50 @@ describe('session operator', () => {
     await f.delete('gpu-0');
     await f.waitGone('gpu-0');
     await f.waitPhase('gpu-8', 'Running', 30_000);
+  });
+
+  it('mounts an owner’s home only if it is annotated for that issuer + subject, and says so otherwise', async () => {
+    const owner = { issuer: 'https://id.example.com/realms/vdi', subject: 'owner-of-home' };
+    // A claim under the owner's home name, made for someone else (by hand, or a mistake).
+    await f.core.createNamespacedPersistentVolumeClaim({
+      namespace: ns.name,
+      body: {
+        metadata: {
+          name: ownerHomeName(owner),
+          labels: {
+            'app.kubernetes.io/part-of': 'vdi-platform',
+            'app.kubernetes.io/component': 'home',
+            'vdi.kasm.io/user-hash': ownerHash(owner),
+          },
+          annotations: ownerAnnotations({ ...owner, subject: 'someone-else' }),
+        },
+        spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+      },
+    });
+    await f.session('owned-1', gpuTemplate, { user: 'same-mail@example.com', owner, resources: { gpu: 0 } });
+    const s = await waitFor('HomeNotOwned', async () => {
+      const got = await f.get('owned-1');
+      return got?.status?.reason === 'HomeNotOwned' ? got : undefined;
+    });
+    expect(s.status!.message).toContain(
+      `the home volume ${ownerHomeName(owner)} is annotated for subject someone-else`,
+    );
+    expect(
+      await f.core.readNamespacedPod({ name: 'owned-1', namespace: ns.name }).catch(() => undefined),
+    ).toBeUndefined();
+    // Annotated for the owner, it is the owner's: the claim's change wakes the session, which starts on it.
+    await f.client.mergePatch(
+      {
+        apiVersion: 'v1',
+        kind: 'PersistentVolumeClaim',
+        metadata: { name: ownerHomeName(owner), namespace: ns.name },
+      },
+      { metadata: { annotations: ownerAnnotations(owner) } },
+    );
+    const running = await f.waitPhase('owned-1', 'Running');
+    expect(running.status!.homeClaim).toBe(ownerHomeName(owner));
+    await f.delete('owned-1');
+    await f.waitGone('owned-1');
   });
 
   it('deletes a session-owned home with its session', async () => {

@@ -27,6 +27,7 @@ import type { V1PersistentVolume, V1PersistentVolumeClaim, V1Pod } from '@kubern
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { gqlAs, sessionsAs } from './api';
 import { loginAs, newContext, screenshot, templateCard } from './portal';
+import { REAL_WEBRTC_TEMPLATE } from '@vdi/platform';
 
 const CPU_TEMPLATE = 'XFCE desktop (CPU)';
 /** Traefik's web port of this stack: listed in the dev realm's web origins (tools/keycloak). */
@@ -107,6 +108,42 @@ async function retryOnNavigation<T>(f: () => Promise<T>): Promise<T> {
       if (attempt >= 3 || !/Execution context was destroyed|navigat/i.test(String(err))) throw err;
       await new Promise((r) => setTimeout(r, 500));
     }
+  }
+}
+
+/**
+ * The first frame of a desktop page, or an error that says what the page and the pod showed
+ * instead (its URL and text, Selkies' own client log, the pod's state and restarts).
+ */
+async function firstFrameOrWhy(page: Page, session: string, timeoutMs: number) {
+  try {
+    return await waitFirstFrame(page, timeoutMs);
+  } catch (err) {
+    const seen = await page
+      .evaluate(() => ({
+        url: location.href,
+        text: document.body?.innerText.slice(0, 300) ?? '',
+        selkies: ((window as unknown as { selkiesLogs?: { log: unknown[] } }).selkiesLogs?.log ?? [])
+          .slice(-15)
+          .map((l) => JSON.stringify(l).slice(0, 200)),
+      }))
+      .catch((e: unknown) => ({ error: String(e) }));
+    const p = await pod(session);
+    const why = {
+      page: seen,
+      pod: {
+        phase: p?.status?.phase,
+        conditions: p?.status?.conditions?.map((c) => `${c.type}=${c.status}`),
+        containers: p?.status?.containerStatuses?.map((c) => ({
+          ready: c.ready,
+          restarts: c.restartCount,
+          state: c.state,
+          lastState: c.lastState,
+        })),
+      },
+    };
+    await screenshot(page, `no-frame-${session}`).catch(() => undefined);
+    throw new Error(`${(err as Error).message}; ${JSON.stringify(why)}`);
   }
 }
 
@@ -337,7 +374,7 @@ describe('a real desktop through the portal', () => {
     const page = await ctx.newPage();
     await page.goto(stack.portalUrl);
     await page.goto(openSession.url, { referer: `${stack.portalUrl}/` });
-    await waitFirstFrame(page, 60_000);
+    await firstFrameOrWhy(page, createSession.name, 90_000);
     const before = await waitStill(page, 500, 30_000);
     await page.mouse.click(640, 360);
     await page.keyboard.type('cat ~/proof.txt', { delay: 20 });
@@ -345,5 +382,110 @@ describe('a real desktop through the portal', () => {
     await waitChange(page, before, 15_000);
     expect((await sampleSurface(page)).nonBlank).toBe(true);
     expect(readFileSync(path.join(dir, 'proof.txt'), 'utf8').trim()).toBe('written-in-the-first-desktop');
+  }, 300_000);
+
+  it('a WebRTC desktop streams through the local coturn with credentials the platform minted for it', async () => {
+    // Room on the 2-core node: the earlier desktops go first.
+    for (const old of await sessionsAs(stack.apiDirectUrl, 'alice')) await deleteSession(old.name);
+    const { createSession } = await gql<{ createSession: { name: string } }>(
+      'alice',
+      'mutation($i: CreateSessionInput!) { createSession(input: $i) { name } }',
+      { i: { template: REAL_WEBRTC_TEMPLATE } },
+    );
+    const name = createSession.name;
+    await waitFor(
+      'the WebRTC desktop Running',
+      async () =>
+        (await sessionsAs(stack.apiDirectUrl, 'alice')).some((s) => s.name === name && s.phase === 'Running'),
+      120_000,
+    );
+    const env = (await pod(name))!.spec!.containers[0]!.env!;
+    expect(env).toContainEqual({ name: 'SELKIES_MODE', value: 'webrtc' });
+
+    // The browser may use the relay only, as one behind a firewall that allows nothing else
+    // would: media can then reach it only through coturn, with the credentials the desktop got.
+    const ctx = await context();
+    await ctx.addInitScript(() => {
+      const Native = window.RTCPeerConnection;
+      const seen: RTCPeerConnection[] = [];
+      (window as unknown as { __vdiPeers: RTCPeerConnection[] }).__vdiPeers = seen;
+      const relayOnly = (c?: RTCConfiguration): RTCConfiguration => ({ ...c, iceTransportPolicy: 'relay' });
+      class RelayOnly extends Native {
+        constructor(c?: RTCConfiguration) {
+          super(relayOnly(c));
+          seen.push(this);
+        }
+        override setConfiguration(c?: RTCConfiguration) {
+          super.setConfiguration(relayOnly(c));
+        }
+      }
+      window.RTCPeerConnection = RelayOnly;
+    });
+    await loginAs(ctx, stack.portalUrl, keycloakUrl, 'alice');
+    const { openSession } = await gql<{ openSession: { url: string } }>(
+      'alice',
+      'mutation($n: String!) { openSession(name: $n) { url } }',
+      { n: name },
+    );
+    const page = await ctx.newPage();
+    await page.goto(stack.portalUrl);
+    await page.goto(openSession.url, { referer: `${stack.portalUrl}/` });
+    const first = await firstFrameOrWhy(page, name, 90_000);
+    expect(first).toMatchObject({ nonBlank: true, source: 'video#stream' });
+
+    // The page's ICE configuration came from the desktop's api/turn: the platform's relay, with
+    // credentials minted for this session (`<expiry>:<namespace>.<session>.<uid8>`), no third party.
+    const config = await retryOnNavigation(() =>
+      page.evaluate(
+        async () =>
+          (await fetch('api/turn')).json() as Promise<{
+            iceServers: { urls: string[]; username?: string }[];
+          }>,
+      ),
+    );
+    const urls = config.iceServers.flatMap((s) => s.urls);
+    expect(urls).toEqual([
+      `stun:${stack.turn.host}:${stack.turn.port}`,
+      `turn:${stack.turn.host}:${stack.turn.port}?transport=udp`,
+    ]);
+    const username = config.iceServers.find((s) => s.username)!.username!;
+    expect(username).toMatch(new RegExp(`^\\d+:${NAMESPACE}\\.${name}\\.[0-9a-f]{8}$`));
+    expect(Number(username.split(':')[0]) - Date.now() / 1000).toBeLessThanOrEqual(3600);
+
+    // The connection in use is relayed by coturn, which logged the allocation for that username.
+    const pair = await retryOnNavigation(() =>
+      page.evaluate(async () => {
+        const peers = (window as unknown as { __vdiPeers: RTCPeerConnection[] }).__vdiPeers;
+        for (const pc of peers) {
+          type Stat = Record<string, string | undefined>;
+          const stats = (await pc.getStats()) as unknown as Map<string, Stat>;
+          for (const s of stats.values()) {
+            if (s.type !== 'transport' || !s.selectedCandidatePairId) continue;
+            const p = stats.get(s.selectedCandidatePairId)!;
+            const local = stats.get(p.localCandidateId!)!;
+            return { state: p.state, localType: local.candidateType, relayProtocol: local.relayProtocol };
+          }
+        }
+        return undefined;
+      }),
+    );
+    expect(pair).toEqual({ state: 'succeeded', localType: 'relay', relayProtocol: 'udp' });
+    await waitFor(
+      `coturn's allocation for ${username}`,
+      async () =>
+        readFileSync(stack.turn.logFile, 'utf8')
+          .split('\n')
+          .some((l) => l.includes(username) && /ALLOCATE processed, success/.test(l)),
+      30_000,
+    );
+
+    // Input rides the data channel: typing still shows.
+    const before = await waitStill(page, 500, 30_000);
+    await page.mouse.click(640, 360);
+    await page.keyboard.type('echo over-webrtc', { delay: 30 });
+    await page.keyboard.press('Enter');
+    await waitChange(page, before, 15_000);
+    await screenshot(page, 'real-desktop-webrtc');
+    await page.close();
   }, 300_000);
 });

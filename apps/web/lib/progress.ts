@@ -58,6 +58,8 @@ export const REASON_WORDS: Record<SessionReason, string> = {
   PodFailed: 'The desktop stopped unexpectedly. Delete the session and launch a new one.',
   StartDeadlineExceeded:
     'The desktop did not become ready in time. Delete the session and try again, or ask an admin to check the GPU nodes.',
+  HomeNotOwned:
+    'The home folder this desktop would use is registered to another account, so the platform will not open it. An admin has to check whose it is.',
   Deleting: 'The session is being deleted.',
 };
 
@@ -84,6 +86,7 @@ const HELD_UP = new Set<string>([
   'TemplateInvalid',
   'ResourcesOutOfBounds',
   'ApplyFailed',
+  'HomeNotOwned',
   'WaitingForGPU',
   'Unschedulable',
 ]);

@@ -194,6 +194,41 @@ describe.each(OVERLAYS)('overlay %s: secrets and the relay', (overlay) => {
   });
 });
 
+describe.each(OVERLAYS)('overlay %s: the TURN REST endpoint and relay ports', (overlay) => {
+  it("tells the operator coturn's relay ports, and lets only desktops reach its TURN REST port", () => {
+    const objs = built[overlay];
+    const args = (containers(find(objs, 'Deployment', 'coturn'))[0]! as unknown as { args: string[] }).args;
+    const arg = (name: string) => args.find((a) => a.startsWith(`--${name}=`))!.split('=')[1];
+    const config = find(objs, 'ConfigMap', 'vdi-config').data!;
+    expect(config.VDI_TURN_RELAY_PORTS).toBe(`${arg('min-port')}-${arg('max-port')}`);
+    // Room for thousands of WebRTC desktops per replica, not a hundred.
+    expect(Number(arg('max-port')) - Number(arg('min-port')) + 1).toBeGreaterThanOrEqual(16_000);
+    const operator = find(objs, 'Deployment', 'vdi-operator');
+    expect(envOf(operator, 'VDI_TURN_REST_PORT')).toBe('8444');
+    expect((containers(operator)[0] as unknown as { ports: unknown[] }).ports).toContainEqual({
+      name: 'turn-rest',
+      containerPort: 8444,
+    });
+    const svc = find(objs, 'Service', 'vdi-turn-rest');
+    expect(svc.metadata.namespace).toBe('vdi-system');
+    expect(svc.spec).toMatchObject({
+      selector: { 'app.kubernetes.io/name': 'vdi-operator' },
+      ports: [{ port: 8444, targetPort: 'turn-rest', protocol: 'TCP' }],
+    });
+    // The operator's default URL names this Service.
+    expect(config.VDI_TURN_REST_URL ?? 'http://vdi-turn-rest.vdi-system.svc.cluster.local:8444').toBe(
+      'http://vdi-turn-rest.vdi-system.svc.cluster.local:8444',
+    );
+    const policy = find(objs, 'NetworkPolicy', 'operator-metrics').spec as {
+      ingress: { from?: unknown[]; ports: { port: number }[] }[];
+    };
+    const restRule = policy.ingress.find((r) => r.ports.some((p) => p.port === 8444))!;
+    expect(restRule.from).toEqual([
+      { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'vdi-sessions' } } },
+    ]);
+  });
+});
+
 describe('prod overlay', () => {
   it('runs two replicas off the GPU nodes, with PodDisruptionBudgets and limits', () => {
     const objs = built.prod;
@@ -249,5 +284,26 @@ describe('prod overlay', () => {
       };
       expect(c.envFrom).toContainEqual({ configMapRef: { name: 'vdi-config' } });
     }
+  });
+});
+
+describe('prod overlay: relay capacity', () => {
+  it('offers TURN over TLS on 443 through Traefik for the TURN host, and runs the relay on two nodes', () => {
+    const objs = built.prod;
+    const config = find(objs, 'ConfigMap', 'vdi-config').data!;
+    expect(config.VDI_TURN_TLS_PORT).toBe('443');
+    const route = find(objs, 'IngressRouteTCP', 'turn-tls');
+    expect(route.metadata.namespace).toBe('vdi-turn');
+    expect(route.spec).toEqual({
+      entryPoints: ['websecure'],
+      routes: [{ match: `HostSNI(\`${config.VDI_TURN_HOST}\`)`, services: [{ name: 'coturn', port: 3478 }] }],
+      tls: {},
+    });
+    const svc = find(objs, 'Service', 'coturn');
+    expect(svc.spec).toMatchObject({ ports: [{ port: 3478, targetPort: 3478, protocol: 'TCP' }] });
+    const coturn = find(objs, 'Deployment', 'coturn');
+    expect((coturn.spec as { replicas: number }).replicas).toBe(2);
+    expect(JSON.stringify(podSpec(coturn).affinity)).toContain('kubernetes.io/hostname');
+    expect(find(objs, 'PodDisruptionBudget', 'coturn').spec).toMatchObject({ minAvailable: 1 });
   });
 });

@@ -7,9 +7,9 @@
  * The namespaces, CRDs and RBAC objects are server-side applied and left in place (idempotent);
  * the sessions, template and home claims this test creates are removed.
  */
-import { passwordGrant } from '@vdi/keycloak';
+import { decodeJwt, passwordGrant } from '@vdi/keycloak';
 import { ensureApiBuild } from '@vdi/platform';
-import { identityHash, LABEL_USER_HASH } from '@vdi/session-spec';
+import { ANNOTATION_USER } from '@vdi/session-spec';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -246,12 +246,23 @@ afterAll(async () => {
         'application/merge-patch+json',
       );
     }
-    // The per-user homes of the two users this test's sessions belong to (they outlive sessions).
-    for (const user of ['rbac@example.com', 'alice@example.com']) {
+    // The per-user homes of the two users this test's sessions belong to (they outlive sessions):
+    // alice's is keyed on her subject, the unclaimed rbac@ session's on its e-mail; both carry
+    // the e-mail as the annotation people read.
+    const homes = await kubeRequest(
+      admin,
+      'GET',
+      `/api/v1/namespaces/${SESSIONS}/persistentvolumeclaims?labelSelector=${encodeURIComponent('app.kubernetes.io/component=home')}`,
+    );
+    for (const c of (homes.body.items ?? []) as {
+      metadata: { name: string; annotations?: Record<string, string> };
+    }[]) {
+      const user = c.metadata.annotations?.[ANNOTATION_USER];
+      if (user !== 'rbac@example.com' && user !== 'alice@example.com') continue;
       await kubeRequest(
         admin,
         'DELETE',
-        `/api/v1/namespaces/${SESSIONS}/persistentvolumeclaims?labelSelector=${encodeURIComponent(`${LABEL_USER_HASH}=${identityHash(user)}`)}`,
+        `/api/v1/namespaces/${SESSIONS}/persistentvolumeclaims/${c.metadata.name}`,
       );
     }
     await kubeRequest(admin, 'DELETE', `/apis/${VDI}/vditemplates/${TEMPLATE}`);
@@ -300,6 +311,8 @@ describe('sufficiency: the platform works under its own accounts', () => {
         VDI_PUBLIC_PORT: '8081',
         VDI_METRICS_PORT: String(opPort),
         VDI_METRICS_HOST: '127.0.0.1',
+        VDI_TURN_REST_PORT: '0',
+        VDI_TURN_REST_HOST: '127.0.0.1',
         VDI_POD_NAME: `rbac-op-${suffix}`,
         VDI_RESYNC_SECONDS: '60',
         VDI_SESSION_KEY: TEST_SESSION_KEY,
@@ -350,7 +363,6 @@ describe('sufficiency: the platform works under its own accounts', () => {
         `networkpolicies/${SESSION}`,
         `pods/${SESSION}`,
         `secrets/${SESSION}-auth`,
-        `secrets/${SESSION}-turn`,
         `services/${SESSION}`,
       ].sort(),
     );
@@ -371,7 +383,11 @@ describe('sufficiency: the platform works under its own accounts', () => {
     // Running is the operator's part (proven above); here the API's own reads: it sees the
     // session it created, with the phase the operator set, through its caches of vdi-sessions.
     const inCluster = await call(admin, 'GET', sessionPath(name));
-    expect((inCluster.body.spec as { user: string }).user).toBe('alice@example.com');
+    // Shown as her e-mail, owned by her token's issuer + subject.
+    const spec = inCluster.body.spec as { user: string; owner?: { issuer: string; subject: string } };
+    expect(spec.user).toBe('alice@example.com');
+    const claims = decodeJwt(alice).payload;
+    expect(spec.owner).toEqual({ issuer: claims.iss, subject: claims.sub });
     await waitFor('the API lists alice’s session with a phase from the operator', async () => {
       const r = await gql('{ sessions { name user phase } }');
       const mine = (r.data?.sessions as { name: string; user: string; phase: string }[] | undefined)?.find(

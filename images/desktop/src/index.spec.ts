@@ -6,7 +6,7 @@ import {
   sampleOptions,
   sampleSession,
   sampleTemplate,
-  sampleTurnCredentials,
+  sampleTurnRestKey,
 } from '@vdi/session-spec/testing';
 import { desktopEnv } from './index.js';
 
@@ -18,7 +18,7 @@ describe('desktopEnv (the process the image test and the benchmark run)', () => 
     });
     const { pod } = renderSession(sampleSession('s', { resources: { gpu: 0 } }), t, sampleOptions(), {
       encoderPlan: chooseEncoder('auto', 0, { products: [] }),
-      turnCredentials: sampleTurnCredentials,
+      turnRestKey: sampleTurnRestKey,
       sessionPassword: samplePassword,
     });
     const podEnv = Object.fromEntries(

@@ -138,10 +138,19 @@ export function crdManifests() {
       status: VDISessionStatusSchema,
       rootRules: [SESSION_NAME_RULE as unknown as Json],
       columns: [
+        // The e-mail, for people; the owner (issuer + subject) is what decides, shown with -o wide.
         { name: 'User', type: 'string', jsonPath: '.spec.user' },
         { name: 'Template', type: 'string', jsonPath: '.spec.template' },
         { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
         { name: 'URL', type: 'string', jsonPath: '.status.url' },
+        {
+          name: 'Owner',
+          type: 'string',
+          jsonPath: '.spec.owner.subject',
+          description:
+            'the subject (sub) of the owning identity; empty: a session from before owners, unclaimed',
+          priority: 1,
+        },
         { name: 'Node', type: 'string', jsonPath: '.status.nodeName', priority: 1 },
         { name: 'Encoder', type: 'string', jsonPath: '.status.encoder', priority: 1 },
         { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },

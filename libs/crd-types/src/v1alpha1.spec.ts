@@ -42,6 +42,17 @@ describe('the seed examples', () => {
       }),
     ).toEqual([]);
   });
+  it('a session owned by an issuer + subject is valid; an owner needs both, within their bounds', () => {
+    const owner = { issuer: 'https://id.example.com/realms/vdi', subject: 'f1e2d3c4-alice' };
+    expect(sessionSpecErrors({ user: 'alice@example.com', template: 'x', owner })).toEqual([]);
+    expect(sessionSpecErrors({ user: 'a', template: 'x', owner: { issuer: owner.issuer } })).not.toEqual([]);
+    expect(
+      sessionSpecErrors({ user: 'a', template: 'x', owner: { ...owner, subject: 's'.repeat(256) } }).join(),
+    ).toContain('/owner/subject');
+    expect(
+      sessionSpecErrors({ user: 'a', template: 'x', owner: { ...owner, issuer: 'has space' } }).join(),
+    ).toContain('/owner/issuer');
+  });
   it.each([
     [{ user: '', template: 'x' }, '/user'],
     [{ user: 'a', template: 'Bad_Name' }, '/template'],

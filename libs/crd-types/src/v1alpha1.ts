@@ -68,6 +68,9 @@ export const ENCODER_DEVICES = ['nvenc', 'cpu'] as const;
 export type EncoderDevice = (typeof ENCODER_DEVICES)[number];
 
 export const PERSISTENCE_MODES = ['user', 'session', 'none'] as const;
+/** How a desktop streams: Selkies' websockets mode (through the ingress) or WebRTC (through TURN). */
+export const STREAM_MODES = ['websockets', 'webrtc'] as const;
+export type StreamMode = (typeof STREAM_MODES)[number];
 export type Persistence = (typeof PERSISTENCE_MODES)[number];
 
 /**
@@ -118,6 +121,8 @@ export const SessionReason = {
   CrashLooping: 'CrashLooping',
   PodFailed: 'PodFailed',
   StartDeadlineExceeded: 'StartDeadlineExceeded',
+  /** The per-user home volume the session would mount is annotated for another owner. */
+  HomeNotOwned: 'HomeNotOwned',
   Deleting: 'Deleting',
 } as const;
 export type SessionReason = (typeof SessionReason)[keyof typeof SessionReason];
@@ -299,6 +304,18 @@ export const VDITemplateSpecSchema = Type.Object({
   resources: TemplateResourcesSchema,
   encoder: StringEnum(ENCODERS, { default: 'auto' }),
   display: TemplateDisplaySchema,
+  streaming: Type.Optional(
+    Type.Object(
+      {
+        mode: StringEnum(STREAM_MODES, {
+          default: 'websockets',
+          description:
+            'websockets: the stream rides the page’s own HTTPS connection through the ingress (no STUN/TURN); webrtc: media over WebRTC, relayed by the platform’s TURN server where no direct path exists (lower latency on lossy links; needs UDP to the relay or TURN over TLS)',
+        }),
+      },
+      { default: {}, description: 'how the desktop streams to the browser' },
+    ),
+  ),
   env: Type.Optional(
     Type.Array(EnvVarSchema, {
       maxItems: 64,
@@ -376,15 +393,42 @@ const immutable = (what: string) => ({
   message: `${what} cannot change after the session is created`,
 });
 
+/**
+ * Who a session belongs to: the OIDC issuer and subject of the token that created it. A subject
+ * is never reassigned by its issuer (OIDC Core §2), unlike an e-mail address, which an identity
+ * provider may give to another person, or a second provider may vouch for too.
+ */
+export const SessionOwnerSchema = Type.Object({
+  issuer: Type.String({
+    minLength: 1,
+    maxLength: 1024,
+    pattern: '^[^\\s]+$',
+    description: "the token's iss claim, e.g. https://keycloak.example.com/realms/vdi",
+  }),
+  subject: Type.String({
+    minLength: 1,
+    maxLength: 255,
+    description: "the token's sub claim: the identity provider's never-reassigned id of the user",
+  }),
+});
+export type SessionOwner = Static<typeof SessionOwnerSchema>;
+
 export const VDISessionSpecSchema = Type.Object(
   {
     user: Type.String({
       minLength: 1,
       maxLength: 256,
       pattern: '^[^\\s]+$',
-      description: 'the OIDC identity that owns the session, e.g. alice@example.com',
+      description:
+        'who the session is for, as people read it: the verified e-mail of the owner when the session was created, else the subject. Shown only: spec.owner decides who may use the session (a session without it, made before it existed, belongs to no user until an admin migrates it)',
       'x-kubernetes-validations': [immutable('user')],
     } as K8sSchemaOptions),
+    owner: Type.Optional(
+      Type.Object(SessionOwnerSchema.properties, {
+        description:
+          'the identity that owns the session, its home volume and its quota: issuer + subject. Set at creation by the API; set once later only by the admin migration of a session made before owners existed',
+      }),
+    ),
     template: Type.String({
       minLength: 1,
       maxLength: 253,
@@ -412,6 +456,12 @@ export const VDISessionSpecSchema = Type.Object(
         rule: 'has(self.resources) == has(oldSelf.resources) && (!has(self.resources) || self.resources == oldSelf.resources)',
         message: 'resources cannot change after the session is created; delete it and create a new one',
         fieldPath: '.resources',
+      },
+      {
+        // Absent → set is allowed once (the migration of a session made before owners existed).
+        rule: '!has(oldSelf.owner) || (has(self.owner) && self.owner == oldSelf.owner)',
+        message: 'owner cannot change or be removed once set; create a new session for another owner',
+        fieldPath: '.owner',
       },
     ],
   } as K8sSchemaOptions,

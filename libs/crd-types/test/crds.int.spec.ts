@@ -125,6 +125,21 @@ describe('VDISession and VDITemplate CRDs on the API server', () => {
     ['empty user', session({ ...okSession, user: '' }), 'spec.user'],
     ['user with white space', session({ ...okSession, user: 'alice smith' }), 'spec.user'],
     ['oversized user', session({ ...okSession, user: `${'a'.repeat(300)}@example.com` }), 'spec.user'],
+    [
+      'owner without subject',
+      session({ ...okSession, owner: { issuer: 'https://id.example.com' } }),
+      'spec.owner.subject',
+    ],
+    [
+      'owner with an empty issuer',
+      session({ ...okSession, owner: { issuer: '', subject: 's' } }),
+      'spec.owner.issuer',
+    ],
+    [
+      'owner subject over 255 characters',
+      session({ ...okSession, owner: { issuer: 'https://id.example.com', subject: 'x'.repeat(256) } }),
+      'spec.owner.subject',
+    ],
     ['template that is no DNS name', session({ ...okSession, template: 'Ubuntu_Desktop' }), 'spec.template'],
     ['no template', session({ user: 'alice@example.com' }), 'spec.template'],
     ['tiny display', session({ ...okSession, display: { width: 100 } }), 'spec.display.width'],
@@ -217,5 +232,26 @@ describe('VDISession and VDITemplate CRDs on the API server', () => {
       'application/merge-patch+json',
     );
     expect(ok.status).toBe(200);
+  });
+
+  it('lets a session without owner get one once (the admin migration), and never change or lose it', async () => {
+    const path = `/apis/${API_VERSION}/namespaces/${ns.name}/vdisessions/owner-1`;
+    const patch = (body: unknown) => kubeRequest(kc, 'PATCH', path, body, 'application/merge-patch+json');
+    const alice = { issuer: 'https://id.example.com/realms/vdi', subject: '5f0c1d2e-alice' };
+    expect((await create(session(okSession, 'owner-1'), false)).status).toBe(201);
+    expect((await patch({ spec: { owner: alice } })).status).toBe(200);
+    for (const body of [
+      { spec: { owner: { ...alice, subject: 'someone-else' } } },
+      { spec: { owner: { ...alice, issuer: 'https://other.example.com' } } },
+      { spec: { owner: null } },
+    ]) {
+      const r = await patch(body);
+      expect(r.status).toBe(422);
+      expect(r.body.message).toEqual(expect.stringContaining('spec.owner'));
+      expect(r.body.message).toEqual(expect.stringContaining('owner cannot change or be removed once set'));
+    }
+    const created = await create(session({ ...okSession, owner: alice }, 'owner-2'), false);
+    expect(created.status).toBe(201);
+    expect((created.body.spec as { owner: unknown }).owner).toEqual(alice);
   });
 });

@@ -17,17 +17,26 @@ export { resolveSession, type EffectiveSession } from './resolve.js';
 export {
   platformOptionErrors,
   assertPlatformOptions,
+  turnRestPort,
   DESKTOP_PORT,
   type PlatformOptions,
 } from './options.js';
 export { sessionUrl, sessionHost } from './url.js';
 export {
-  credentialWindowStart,
   DESKTOP_BASIC_AUTH_USER,
   desktopAuthorization,
   secretWeakness,
   sessionPassword,
+  turnRestKey,
+  TURN_REST_KEY,
 } from './secrets.js';
+export {
+  answerTurnRest,
+  turnRestUri,
+  TURN_REST_PATH,
+  type TurnRestAnswer,
+  type TurnRestContext,
+} from './turn-rest.js';
 export {
   mintTurnCredentials,
   rtcConfigJson,
@@ -50,6 +59,22 @@ export {
 } from './labels.js';
 export { DESKTOP_UID, DESKTOP_RUNTIME_DIR } from './pod.js';
 export * from './names.js';
+export {
+  ANNOTATION_OWNER_ISSUER,
+  ANNOTATION_OWNER_SUBJECT,
+  annotatedOwner,
+  defaultUserHomeClaim,
+  ownedBy,
+  ownerAnnotations,
+  ownerHash,
+  ownerHomeName,
+  ownerKey,
+  parseOwnerKey,
+  sameOwner,
+  sessionOwnerHash,
+  type SessionOwner,
+} from './owner.js';
+export { userHomeClaimName, type ClaimFacts } from './home-pvc.js';
 export { computeStatus, phaseOf, statusChanged, type Observation } from './status.js';
 export {
   gpuCapacity,

@@ -1,15 +1,18 @@
 /**
  * Labels, annotations and owner references shared by every child of a session.
- * User identities are arbitrary strings, so they go into an annotation; labels carry a hash.
+ * Identities are arbitrary strings, so they go into annotations; labels carry a hash of the
+ * session's owner (owner.ts: issuer + subject, or `spec.user` for an unclaimed 0.1.x session).
  */
 import type { V1ObjectMeta, V1OwnerReference } from '@kubernetes/client-node';
 import { API_VERSION, KIND_SESSION, type VDISession } from '@vdi/crd-types';
 import { SessionSpecError } from './errors.js';
-import { identityHash } from './names.js';
+import { sessionOwnerHash } from './owner.js';
 
 export const LABEL_SESSION = 'vdi.kasm.io/session';
+/** sessionOwnerHash: the hash of the owner's issuer + subject (of `spec.user` when unclaimed). */
 export const LABEL_USER_HASH = 'vdi.kasm.io/user-hash';
 export const LABEL_TEMPLATE = 'vdi.kasm.io/template';
+/** `spec.user`: the e-mail, for people reading the objects; it decides nothing. */
 export const ANNOTATION_USER = 'vdi.kasm.io/user';
 /** The one field manager of everything the operator applies (server-side apply). */
 export const FIELD_MANAGER = 'vdi-operator';
@@ -23,7 +26,7 @@ export function commonLabels(session: VDISession, component: string): Record<str
     'app.kubernetes.io/part-of': 'vdi-platform',
     'app.kubernetes.io/managed-by': FIELD_MANAGER,
     [LABEL_SESSION]: name,
-    [LABEL_USER_HASH]: identityHash(session.spec.user),
+    [LABEL_USER_HASH]: sessionOwnerHash(session),
     [LABEL_TEMPLATE]: session.spec.template,
   };
 }

@@ -51,7 +51,6 @@ export function childNames(session: string) {
     networkPolicy: session,
     ingressRoute: session,
     forwardAuthMiddleware: `${session}-forward-auth`,
-    turnSecret: `${session}-turn`,
     authSecret: `${session}-auth`,
     /** The home volume of a session whose template has persistence `session`. */
     sessionHome: `${session}-home`,

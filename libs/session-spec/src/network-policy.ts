@@ -1,8 +1,9 @@
 /**
  * Isolation of a desktop: it accepts traffic only from the ingress controller (HTTP and the
- * stream websocket on 8080) and from the TURN relay (WebRTC media over UDP only), and
- * reaches cluster DNS, the TURN server and what its template's `egress` allows: nothing more by
- * default; with `internet`, public addresses only; listed CIDRs. Sessions cannot reach each other,
+ * stream websocket on 8080) and reaches cluster DNS and what its template's `egress` allows:
+ * nothing more by default; with `internet`, public addresses only; listed CIDRs. A WebRTC desktop
+ * also exchanges media with the TURN relay (inbound UDP only) and fetches its credentials from the
+ * TURN REST endpoint; a websockets desktop has no path to either. Sessions cannot reach each other,
  * the API server, or anything else in the cluster unless a template lists it.
  */
 import type { V1NetworkPolicy } from '@kubernetes/client-node';
@@ -12,10 +13,10 @@ import type { V1NetworkPolicy } from '@kubernetes/client-node';
  * rendered objects are sent as plain JSON.
  */
 export type NetworkPolicyJson = Omit<V1NetworkPolicy, 'spec'> & { spec: Record<string, unknown> };
-import type { VDISession } from '@vdi/crd-types';
+import type { StreamMode, VDISession } from '@vdi/crd-types';
 import { childMeta, podSelector } from './labels.js';
 import { childNames } from './names.js';
-import { DESKTOP_PORT, type PlatformOptions } from './options.js';
+import { DESKTOP_PORT, turnRestPort, type PlatformOptions } from './options.js';
 
 /**
  * Ranges a desktop with internet egress still may not reach: private (RFC 1918, CGNAT, ULA),
@@ -58,12 +59,46 @@ function egressRules(o: PlatformOptions, egress: EgressChoice): Record<string, u
   return rules;
 }
 
+/** What a WebRTC desktop needs: media with the relay, and its credentials from the TURN REST endpoint. */
+function webrtcRules(o: PlatformOptions) {
+  const relay = o.turnRelayCidrs.map((cidr) => ({ ipBlock: { cidr } }));
+  const relayPorts = [o.turn, ...(o.turnAlternatives ?? [])].map((s) => ({
+    protocol: s.protocol === 'udp' ? 'UDP' : 'TCP',
+    port: s.port,
+  }));
+  const uniquePorts = [...new Map(relayPorts.map((p) => [`${p.protocol}/${p.port}`, p])).values()];
+  const peer = o.turnRest.peer;
+  const restPeer =
+    'cidrs' in peer
+      ? peer.cidrs.map((cidr) => ({ ipBlock: { cidr } }))
+      : [
+          {
+            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': peer.namespace } },
+            podSelector: { matchLabels: { ...peer.podLabels } },
+          },
+        ];
+  return {
+    // Relayed media only: UDP (the relay allows no TCP relaying), never the HTTP port.
+    ingress: [{ from: relay, ports: [{ protocol: 'UDP' }] }],
+    egress: [
+      { to: relay, ports: uniquePorts },
+      // Media to the relayed addresses (coturn's relay ports), UDP only.
+      {
+        to: relay,
+        ports: [{ protocol: 'UDP', port: o.turnRelayPorts.min, endPort: o.turnRelayPorts.max }],
+      },
+      { to: restPeer, ports: [{ protocol: 'TCP', port: turnRestPort(o) }] },
+    ],
+  };
+}
+
 export function sessionNetworkPolicy(
   session: VDISession,
   o: PlatformOptions,
   egress: EgressChoice = { internet: false, cidrs: [] },
+  streamMode: StreamMode = 'websockets',
 ): NetworkPolicyJson {
-  const relay = o.turnRelayCidrs.map((cidr) => ({ ipBlock: { cidr } }));
+  const webrtc = streamMode === 'webrtc' ? webrtcRules(o) : { ingress: [], egress: [] };
   return {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'NetworkPolicy',
@@ -86,8 +121,7 @@ export function sessionNetworkPolicy(
           ],
           ports: [{ protocol: 'TCP', port: DESKTOP_PORT }],
         },
-        // Relayed media only: UDP (the relay allows no TCP relaying), never the HTTP port.
-        { from: relay, ports: [{ protocol: 'UDP' }] },
+        ...webrtc.ingress,
       ],
       egress: [
         {
@@ -102,13 +136,7 @@ export function sessionNetworkPolicy(
             { protocol: 'TCP', port: 53 },
           ],
         },
-        {
-          to: relay,
-          ports: [
-            { protocol: 'UDP', port: o.turn.port },
-            { protocol: 'TCP', port: o.turn.port },
-          ],
-        },
+        ...webrtc.egress,
         ...egressRules(o, egress),
       ],
     },

@@ -30,11 +30,23 @@ export interface PlatformOptions {
   runtimeClassName?: string;
   /** StorageClass of home volumes (`local-path` on K3s); omit for the cluster default. */
   storageClassName?: string;
+  /** The TURN server WebRTC desktops and browsers use (credentials come from the TURN REST endpoint). */
   turn: TurnServer;
+  /** More ways to the same relay, handed out with the same credentials, e.g. TURN over TLS on 443. */
+  turnAlternatives?: TurnServer[];
+  /** Where WebRTC desktops fetch their TURN credentials: the operator's TURN REST endpoint. */
+  turnRest: {
+    /** Base URL reachable from desktop pods, e.g. http://vdi-turn-rest.vdi-system.svc.cluster.local:8444 */
+    url: string;
+    /** Who serves it, for the desktops' NetworkPolicy: the operator's pods, or addresses (a host process). */
+    peer: { namespace: string; podLabels: Record<string, string> } | { cidrs: string[] };
+  };
   /** Where the ingress controller's pods run, for the sessions' NetworkPolicy. */
   ingress: { namespace: string; podLabels: Record<string, string> };
   /** Addresses of the TURN relay (coturn runs with host networking, so these are node addresses). */
   turnRelayCidrs: string[];
+  /** coturn's relay ports (its --min-port/--max-port), where a WebRTC desktop sends relayed media. */
+  turnRelayPorts: { min: number; max: number };
   /** The cluster's pod and Service ranges: closed to desktops even with internet egress. */
   clusterCidrs?: string[];
   /** Cluster DNS pods, for the sessions' NetworkPolicy. */
@@ -44,7 +56,7 @@ export interface PlatformOptions {
   timeZone: string;
 }
 
-/** The port every Selkies desktop image serves on (nginx in front of Selkies). */
+/** The port Selkies serves page, API and stream on in every desktop. */
 export const DESKTOP_PORT = 8080;
 
 /** Problems with the options, each naming the option; empty when valid. */
@@ -72,9 +84,30 @@ export function platformOptionErrors(o: PlatformOptions): string[] {
     }
   }
   if (o.entryPoints.length === 0) errors.push('entryPoints must name at least one Traefik entry point');
+  let restUrl: URL | undefined;
+  try {
+    restUrl = new URL(o.turnRest.url);
+  } catch {
+    errors.push(`turnRest.url '${o.turnRest.url}' is not an absolute URL`);
+  }
+  if (restUrl && restUrl.protocol !== 'http:' && restUrl.protocol !== 'https:')
+    errors.push(`turnRest.url must be http(s), not ${restUrl.protocol}`);
+  if (restUrl && (restUrl.search || restUrl.hash))
+    errors.push(`turnRest.url '${o.turnRest.url}' must have no query or fragment (Selkies adds its own)`);
+  if ('cidrs' in o.turnRest.peer && o.turnRest.peer.cidrs.length === 0)
+    errors.push('turnRest.peer.cidrs must list where the TURN REST endpoint runs');
+  const { min, max } = o.turnRelayPorts;
+  if (!Number.isInteger(min) || !Number.isInteger(max) || min < 1 || max > 65535 || min > max)
+    errors.push(`turnRelayPorts ${min}-${max} is not a port range within 1-65535`);
   if (o.turnRelayCidrs.length === 0)
     errors.push("turnRelayCidrs must list where the TURN relay runs (e.g. the nodes' addresses)");
   return errors;
+}
+
+/** The TCP port of the TURN REST endpoint's URL. */
+export function turnRestPort(o: PlatformOptions): number {
+  const u = new URL(o.turnRest.url);
+  return u.port ? Number(u.port) : u.protocol === 'https:' ? 443 : 80;
 }
 
 export function assertPlatformOptions(o: PlatformOptions): void {

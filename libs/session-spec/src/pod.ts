@@ -17,9 +17,10 @@ import type {
 import type { VDISession } from '@vdi/crd-types';
 import type { EncoderPlan } from './encoder.js';
 import { childMeta } from './labels.js';
-import { childNames, homePvcName } from './names.js';
+import { childNames } from './names.js';
 import { DESKTOP_PORT, type PlatformOptions } from './options.js';
-import { DESKTOP_BASIC_AUTH_USER } from './secrets.js';
+import { DESKTOP_BASIC_AUTH_USER, TURN_REST_KEY } from './secrets.js';
+import { turnRestUri } from './turn-rest.js';
 import { cpuMillis } from './quantity.js';
 import type { EffectiveSession } from './resolve.js';
 
@@ -61,8 +62,8 @@ function desktopEnv(
     // Listen on the pod's address (the default is localhost), one port for page, API and websockets.
     env('SELKIES_PUBLIC', 'true'),
     env('SELKIES_PORT', String(DESKTOP_PORT)),
-    // Websockets streaming needs no STUN/TURN; the page may not switch to WebRTC by itself.
-    env('SELKIES_MODE', 'websockets'),
+    // The template's mode; the page may not switch to the other by itself.
+    env('SELKIES_MODE', eff.streamMode),
     env('SELKIES_ENABLE_DUAL_MODE', 'false'),
     env('SELKIES_ENCODER', plan.encoder),
     env('SELKIES_USE_CPU', plan.device === 'cpu' ? 'true' : 'false'),
@@ -80,9 +81,33 @@ function desktopEnv(
     env('SELKIES_BASIC_AUTH_USER', DESKTOP_BASIC_AUTH_USER),
     secretEnv('SELKIES_BASIC_AUTH_PASSWORD', names.authSecret, 'password'),
   ];
+  if (eff.streamMode === 'webrtc') out.push(...webrtcEnv(session, o));
   if (eff.gpu === 1) out.push(env('NVIDIA_DRIVER_CAPABILITIES', 'all'));
   for (const e of eff.env) out.push(env(e.name, e.value));
   return out;
+}
+
+/**
+ * WebRTC: TURN credentials come from the platform's TURN REST endpoint, fetched with this
+ * session's key (its own only). Should that fail, Selkies falls back to HMAC credentials from its
+ * built-in public secret for its TURN host, and to its STUN host, whose defaults are a public relay
+ * and Google's STUN server: both hosts are pointed at the platform's relay, which refuses such
+ * credentials, so a fallback leaks nothing and relays nothing. The image's entrypoint waits for the
+ * endpoint to answer before Selkies starts (images/desktop/entrypoint.sh).
+ */
+function webrtcEnv(session: VDISession, o: PlatformOptions): V1EnvVar[] {
+  const names = childNames(session.metadata.name!);
+  return [
+    env('SELKIES_TURN_REST_URI', turnRestUri(session, o)),
+    secretEnv('SELKIES_TURN_REST_API_KEY', names.authSecret, TURN_REST_KEY),
+    env('SELKIES_TURN_REST_USERNAME', session.metadata.name!),
+    env('SELKIES_TURN_PROTOCOL', o.turn.protocol),
+    env('SELKIES_TURN_TLS', o.turn.tls ? 'true' : 'false'),
+    env('SELKIES_TURN_HOST', o.turn.host),
+    env('SELKIES_TURN_PORT', String(o.turn.port)),
+    env('SELKIES_STUN_HOST', o.turn.stunHost ?? o.turn.host),
+    env('SELKIES_STUN_PORT', String(o.turn.stunPort ?? o.turn.port)),
+  ];
 }
 
 function gpuAffinity(plan: EncoderPlan): V1NodeAffinity {
@@ -120,7 +145,7 @@ export function desktopPod(
       : {
           name: 'home',
           persistentVolumeClaim: {
-            claimName: eff.persistence === 'user' ? homePvcName(session.spec.user) : names.sessionHome,
+            claimName: eff.persistence === 'user' ? eff.userHomeClaim : names.sessionHome,
           },
         };
   const volumes: V1Volume[] = [

@@ -13,7 +13,7 @@ import {
   samplePassword,
   sampleSession,
   sampleTemplate,
-  sampleTurnCredentials,
+  sampleTurnRestKey,
 } from './testing.js';
 
 const goldenDir = path.resolve(import.meta.dirname, '../test/golden');
@@ -33,7 +33,7 @@ const noNvencFree: GpuFacts = {
 };
 const inputs = (plan: RenderInputs['encoderPlan']): RenderInputs => ({
   encoderPlan: plan,
-  turnCredentials: sampleTurnCredentials,
+  turnRestKey: sampleTurnRestKey,
   sessionPassword: samplePassword,
 });
 
@@ -77,6 +77,32 @@ const cases = {
         tls: undefined,
         entryPoints: ['web'],
       }),
+      inputs(chooseEncoder('auto', 1, facts)),
+    ),
+  webrtc: () =>
+    renderSession(
+      sampleSession('carol-3', { user: 'carol@example.com', template: 'xfce-webrtc', resources: {} }),
+      sampleTemplate('xfce-webrtc', {
+        displayName: 'XFCE over WebRTC',
+        resources: { defaultGPU: 0, maxGPU: 0 } as never,
+        streaming: { mode: 'webrtc' },
+      }),
+      sampleOptions({
+        turnAlternatives: [{ host: 'turn.vdi.example.com', port: 443, protocol: 'tcp', tls: true }],
+      }),
+      inputs(chooseEncoder('auto', 0, facts)),
+    ),
+  // Owned by issuer + subject (what the API writes since 0.2): home, labels and annotations of the owner.
+  'owned-by-subject': () =>
+    renderSession(
+      sampleSession('alice-4', {
+        owner: {
+          issuer: 'https://id.example.com/realms/vdi',
+          subject: '5f0c1d2e-0000-4000-8000-00000000a11c',
+        },
+      }),
+      sampleTemplate(),
+      sampleOptions(),
       inputs(chooseEncoder('auto', 1, facts)),
     ),
   'basic-auth': () =>
@@ -292,10 +318,66 @@ describe('renderSession', () => {
     ).toThrow(expect.objectContaining({ name: 'SessionSpecError', field }));
   });
 
-  it('admits the TURN relay over UDP only, never to the HTTP port', () => {
-    const ingress = gpu().networkPolicy.spec.ingress as { from: unknown[]; ports?: unknown[] }[];
-    const relay = ingress.find((r) => JSON.stringify(r.from).includes('192.0.2.10/32'))!;
-    expect(relay.ports).toEqual([{ protocol: 'UDP' }]);
+  it('gives a websockets desktop no path to or from the TURN relay or its credentials', () => {
+    const policy = JSON.stringify(gpu().networkPolicy.spec);
+    expect(policy).not.toContain('192.0.2.10/32');
+    expect(policy).not.toContain('vdi-operator');
+    const r = gpu();
+    expect(Object.keys(r.authSecret.data!)).toEqual(['password']);
+    expect(r.pod.spec!.containers[0]!.env!.filter((e) => /TURN|STUN/.test(e.name))).toEqual([]);
+  });
+
+  describe('a WebRTC desktop', () => {
+    const webrtc = () => cases.webrtc();
+    const env = () => webrtc().pod.spec!.containers[0]!.env!;
+    const value = (name: string) => env().find((e) => e.name === name);
+
+    it('admits the TURN relay over UDP only, never to the HTTP port', () => {
+      const ingress = webrtc().networkPolicy.spec.ingress as { from: unknown[]; ports?: unknown[] }[];
+      const relay = ingress.find((r) => JSON.stringify(r.from).includes('192.0.2.10/32'))!;
+      expect(relay.ports).toEqual([{ protocol: 'UDP' }]);
+    });
+
+    it('reaches the relay on its ports and the TURN REST endpoint on the operator pods only', () => {
+      const egress = webrtc().networkPolicy.spec.egress as { to: unknown[]; ports: unknown[] }[];
+      expect(egress).toContainEqual({
+        to: [{ ipBlock: { cidr: '192.0.2.10/32' } }],
+        ports: [
+          { protocol: 'UDP', port: 3478 },
+          { protocol: 'TCP', port: 443 },
+        ],
+      });
+      expect(egress).toContainEqual({
+        to: [
+          {
+            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'vdi-system' } },
+            podSelector: { matchLabels: { 'app.kubernetes.io/name': 'vdi-operator' } },
+          },
+        ],
+        ports: [{ protocol: 'TCP', port: 8444 }],
+      });
+    });
+
+    it('fetches its credentials from the TURN REST endpoint with its own key, from its Secret', () => {
+      expect(value('SELKIES_MODE')).toEqual({ name: 'SELKIES_MODE', value: 'webrtc' });
+      expect(value('SELKIES_TURN_REST_URI')!.value).toBe(
+        'http://vdi-turn-rest.vdi-system.svc.cluster.local:8444/turn/vdi-sessions/carol-3',
+      );
+      expect(value('SELKIES_TURN_REST_API_KEY')!.valueFrom!.secretKeyRef).toEqual({
+        name: 'carol-3-auth',
+        key: 'turn-rest-key',
+      });
+      const data = webrtc().authSecret.data!;
+      expect(Buffer.from(data['turn-rest-key']!, 'base64').toString()).toBe(sampleTurnRestKey);
+    });
+
+    it("never falls back to Selkies' public relay or Google's STUN server", () => {
+      expect(value('SELKIES_TURN_HOST')!.value).toBe('turn.vdi.example.com');
+      expect(value('SELKIES_STUN_HOST')!.value).toBe('turn.vdi.example.com');
+      // Selkies' built-in HMAC secret is public: coturn refuses credentials made from it.
+      expect(value('SELKIES_TURN_SHARED_SECRET')).toBeUndefined();
+      expect(JSON.stringify(env())).not.toMatch(/google|metered|openrelay/);
+    });
   });
 
   describe('egress per template', () => {
@@ -310,9 +392,9 @@ describe('renderSession', () => {
       return r.networkPolicy.spec.egress as { to: { ipBlock?: { cidr: string; except?: string[] } }[] }[];
     };
 
-    it('allows only DNS and the relay by default', () => {
+    it('allows only DNS by default', () => {
       const rules = egressOf(undefined);
-      expect(rules).toHaveLength(2);
+      expect(rules).toHaveLength(1);
       expect(JSON.stringify(rules)).not.toContain('0.0.0.0/0');
     });
 

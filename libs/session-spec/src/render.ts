@@ -4,13 +4,13 @@
  * Objects are plain Kubernetes JSON (send them as JSON, not through client-node's model
  * serializer, which renames fields such as NetworkPolicy's `from`).
  *
- * Inputs that are not pure (the time, random bytes, cluster facts) come in as arguments: the
- * encoder plan (chooseEncoder with the cluster's free GPU slices), TURN credentials minted for
- * the current window, and the session password (random once, then reused by the operator).
+ * Inputs that are not pure (keys, cluster facts) come in as arguments: the encoder plan
+ * (chooseEncoder with the cluster's free GPU slices), the session password and the TURN REST key
+ * (both derived from the platform's session key by the operator).
  *
  * Fixed at creation: the pod (pods are immutable in the fields that matter: image, env,
  * resources, affinity), the home claim's size and class, the encoder. May be updated later:
- * labels and annotations of every child, the TURN Secret (credential rotation), the route and
+ * labels and annotations of every child, the route and
  * its middlewares (URL mode, TLS, entry points), the NetworkPolicy. The operator decides which
  * of these it re-applies; the renderer always computes every object whole, as server-side apply
  * needs.
@@ -31,15 +31,21 @@ import { sessionNetworkPolicy, type NetworkPolicyJson } from './network-policy.j
 import { assertPlatformOptions, type PlatformOptions } from './options.js';
 import { desktopPod } from './pod.js';
 import { resolveSession, type EffectiveSession } from './resolve.js';
-import { authSecret, turnSecret } from './secrets.js';
+import { authSecret } from './secrets.js';
 import { desktopService } from './service.js';
-import type { TurnCredentials } from './turn.js';
 import { sessionUrl } from './url.js';
 
 export interface RenderInputs {
   encoderPlan: EncoderPlan;
-  turnCredentials: TurnCredentials;
   sessionPassword: string;
+  /** The key a WebRTC desktop fetches its TURN credentials with (turnRestKey); unused otherwise. */
+  turnRestKey: string;
+  /**
+   * The per-user home claim to mount (persistence `user`), as userHomeClaimName picked it from
+   * the namespace's claims: a home the admin migration handed to the owner keeps its old name.
+   * Default: defaultUserHomeClaim of the spec.
+   */
+  userHomeClaim?: string;
 }
 
 export interface RenderedSession {
@@ -52,7 +58,6 @@ export interface RenderedSession {
   home?: { claim: V1PersistentVolumeClaim; ownedBySession: boolean };
   middlewares: TraefikObject[];
   ingressRoute: TraefikObject;
-  turnSecret: V1Secret;
   authSecret: V1Secret;
   networkPolicy: NetworkPolicyJson;
 }
@@ -85,7 +90,10 @@ export function renderSession(
   ) {
     throw new SessionSpecError('spec.resources.gpu', 'an NVENC encoder plan needs a GPU session');
   }
-  const effective = resolveSession(session.spec, template.spec);
+  const effective: EffectiveSession = {
+    ...resolveSession(session.spec, template.spec),
+    ...(inputs.userHomeClaim ? { userHomeClaim: inputs.userHomeClaim } : {}),
+  };
   const claim = homeClaim(session, effective, options);
   return {
     url: sessionUrl(name, options),
@@ -96,9 +104,13 @@ export function renderSession(
     ...(claim ? { home: { claim, ownedBySession: effective.persistence === 'session' } } : {}),
     middlewares: sessionMiddlewares(session, options),
     ingressRoute: sessionIngressRoute(session, options),
-    turnSecret: turnSecret(session, options, inputs.turnCredentials),
-    authSecret: authSecret(session, options, inputs.sessionPassword),
-    networkPolicy: sessionNetworkPolicy(session, options, effective.egress),
+    authSecret: authSecret(
+      session,
+      options,
+      inputs.sessionPassword,
+      effective.streamMode === 'webrtc' ? inputs.turnRestKey : undefined,
+    ),
+    networkPolicy: sessionNetworkPolicy(session, options, effective.egress, effective.streamMode),
   };
 }
 
@@ -108,7 +120,6 @@ export function renderSession(
  */
 export function renderedObjects(r: RenderedSession): KubernetesObject[] {
   return [
-    r.turnSecret,
     r.authSecret,
     ...(r.home ? [r.home.claim] : []),
     r.networkPolicy,

@@ -2,8 +2,16 @@
  * The effective values of a session: its template's defaults, the session's own requests, and
  * the template's bounds. Invalid combinations become a SessionSpecError naming the field.
  */
-import type { EnvVar, Persistence, Toleration, VDISessionSpec, VDITemplateSpec } from '@vdi/crd-types';
+import type {
+  EnvVar,
+  Persistence,
+  StreamMode,
+  Toleration,
+  VDISessionSpec,
+  VDITemplateSpec,
+} from '@vdi/crd-types';
 import { SessionSpecError } from './errors.js';
+import { defaultUserHomeClaim } from './owner.js';
 import { parseQuantity } from './quantity.js';
 
 export interface EffectiveSession {
@@ -20,8 +28,15 @@ export interface EffectiveSession {
   env: EnvVar[];
   nodeSelector: Record<string, string>;
   tolerations: Toleration[];
-  /** Where the desktop may connect besides DNS and TURN (the template's `egress`). */
+  /** Where the desktop may connect besides DNS (and, for WebRTC, TURN): the template's `egress`. */
   egress: { internet: boolean; cidrs: string[] };
+  /** websockets (through the ingress only) or webrtc (media through the TURN relay). */
+  streamMode: StreamMode;
+  /**
+   * The claim of the owner's home when persistence is `user`: defaultUserHomeClaim of the spec;
+   * renderSession replaces it with what the operator found in the cluster (userHomeClaimName).
+   */
+  userHomeClaim: string;
 }
 
 function quantity(field: string, q: string): number {
@@ -123,5 +138,7 @@ export function resolveSession(session: VDISessionSpec, template: VDITemplateSpe
     nodeSelector: template.nodeSelector ?? {},
     tolerations: template.tolerations ?? [],
     egress: { internet: template.egress?.internet ?? false, cidrs: [...(template.egress?.cidrs ?? [])] },
+    streamMode: template.streaming?.mode ?? 'websockets',
+    userHomeClaim: defaultUserHomeClaim(session),
   };
 }

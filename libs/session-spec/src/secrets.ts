@@ -1,8 +1,8 @@
 /**
- * The session's Secrets: `<session>-turn` holds the RTC configuration with time-limited TURN
- * credentials (mounted as a directory, so a rotation reaches the running desktop), and
- * `<session>-auth` the random per-session password. Neither contains the cluster's TURN shared
- * secret: a desktop user has a shell and can read everything mounted into the pod.
+ * The session's Secret `<session>-auth`: its desktop password (Selkies basic auth) and, for a
+ * WebRTC desktop, the key it fetches its TURN credentials with from the platform's TURN REST
+ * endpoint. Neither is the cluster's TURN shared secret nor opens another session: a desktop user
+ * has a shell and can read everything given to the pod.
  */
 import { createHmac } from 'node:crypto';
 import type { V1Secret } from '@kubernetes/client-node';
@@ -11,7 +11,9 @@ import { SessionSpecError } from './errors.js';
 import { childMeta } from './labels.js';
 import { childNames } from './names.js';
 import type { PlatformOptions } from './options.js';
-import { rtcConfigJson, type TurnCredentials } from './turn.js';
+
+/** The key of `<session>-auth` holding the TURN REST key (WebRTC desktops only). */
+export const TURN_REST_KEY = 'turn-rest-key';
 
 /** The user name of Selkies' basic auth on every desktop; the password is per session. */
 export const DESKTOP_BASIC_AUTH_USER = 'vdi';
@@ -55,26 +57,21 @@ export function secretWeakness(value: string | undefined): string | undefined {
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 
 /**
- * The start of the credential window that contains `nowSeconds`. Minting with this instead of
- * the current time keeps the rendered Secret byte-identical between reconciles (no change on
- * every apply) while guaranteeing at least half the TTL of validity; rotate at the next window.
+ * The key a WebRTC desktop presents to the platform's TURN REST endpoint (Selkies sends it as the
+ * `key` query parameter): HMAC of the session's uid under the session key, so it names one session
+ * and is useless for any other, and the endpoint recomputes it instead of storing it.
  */
-export function credentialWindowStart(nowSeconds: number, ttlSeconds: number): number {
-  const step = Math.max(1, Math.floor(ttlSeconds / 2));
-  return Math.floor(nowSeconds / step) * step;
+export function turnRestKey(sessionKey: string, sessionUid: string): string {
+  if (!sessionUid) throw new SessionSpecError('metadata.uid', 'a TURN REST key needs the session uid');
+  return createHmac('sha256', sessionKey).update(`vdi-turn-rest:${sessionUid}`).digest('base64url');
 }
 
-export function turnSecret(session: VDISession, o: PlatformOptions, creds: TurnCredentials): V1Secret {
-  return {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    type: 'Opaque',
-    metadata: childMeta(session, childNames(session.metadata.name!).turnSecret, o.namespace, 'turn'),
-    data: { 'rtc.json': b64(rtcConfigJson(o.turn, creds)) },
-  };
-}
-
-export function authSecret(session: VDISession, o: PlatformOptions, password: string): V1Secret {
+export function authSecret(
+  session: VDISession,
+  o: PlatformOptions,
+  password: string,
+  restKey?: string,
+): V1Secret {
   if (password.length < 16) {
     throw new SessionSpecError(
       'sessionPassword',
@@ -86,6 +83,6 @@ export function authSecret(session: VDISession, o: PlatformOptions, password: st
     kind: 'Secret',
     type: 'Opaque',
     metadata: childMeta(session, childNames(session.metadata.name!).authSecret, o.namespace, 'auth'),
-    data: { password: b64(password) },
+    data: { password: b64(password), ...(restKey ? { [TURN_REST_KEY]: b64(restKey) } : {}) },
   };
 }

@@ -12,7 +12,6 @@ import {
   type VDITemplateSpec,
 } from '@vdi/crd-types';
 import type { PlatformOptions } from './options.js';
-import type { TurnCredentials } from './turn.js';
 
 export function sampleTemplate(name = 'ubuntu-desktop', spec: Partial<VDITemplateSpec> = {}): VDITemplate {
   return {
@@ -64,8 +63,13 @@ export function sampleOptions(o: Partial<PlatformOptions> = {}): PlatformOptions
     runtimeClassName: 'nvidia',
     storageClassName: 'local-path',
     turn: { host: 'turn.vdi.example.com', port: 3478, protocol: 'udp' },
+    turnRest: {
+      url: 'http://vdi-turn-rest.vdi-system.svc.cluster.local:8444',
+      peer: { namespace: 'vdi-system', podLabels: { 'app.kubernetes.io/name': 'vdi-operator' } },
+    },
     ingress: { namespace: 'kube-system', podLabels: { 'app.kubernetes.io/name': 'traefik' } },
     turnRelayCidrs: ['192.0.2.10/32'],
+    turnRelayPorts: { min: 49152, max: 65535 },
     dns: { namespace: 'kube-system', podLabels: { 'k8s-app': 'kube-dns' } },
     cpuEncoderExtraCPU: '2',
     timeZone: 'UTC',
@@ -73,11 +77,7 @@ export function sampleOptions(o: Partial<PlatformOptions> = {}): PlatformOptions
   };
 }
 
-/** Credentials as mintTurnCredentials would give them; a fixed value keeps golden files stable. */
-export const sampleTurnCredentials: TurnCredentials = {
-  username: '1767225600:alice-1',
-  password: 'c2FtcGxlLW5vdC1hLXJlYWwtaG1hYw==',
-  expiresAt: 1767225600,
-};
+/** A TURN REST key as turnRestKey would give it; a fixed value keeps golden files stable. */
+export const sampleTurnRestKey = 'sample-turn-rest-key-not-a-real-hmac';
 
 export const samplePassword = 'correct-horse-battery-staple-42';

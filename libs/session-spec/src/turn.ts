@@ -1,5 +1,5 @@
 /**
- * TURN credentials for a desktop session, and the RTC configuration file Selkies-GStreamer reads.
+ * TURN credentials for a desktop session, and the RTC configuration Selkies reads.
  *
  * The platform's coturn runs with `use-auth-secret` (the "TURN REST API" scheme): the operator and
  * coturn share one secret, and every session gets a time-limited username/password derived from
@@ -157,23 +157,33 @@ function checkPort(what: string, port: number): void {
   }
 }
 
-/**
- * The RTC configuration JSON Selkies-GStreamer reads from the file named by SELKIES_RTC_CONFIG_JSON
- * (and serves unchanged to the browser): the Google-style document Selkies itself generates, with
- * one `stun:` server and one `turn:`/`turns:` server carrying the credentials. Selkies needs the
- * `stun:` entry (it takes the first STUN URL for webrtcbin when the file is re-read). No public
- * STUN server is added: desktops must not depend on, or leak addresses to, third parties.
- * `lifetimeDuration` is left out: it would need the current time, and neither Selkies nor
- * RTCPeerConnection reads it.
- *
- * Deterministic: same input → same bytes (fixed key order, two-space indent, final newline).
- */
-export function rtcConfigJson(server: TurnServer, creds: TurnCredentials): string {
+function checkServer(server: TurnServer): void {
   checkHost('TURN host', server.host);
   checkPort('TURN port', server.port);
   if (server.protocol !== 'udp' && server.protocol !== 'tcp') {
     throw new TurnConfigError(`TURN protocol must be "udp" or "tcp", got ${JSON.stringify(server.protocol)}`);
   }
+}
+
+const turnUrl = (s: TurnServer) => `${s.tls ? 'turns' : 'turn'}:${s.host}:${s.port}?transport=${s.protocol}`;
+
+/**
+ * The RTC configuration JSON the platform's TURN REST endpoint answers with (and Selkies serves
+ * unchanged to the browser at `api/turn`): the Google-style document, with one `stun:` server and
+ * one entry carrying the credentials for `server` and any `alternatives` (e.g. TURN over TLS on
+ * 443 for networks that block UDP). Selkies needs the `stun:` entry (it takes the first STUN URL
+ * for its own ICE agent). No public STUN server is added: desktops must not depend on, or leak
+ * addresses to, third parties. `lifetimeDuration` is left out: it would need the current time,
+ * and neither Selkies nor RTCPeerConnection reads it.
+ *
+ * Deterministic: same input → same bytes (fixed key order, two-space indent, final newline).
+ */
+export function rtcConfigJson(
+  server: TurnServer,
+  creds: TurnCredentials,
+  alternatives: TurnServer[] = [],
+): string {
+  for (const s of [server, ...alternatives]) checkServer(s);
   const stunHost = server.stunHost ?? server.host;
   const stunPort = server.stunPort ?? server.port;
   checkHost('STUN host', stunHost);
@@ -184,12 +194,11 @@ export function rtcConfigJson(server: TurnServer, creds: TurnCredentials): strin
   if (Buffer.byteLength(creds.username, 'utf8') > MAX_TURN_USERNAME_BYTES) {
     throw new TurnConfigError(`TURN username is over the ${MAX_TURN_USERNAME_BYTES}-byte limit of STUN`);
   }
-  const scheme = server.tls ? 'turns' : 'turn';
   const config = {
     iceServers: [
       { urls: [`stun:${stunHost}:${stunPort}`] },
       {
-        urls: [`${scheme}:${server.host}:${server.port}?transport=${server.protocol}`],
+        urls: [...new Set([server, ...alternatives].map(turnUrl))],
         username: creds.username,
         credential: creds.password,
       },

@@ -22,7 +22,7 @@ import {
   samplePassword,
   sampleSession,
   sampleTemplate,
-  sampleTurnCredentials,
+  sampleTurnRestKey,
 } from '../src/testing.js';
 
 const facts: GpuFacts = {
@@ -78,7 +78,7 @@ describe('rendered sessions on the API server', () => {
         options,
         {
           encoderPlan: chooseEncoder('auto', gpu, facts),
-          turnCredentials: sampleTurnCredentials,
+          turnRestKey: sampleTurnRestKey,
           sessionPassword: samplePassword,
         },
       );
@@ -105,7 +105,7 @@ describe('rendered sessions on the API server', () => {
   it('would be refused by Pod Security if the desktop ran as root (the check is real)', async () => {
     const rendered = renderSession(sampleSession(), sampleTemplate(), sampleOptions({ namespace: ns.name }), {
       encoderPlan: { encoder: 'h264enc', device: 'cpu' },
-      turnCredentials: sampleTurnCredentials,
+      turnRestKey: sampleTurnRestKey,
       sessionPassword: samplePassword,
     });
     const pod = structuredClone(rendered.pod);

@@ -20,6 +20,8 @@ export interface Coturn {
   realm: string;
   /** coturn's own log (verbose: every 401 and every successful ALLOCATE names the username). */
   logFile: string;
+  /** The relay ports (--min-port/--max-port): where relayed media comes from and goes to. */
+  relayPorts: { min: number; max: number };
   /** Stops coturn (SIGTERM, then SIGKILL) and removes its temporary directory. Idempotent. */
   stop(): Promise<void>;
 }
@@ -27,6 +29,11 @@ export interface Coturn {
 export interface CoturnOptions {
   /** The `static-auth-secret` credentials are minted with. */
   secret: string;
+  /**
+   * The address coturn listens and relays on (default 127.0.0.1). The local cluster's real node
+   * reaches the host at its bridge address, so WebRTC desktops there need coturn on that address.
+   */
+  host?: string;
   realm?: string;
   startTimeoutMs?: number;
   /**
@@ -50,13 +57,13 @@ function headOf(file: string, lines = 5): string {
   return readFileSync(file, 'utf8').split('\n').slice(0, lines).join('\n');
 }
 
-/** A port free on 127.0.0.1 for both TCP and UDP, since coturn listens on both. */
-async function freePort(): Promise<number> {
+/** A port free on `host` for both TCP and UDP, since coturn listens on both. */
+async function freePort(host: string): Promise<number> {
   for (let attempt = 0; attempt < 20; attempt++) {
     const port = await new Promise<number>((resolve, reject) => {
       const srv = net.createServer();
       srv.once('error', reject);
-      srv.listen(0, '127.0.0.1', () => {
+      srv.listen(0, host, () => {
         const addr = srv.address();
         srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
       });
@@ -64,11 +71,11 @@ async function freePort(): Promise<number> {
     const udpFree = await new Promise<boolean>((resolve) => {
       const sock = dgram.createSocket('udp4');
       sock.once('error', () => resolve(false));
-      sock.bind(port, '127.0.0.1', () => sock.close(() => resolve(true)));
+      sock.bind(port, host, () => sock.close(() => resolve(true)));
     });
     if (port && udpFree) return port;
   }
-  throw new Error('no port free for both TCP and UDP on 127.0.0.1');
+  throw new Error(`no port free for both TCP and UDP on ${host}`);
 }
 
 /**
@@ -118,16 +125,16 @@ function exited(child: ChildProcess): boolean {
 }
 
 /**
- * Starts `/usr/bin/turnserver` on 127.0.0.1 with the TURN REST API and the given secret, and
+ * Starts `/usr/bin/turnserver` on 127.0.0.1 (or `host`) with the TURN REST API and the given secret, and
  * resolves once it answers STUN over UDP and accepts TCP. Fails with the log's tail when coturn
  * exits or does not come up. Call `stop()` in afterAll; should a test forget, a hook kills coturn
  * when the worker exits normally (not when it is killed by a signal).
  */
 export async function startCoturn(opts: CoturnOptions): Promise<Coturn> {
   if (!existsSync(TURNSERVER)) throw new Error(`${TURNSERVER} is missing (Debian package coturn)`);
-  const host = '127.0.0.1';
+  const host = opts.host ?? '127.0.0.1';
   const realm = opts.realm ?? 'vdi.test';
-  const port = await freePort();
+  const port = await freePort(host);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'vdi-coturn-'));
   const logFile = path.join(dir, 'turnserver.log');
   const outFile = path.join(dir, 'turnserver.out');
@@ -229,7 +236,7 @@ export async function startCoturn(opts: CoturnOptions): Promise<Coturn> {
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { host, port, realm, logFile, stop };
+  return { host, port, realm, logFile, relayPorts: { min: minPort, max: minPort + RELAY_PORTS - 1 }, stop };
 }
 
 export interface TurnClientRun {

@@ -13,12 +13,7 @@ import {
   sessionPassword,
   type PlatformOptions,
 } from '@vdi/session-spec';
-import {
-  sampleOptions,
-  sampleSession,
-  sampleTemplate,
-  sampleTurnCredentials,
-} from '@vdi/session-spec/testing';
+import { sampleOptions, sampleSession, sampleTemplate, sampleTurnRestKey } from '@vdi/session-spec/testing';
 import { kubeRequest, resourcePath, waitFor, type TestNamespace } from '@vdi/testing';
 import WebSocket from 'ws';
 
@@ -67,7 +62,7 @@ export async function createDesktop(
     options,
     {
       encoderPlan: { encoder: 'h264enc', device: 'cpu' },
-      turnCredentials: sampleTurnCredentials,
+      turnRestKey: sampleTurnRestKey,
       sessionPassword: sessionPassword(SESSION_KEY, uid),
     },
   );

@@ -43,3 +43,4 @@ export {
 } from './tokens.js';
 export { selectJava, pickJava, supportedJavaMajors, findJavaInstalls, type JavaInstall } from './java.js';
 export { loadRealm, renderRealm, realmFile, type RealmRep } from './realm.js';
+export { KeycloakAdmin, type NewUser, type UserRep } from './admin.js';

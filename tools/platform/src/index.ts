@@ -15,6 +15,8 @@ export {
   prepareRealDesktop,
   REAL_DESKTOP_RESOURCES,
   REAL_DESKTOP_TEMPLATE,
+  REAL_WEBRTC_TEMPLATE,
   realDesktopTemplate,
+  realWebrtcTemplate,
   type RealDesktop,
 } from './real-desktop.js';

@@ -12,6 +12,8 @@ import { importImage, NODE_NAME, nodeStatus, NODE_TOLERATION, REAL_NODE_LABEL } 
 
 /** The sample template that becomes real (deploy/kustomize/base/templates/ubuntu-xfce-cpu.yaml). */
 export const REAL_DESKTOP_TEMPLATE = 'ubuntu-desktop-cpu';
+/** Its WebRTC twin, added on this machine only: media through the local coturn. */
+export const REAL_WEBRTC_TEMPLATE = 'ubuntu-desktop-cpu-webrtc';
 
 /** What a desktop on the 2-core machine may ask for; the CPU encoder's headroom comes on top. */
 export const REAL_DESKTOP_RESOURCES = { cpu: '500m', memory: '2Gi', encoderExtraCpu: '250m' } as const;
@@ -88,6 +90,23 @@ export function realDesktopTemplate(t: VDITemplate, ref: string): VDITemplate {
       display: { ...spec.display, width: 1280, height: 720, framerate: 60 },
       shmSize: '512Mi',
       homeSize: '1Gi',
+    },
+  } as VDITemplate;
+}
+
+/** The real CPU template streaming over WebRTC (TURN credentials from the operator's endpoint). */
+export function realWebrtcTemplate(real: VDITemplate): VDITemplate {
+  return {
+    ...real,
+    metadata: {
+      name: REAL_WEBRTC_TEMPLATE,
+      ...(real.metadata?.labels ? { labels: real.metadata.labels } : {}),
+    },
+    spec: {
+      ...real.spec,
+      displayName: `${real.spec.displayName} over WebRTC`,
+      description: `${real.spec.description ?? ''} Streams over WebRTC through the local TURN relay.`.trim(),
+      streaming: { mode: 'webrtc' },
     },
   } as VDITemplate;
 }

@@ -142,6 +142,9 @@ export function startOperatorService(o: OperatorServiceOptions): Promise<Service
       VDI_LEASE_NAMESPACE: o.namespace,
       VDI_METRICS_PORT: String(o.metricsPort),
       VDI_METRICS_HOST: '127.0.0.1',
+      // A free port on loopback unless the stack names one (it does, for WebRTC desktops).
+      VDI_TURN_REST_PORT: '0',
+      VDI_TURN_REST_HOST: '127.0.0.1',
       ...(o.identity ? { VDI_POD_NAME: o.identity } : {}),
       ...o.env,
     },

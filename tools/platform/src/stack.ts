@@ -22,13 +22,15 @@ import {
 } from '@vdi/access';
 import { KubeJsonClient } from '@vdi/kube-client';
 import type { VDITemplate } from '@vdi/crd-types';
-import { loopbackRelayPolicyArgs } from '@vdi/session-spec';
+import { coturnPolicyArgs, DEFAULT_RELAY_POLICY, loopbackRelayPolicyArgs } from '@vdi/session-spec';
+import { NODE_IP, POD_CIDR } from '@vdi/node';
 import { freePort, installCrds, RELAY_PORTS, startCoturn, type Coturn } from '@vdi/testing';
 import { repoRoot } from './paths.js';
 import {
   prepareRealDesktop,
   REAL_DESKTOP_RESOURCES,
   realDesktopTemplate,
+  realWebrtcTemplate,
   type RealDesktop,
 } from './real-desktop.js';
 import { spawnService, startApiService, startOperatorService, type ServiceProcess } from './services.js';
@@ -42,7 +44,7 @@ export interface StackOptions {
   cluster: { kind: 'local'; config?: ClusterConfig } | { kind: 'external'; kubeconfig: string };
   sessionsNamespace?: string;
   /** Fixed ports (npm start) or free ones (tests). */
-  ports?: { api?: number; portal?: number; operatorMetrics?: number };
+  ports?: { api?: number; portal?: number; operatorMetrics?: number; turnRest?: number };
   quotas?: { sessionsPerUser?: number; gpusPerUser?: number };
   /** Apply the sample templates of deploy/kustomize/base/templates (default true). */
   sampleTemplates?: boolean;
@@ -77,6 +79,8 @@ export interface Stack {
   keycloakIssuer: string;
   /** The CPU template runs the real desktop image on the real node; or why not. */
   realDesktop: RealDesktop | { skipped: string };
+  /** The TURN relay WebRTC desktops use, and its log (each allocation names its username). */
+  turn: { host: string; port: number; logFile: string };
   services: ServiceProcess[];
   stop(): Promise<void>;
 }
@@ -158,7 +162,10 @@ async function prepareCluster(
       for (const f of readdirSync(dir).filter((x) => x.endsWith('.yaml') && x !== 'kustomization.yaml')) {
         for (const doc of parseAllDocuments(readFileSync(path.join(dir, f), 'utf8'))) {
           let t = doc.toJSON() as VDITemplate;
-          if ('ref' in real && t.metadata?.name === real.template) t = realDesktopTemplate(t, real.ref);
+          if ('ref' in real && t.metadata?.name === real.template) {
+            t = realDesktopTemplate(t, real.ref);
+            await client.apply(realWebrtcTemplate(t) as never, 'vdi-platform');
+          }
           await client.apply(t as never, 'vdi-platform');
         }
       }
@@ -203,21 +210,32 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     log(
       `keycloak ${keycloak.reused ? 'reused' : `started in ${(keycloak.startMs / 1000).toFixed(0)}s`}: ${issuer}`,
     );
-    const turnSecret = randomBytes(32).toString('hex');
-    // The platform's relay policy (no TCP relay, quotas, peers only where desktops run).
-    const coturn: Coturn = await startCoturn({
-      secret: turnSecret,
-      policyArgs: loopbackRelayPolicyArgs({ totalQuota: RELAY_PORTS }),
-    });
-    stoppers.push(() => coturn.stop());
-    log(`coturn on ${coturn.host}:${coturn.port}`);
-
     // Real desktops: the desktop image on the real node (built and imported when missing).
     const realDesktop =
       o.realDesktops === false || o.cluster.kind !== 'local'
         ? { skipped: o.realDesktops === false ? 'turned off' : 'not the local cluster' }
         : await withClient(kc, (client) => prepareRealDesktop(client, (m) => log(m)));
     if ('skipped' in realDesktop) log(`desktops are stand-ins: ${realDesktop.skipped}`);
+
+    // coturn with the platform's relay policy (no TCP relay, quotas, peers only where desktops
+    // run). With the real node it listens on the node's bridge address, which both the desktops
+    // (in their pods) and the browser (on this machine) reach; its peers are the node's pods.
+    const turnSecret = randomBytes(32).toString('hex');
+    const coturn: Coturn = await startCoturn({
+      secret: turnSecret,
+      ...('ref' in realDesktop
+        ? {
+            host: NODE_IP,
+            policyArgs: coturnPolicyArgs({
+              ...DEFAULT_RELAY_POLICY,
+              peerCidrs: [POD_CIDR],
+              totalQuota: RELAY_PORTS,
+            }),
+          }
+        : { policyArgs: loopbackRelayPolicyArgs({ totalQuota: RELAY_PORTS }) }),
+    });
+    stoppers.push(() => coturn.stop());
+    log(`coturn on ${coturn.host}:${coturn.port}`);
     await prepareCluster(kc, namespace, turnSecret, o.sampleTemplates ?? true, realDesktop);
 
     // 3. Ports: the API and portal listen on loopback; with access, Traefik serves both on the
@@ -244,6 +262,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
 
     // 5. The operator. It and the API derive each desktop's password from one key, made up per run.
     const sessionKey = randomBytes(32).toString('hex');
+    const turnRestPort = o.ports?.turnRest ?? (await freePort());
     const operator = await startOperatorService({
       kubeconfig,
       namespace,
@@ -254,7 +273,14 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         VDI_TURN_SECRET_REF: `${namespace}/${TURN_SECRET_NAME}/static-auth-secret`,
         VDI_TURN_HOST: coturn.host,
         VDI_TURN_PORT: String(coturn.port),
-        VDI_TURN_RELAY_CIDRS: '127.0.0.1/32',
+        VDI_TURN_RELAY_CIDRS: `${coturn.host}/32`,
+        VDI_TURN_RELAY_PORTS: `${coturn.relayPorts.min}-${coturn.relayPorts.max}`,
+        // The TURN REST endpoint: a host process here, which WebRTC desktops reach on the
+        // address coturn uses (their NetworkPolicy names it).
+        VDI_TURN_REST_HOST: coturn.host,
+        VDI_TURN_REST_PORT: String(turnRestPort),
+        VDI_TURN_REST_URL: `http://${coturn.host}:${turnRestPort}`,
+        VDI_TURN_REST_PEER_CIDRS: `${coturn.host}/32`,
         VDI_BASE_DOMAIN: 'vdi.localhost',
         VDI_PUBLIC_SCHEME: 'http',
         ...(webPort ? { VDI_PUBLIC_PORT: String(webPort) } : {}),
@@ -370,6 +396,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       apiDirectUrl: apiDirect,
       keycloakIssuer: issuer,
       realDesktop,
+      turn: { host: coturn.host, port: coturn.port, logFile: coturn.logFile },
       services,
       stop,
     };

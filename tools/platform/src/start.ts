@@ -52,6 +52,9 @@ if (access) {
       `    "XFCE desktop (CPU)" is REAL: Selkies in ${stack.realDesktop.ref} on the local cluster's node vdi-worker-1.`,
     );
     say(
+      `    "XFCE desktop (CPU) over WebRTC" is the same desktop streaming over WebRTC through coturn at ${stack.turn.host}:${stack.turn.port}.`,
+    );
+    say(
       '    GPU desktops are STAND-INS (a page naming the session and user): the GPU nodes here are simulated.',
     );
   } else {

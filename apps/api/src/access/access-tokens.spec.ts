@@ -1,3 +1,4 @@
+import { ownerKey } from '@vdi/session-spec';
 import {
   checkTicket,
   checkViaProof,
@@ -16,12 +17,16 @@ import {
 } from './access-tokens.js';
 
 const SECRET = 'a'.repeat(64);
+const ISSUER = 'https://id.example.com/realms/vdi';
+const ALICE = ownerKey({ issuer: ISSUER, subject: 'alice-subject' });
+const BOB = ownerKey({ issuer: ISSUER, subject: 'bob-subject' });
+const NEWCOMER = ownerKey({ issuer: ISSUER, subject: 'newcomer-with-alices-email' });
 
 describe('tickets', () => {
   const now = 1_000_000;
   const record = (ticket: string, over: Partial<TicketRecord> = {}): TicketRecord => ({
     hash: ticketHash(ticket),
-    user: 'alice@example.com',
+    owner: ALICE,
     username: 'alice',
     admin: false,
     expiresAt: now + 60_000,
@@ -89,7 +94,7 @@ describe('desktop cookies', () => {
   const claims = {
     session: 'vdi-sessions/alice-1',
     uid: 'u-1',
-    user: 'alice@example.com',
+    owner: ALICE,
     username: 'alice',
     admin: false,
   };
@@ -107,13 +112,24 @@ describe('desktop cookies', () => {
     expect(await verifyDesktopCookie('garbage', SECRET)).toBeUndefined();
   });
 
-  it('admit the owner of that very session (same uid), or an admin; nobody else', () => {
-    const target = { ref: 'vdi-sessions/alice-1', uid: 'u-1', owner: 'alice@example.com' };
+  it('admit the owner of that very session (same uid and owner key), or an admin; nobody else', () => {
+    const target = { ref: 'vdi-sessions/alice-1', uid: 'u-1', owner: ALICE };
     expect(cookieAdmits(claims, target)).toBe(true);
     expect(cookieAdmits(claims, { ...target, uid: 'u-2' })).toBe(false); // a new session of the same name
     expect(cookieAdmits(claims, { ...target, ref: 'vdi-sessions/alice-2' })).toBe(false);
-    expect(cookieAdmits({ ...claims, user: 'bob@example.com' }, target)).toBe(false);
-    expect(cookieAdmits({ ...claims, user: 'admin@example.com', admin: true }, target)).toBe(true);
+    expect(cookieAdmits({ ...claims, owner: BOB }, target)).toBe(false);
+    // Another subject that has alice's e-mail now: its cookie names another owner key.
+    expect(cookieAdmits({ ...claims, owner: NEWCOMER }, target)).toBe(false);
+    // A cookie from before owners (sub = the e-mail) opens nothing.
+    expect(cookieAdmits({ ...claims, owner: 'alice@example.com' }, target)).toBe(false);
+    expect(cookieAdmits({ ...claims, owner: BOB, admin: true }, target)).toBe(true);
+  });
+
+  it('open an unclaimed session (0.1.x, no owner) for admins only', () => {
+    const target = { ref: 'vdi-sessions/alice-1', uid: 'u-1', owner: undefined };
+    expect(cookieAdmits(claims, target)).toBe(false);
+    expect(cookieAdmits({ ...claims, owner: 'alice@example.com' }, target)).toBe(false);
+    expect(cookieAdmits({ ...claims, admin: true }, target)).toBe(true);
   });
 
   it('have one name per session, valid as a cookie name, with the __Host- prefix over https', () => {

@@ -6,7 +6,11 @@
  *   with the user it was issued to; redeeming it removes the annotation with a JSON patch that
  *   first tests the exact value, so across any number of API replicas exactly one redemption wins.
  * - a **desktop cookie**: an HS256 JWT (jose) naming the session (namespace/name and uid) and
- *   the user, set host-only on the desktop's address when a ticket is redeemed.
+ *   the owner key (issuer + subject, session-spec's ownerKey) of the user it was issued to, set
+ *   host-only on the desktop's address when a ticket is redeemed.
+ *
+ * Both carry the owner key, never the e-mail: a cookie or ticket of one identity opens nothing
+ * of another identity that has (or later gets) the same address.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { jwtVerify, SignJWT } from 'jose';
@@ -24,8 +28,8 @@ export const VIA_PARAM = 'vdi-via';
 export interface TicketRecord {
   /** SHA-256 of the ticket, hex. */
   hash: string;
-  /** The user it was issued to (spec.user form) and their display name. */
-  user: string;
+  /** The owner key (ownerKey: issuer + subject) of the user it was issued to, and their display name. */
+  owner: string;
   username: string;
   admin: boolean;
   /** Epoch milliseconds. */
@@ -47,7 +51,7 @@ export function decodeTicketRecord(value: string | undefined): TicketRecord | un
     const r = JSON.parse(value) as Partial<TicketRecord>;
     if (
       typeof r.hash === 'string' &&
-      typeof r.user === 'string' &&
+      typeof r.owner === 'string' &&
       typeof r.username === 'string' &&
       typeof r.admin === 'boolean' &&
       typeof r.expiresAt === 'number'
@@ -119,7 +123,8 @@ export interface DesktopClaims {
   /** namespace/name */
   session: string;
   uid: string;
-  user: string;
+  /** The owner key (ownerKey) of the user it was issued to. */
+  owner: string;
   username: string;
   admin: boolean;
 }
@@ -133,7 +138,7 @@ export async function signDesktopCookie(
 ): Promise<string> {
   return new SignJWT({ sid: claims.session, suid: claims.uid, name: claims.username, adm: claims.admin })
     .setProtectedHeader({ alg: 'HS256' })
-    .setSubject(claims.user)
+    .setSubject(claims.owner)
     .setAudience(COOKIE_AUDIENCE)
     .setIssuedAt()
     .setExpirationTime(`${ttlSeconds}s`)
@@ -152,7 +157,7 @@ export async function verifyDesktopCookie(value: string, secret: string): Promis
     return {
       session: sid,
       uid: suid,
-      user: sub,
+      owner: sub,
       username: typeof name === 'string' ? name : sub,
       admin: adm === true,
     };
@@ -161,7 +166,15 @@ export async function verifyDesktopCookie(value: string, secret: string): Promis
   }
 }
 
-/** Whom a cookie lets in: the session's owner, or an admin (who opened it through the portal). */
-export function cookieAdmits(c: DesktopClaims, s: { ref: string; uid: string; owner: string }): boolean {
-  return c.session === s.ref && c.uid === s.uid && (c.user === s.owner || c.admin);
+/**
+ * Whom a cookie lets in: the session's owner (the same owner key), or an admin (who opened it
+ * through the portal). `owner` is undefined for an unclaimed session (0.1.x), which only admins open.
+ */
+export function cookieAdmits(
+  c: DesktopClaims,
+  s: { ref: string; uid: string; owner: string | undefined },
+): boolean {
+  return (
+    c.session === s.ref && c.uid === s.uid && ((s.owner !== undefined && c.owner === s.owner) || c.admin)
+  );
 }

@@ -10,7 +10,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { API_VERSION, KIND_SESSION, type VDISession } from '@vdi/crd-types';
 import { KubeApiError, type KubeJsonClient } from '@vdi/kube-client';
-import { desktopAuthorization } from '@vdi/session-spec';
+import { desktopAuthorization, ownerKey } from '@vdi/session-spec';
 import { API_CONFIG, type ApiConfig } from '../config.js';
 import { badInput, toApiError } from '../common/errors.js';
 import { ApiCaches } from '../kube/caches.js';
@@ -119,7 +119,7 @@ export class AccessService {
           annotations: {
             [ANNOTATION_ACCESS_TICKET]: encodeTicketRecord({
               hash,
-              user: p.user,
+              owner: ownerKey(p.owner),
               username: p.username,
               admin: p.isAdmin,
               expiresAt,
@@ -190,7 +190,12 @@ export class AccessService {
       };
     }
     if (!s || s.metadata.deletionTimestamp) return login('no such session');
-    const target = { ref: `${ns}/${name}`, uid: s.metadata.uid!, owner: s.spec.user };
+    // The owner key decides; an unclaimed session (0.1.x, no spec.owner) is opened by admins only.
+    const target = {
+      ref: `${ns}/${name}`,
+      uid: s.metadata.uid!,
+      owner: s.spec.owner ? ownerKey(s.spec.owner) : undefined,
+    };
 
     const secure = req.url.protocol === 'https:';
     const raw = req.cookies[cookieName(name, secure)];
@@ -204,13 +209,14 @@ export class AccessService {
         this.log.warn({ msg: 'ticket refused', session: name, why: check.ok ? 'unknown' : check.why });
         return login(`ticket ${check.ok ? 'unknown' : check.why}`);
       }
-      // A ticket is the issued user's: a browser or client that is someone else is refused.
-      const presenter = req.bearer?.user ?? cookie?.user;
-      if (presenter !== undefined && presenter !== record.user) {
+      // A ticket is the issued user's: a browser or client that is someone else (another owner
+      // key, whatever its e-mail) is refused.
+      const presenter = req.bearer ? ownerKey(req.bearer.owner) : cookie?.owner;
+      if (presenter !== undefined && presenter !== record.owner) {
         this.log.warn({
           msg: 'ticket presented by another user',
           session: name,
-          issuedTo: record.user,
+          issuedTo: record.owner,
           presenter,
         });
         return { kind: 'refuse', status: 403, message: 'this desktop link was issued to another user' };
@@ -222,12 +228,12 @@ export class AccessService {
       const claims: DesktopClaims = {
         session: target.ref,
         uid: target.uid,
-        user: record.user,
+        owner: record.owner,
         username: record.username,
         admin: record.admin,
       };
       const ttl = this.config.access.cookieTtlSeconds;
-      this.log.log({ msg: 'ticket redeemed', session: name, user: record.user });
+      this.log.log({ msg: 'ticket redeemed', session: name, owner: record.owner, user: record.username });
       return {
         kind: 'redeem',
         location: clean,

@@ -4,8 +4,19 @@ import type { Principal } from './principal.js';
 
 @ObjectType('User', { description: 'The caller, as the access token says.' })
 export class UserModel {
-  @Field(() => String, { description: 'The identity that owns sessions (spec.user).' })
+  @Field(() => String, {
+    description:
+      'How the platform shows you (spec.user of your sessions): your verified e-mail, else your subject. Shown only: issuer + subject own your sessions.',
+  })
   user!: string;
+  @Field(() => String, {
+    description: "The token's issuer (iss): with subject, the identity that owns sessions.",
+  })
+  issuer!: string;
+  @Field(() => String, {
+    description: "The token's subject (sub): with issuer, the identity that owns sessions.",
+  })
+  subject!: string;
   @Field(() => String)
   username!: string;
   @Field(() => String, { nullable: true })
@@ -24,6 +35,8 @@ export class MeResolver {
   me(@CurrentUser() p: Principal): UserModel {
     return {
       user: p.user,
+      issuer: p.owner.issuer,
+      subject: p.owner.subject,
       username: p.username,
       ...(p.email ? { email: p.email } : {}),
       ...(p.name ? { name: p.name } : {}),

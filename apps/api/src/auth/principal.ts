@@ -1,12 +1,20 @@
 /**
- * Who is calling, taken from a verified access token. `user` is the identity written into
- * `VDISession.spec.user`: the verified email when the token has one, else the token subject
- * (never a client-chosen value, and never `preferred_username`, which some realms let users change).
+ * Who is calling, taken from a verified access token. `owner` — the token's issuer and subject —
+ * is who owns what the caller creates and may use (sessions, their home volume, the quota): an
+ * issuer never gives a subject to anyone else. `user` is how the platform shows the caller
+ * (`VDISession.spec.user`, kubectl's User column, the portal): the verified e-mail when the token
+ * has one, else the subject. It decides nothing, because an e-mail address can be reassigned to
+ * another person or vouched for by a second identity provider.
  */
+import type { SessionOwner } from '@vdi/crd-types';
+
 export const ROLE_USER = 'vdi-user';
 export const ROLE_ADMIN = 'vdi-admin';
 
 export interface Principal {
+  /** The identity that owns sessions: iss + sub. */
+  owner: SessionOwner;
+  /** Shown only: the verified e-mail, else the subject. */
   user: string;
   subject: string;
   username: string;
@@ -38,6 +46,14 @@ export function realmRoles(payload: Record<string, unknown>): string[] {
 export function principalFromClaims(payload: Record<string, unknown>): Principal {
   const subject = typeof payload.sub === 'string' ? payload.sub : '';
   if (!subject) throw new ClaimsError('the token has no subject (sub)');
+  const issuer = typeof payload.iss === 'string' ? payload.iss : '';
+  if (!issuer) throw new ClaimsError('the token has no issuer (iss)');
+  // The bounds of VDISession.spec.owner (OIDC Core: a sub is at most 255 ASCII characters).
+  if (subject.length > 255 || issuer.length > 1024 || /\s/.test(issuer)) {
+    throw new ClaimsError(
+      'the token identity cannot own sessions (a subject over 255 characters, or an issuer over 1024 or with white space)',
+    );
+  }
   const email = typeof payload.email === 'string' && payload.email ? payload.email : undefined;
   const emailVerified = payload.email_verified === true;
   const username =
@@ -52,6 +68,7 @@ export function principalFromClaims(payload: Record<string, unknown>): Principal
     );
   }
   return {
+    owner: { issuer, subject },
     user,
     subject,
     username,

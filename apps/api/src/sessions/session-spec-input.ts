@@ -2,7 +2,7 @@
  * From CreateSessionInput to a VDISessionSpec, checked against the CRD's schema (the same
  * TypeBox schema the CRD is generated from), with messages that name the input fields.
  */
-import { sessionSpecErrors, type VDISessionSpec } from '@vdi/crd-types';
+import { sessionSpecErrors, type SessionOwner, type VDISessionSpec } from '@vdi/crd-types';
 import { badInput, inputField } from '../common/errors.js';
 import type { CreateSessionInput } from './create-session.input.js';
 
@@ -14,13 +14,13 @@ const HINTS: Record<string, string> = {
 };
 
 /**
- * The spec the input asks for: only the fields the user set (the template fills in the rest at
- * run time), except `display`, which the CRD takes whole: a partial display is completed from the
+ * The spec the input asks for, owned by `who.owner` and shown as `who.user`: only the fields the
+ * user set (the template fills in the rest at run time), except `display`, which the CRD takes whole: a partial display is completed from the
  * template's.
  */
 export function specFromInput(
   input: CreateSessionInput,
-  user: string,
+  who: { user: string; owner: SessionOwner },
   templateDisplay: { width: number; height: number; framerate: number },
 ): VDISessionSpec {
   const resources = {
@@ -35,7 +35,8 @@ export function specFromInput(
     framerate: input.framerate ?? templateDisplay.framerate,
   };
   return {
-    user,
+    user: who.user,
+    owner: { issuer: who.owner.issuer, subject: who.owner.subject },
     template: input.template,
     ...(Object.keys(resources).length ? { resources } : {}),
     ...(askedDisplay ? { display } : {}),

@@ -2,11 +2,29 @@ import { Field, Int, ObjectType } from '@nestjs/graphql';
 import type { VDISession } from '@vdi/crd-types';
 import { ConditionModel, toConditionModel } from '../common/condition.model.js';
 
+@ObjectType('SessionOwner', {
+  description: 'The identity that owns a session, its home volume and its quota: issuer + subject.',
+})
+export class SessionOwnerModel {
+  @Field(() => String, { description: "The owner's token issuer (iss)." }) issuer!: string;
+  @Field(() => String, { description: "The owner's token subject (sub)." }) subject!: string;
+}
+
 @ObjectType('Session', { description: 'A desktop session (a VDISession).' })
 export class SessionModel {
   @Field(() => String) name!: string;
   @Field(() => String) namespace!: string;
-  @Field(() => String, { description: 'The owner (spec.user).' }) user!: string;
+  @Field(() => String, {
+    description:
+      "Who it is for, as shown (spec.user): the owner's verified e-mail when it was created, else the subject. Decides nothing; see owner.",
+  })
+  user!: string;
+  @Field(() => SessionOwnerModel, {
+    nullable: true,
+    description:
+      'Who owns it (spec.owner). Null for a session made before owners existed: it belongs to no user until an admin migrates it.',
+  })
+  owner?: SessionOwnerModel | null;
   @Field(() => String) template!: string;
   @Field(() => String, { description: 'Pending, Scheduling, Starting, Running, Failed or Terminating.' })
   phase!: string;
@@ -42,6 +60,7 @@ export function toSessionModel(s: VDISession): SessionModel {
     name: s.metadata.name!,
     namespace: s.metadata.namespace!,
     user: s.spec.user,
+    owner: s.spec.owner ? { issuer: s.spec.owner.issuer, subject: s.spec.owner.subject } : null,
     template: s.spec.template,
     phase: deleting ? 'Terminating' : (st.phase ?? 'Pending'),
     ...opt('url', st.url),

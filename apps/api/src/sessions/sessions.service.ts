@@ -1,10 +1,14 @@
 /**
  * The logic behind the session queries and mutations: ownership, validation against the
- * template, quotas, and the writes. Reads come from the watch-backed cache; a name the cache does
- * not know yet (just created elsewhere) is looked up once on the API server. Quota checks are
- * the exception: under the user's Lease (shared by all replicas) they count the user's sessions
- * as the API server has them at that moment, because a cache may not show another replica's
- * create of a millisecond ago.
+ * template, quotas, and the writes. A session belongs to the issuer + subject of the token that
+ * created it (`spec.owner`, session-spec's owner.ts); `spec.user`, the e-mail, is only shown. An
+ * unclaimed session from 0.1.x (no `spec.owner`) belongs to no user: only admins see it until
+ * the owner migration (../owners) gives it an owner.
+ *
+ * Reads come from the watch-backed cache; a name the cache does not know yet (just created
+ * elsewhere) is looked up once on the API server. Quota checks are the exception: under the
+ * owner's Lease (shared by all replicas) they count the owner's sessions as the API server has
+ * them at that moment, because a cache may not show another replica's create of a millisecond ago.
  */
 import { Inject, Injectable } from '@nestjs/common';
 import {
@@ -17,10 +21,13 @@ import {
 import type { KubeJsonClient } from '@vdi/kube-client';
 import {
   ANNOTATION_USER,
-  identityHash,
   LABEL_TEMPLATE,
   LABEL_USER_HASH,
+  ownedBy,
+  ownerHash,
   resolveSession,
+  sessionOwnerHash,
+  type SessionOwner,
 } from '@vdi/session-spec';
 import type { GraphQLError } from 'graphql';
 import { API_CONFIG, type ApiConfig } from '../config.js';
@@ -69,13 +76,13 @@ export class SessionsService {
     if (opts.name !== undefined && !p.isAdmin) {
       // Like session(name): another user's session does not exist for a user.
       const s = this.caches.sessions.get(opts.name, ns);
-      if (!s || s.spec.user !== p.user) throw notFound(`you have no session named '${opts.name}'`);
+      if (!s || !ownedBy(s, p.owner)) throw notFound(`you have no session named '${opts.name}'`);
     }
     return this.events.subscribe(
       (s) =>
         s.metadata.namespace === ns &&
         (opts.name === undefined || s.metadata.name === opts.name) &&
-        (s.spec.user === p.user || (p.isAdmin && (opts.all || opts.name !== undefined))),
+        (ownedBy(s, p.owner) || (p.isAdmin && (opts.all || opts.name !== undefined))),
     );
   }
 
@@ -89,7 +96,7 @@ export class SessionsService {
     if (all && !p.isAdmin) throw forbidden('only admins may list all sessions (sessions(all: true))');
     const sessions = this.caches.sessions.list(this.config.sessionsNamespace);
     return sessions
-      .filter((s) => all || s.spec.user === p.user)
+      .filter((s) => all || ownedBy(s, p.owner))
       .sort((a, b) => a.metadata.name!.localeCompare(b.metadata.name!));
   }
 
@@ -98,7 +105,7 @@ export class SessionsService {
     const s =
       this.caches.sessions.get(name, this.config.sessionsNamespace) ??
       (sessionNameProblem(name) ? undefined : await this.kube.get<VDISession>(this.ref(name)));
-    if (!s || (s.spec.user !== p.user && !p.isAdmin)) {
+    if (!s || (!ownedBy(s, p.owner) && !p.isAdmin)) {
       throw notFound(`you have no session named '${name}'`);
     }
     return s;
@@ -129,14 +136,14 @@ export class SessionsService {
         );
       }
       const templateSpec = withTemplateDefaults(template.spec);
-      const spec = specFromInput(input, p.user, templateSpec.display);
+      const spec = specFromInput(input, { user: p.user, owner: p.owner }, templateSpec.display);
       assertValidSpec(spec);
       const effective = resolveSession(spec, templateSpec);
       // The effective GPU count is written into the spec, so quotas never depend on a template
       // default that may change later.
       const pinned: VDISessionSpec = { ...spec, resources: { ...spec.resources, gpu: effective.gpu } };
-      const created = await this.lease.run(p.user, async () => {
-        checkQuota(await this.usage(p.user), effective.gpu, this.config);
+      const created = await this.lease.run(p.owner, async () => {
+        checkQuota(await this.usage(p.owner), effective.gpu, this.config);
         return this.write(name, pinned);
       });
       await this.catchUp(created);
@@ -175,7 +182,7 @@ export class SessionsService {
       metadata: {
         name,
         namespace: this.config.sessionsNamespace,
-        labels: { [LABEL_USER_HASH]: identityHash(spec.user), [LABEL_TEMPLATE]: spec.template },
+        labels: { [LABEL_USER_HASH]: sessionOwnerHash({ spec }), [LABEL_TEMPLATE]: spec.template },
         annotations: { [ANNOTATION_USER]: spec.user },
       },
       spec,
@@ -185,14 +192,18 @@ export class SessionsService {
     return this.kube.call<VDISession>('POST', path, body);
   }
 
-  /** The user's sessions as the API server has them now (called under the user's Lease). */
-  private async usage(user: string) {
+  /**
+   * The owner's sessions as the API server has them now (called under the owner's Lease): those
+   * labelled with the owner's hash and owned by exactly this issuer + subject. Another identity
+   * with the same e-mail counts none of them.
+   */
+  private async usage(owner: SessionOwner) {
     const path =
       `/apis/${API_VERSION}/namespaces/${this.config.sessionsNamespace}/vdisessions` +
-      `?labelSelector=${encodeURIComponent(`${LABEL_USER_HASH}=${identityHash(user)}`)}`;
+      `?labelSelector=${encodeURIComponent(`${LABEL_USER_HASH}=${ownerHash(owner)}`)}`;
     const list = await this.kube.call<{ items: VDISession[] }>('GET', path);
     return usageOf(
-      list.items.filter((s) => s.spec.user === user),
+      list.items.filter((s) => ownedBy(s, owner)),
       (s) => this.gpuOf(s),
     );
   }

@@ -15,11 +15,14 @@ describe('user leases', () => {
     expect(leaseExpired(lease(undefined), t)).toBe(true);
   });
 
-  it('are named per user, as DNS labels that do not reveal the user', () => {
-    const a = userLeaseName('alice@example.com');
-    expect(a).toMatch(/^vdi-quota-[a-z0-9]+$/);
+  it('are named per owner (issuer + subject), as DNS labels that reveal neither', () => {
+    const issuer = 'https://id.example.com/realms/vdi';
+    const a = userLeaseName({ issuer, subject: 'alice-subject' });
+    expect(a).toMatch(/^vdi-quota-[0-9a-f]{16}$/);
     expect(a).not.toContain('alice');
-    expect(userLeaseName('bob@example.com')).not.toBe(a);
-    expect(userLeaseName('alice@example.com')).toBe(a);
+    expect(userLeaseName({ issuer, subject: 'bob-subject' })).not.toBe(a);
+    // A newcomer given alice's e-mail has another subject, so another lock and another quota.
+    expect(userLeaseName({ issuer, subject: 'newcomer-subject' })).not.toBe(a);
+    expect(userLeaseName({ issuer, subject: 'alice-subject' })).toBe(a);
   });
 });

@@ -1,6 +1,6 @@
 /**
- * A per-user lock shared by every API replica: a coordination.k8s.io Lease named after the user,
- * in the sessions namespace. The API server is the only state the replicas share, and its
+ * A per-owner lock shared by every API replica: a coordination.k8s.io Lease named after the
+ * owner (issuer + subject, never the e-mail), in the sessions namespace. The API server is the only state the replicas share, and its
  * create (409 when the Lease exists) and resourceVersion-checked update/delete are the atomic
  * steps: whoever creates the Lease holds it; a Lease older than its duration (a replica that
  * died holding it) may be taken over with an update that fails if anyone else got there first.
@@ -10,7 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { KubeApiError, type KubeJsonClient } from '@vdi/kube-client';
-import { identityHash } from '@vdi/session-spec';
+import { ownerHash, ownerKey, type SessionOwner } from '@vdi/session-spec';
 import { UserLocks } from './quota.js';
 
 export interface LeaseObject {
@@ -45,8 +45,8 @@ export interface UserLeaseOptions {
   waitMs?: number;
 }
 
-/** The Lease name of a user: stable, a DNS label, reveals nothing about the user. */
-export const userLeaseName = (user: string) => `vdi-quota-${identityHash(user)}`;
+/** The Lease name of an owner: stable, a DNS label, reveals nothing about the owner. */
+export const userLeaseName = (owner: SessionOwner) => `vdi-quota-${ownerHash(owner)}`;
 
 /** Kubernetes MicroTime (RFC 3339 with microseconds). */
 const microTime = (ms: number) => new Date(ms).toISOString().replace(/Z$/, '000Z');
@@ -73,10 +73,10 @@ export class UserLease {
     this.waitMs = opts.waitMs ?? 10_000;
   }
 
-  /** Runs `fn` while holding the user's Lease (no other replica runs one for this user meanwhile). */
-  run<T>(user: string, fn: () => Promise<T>): Promise<T> {
-    return this.local.run(user, async () => {
-      const held = await this.acquire(user);
+  /** Runs `fn` while holding the owner's Lease (no other replica runs one for this owner meanwhile). */
+  run<T>(owner: SessionOwner, fn: () => Promise<T>): Promise<T> {
+    return this.local.run(ownerKey(owner), async () => {
+      const held = await this.acquire(owner);
       try {
         return await fn();
       } finally {
@@ -89,8 +89,8 @@ export class UserLease {
     return `/apis/coordination.k8s.io/v1/namespaces/${this.opts.namespace}/leases`;
   }
 
-  private async acquire(user: string): Promise<LeaseObject> {
-    const name = userLeaseName(user);
+  private async acquire(owner: SessionOwner): Promise<LeaseObject> {
+    const name = userLeaseName(owner);
     const deadline = Date.now() + this.waitMs;
     for (let attempt = 0; ; attempt++) {
       const now = Date.now();

@@ -10,7 +10,7 @@
  * apply → observe → computeStatus → one status patch.
  */
 import { createHmac } from 'node:crypto';
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1PersistentVolumeClaim, V1Pod } from '@kubernetes/client-node';
 import { API_VERSION, KIND_SESSION, type VDISession, type VDISessionStatus } from '@vdi/crd-types';
 import { KubeApiError, type KubeJsonClient, type KubeObject } from '@vdi/kube-client';
 import {
@@ -20,11 +20,8 @@ import {
   chooseEncoder,
   childNames,
   computeStatus,
-  credentialWindowStart,
   eligible,
   gpuCapacity,
-  mintTurnCredentials,
-  turnSessionIdentity,
   parseEncoderPlan,
   renderSession,
   renderedObjects,
@@ -32,6 +29,8 @@ import {
   sessionPassword,
   sessionUrl,
   statusChanged,
+  turnRestKey,
+  userHomeClaimName,
   type EncoderPlan,
   type Observation,
   type Placement,
@@ -45,6 +44,8 @@ import type { Result } from './work-queue.js';
 
 /** Domain-qualified, so it is obviously ours among other controllers' finalizers. */
 export const FINALIZER = 'vdi.kasm.io/session-cleanup';
+/** What the operator's caches select: everything the platform made (caches.ts). */
+const MANAGED = 'app.kubernetes.io/part-of=vdi-platform';
 /** The encoder decision, kept on the pod: it must not change for the life of a pod. */
 export const ANNOTATION_ENCODER_PLAN = 'vdi.kasm.io/encoder-plan';
 
@@ -54,8 +55,6 @@ export interface ReconcilerDeps {
   config: OperatorConfig;
   log: Logger;
   events: EventRecorder;
-  /** coturn's static-auth-secret (read by the operator only). */
-  turnSecret: () => Promise<string>;
   now?: () => Date;
 }
 
@@ -163,8 +162,11 @@ export class Reconciler {
       }
       rendered = renderSession(session, structuredClone(template), config.platform, {
         encoderPlan: plan,
-        turnCredentials: await this.turnCredentials(session, now),
         sessionPassword: this.sessionPassword(session),
+        turnRestKey: turnRestKey(this.d.config.sessionKey, session.metadata.uid!),
+        ...(effective.persistence === 'user'
+          ? { userHomeClaim: await this.userHomeClaim(session, pod) }
+          : {}),
       });
     } catch (err) {
       if (!(err instanceof SessionSpecError)) throw err;
@@ -202,18 +204,40 @@ export class Reconciler {
     return { requeueAfterMs: this.nextWake(session, status, now) };
   }
 
-  /** When to look again without an event: the start deadline, and the next TURN credential window. */
-  private nextWake(session: VDISession, status: VDISessionStatus, now: Date): number {
-    const ttl = this.d.config.turnCredentialTtlSeconds;
-    const nowS = Math.floor(now.getTime() / 1000);
-    const window = Math.max(1, Math.floor(ttl / 2));
-    let wake = (credentialWindowStart(nowS, ttl) + window - nowS) * 1000 + 1000;
+  /**
+   * The per-user home claim of a session (persistence `user`): the one its desktop pod mounts,
+   * once there is a pod; before, the one annotated for the session's owner (issuer + subject: its
+   * own, or a 0.1.x home the owner migration handed over), never one of another identity with the
+   * same e-mail (userHomeClaimName; a SessionSpecError otherwise). A claim the cache does not hold
+   * would be created: the API server is asked first, since the cache may not show yet a home the
+   * migration has just handed to this owner.
+   */
+  private async userHomeClaim(session: VDISession, pod: V1Pod | undefined): Promise<string> {
+    const mounted = pod?.spec?.volumes?.find((v) => v.name === 'home')?.persistentVolumeClaim?.claimName;
+    if (mounted) return mounted;
+    const ns = session.metadata.namespace!;
+    const cached = this.d.caches.claims.list(ns);
+    const name = userHomeClaimName(session, cached);
+    if (cached.some((c) => c.metadata?.name === name)) return name;
+    const fresh = await this.d.client.call<{ items: V1PersistentVolumeClaim[] }>(
+      'GET',
+      `/api/v1/namespaces/${ns}/persistentvolumeclaims?labelSelector=${encodeURIComponent(MANAGED)}`,
+    );
+    return userHomeClaimName(session, fresh.items);
+  }
+
+  /**
+   * When to look again without an event: at the start deadline of a session still starting;
+   * otherwise not at all (events and the periodic resync cover the rest; TURN credentials are
+   * minted on request by the TURN REST endpoint, so nothing here rotates).
+   */
+  private nextWake(session: VDISession, status: VDISessionStatus, now: Date): number | undefined {
     if (status.phase === 'Scheduling' || status.phase === 'Starting' || status.phase === 'Pending') {
       const created = new Date(session.metadata.creationTimestamp ?? now).getTime();
       const deadline = created + this.d.config.startDeadlineSeconds * 1000 - now.getTime() + 500;
-      wake = Math.min(wake, Math.max(1000, deadline));
+      return Math.max(1000, deadline);
     }
-    return wake;
+    return undefined;
   }
 
   private async applyChildren(
@@ -227,9 +251,10 @@ export class Reconciler {
     const hash = createHmac('sha256', 'vdi').update(desired).digest('base64');
     if (this.applied.get(key) !== hash) {
       for (const obj of objects) {
-        // A per-user home (no owner) is shared by all of the user's sessions, and its size is
-        // fixed when it is made: templates with another homeSize must not try to resize it
-        // (local-path and most provisioners refuse, which would fail every later session).
+        // A per-user home (no owner reference) is shared by all of the owner's sessions, and its
+        // size is fixed when it is made: templates with another homeSize must not try to resize it
+        // (local-path and most provisioners refuse, which would fail every later session). Whose
+        // it is was checked against its annotations before rendering (userHomeClaimName).
         if (obj === r.home?.claim && !(r.home.claim.metadata?.ownerReferences ?? []).length) {
           if (await this.d.client.get<KubeObject>(obj)) continue;
         }
@@ -300,7 +325,8 @@ export class Reconciler {
     const children = [
       ns('Pod', 'v1', n.pod),
       ns('Service', 'v1', n.service),
-      ns('Secret', 'v1', n.turnSecret),
+      // The RTC configuration Secret of sessions made before the TURN REST endpoint (0.1.x).
+      ns('Secret', 'v1', `${name}-turn`),
       ns('Secret', 'v1', n.authSecret),
       ns('NetworkPolicy', 'networking.k8s.io/v1', n.networkPolicy),
       ns('IngressRoute', 'traefik.io/v1alpha1', n.ingressRoute),
@@ -444,14 +470,6 @@ export class Reconciler {
     behind.add(session.metadata.resourceVersion!);
     if (updated.metadata?.uid === session.metadata.uid)
       this.written.set(key, { uid: session.metadata.uid!, behind, session: updated });
-  }
-
-  private async turnCredentials(session: VDISession, now: Date) {
-    const ttl = this.d.config.turnCredentialTtlSeconds;
-    const start = credentialWindowStart(Math.floor(now.getTime() / 1000), ttl);
-    // The session identifies the desktop in coturn's logs and its per-user quota (no e-mail there);
-    // the uid's start keeps a later session of the same name from sharing its quota.
-    return mintTurnCredentials(await this.d.turnSecret(), turnSessionIdentity(session), start, ttl);
   }
 
   /** The session's desktop password: the API derives the same one for forward-auth (see secrets.ts). */

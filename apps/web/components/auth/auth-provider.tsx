@@ -10,6 +10,7 @@ import Keycloak from 'keycloak-js';
 import { createContext, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { ApiError, endpoints, graphqlRequest } from '../../lib/api/graphql';
 import { ME, type MeData } from '../../lib/api/operations';
+import type { SessionOwner } from '../../lib/api/types';
 import type { RuntimeConfig } from '../../lib/runtime-config';
 
 export interface PortalUser {
@@ -17,10 +18,10 @@ export interface PortalUser {
   name: string;
   isAdmin: boolean;
   /**
-   * The identity that owns sessions (`spec.user`), as the API derives it from the token (`me.user`);
+   * The identity that owns sessions (issuer + subject), as the API reads it from the token (`me`);
    * undefined until the API has answered.
    */
-  owner?: string;
+  owner?: SessionOwner;
 }
 
 export type AuthStatus = 'loading' | 'anonymous' | 'authenticated' | 'error';
@@ -156,7 +157,7 @@ export function AuthProvider({ config, children }: { config: RuntimeConfig; chil
     if (!loggedIn) return;
     let live = true;
     api.request<MeData>(ME).then(
-      ({ me: m }) => live && setMe({ owner: m.user, isAdmin: m.isAdmin }),
+      ({ me: m }) => live && setMe({ owner: { issuer: m.issuer, subject: m.subject }, isAdmin: m.isAdmin }),
       // Without it the portal still works: the pages' own requests report what is wrong.
       () => undefined,
     );

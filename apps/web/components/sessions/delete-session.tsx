@@ -10,7 +10,7 @@ import { ConfirmDialog } from '../ui/confirm-dialog';
 
 export function useDeleteSession(onDeleted?: (name: string) => void) {
   const { api, user } = useAuth();
-  const [target, setTarget] = useState<Pick<Session, 'name' | 'user'>>();
+  const [target, setTarget] = useState<Pick<Session, 'name' | 'user' | 'owner'>>();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string>();
 
@@ -28,7 +28,11 @@ export function useDeleteSession(onDeleted?: (name: string) => void) {
     }
   };
 
-  const someoneElse = target && user?.owner !== undefined && target.user !== user.owner;
+  // Ownership is issuer + subject: another person may have the same e-mail (target.user).
+  const someoneElse =
+    target &&
+    user?.owner !== undefined &&
+    (target.owner?.issuer !== user.owner.issuer || target.owner?.subject !== user.owner.subject);
   const dialog = (
     <ConfirmDialog
       open={target !== undefined}
@@ -49,7 +53,7 @@ export function useDeleteSession(onDeleted?: (name: string) => void) {
     </ConfirmDialog>
   );
   return {
-    ask: (s: Pick<Session, 'name' | 'user'>) => {
+    ask: (s: Pick<Session, 'name' | 'user' | 'owner'>) => {
       setError(undefined);
       setTarget(s);
     },

@@ -50,7 +50,17 @@ export function SessionTable({
               <th scope="row" data-label="Session">
                 <Link href={`/sessions/${encodeURIComponent(s.name)}`}>{s.name}</Link>
               </th>
-              {showOwner && <td data-label="User">{s.user}</td>}
+              {showOwner && (
+                <td
+                  data-label="User"
+                  title={s.owner ? `subject ${s.owner.subject} of ${s.owner.issuer}` : undefined}
+                >
+                  {s.user}
+                  {!s.owner && (
+                    <span className="cell-note">unclaimed: from before owners, see the owner migration</span>
+                  )}
+                </td>
+              )}
               <td data-label="Template">{s.template}</td>
               <td data-label="Phase">
                 <PhaseBadge phase={s.phase} />

@@ -3,12 +3,19 @@
  */
 import type { Capacity, Session, SessionAccess, SessionUpdate, Template } from './types';
 
-const SESSION_FIELDS = `name user template phase reason message nodeName gpu createdAt readyAt deleting
-  conditions { type status reason message }`;
+const SESSION_FIELDS = `name user owner { issuer subject } template phase reason message nodeName gpu
+  createdAt readyAt deleting conditions { type status reason message }`;
 
-export const ME = `query Me { me { user username name isAdmin } }`;
+export const ME = `query Me { me { user issuer subject username name isAdmin } }`;
 export interface MeData {
-  me: { user: string; username: string; name?: string | null; isAdmin: boolean };
+  me: {
+    user: string;
+    issuer: string;
+    subject: string;
+    username: string;
+    name?: string | null;
+    isAdmin: boolean;
+  };
 }
 
 export const GALLERY = `query Gallery {

@@ -14,9 +14,18 @@ export interface Condition {
   message: string;
 }
 
+/** Who owns a session: issuer + subject (the e-mail in `Session.user` is only shown). */
+export interface SessionOwner {
+  issuer: string;
+  subject: string;
+}
+
 export interface Session {
   name: string;
+  /** Shown only: the owner's e-mail when the session was made. */
   user: string;
+  /** Null for a session from before owners existed (unclaimed until an admin migrates it). */
+  owner?: SessionOwner | null;
   template: string;
   /** Pending, Scheduling, Starting, Running, Failed or Terminating (a string: the API may add more). */
   phase: string;

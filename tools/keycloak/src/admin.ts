@@ -1,0 +1,123 @@
+/**
+ * The local Keycloak's admin REST API, for tests that change the realm's people while the
+ * platform runs: add a user, change their e-mail, delete them — what an identity provider's admin
+ * does when someone leaves and their address goes to someone else. It logs in as the bootstrap
+ * admin of the `master` realm (BOOTSTRAP_ADMIN, dev only) through `admin-cli`.
+ */
+import { BOOTSTRAP_ADMIN, REALM, loadKeycloakConfig, type KeycloakConfig } from './config.js';
+import { KeycloakHttpError } from './tokens.js';
+
+export interface NewUser {
+  username: string;
+  password: string;
+  email: string;
+  /** Default true: the API shows only verified e-mails. */
+  emailVerified?: boolean;
+  firstName?: string;
+  lastName?: string;
+  /** Realm roles, e.g. `vdi-user`. */
+  roles?: string[];
+}
+
+export interface UserRep {
+  id: string;
+  username: string;
+  email?: string;
+  emailVerified?: boolean;
+}
+
+export class KeycloakAdmin {
+  private token: { value: string; until: number } | undefined;
+
+  constructor(private readonly cfg: KeycloakConfig = loadKeycloakConfig()) {}
+
+  /** Creates an enabled user with a password and realm roles; returns its id (the tokens' `sub`). */
+  async createUser(u: NewUser): Promise<string> {
+    const res = await this.call('POST', '/users', {
+      username: u.username,
+      email: u.email,
+      emailVerified: u.emailVerified ?? true,
+      firstName: u.firstName ?? u.username,
+      lastName: u.lastName ?? 'Test',
+      enabled: true,
+      requiredActions: [],
+      credentials: [{ type: 'password', value: u.password, temporary: false }],
+    });
+    const id = res.headers.get('location')?.split('/').pop();
+    if (!id) throw new Error(`Keycloak created user ${u.username} but named no id (no Location header)`);
+    const roles = await Promise.all(
+      (u.roles ?? []).map(async (name) =>
+        (await this.call('GET', `/roles/${encodeURIComponent(name)}`)).json(),
+      ),
+    );
+    if (roles.length) await this.call('POST', `/users/${id}/role-mappings/realm`, roles);
+    return id;
+  }
+
+  /** Changes fields of a user (e.g. `{ email, emailVerified }`). */
+  async updateUser(id: string, fields: Partial<Omit<UserRep, 'id'>>): Promise<void> {
+    await this.call('PUT', `/users/${id}`, fields);
+  }
+
+  /** Deletes a user; a user already gone is not an error. */
+  async deleteUser(id: string): Promise<void> {
+    await this.call('DELETE', `/users/${id}`, undefined, [404]);
+  }
+
+  /** The users with exactly this e-mail. */
+  async usersByEmail(email: string): Promise<UserRep[]> {
+    const res = await this.call('GET', `/users?exact=true&email=${encodeURIComponent(email)}`);
+    return (await res.json()) as UserRep[];
+  }
+
+  private async adminToken(): Promise<string> {
+    if (this.token && this.token.until > Date.now()) return this.token.value;
+    const url = `${this.cfg.internalUrl}/realms/master/protocol/openid-connect/token`;
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'password',
+        client_id: 'admin-cli',
+        username: BOOTSTRAP_ADMIN.username,
+        password: BOOTSTRAP_ADMIN.password,
+      }).toString(),
+      signal: AbortSignal.timeout(15_000),
+    });
+    const body = (await res.json().catch(() => ({}))) as { access_token?: string; expires_in?: number };
+    if (!res.ok || !body.access_token) {
+      throw new KeycloakHttpError(
+        `${url} refused the bootstrap admin (${res.status})`,
+        res.status,
+        undefined,
+        undefined,
+      );
+    }
+    // Renewed well before it expires (admin-cli tokens live 60 s by default).
+    this.token = { value: body.access_token, until: Date.now() + ((body.expires_in ?? 60) * 1000) / 2 };
+    return this.token.value;
+  }
+
+  private async call(method: string, path: string, body?: unknown, alsoOk: number[] = []): Promise<Response> {
+    const url = `${this.cfg.internalUrl}/admin/realms/${REALM}${path}`;
+    const res = await fetch(url, {
+      method,
+      headers: {
+        authorization: `Bearer ${await this.adminToken()}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      signal: AbortSignal.timeout(15_000),
+    });
+    if (!res.ok && !alsoOk.includes(res.status)) {
+      const text = await res.text();
+      throw new KeycloakHttpError(
+        `${method} ${url} answered ${res.status}: ${text.slice(0, 300)}`,
+        res.status,
+        undefined,
+        undefined,
+      );
+    }
+    return res;
+  }
+}
