@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { parse } from 'yaml';
 import {
+  defaultCertificateConfig,
   hostRoutesConfig,
   READINESS_HOST,
   readinessRoute,
@@ -42,6 +43,15 @@ describe('traefikStaticConfig', () => {
     expect(c.entryPoints.traefik!.address).toBe('127.0.0.1:8089');
     expect(c.ping).toEqual({ entryPoint: 'traefik' });
     expect(c.api).toEqual({ insecure: true, dashboard: false });
+  });
+
+  it('adds a websecure entrypoint only when asked, with the default certificate from the file provider', () => {
+    expect(c.entryPoints.websecure).toBeUndefined();
+    const secure = traefikStaticConfig({ ...input, websecureAddress: '127.0.0.1:8443' }) as Config;
+    expect(secure.entryPoints.websecure!.address).toBe('127.0.0.1:8443');
+    expect(defaultCertificateConfig({ certFile: '/x/tls.crt', keyFile: '/x/tls.key' })).toEqual({
+      tls: { stores: { default: { defaultCertificate: { certFile: '/x/tls.crt', keyFile: '/x/tls.key' } } } },
+    });
   });
 
   it("states Traefik's default read timeout (60 s) rather than lifting it", () => {

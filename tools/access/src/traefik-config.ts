@@ -40,6 +40,15 @@ export interface TraefikStaticConfigInput {
   readTimeoutSeconds?: number;
   /** Dynamic configuration file (file provider) with routes to processes on this host. */
   dynamicFile?: string;
+  /** `host:port` of a TLS `websecure` entrypoint (K3s's name), when wanted. */
+  websecureAddress?: string;
+}
+
+/** The file provider's TLS part: the default TLSStore's certificate, as a PEM pair. */
+export function defaultCertificateConfig(c: { certFile: string; keyFile: string }): Record<string, unknown> {
+  return {
+    tls: { stores: { default: { defaultCertificate: { certFile: c.certFile, keyFile: c.keyFile } } } },
+  };
 }
 
 /** A route to a process on this host (the portal, the API), served beside the cluster's routes. */
@@ -101,6 +110,7 @@ export function traefikStaticConfig(i: TraefikStaticConfigInput): Record<string,
         },
       },
       traefik: { address: i.adminAddress },
+      ...(i.websecureAddress ? { websecure: { address: i.websecureAddress } } : {}),
     },
     ping: { entryPoint: 'traefik' },
     // The read-only API on the loopback admin entrypoint: lets tools see which routers exist.

@@ -23,6 +23,7 @@ import {
 import { log as defaultLog, type Logger } from './log.js';
 import { stringify } from 'yaml';
 import {
+  defaultCertificateConfig,
   hostRoutesConfig,
   READINESS_HOST,
   readinessRoute,
@@ -59,6 +60,11 @@ export interface TraefikOptions {
   log?: Logger;
   /** Routes to processes on this host (portal, API), through Traefik's file provider. */
   hostRoutes?: HostRoute[];
+  /**
+   * A `websecure` entrypoint (TLS, as on K3s) on this port of `host`, whose default certificate
+   * (the default TLSStore) is this PEM pair, through the file provider.
+   */
+  websecure?: { port: number; certFile: string; keyFile: string };
 }
 
 export interface TraefikLogs {
@@ -189,8 +195,18 @@ export async function startTraefik(o: TraefikOptions): Promise<RunningTraefik> {
   writeCredentialFiles(creds, tokenFile, caFile);
   await applyReadinessRoute(kc, o.namespaces?.[0] ?? 'kube-system');
   const dynamicFile = path.join(dir, 'host-routes.yaml');
-  if (o.hostRoutes?.length) {
-    writeFileSync(dynamicFile, stringify(hostRoutesConfig(o.hostRoutes), { lineWidth: 0 }));
+  const dynamic = o.hostRoutes?.length || o.websecure;
+  if (dynamic) {
+    writeFileSync(
+      dynamicFile,
+      stringify(
+        {
+          ...(o.hostRoutes?.length ? hostRoutesConfig(o.hostRoutes) : {}),
+          ...(o.websecure ? defaultCertificateConfig(o.websecure) : {}),
+        },
+        { lineWidth: 0 },
+      ),
+    );
   }
   // Fresh logs per start: readers (tests, the CLI) see this run only.
   for (const f of [logs.traefik, logs.access]) writeFileSync(f, '');
@@ -207,7 +223,8 @@ export async function startTraefik(o: TraefikOptions): Promise<RunningTraefik> {
       ...(o.namespaces ? { namespaces: o.namespaces } : {}),
       ...(o.logLevel ? { logLevel: o.logLevel } : {}),
       ...(o.readTimeoutSeconds !== undefined ? { readTimeoutSeconds: o.readTimeoutSeconds } : {}),
-      ...(o.hostRoutes?.length ? { dynamicFile } : {}),
+      ...(dynamic ? { dynamicFile } : {}),
+      ...(o.websecure ? { websecureAddress: `${host}:${o.websecure.port}` } : {}),
     }),
   );
 
