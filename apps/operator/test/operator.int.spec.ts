@@ -178,6 +178,39 @@ describe('session operator', () => {
     await f.deleteTemplate(t);
   });
 
+  it("deletes a session when its lifetime is over, and refuses one longer than the template's max", async () => {
+    const t = await f.template('lifetime', {
+      nodeSelector: node.nodeSelector,
+      tolerations: node.tolerations as never,
+      resources: { defaultGPU: 0, maxGPU: 0, defaultMemory: '2Gi' } as never,
+      lifetime: { default: '1m', max: '2h' },
+    });
+    const s = await f.session('eve-1', t);
+    const running = await f.waitPhase('eve-1', 'Running', 60_000);
+    const created = new Date(s.metadata.creationTimestamp!).getTime();
+    expect(new Date(running.status!.expiresAt!).getTime() - created).toBe(60_000);
+
+    await f.session('frank-1', t, { maxLifetime: '3h' });
+    const refused = await waitFor('frank-1 refused', async () => {
+      const x = await f.get('frank-1');
+      return x?.status?.reason === 'ResourcesOutOfBounds' ? x : undefined;
+    });
+    expect(refused.status!.message).toMatch(/3h is longer than the template allows \(lifetime.max 2h\)/);
+    expect(await f.children('frank-1')).toEqual([]);
+
+    // The operator deletes it when the minute is up (not before), with an Event saying why.
+    await f.waitGone('eve-1', 90_000);
+    expect(Date.now() - created).toBeGreaterThanOrEqual(60_000);
+    const events = await f.events('eve-1');
+    expect(events.find((e) => e.reason === 'LifetimeExpired')?.message).toMatch(
+      /maximum lifetime of 1m \(due /,
+    );
+    expect(await f.children('eve-1')).toEqual([]);
+    await f.delete('frank-1');
+    await f.waitGone('frank-1');
+    await f.deleteTemplate(t);
+  }, 150_000);
+
   it('removes the objects of a session that vanished with its finalizer on (a DELETE racing the finalizer)', async () => {
     // kube-apiserver can delete a session outright although the operator's finalizer was just
     // added (kubernetes/kubernetes#77988). Reproduced deterministically: the finalizer is taken

@@ -457,6 +457,17 @@ describe('tightness: what each account may and may not do (SelfSubjectAccessRevi
       },
     ],
     ['api', true, { verb: 'create', group: 'coordination.k8s.io', resource: 'leases', namespace: SESSIONS }],
+    // Sessions past their lifetime are deleted by the operator; it never makes one.
+    [
+      'operator',
+      true,
+      { verb: 'delete', group: 'vdi.kasm.io', resource: 'vdisessions', namespace: SESSIONS },
+    ],
+    [
+      'operator',
+      false,
+      { verb: 'create', group: 'vdi.kasm.io', resource: 'vdisessions', namespace: SESSIONS },
+    ],
     [
       'api',
       false,

@@ -153,6 +153,7 @@ export function crdManifests() {
         },
         { name: 'Node', type: 'string', jsonPath: '.status.nodeName', priority: 1 },
         { name: 'Encoder', type: 'string', jsonPath: '.status.encoder', priority: 1 },
+        { name: 'Expires', type: 'date', jsonPath: '.status.expiresAt', priority: 1 },
         { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
       ],
     }),

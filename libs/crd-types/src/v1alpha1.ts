@@ -304,6 +304,31 @@ export const VDITemplateSpecSchema = Type.Object({
   resources: TemplateResourcesSchema,
   encoder: StringEnum(ENCODERS, { default: 'auto' }),
   display: TemplateDisplaySchema,
+  lifetime: Type.Optional(
+    Type.Object(
+      {
+        default: Type.Optional(
+          Duration({ description: 'how long a session lives when it does not say (its maxLifetime)' }),
+        ),
+        max: Type.Optional(
+          Duration({
+            description:
+              'the longest maxLifetime a session may ask for; also the default when no default is set',
+          }),
+        ),
+      },
+      {
+        description:
+          'how long sessions of this template may live; the operator deletes a session when its lifetime is over',
+        'x-kubernetes-validations': [
+          {
+            rule: '!has(self.default) || !has(self.max) || duration(self.default) <= duration(self.max)',
+            message: 'default must not be longer than max',
+          },
+        ],
+      } as K8sSchemaOptions,
+    ),
+  ),
   streaming: Type.Optional(
     Type.Object(
       {
@@ -445,7 +470,12 @@ export const VDISessionSpecSchema = Type.Object(
     ),
     // Any subset: what the session leaves out comes from the template.
     display: Type.Optional(Type.Partial(Type.Object(displayFields(false)))),
-    maxLifetime: Type.Optional(Duration({ description: 'the session is deleted this long after creation' })),
+    maxLifetime: Type.Optional(
+      Duration({
+        description:
+          "the session is deleted this long after creation (at most the template's lifetime.max; default: its lifetime.default)",
+      }),
+    ),
     idleTimeout: Type.Optional(
       Duration({ description: 'the session is deleted after this long without a viewer' }),
     ),
@@ -482,6 +512,8 @@ export const VDISessionStatusSchema = Type.Object({
   createdAt: Type.Optional(Type.String({ format: 'date-time' })),
   scheduledAt: Type.Optional(Type.String({ format: 'date-time' })),
   readyAt: Type.Optional(Type.String({ format: 'date-time' })),
+  /** When the operator deletes the session: creation + its maxLifetime (from the session or its template). */
+  expiresAt: Type.Optional(Type.String({ format: 'date-time' })),
   conditions: Type.Optional(conditionList()),
 });
 export type VDISessionStatus = Static<typeof VDISessionStatusSchema>;

@@ -112,6 +112,11 @@ describe('VDISession and VDITemplate CRDs on the API server', () => {
       'spec.egress.cidrs[0]',
     ],
     [
+      'a lifetime default longer than its max',
+      template({ ...okTemplate, lifetime: { default: '8h', max: '2h' } }),
+      'spec.lifetime',
+    ],
+    [
       'minCPU above defaultCPU',
       template({ ...okTemplate, resources: { defaultCPU: '1', minCPU: '2' } }),
       'spec.resources.minCPU',

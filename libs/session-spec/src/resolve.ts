@@ -12,6 +12,7 @@ import type {
 } from '@vdi/crd-types';
 import { SessionSpecError } from './errors.js';
 import { defaultUserHomeClaim } from './owner.js';
+import { durationSeconds } from './duration.js';
 import { parseQuantity } from './quantity.js';
 
 export interface EffectiveSession {
@@ -32,6 +33,8 @@ export interface EffectiveSession {
   egress: { internet: boolean; cidrs: string[] };
   /** websockets (through the ingress only) or webrtc (media through the TURN relay). */
   streamMode: StreamMode;
+  /** Seconds after creation the session is deleted; undefined: it lives until deleted. */
+  maxLifetimeSeconds?: number;
   /**
    * The claim of the owner's home when persistence is `user`: defaultUserHomeClaim of the spec;
    * renderSession replaces it with what the operator found in the cluster (userHomeClaimName).
@@ -47,8 +50,32 @@ function quantity(field: string, q: string): number {
   }
 }
 
+/**
+ * The session's lifetime: its own maxLifetime, up to the template's lifetime.max; without one,
+ * the template's default, else its max (a bound is a lifetime); undefined when neither bounds it.
+ */
+function maxLifetime(session: VDISessionSpec, template: VDITemplateSpec): number | undefined {
+  const l = template.lifetime;
+  const max = l?.max ? durationSeconds(l.max, 'template.spec.lifetime.max') : undefined;
+  if (session.maxLifetime) {
+    const asked = durationSeconds(session.maxLifetime, 'spec.maxLifetime');
+    if (max !== undefined && asked > max) {
+      throw new SessionSpecError(
+        'spec.maxLifetime',
+        `${session.maxLifetime} is longer than the template allows (lifetime.max ${l!.max}); ask for ${l!.max} or less`,
+        'ResourcesOutOfBounds',
+      );
+    }
+    return asked;
+  }
+  if (l?.default)
+    return Math.min(durationSeconds(l.default, 'template.spec.lifetime.default'), max ?? Infinity);
+  return max;
+}
+
 /** Resolves what the session gets; throws SessionSpecError when it asks for more than allowed. */
 export function resolveSession(session: VDISessionSpec, template: VDITemplateSpec): EffectiveSession {
+  const lifetime = maxLifetime(session, template);
   const t = template.resources;
   const gpu = session.resources?.gpu ?? t.defaultGPU;
   if (gpu !== 0 && gpu !== 1) {
@@ -139,6 +166,7 @@ export function resolveSession(session: VDISessionSpec, template: VDITemplateSpe
     tolerations: template.tolerations ?? [],
     egress: { internet: template.egress?.internet ?? false, cidrs: [...(template.egress?.cidrs ?? [])] },
     streamMode: template.streaming?.mode ?? 'websockets',
+    ...(lifetime !== undefined ? { maxLifetimeSeconds: lifetime } : {}),
     userHomeClaim: defaultUserHomeClaim(session),
   };
 }

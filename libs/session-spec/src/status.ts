@@ -37,7 +37,18 @@ export interface Observation {
   pod?: V1Pod;
   /** Free and total GPU time-slices of the cluster (for the message while a GPU session waits). */
   gpuSlices?: { free: number; total: number };
+  /** Seconds after creation the session ends (its effective maxLifetime), when it has one. */
+  maxLifetimeSeconds?: number;
   startDeadlineSeconds: number;
+}
+
+/** When a session with a lifetime ends: creation + maxLifetime, as RFC 3339 seconds. */
+export function expiresAt(o: Pick<Observation, 'session' | 'maxLifetimeSeconds'>): string | undefined {
+  const created = o.session.metadata.creationTimestamp;
+  if (o.maxLifetimeSeconds === undefined || !created) return undefined;
+  return new Date(new Date(created).getTime() + o.maxLifetimeSeconds * 1000)
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z');
 }
 
 interface Cond {
@@ -292,6 +303,7 @@ export function computeStatus(o: Observation): VDISessionStatus {
     ...(scheduled ? { scheduledAt: scheduled.lastTransitionTime } : {}),
     ...(ready ? { readyAt: ready.lastTransitionTime } : {}),
     ...(phase === 'Running' && o.url ? { url: o.url } : {}),
+    ...(expiresAt(o) ? { expiresAt: expiresAt(o) } : {}),
   };
   const gpu = pod?.spec?.containers?.[0]?.resources?.limits;
   if (gpu) status.gpu = Object.keys(gpu).some((k) => k.startsWith('nvidia.com/gpu')) ? 1 : 0;

@@ -43,6 +43,11 @@ export class SessionModel {
   @Field(() => String, { nullable: true }) idleTimeout?: string;
   @Field(() => String, { nullable: true }) createdAt?: string;
   @Field(() => String, { nullable: true }) readyAt?: string;
+  @Field(() => String, {
+    nullable: true,
+    description: 'When the operator deletes the session (its lifetime: maxLifetime or the template’s).',
+  })
+  expiresAt?: string;
   @Field(() => Boolean, { description: 'True once deletion has started.' }) deleting!: boolean;
   @Field(() => [ConditionModel]) conditions!: ConditionModel[];
 }
@@ -76,6 +81,7 @@ export function toSessionModel(s: VDISession): SessionModel {
     ...opt('idleTimeout', s.spec.idleTimeout),
     ...opt('createdAt', iso(st.createdAt) ?? iso(s.metadata.creationTimestamp)),
     ...opt('readyAt', iso(st.readyAt)),
+    ...opt('expiresAt', iso(st.expiresAt)),
     deleting,
     conditions: (st.conditions ?? []).map(toConditionModel),
   };

@@ -29,6 +29,8 @@ import {
   sessionPassword,
   sessionUrl,
   statusChanged,
+  expiresAt,
+  formatDuration,
   turnRestKey,
   userHomeClaimName,
   type EncoderPlan,
@@ -175,6 +177,10 @@ export class Reconciler {
       return {};
     }
 
+    // A session whose lifetime is over ends here: deleted (the finalizer removes its desktop).
+    const ends = expiresAt({ session, maxLifetimeSeconds: rendered.effective.maxLifetimeSeconds });
+    if (ends && new Date(ends).getTime() <= now.getTime()) return this.expire(session, ends);
+
     let applyError: string | undefined;
     this.owners.set(key, session.metadata.uid!);
     try {
@@ -198,10 +204,30 @@ export class Reconciler {
       ...(rendered.home ? { homeClaim: rendered.home.claim.metadata!.name! } : {}),
       ...(observed ? { pod: observed } : {}),
       gpuSlices: { free: facts.free, total: facts.total },
+      ...(rendered.effective.maxLifetimeSeconds !== undefined
+        ? { maxLifetimeSeconds: rendered.effective.maxLifetimeSeconds }
+        : {}),
     });
     await this.writeStatus(session, status);
     if (applyError) return { requeueAfterMs: 30_000 };
     return { requeueAfterMs: this.nextWake(session, status, now) };
+  }
+
+  /** Deletes a session past its lifetime, with an Event that says why and when it was due. */
+  private async expire(session: VDISession, ends: string): Promise<Result> {
+    const lifetime = formatDuration(
+      Math.round((new Date(ends).getTime() - new Date(session.metadata.creationTimestamp!).getTime()) / 1000),
+    );
+    this.d.events.record(
+      session,
+      'Normal',
+      'LifetimeExpired',
+      `the session reached its maximum lifetime of ${lifetime} (due ${ends}); deleting it`,
+    );
+    this.d.log.info({ key: `${session.metadata.namespace}/${session.metadata.name}`, ends }, 'lifetime over');
+    // Conditional on the uid: a newer session of the same name is never deleted by mistake.
+    await this.d.client.delete(sessionRef(session), { uid: session.metadata.uid! });
+    return {};
   }
 
   /**
@@ -232,12 +258,17 @@ export class Reconciler {
    * minted on request by the TURN REST endpoint, so nothing here rotates).
    */
   private nextWake(session: VDISession, status: VDISessionStatus, now: Date): number | undefined {
+    const wakes: number[] = [];
     if (status.phase === 'Scheduling' || status.phase === 'Starting' || status.phase === 'Pending') {
       const created = new Date(session.metadata.creationTimestamp ?? now).getTime();
       const deadline = created + this.d.config.startDeadlineSeconds * 1000 - now.getTime() + 500;
-      return Math.max(1000, deadline);
+      wakes.push(Math.max(1000, deadline));
     }
-    return undefined;
+    // The end of its lifetime (just after, so the reconcile then sees it due).
+    if (status.expiresAt)
+      wakes.push(Math.max(100, new Date(status.expiresAt).getTime() - now.getTime() + 100));
+    // At most an hour ahead: timers cannot hold a 30-day lifetime, and resyncs come anyway.
+    return wakes.length > 0 ? Math.min(...wakes, 3_600_000) : undefined;
   }
 
   private async applyChildren(
