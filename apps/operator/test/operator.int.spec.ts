@@ -453,3 +453,63 @@ describe('session operator', () => {
     expect(failed.status!.message).toMatch(/the desktop stopped/);
   });
 });
+
+describe('a session that fails for good', () => {
+  let ns: TestNamespace;
+  let f: Fixture;
+  let op: OperatorProcess;
+  let node: IsolatedNode;
+  let template: string;
+
+  beforeAll(async () => {
+    const kc = testKubeConfig();
+    await installCrds(kc);
+    ns = await createTestNamespace('failed');
+    f = new Fixture(kc, ns.name);
+    await f.turnSecret();
+    // One GPU time-slice: whoever holds it decides who else can start.
+    node = await createIsolatedGpuNode({ gpus: 1, replicas: 1 });
+    template = await f.template('one-slice', {
+      nodeSelector: node.nodeSelector,
+      tolerations: node.tolerations as never,
+      resources: { defaultGPU: 1, defaultMemory: '4Gi', maxMemory: '16Gi' } as never,
+    });
+    // Long enough for next-1 below to start on a loaded machine, short for late-1 to fail.
+    op = await startOperator(ns.name, { VDI_START_DEADLINE_SECONDS: '20' });
+  });
+
+  afterAll(async () => {
+    await f?.deleteAllSessions();
+    await op?.stop();
+    await f?.deleteTemplate(template);
+    await ns?.cleanup();
+    await node?.remove();
+  });
+
+  const podOf = (name: string) =>
+    f.core.readNamespacedPod({ name, namespace: ns.name }).catch(() => undefined);
+
+  it('releases its pending pod, so a freed GPU time-slice goes to a desktop someone waits for', async () => {
+    await f.session('holder-1', template);
+    await f.waitPhase('holder-1', 'Running');
+    // No slice for this one: its pod waits, and its start deadline passes.
+    await f.session('late-1', template);
+    await f.waitPhase('late-1', 'Scheduling');
+    expect(await podOf('late-1')).toBeDefined();
+    const failed = await f.waitPhase('late-1', 'Failed', 60_000);
+    expect(failed.status!.reason).toBe('StartDeadlineExceeded');
+    expect(failed.status!.message).toMatch(/released\. Delete the session and create a new one/);
+    await waitFor('late-1’s pending pod deleted', async () => (await podOf('late-1')) === undefined);
+
+    // The slice frees: the session someone waits for now gets it, the failed one never does.
+    await f.session('next-1', template);
+    await f.waitPhase('next-1', 'Scheduling');
+    await f.delete('holder-1');
+    await f.waitGone('holder-1');
+    await f.waitPhase('next-1', 'Running', 30_000);
+    expect(await podOf('late-1')).toBeUndefined();
+    const still = await f.get('late-1');
+    expect(still!.status).toMatchObject({ phase: 'Failed', reason: 'StartDeadlineExceeded' });
+    expect((await f.events('late-1')).map((e) => e.reason)).toContain('DesktopReleased');
+  }, 120_000);
+});

@@ -40,7 +40,7 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const CHILDREN_PER_SESSION: Record<string, number> = {
   pods: 1,
   services: 1,
-  secrets: 2,
+  secrets: 1,
   networkpolicies: 1,
   ingressroutes: 1,
   middlewares: 1,
@@ -273,7 +273,7 @@ describe('session operator resilience', () => {
       // status and finalizer are the operator's, and the standby never reconciled.
       expect([...new Set(events.map((e) => e.reportingInstance))]).toEqual([leader.identity]);
       const children = (await f.childObjects()).filter((c) => c.session === 'ha-1');
-      expect(children).toHaveLength(7);
+      expect(children).toHaveLength(6);
       for (const c of children) {
         const writers = c.managedFields.filter((m) => !m.subresource).map((m) => m.manager);
         expect({ [`${c.kind}/${c.name}`]: [...new Set(writers)] }).toEqual({

@@ -75,7 +75,14 @@ export {
   type SessionOwner,
 } from './owner.js';
 export { userHomeClaimName, type ClaimFacts } from './home-pvc.js';
-export { computeStatus, expiresAt, phaseOf, statusChanged, type Observation } from './status.js';
+export {
+  computeStatus,
+  expiresAt,
+  failedForGood,
+  phaseOf,
+  statusChanged,
+  type Observation,
+} from './status.js';
 export { durationSeconds, formatDuration } from './duration.js';
 export {
   gpuCapacity,

@@ -250,6 +250,18 @@ function ageSeconds(o: Observation): number {
   return (o.now.getTime() - new Date(created).getTime()) / 1000;
 }
 
+/**
+ * True once a session has failed for good (its start deadline passed, or it failed after it):
+ * such a session keeps no desktop pod, so it holds no GPU time-slice and no pending pod of it can
+ * take a slice that frees later. Deleting it and creating a new one is the way to try again.
+ */
+export function failedForGood(session: VDISession): boolean {
+  return (
+    session.status?.conditions?.some((c) => c.type === T.Ready && c.reason === R.StartDeadlineExceeded) ??
+    false
+  );
+}
+
 export function computeStatus(o: Observation): VDISessionStatus {
   const prev = o.session.status;
   const now = o.now.toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -274,7 +286,7 @@ export function computeStatus(o: Observation): VDISessionStatus {
         reason: R.StartDeadlineExceeded,
         message: expired
           ? prevReady!.message
-          : `the desktop did not become ready within ${o.startDeadlineSeconds}s; delete the session and try again, or ask an admin to check the GPU nodes`,
+          : `the desktop did not become ready within ${o.startDeadlineSeconds}s; its place (and GPU time-slice) was released. Delete the session and create a new one to try again, or ask an admin to check the GPU nodes`,
       },
     ];
   }

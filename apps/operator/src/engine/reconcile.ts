@@ -30,6 +30,7 @@ import {
   sessionUrl,
   statusChanged,
   expiresAt,
+  failedForGood,
   formatDuration,
   turnRestKey,
   userHomeClaimName,
@@ -180,6 +181,9 @@ export class Reconciler {
     // A session whose lifetime is over ends here: deleted (the finalizer removes its desktop).
     const ends = expiresAt({ session, maxLifetimeSeconds: rendered.effective.maxLifetimeSeconds });
     if (ends && new Date(ends).getTime() <= now.getTime()) return this.expire(session, ends);
+    // A session that failed for good keeps no desktop: its pod (running, or pending for a GPU
+    // time-slice that would otherwise go to a desktop nobody can open) is deleted, never re-made.
+    if (failedForGood(session)) return this.release(session, pod, base, now);
 
     let applyError: string | undefined;
     this.owners.set(key, session.metadata.uid!);
@@ -211,6 +215,29 @@ export class Reconciler {
     await this.writeStatus(session, status);
     if (applyError) return { requeueAfterMs: 30_000 };
     return { requeueAfterMs: this.nextWake(session, status, now) };
+  }
+
+  /** Deletes the desktop pod of a session that failed for good, and keeps reporting the failure. */
+  private async release(
+    session: VDISession,
+    pod: V1Pod | undefined,
+    base: Omit<Observation, 'now'>,
+    now: Date,
+  ): Promise<Result> {
+    if (pod && !pod.metadata?.deletionTimestamp) {
+      const deleted = await this.d.client.delete(pod as KubeObject, { uid: pod.metadata!.uid! });
+      if (deleted) {
+        this.d.events.record(
+          session,
+          'Normal',
+          'DesktopReleased',
+          'the desktop failed for good; its pod was deleted and its place released (delete the session and create a new one to try again)',
+        );
+      }
+    }
+    // The failure stays (computeStatus keeps StartDeadlineExceeded); no pod is observed any more.
+    await this.writeStatus(session, computeStatus({ ...base, now }));
+    return {};
   }
 
   /** Deletes a session past its lifetime, with an Event that says why and when it was due. */
