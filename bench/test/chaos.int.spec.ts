@@ -107,7 +107,6 @@ describe('chaos on a cluster of its own', () => {
       const rendered = operatorObjects(session, world.template, platformOptions(world.namespace), nodes);
       expect(rendered.map((o) => o.kind)).toEqual([
         'Secret',
-        'Secret',
         'PersistentVolumeClaim',
         'NetworkPolicy',
         'Service',
