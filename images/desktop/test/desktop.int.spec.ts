@@ -5,6 +5,8 @@
  * a non-blank picture, and text typed into the desktop's terminal changes the picture.
  */
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { launchChromium, sampleSurface, waitChange, waitFirstFrame, waitStill } from '@vdi/testing';
@@ -115,5 +117,30 @@ describe('the desktop image', () => {
     const r = await runDesktopToExit(image, { readOnlyTmp: true });
     expect(r.code).toBe(78);
     expect(r.output).toMatch(/\/tmp is not a writable directory/);
+  }, 60_000);
+
+  it("does not stream over WebRTC without the platform's TURN credentials: a refused key stops it with the reason", async () => {
+    const asked: string[] = [];
+    const endpoint = http.createServer((req, res) => {
+      asked.push(req.url ?? '');
+      res.writeHead(403).end('forbidden\n');
+    });
+    await new Promise<void>((resolve) => endpoint.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (endpoint.address() as AddressInfo).port;
+      const r = await runDesktopToExit(image, {
+        env: {
+          SELKIES_MODE: 'webrtc',
+          SELKIES_TURN_REST_URI: `http://127.0.0.1:${port}/turn/vdi-sessions/s-1`,
+          SELKIES_TURN_REST_API_KEY: 'the-key-of-s-1',
+        },
+      });
+      expect(r.code).toBe(78);
+      expect(r.output).toMatch(/TURN REST endpoint .* refused this desktop's key \(HTTP 403\)/);
+      // It asked as Selkies would, with the session's key; Selkies itself never started.
+      expect(asked[0]).toBe('/turn/vdi-sessions/s-1?service=turn&key=the-key-of-s-1');
+    } finally {
+      endpoint.close();
+    }
   }, 60_000);
 });
