@@ -15,11 +15,12 @@ t0=$(date +%s)
 
 # Debian packages the tiers use: openssl (cluster PKI), iproute2 (network namespace for the
 # desktop stand-ins), coturn (real TURN server), chromium (browser tests), maven and a JRE
-# (Keycloak is fetched from Maven Central and runs on Java 17+), runc, the CNI plugins and iptables
-# (the real node of tools/node: containerd runs containers with runc, pods get a CNI bridge),
+# (Keycloak is fetched from Maven Central and runs on Java 17+), runc, the CNI plugins, iptables and
+# ipset (the real node of tools/node: containerd runs containers with runc, pods get a CNI bridge,
+# kube-router's NetworkPolicy controller enforces policies with iptables and ipsets),
 # mmdebstrap (the desktop image's daemonless build) and bubblewrap (running that image as a plain
 # sandboxed process: its own test and the benchmark's baseline).
-APT_PACKAGES=(openssl iproute2 coturn chromium fonts-dejavu-core maven openjdk-17-jre-headless runc containernetworking-plugins iptables mmdebstrap bubblewrap)
+APT_PACKAGES=(openssl iproute2 coturn chromium fonts-dejavu-core maven openjdk-17-jre-headless runc containernetworking-plugins iptables ipset mmdebstrap bubblewrap)
 
 ensure_apt() {
   local missing=()
@@ -74,6 +75,8 @@ ensure_node_runtime() {
 ensure_go_builds() {
   command -v go >/dev/null || { log "Go >= 1.26 is required to build the local control plane (https://go.dev/dl)"; exit 1; }
   bash tools/controlplane/scripts/build.sh
+  # The real node's NetworkPolicy enforcement (kube-router's controller, tools/node/go/netpol).
+  bash tools/node/scripts/build-netpol.sh
 }
 
 node_version_ok() {

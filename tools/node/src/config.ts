@@ -186,14 +186,23 @@ export function kubeletConfig(p: NodePaths, o: KubeletOptions): string {
   return YAML.stringify(config);
 }
 
-/** A kubeconfig for the kubelet's client certificate (identity system:node:<name>). */
-export function kubeletKubeconfig(server: string, caFile: string, certFile: string, keyFile: string): string {
+/**
+ * A kubeconfig for a client certificate: the kubelet's (identity system:node:<name>), or another
+ * process of the node's (`user` names the entry, e.g. the NetworkPolicy controller's).
+ */
+export function kubeletKubeconfig(
+  server: string,
+  caFile: string,
+  certFile: string,
+  keyFile: string,
+  user = 'kubelet',
+): string {
   return YAML.stringify({
     apiVersion: 'v1',
     kind: 'Config',
     clusters: [{ name: 'vdi-local', cluster: { server, 'certificate-authority': caFile } }],
-    users: [{ name: 'kubelet', user: { 'client-certificate': certFile, 'client-key': keyFile } }],
-    contexts: [{ name: 'vdi-local', context: { cluster: 'vdi-local', user: 'kubelet' } }],
+    users: [{ name: user, user: { 'client-certificate': certFile, 'client-key': keyFile } }],
+    contexts: [{ name: 'vdi-local', context: { cluster: 'vdi-local', user } }],
     'current-context': 'vdi-local',
   });
 }

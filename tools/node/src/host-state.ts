@@ -20,6 +20,8 @@ export const RECORDED_SYSCTLS = [
   'net.ipv4.ip_forward',
   'net.ipv4.conf.all.forwarding',
   'net.ipv6.conf.all.forwarding',
+  // NetworkPolicy enforcement (netpol.ts) needs bridged traffic in iptables; the node turns it on.
+  'net.bridge.bridge-nf-call-iptables',
 ] as const;
 
 /** Folders with fixed paths the kubelet or the CNI library create; removed again when they did not exist. */
@@ -34,6 +36,8 @@ export interface HostState {
   dirs: Record<string, boolean>;
   /** Whether the bridge existed before (it never should). */
   bridgeExisted: boolean;
+  /** `ipset list -n` before the node started (absent in records of older nodes: none). */
+  ipsets?: string[];
 }
 
 export interface IptablesTable {
@@ -166,6 +170,12 @@ export function iptablesSave(family: 'v4' | 'v6'): string {
   }
 }
 
+/** Whether `iptables-save` (v4) or `ip6tables-save` (v6) is installed. */
+export function iptablesInstalled(family: 'v4' | 'v6'): boolean {
+  const tool = family === 'v4' ? 'iptables-save' : 'ip6tables-save';
+  return ['/usr/sbin', '/sbin', '/usr/bin', '/bin'].some((d) => existsSync(`${d}/${tool}`));
+}
+
 /** Applies restore commands; returns the ones that failed (with their error), so teardown can name them. */
 export function runIptables(family: 'v4' | 'v6', cmds: IptablesCommand[]): string[] {
   const failed: string[] = [];
@@ -187,12 +197,13 @@ export function linkExists(name: string): boolean {
 }
 
 /** The host as it is now, for the record `startNode` keeps. */
-export function recordHostState(bridge: string): HostState {
+export function recordHostState(bridge: string, ipsets: string[]): HostState {
   return {
     recordedAt: new Date().toISOString(),
     sysctls: readSysctls(),
     iptables: { v4: iptablesSave('v4'), v6: iptablesSave('v6') },
     dirs: Object.fromEntries(FIXED_HOST_DIRS.map((d) => [d, existsSync(d)])),
     bridgeExisted: linkExists(bridge),
+    ipsets,
   };
 }

@@ -22,6 +22,7 @@ export {
   nodeImages,
   nodeUnsupportedReason,
   savedNodeOptions,
+  setNetworkPolicyEnforcement,
   bridgePorts,
   type NodeOptions,
   type StopOptions,
@@ -46,6 +47,16 @@ export {
   iptablesSave,
 } from './host-state.js';
 export { cgroupDirs, pidsWithCmdline } from './processes.js';
+export {
+  NETPOL_BINARY,
+  NETPOL_CHAIN,
+  NETPOL_TOP_CHAINS,
+  OWNED_IPSET,
+  chainRules,
+  ensureNetpolBinary,
+  listIpsets,
+  netpolSynced,
+} from './netpol.js';
 export { CGROUP_ROOT, RUN_DIR } from './constants.js';
 export { NodeBusyError, nodeOwner, OWNER_FILE } from './node.js';
 export { lockNode, tryLockNode, NODE_LOCK, type Release } from './lock.js';

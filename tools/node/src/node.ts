@@ -1,7 +1,8 @@
 /**
  * The real node's lifecycle: `startNode` (record the host → bridge → credentials → containerd →
- * sandbox image → kubelet → Ready), `stopNode` (remove every pod sandbox through CRI, stop the
- * processes, sweep what is left, put the host back) and `nodeStatus`.
+ * sandbox image → NetworkPolicy controller → kubelet → Ready → policies synced), `stopNode` (remove
+ * every pod sandbox through CRI, stop the processes, sweep what is left, put the host back:
+ * iptables chains and ipsets included) and `nodeStatus`.
  *
  * A node that crashed (its processes killed) leaves its host-state record behind; the next
  * `startNode` (or `stopNode`) finds it and tears the remains down first, from that record.
@@ -41,8 +42,29 @@ import {
   RUN_DIR,
 } from './constants.js';
 import {
+  BRIDGE_NF_SYSCTL,
+  chainRules,
+  destroyIpsets,
+  ensureNetpolBinary,
+  ipsetsToDestroy,
+  lastNetpolSync,
+  listIpsets,
+  missingNetpolTools,
+  NETPOL_BINARY,
+  NETPOL_HEARTBEAT,
+  NETPOL_RBAC_NAME,
+  NETPOL_USER,
+  netpolArgs,
+  netpolClusterRole,
+  netpolClusterRoleBinding,
+  netpolPaths,
+  netpolSynced,
+  withoutNetpolChains,
+} from './netpol.js';
+import {
   FIXED_HOST_DIRS,
   iptablesRestoreCommands,
+  iptablesInstalled,
   iptablesSave,
   linkExists,
   mountsUnder,
@@ -99,6 +121,8 @@ export interface NodeOptions {
   cacheDir: string;
   kubeletPort?: number;
   kubeletHealthzPort?: number;
+  /** The API server's `--service-cluster-ip-range` (default 10.96.0.0/16, the local control plane's). */
+  serviceCidr?: string;
   log?: Logger;
 }
 
@@ -165,8 +189,14 @@ export function nodeUnsupportedReason(
   const missing = need.filter((f) => !existsSync(f));
   if (missing.length > 0)
     return `missing ${missing.join(', ')} (run \`npm run setup\`: it builds kubelet/containerd/crictl and installs the Debian packages runc and containernetworking-plugins)`;
+  const tools = missingNetpolTools();
+  if (tools.length > 0)
+    return `missing ${tools.join(', ')}, which enforce NetworkPolicies on the node (run \`npm run setup\`: it installs the Debian packages iptables and ipset)`;
   return undefined;
 }
+
+/** The node's processes, in start order; a node is reused only when all of them run. */
+const NODE_PROCESSES = ['containerd', 'netpol', 'kubelet'] as const;
 
 function ctx(o: SavedOptions): CtrContext {
   return {
@@ -239,33 +269,28 @@ async function nodeReady(o: SavedOptions, since?: number): Promise<boolean> {
   }
 }
 
-/** Signs the kubelet's client certificate (CN system:node:<name>, O system:nodes) with the cluster CA. */
-function ensureKubeletCert(o: SavedOptions, p: NodePaths): void {
+/**
+ * Signs a client certificate of the node's (`<base>.crt`/`.key` in its pki folder) with the cluster
+ * CA: the kubelet's (CN system:node:<name>, O system:nodes), the NetworkPolicy controller's.
+ */
+function ensureClientCert(o: SavedOptions, p: NodePaths, base: string, subject: string): void {
   mkdirSync(p.pki, { recursive: true });
-  const crt = path.join(p.pki, 'kubelet.crt');
+  const crt = path.join(p.pki, `${base}.crt`);
   // A new cluster PKI (a purge) means a new CA: re-sign when the CA changed.
   const caHash = readFileSync(path.join(o.pkiDir, 'ca.crt')).toString('base64').slice(-64);
-  const stamp = path.join(p.pki, 'ca.stamp');
+  // The kubelet's stamp kept its first name (ca.stamp), so existing nodes keep their certificate.
+  const stamp = path.join(p.pki, base === 'kubelet' ? 'ca.stamp' : `${base}.ca.stamp`);
   if (existsSync(crt) && existsSync(stamp) && readFileSync(stamp, 'utf8') === caHash) return;
   const run = (args: string[]) =>
     execFileSync('openssl', args, { cwd: p.pki, stdio: ['ignore', 'ignore', 'pipe'] });
-  run(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'kubelet.key']);
-  run([
-    'req',
-    '-new',
-    '-key',
-    'kubelet.key',
-    '-subj',
-    `/O=system:nodes/CN=system:node:${NODE_NAME}`,
-    '-out',
-    'kubelet.csr',
-  ]);
-  writeFileSync(path.join(p.pki, 'kubelet.ext'), 'extendedKeyUsage=clientAuth\n');
+  run(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', `${base}.key`]);
+  run(['req', '-new', '-key', `${base}.key`, '-subj', subject, '-out', `${base}.csr`]);
+  writeFileSync(path.join(p.pki, `${base}.ext`), 'extendedKeyUsage=clientAuth\n');
   run([
     'x509',
     '-req',
     '-in',
-    'kubelet.csr',
+    `${base}.csr`,
     '-CA',
     path.join(o.pkiDir, 'ca.crt'),
     '-CAkey',
@@ -277,11 +302,93 @@ function ensureKubeletCert(o: SavedOptions, p: NodePaths): void {
     '3650',
     '-sha256',
     '-extfile',
-    'kubelet.ext',
+    `${base}.ext`,
     '-out',
-    'kubelet.crt',
+    `${base}.crt`,
   ]);
   writeFileSync(stamp, caHash);
+}
+
+/** The controller's ClusterRole and binding, created or replaced through the admin kubeconfig. */
+async function ensureNetpolRbac(o: SavedOptions): Promise<void> {
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(o.adminKubeconfig);
+  const rbac = kc.makeApiClient(k8s.RbacAuthorizationV1Api);
+  const upsert = async (create: () => Promise<unknown>, replace: () => Promise<unknown>) => {
+    try {
+      await create();
+    } catch (err) {
+      if ((err as { code?: number }).code !== 409) throw err;
+      await replace();
+    }
+  };
+  const role = netpolClusterRole() as k8s.V1ClusterRole;
+  const binding = netpolClusterRoleBinding() as k8s.V1ClusterRoleBinding;
+  await upsert(
+    () => rbac.createClusterRole({ body: role }),
+    () => rbac.replaceClusterRole({ name: NETPOL_RBAC_NAME, body: role }),
+  );
+  await upsert(
+    () => rbac.createClusterRoleBinding({ body: binding }),
+    () => rbac.replaceClusterRoleBinding({ name: NETPOL_RBAC_NAME, body: binding }),
+  );
+}
+
+async function deleteNetpolRbac(o: SavedOptions): Promise<void> {
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(o.adminKubeconfig);
+  const rbac = kc.makeApiClient(k8s.RbacAuthorizationV1Api);
+  for (const del of [
+    () => rbac.deleteClusterRoleBinding({ name: NETPOL_RBAC_NAME }),
+    () => rbac.deleteClusterRole({ name: NETPOL_RBAC_NAME }),
+  ]) {
+    try {
+      await del();
+    } catch (err) {
+      if ((err as { code?: number }).code !== 404) throw err;
+    }
+  }
+}
+
+/** Turns on the iptables pass of bridged traffic (pod ↔ pod on the node's bridge), recorded beforehand. */
+function ensureBridgeNetfilter(): void {
+  const current = readSysctls([BRIDGE_NF_SYSCTL])[BRIDGE_NF_SYSCTL];
+  if (current === undefined)
+    throw new Error(
+      `${BRIDGE_NF_SYSCTL} does not exist: the kernel lacks br_netfilter (modprobe br_netfilter), without which pods on the node's bridge are not isolated from each other`,
+    );
+  if (current !== '1') writeSysctl(BRIDGE_NF_SYSCTL, '1');
+}
+
+/** Starts the NetworkPolicy controller; it waits for the Node by itself, so it may start before the kubelet. */
+function startNetpol(o: SavedOptions, p: NodePaths, bin: string, env: NodeJS.ProcessEnv): NodeProcess {
+  const np = netpolPaths(p);
+  ensureClientCert(o, p, 'netpol', `/CN=${NETPOL_USER}`);
+  writeFileSync(
+    np.kubeconfig,
+    kubeletKubeconfig(o.apiserverUrl, path.join(o.pkiDir, 'ca.crt'), np.cert, np.key, 'netpol'),
+  );
+  return startDetached(
+    'netpol',
+    bin,
+    netpolArgs({
+      kubeconfig: np.kubeconfig,
+      nodeName: NODE_NAME,
+      ...(o.serviceCidr ? { serviceCidr: o.serviceCidr } : {}),
+    }),
+    p.logs,
+    env,
+  );
+}
+
+/** Waits until the controller has completed a full sync (every pod of the node has its chain). */
+async function waitNetpolSynced(proc: NodeProcess, timeoutMs = 60_000): Promise<number> {
+  return waitFor(
+    `${NETPOL_BINARY}'s first NetworkPolicy sync`,
+    () => netpolSynced(chainRules('KUBE-ROUTER-FORWARD')),
+    timeoutMs,
+    proc,
+  );
 }
 
 /** The sandbox image archive: the pause program (tools/node/go/pause), built and laid out once. */
@@ -329,7 +436,7 @@ export async function startNode(opts: NodeOptions): Promise<StartResult> {
   const record = readJson<ProcessRecord>(p.processes);
   if (
     record &&
-    record.processes.length > 0 &&
+    NODE_PROCESSES.every((n) => record.processes.some((x) => x.name === n)) &&
     record.processes.every((x) => isAlive(x.pid)) &&
     (await nodeReady(o))
   ) {
@@ -348,9 +455,12 @@ export async function startNode(opts: NodeOptions): Promise<StartResult> {
     await teardown(o, p, log, false);
   }
 
+  // Built before anything starts (the first time, from the Go module proxy: a couple of minutes).
+  const netpolBin = await ensureNetpolBinary(o.cacheDir, log);
+
   // The host as it is before the node touches it; teardown restores it from this record.
   mkdirSync(p.dir, { recursive: true });
-  writeFileSync(p.hostState, JSON.stringify(recordHostState(BRIDGE), null, 2));
+  writeFileSync(p.hostState, JSON.stringify(recordHostState(BRIDGE, listIpsets()), null, 2));
   writeFileSync(path.join(p.dir, 'options.json'), JSON.stringify(o, null, 2));
   writeFileSync(OWNER_FILE, JSON.stringify({ stateDir: o.stateDir }));
   const procs: NodeProcess[] = [];
@@ -368,8 +478,9 @@ export async function startNode(opts: NodeOptions): Promise<StartResult> {
     ])
       mkdirSync(d, { recursive: true });
     ensureBridge();
+    ensureBridgeNetfilter();
     ensureCgroupRoot();
-    ensureKubeletCert(o, p);
+    ensureClientCert(o, p, 'kubelet', `/O=system:nodes/CN=system:node:${NODE_NAME}`);
     writeFileSync(p.containerdConfig, containerdConfig(p, { runcPath: RUNC, cniBinDir: CNI_BIN_DIR }));
     writeFileSync(path.join(p.cniConfDir, '10-vdi-node.conflist'), cniConfig(p));
     writeFileSync(
@@ -391,7 +502,8 @@ export async function startNode(opts: NodeOptions): Promise<StartResult> {
     );
     const env = {
       ...process.env,
-      PATH: `${o.containerdBinDir}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`,
+      // The sbin folders: iptables and ipset for the NetworkPolicy controller, runc for containerd.
+      PATH: `${o.containerdBinDir}:${process.env.PATH ?? '/usr/bin:/bin'}:/usr/sbin:/sbin`,
     };
 
     const containerd = startDetached(
@@ -410,6 +522,13 @@ export async function startNode(opts: NodeOptions): Promise<StartResult> {
     removeAllSandboxes(o, log);
     const pause = await importArchive(ctx(o), pauseArchive(o));
     log(`sandbox image ${PAUSE_IMAGE} ${pause.skipped ? 'present' : `imported in ${pause.ms} ms`}`);
+
+    // NetworkPolicies are enforced from the node's first pod on: the controller starts before the
+    // kubelet and syncs as soon as the Node registers.
+    await ensureNetpolRbac(o);
+    const netpol = startNetpol(o, p, netpolBin, env);
+    procs.push(netpol);
+    save();
 
     const kubeletStart = Date.now();
     const kubelet = startDetached(
@@ -434,6 +553,10 @@ export async function startNode(opts: NodeOptions): Promise<StartResult> {
     );
     log(
       `kubelet: ${NODE_NAME} Ready in ${(readyMs / 1000).toFixed(1)}s (InternalIP ${NODE_IP}, pods ${POD_CIDR} on ${BRIDGE})`,
+    );
+    const syncMs = await waitNetpolSynced(netpol);
+    log(
+      `NetworkPolicies enforced (kube-router's controller, first sync ${(syncMs / 1000).toFixed(1)}s after Ready)`,
     );
   } catch (err) {
     // Leave nothing half-started behind.
@@ -509,6 +632,12 @@ async function teardown(o: SavedOptions, p: NodePaths, log: Logger, deleteNode: 
   if (kubelet && isAlive(kubelet.pid)) {
     await stopPid(kubelet.pid);
     log(`stopped kubelet (pid ${kubelet.pid})`);
+  }
+  // The NetworkPolicy controller next: its rules stay as they are until step 7 removes them.
+  const netpol = byName('netpol');
+  if (netpol && isAlive(netpol.pid)) {
+    await stopPid(netpol.pid);
+    log(`stopped ${NETPOL_BINARY} (pid ${netpol.pid})`);
   }
   const foreignDirs: string[] = [];
   for (const pid of pidsWithCmdline(KUBELET_MARKER)) {
@@ -588,13 +717,22 @@ async function teardown(o: SavedOptions, p: NodePaths, log: Logger, deleteNode: 
       }
     }
     for (const family of ['v4', 'v6'] as const) {
-      if (!host.iptables[family]) continue;
+      // An empty record is a host without rules (iptables-save prints nothing then), not a missing tool.
+      if (!iptablesInstalled(family)) continue;
       problems.push(
         ...runIptables(family, iptablesRestoreCommands(host.iptables[family], iptablesSave(family))),
       );
     }
     restoreFixedDirs(host, p);
+  } else {
+    // A node whose record is gone: its NetworkPolicy chains are known by name (kube-router's).
+    const now = iptablesSave('v4');
+    problems.push(...runIptables('v4', iptablesRestoreCommands(withoutNetpolChains(now), now)));
   }
+  // The NetworkPolicy controller's ipsets, once no rule refers to them any more.
+  const sets = ipsetsToDestroy(host?.ipsets ?? [], listIpsets());
+  problems.push(...destroyIpsets(sets));
+  if (sets.length > 0) log(`destroyed ${sets.length} ipset(s) of the NetworkPolicy controller`);
   // 8. The node's own runtime state (images and the metadata store stay, for the next start).
   for (const d of [RUN_DIR, p.kubeletRoot, p.podLogs, p.cniNetworks])
     try {
@@ -604,6 +742,7 @@ async function teardown(o: SavedOptions, p: NodePaths, log: Logger, deleteNode: 
     }
   if (deleteNode) {
     try {
+      await deleteNetpolRbac(o);
       await adminCore(o).deleteNode({ name: NODE_NAME });
       log(`deleted Node ${NODE_NAME}`);
     } catch (err) {
@@ -692,6 +831,8 @@ export interface NodeStatus {
   nodeIp: string;
   podCidr: string;
   processes: (NodeProcess & { alive: boolean; rssMiB?: number })[];
+  /** NetworkPolicy enforcement: the controller runs and has synced; when its last sync started. */
+  networkPolicy: { enforced: boolean; lastSync?: string };
 }
 
 function rssMiB(pid: number): number | undefined {
@@ -714,6 +855,8 @@ export async function nodeStatus(opts: { stateDir?: string } = {}): Promise<Node
     return { ...x, alive, ...(rss !== undefined ? { rssMiB: rss } : {}) };
   });
   const running = processes.length > 0 && processes.every((x) => x.alive);
+  const netpolAlive = processes.some((x) => x.name === 'netpol' && x.alive);
+  const lastSync = netpolAlive ? lastNetpolSync() : undefined;
   return {
     name: NODE_NAME,
     running,
@@ -722,7 +865,52 @@ export async function nodeStatus(opts: { stateDir?: string } = {}): Promise<Node
     nodeIp: NODE_IP,
     podCidr: POD_CIDR,
     processes,
+    networkPolicy: {
+      enforced: netpolAlive && netpolSynced(chainRules('KUBE-ROUTER-FORWARD')),
+      ...(lastSync ? { lastSync } : {}),
+    },
   };
+}
+
+/**
+ * Turns the running node's NetworkPolicy enforcement off — stops the controller and removes its
+ * iptables chains and ipsets, so policies are stored but not enforced, as with no controller at all
+ * — or back on (starts it and waits for its first sync). For tests that show what enforcement
+ * changes, and for diagnosis. A node left with enforcement off is not reused: the next `startNode`
+ * (`npm run cluster:up`) restarts it with enforcement. Hold the real-node lock around it.
+ */
+export async function setNetworkPolicyEnforcement(
+  on: boolean,
+  opts: { stateDir?: string; log?: Logger } = {},
+): Promise<void> {
+  const log = opts.log ?? defaultLog;
+  const o = runningOptions(opts.stateDir);
+  const p = nodePaths(o.stateDir);
+  const record = readJson<ProcessRecord>(p.processes) ?? { processes: [] };
+  const current = record.processes.find((x) => x.name === 'netpol');
+  const save = (processes: NodeProcess[]) =>
+    writeFileSync(p.processes, JSON.stringify({ processes } satisfies ProcessRecord, null, 2));
+  if (on) {
+    if (current && isAlive(current.pid)) return;
+    const bin = await ensureNetpolBinary(o.cacheDir, log);
+    await ensureNetpolRbac(o);
+    const env = { ...process.env, PATH: `${process.env.PATH ?? '/usr/bin:/bin'}:/usr/sbin:/sbin` };
+    const netpol = startNetpol(o, p, bin, env);
+    save([...record.processes.filter((x) => x.name !== 'netpol'), netpol]);
+    const ms = await waitNetpolSynced(netpol);
+    log(`NetworkPolicy enforcement on (first sync in ${(ms / 1000).toFixed(1)}s)`);
+    return;
+  }
+  if (current && isAlive(current.pid)) await stopPid(current.pid);
+  for (const pid of pidsWithCmdline(NETPOL_HEARTBEAT)) await stopPid(pid);
+  save(record.processes.filter((x) => x.name !== 'netpol'));
+  const now = iptablesSave('v4');
+  const problems = runIptables('v4', iptablesRestoreCommands(withoutNetpolChains(now), now));
+  const host = readJson<HostState>(p.hostState);
+  problems.push(...destroyIpsets(ipsetsToDestroy(host?.ipsets ?? [], listIpsets())));
+  if (problems.length > 0)
+    throw new Error(`turning NetworkPolicy enforcement off left rules behind:\n  ${problems.join('\n  ')}`);
+  log('NetworkPolicy enforcement off: policies are stored but not enforced on this node');
 }
 
 /** The options the node was last started with (kept in `<stateDir>/node/options.json`), if any. */

@@ -2,8 +2,10 @@
  * The real node of the shared local cluster (runs as root): it is Ready beside the kwok nodes; a
  * restricted pod (uid 1000, read-only root, no capabilities, RuntimeDefault seccomp) with a locally
  * built image runs, answers HTTP from the host on its pod IP, writes its local-path volume, and
- * shows its logs; `stopNode` leaves nothing behind and restores the host; after a crash (kubelet and
- * containerd killed) the next start cleans up and the pod comes back.
+ * shows its logs; NetworkPolicies are enforced (a pod another pod may not reach is unreachable from
+ * it, and reachable again with enforcement off); `stopNode` leaves nothing behind and restores the
+ * host (iptables chains and ipsets included); after a crash (kubelet, containerd and the policy
+ * controller killed) the next start cleans up and the pod comes back.
  *
  * The test holds the machine-wide real-node lock, so no other jest worker restarts the node
  * meanwhile, and leaves the node running as it found it.
@@ -17,6 +19,8 @@ import { randomBytes } from 'node:crypto';
 import {
   BRIDGE,
   CGROUP_ROOT,
+  NETPOL_CHAIN,
+  OWNED_IPSET,
   NODE_IP,
   NODE_NAME,
   NODE_TOLERATION,
@@ -31,6 +35,7 @@ import {
   lockNode,
   savedNodeOptions,
   iptablesSave,
+  listIpsets,
   mountsUnder,
   nodeImages,
   nodePaths,
@@ -38,6 +43,7 @@ import {
   parseIptablesSave,
   pidsWithCmdline,
   readSysctls,
+  setNetworkPolicyEnforcement,
   startNode,
   stopNode,
   writeBinaryImage,
@@ -103,9 +109,9 @@ async function createTestNamespace(
   };
 }
 
-function get(url: string): Promise<{ status: number; body: string }> {
+function get(url: string, timeoutMs = 3000): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.get(url, { timeout: 3000 }, (res) => {
+    const req = http.get(url, { timeout: timeoutMs }, (res) => {
       let body = '';
       res.on('data', (c: Buffer) => (body += c.toString()));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
@@ -117,7 +123,7 @@ function get(url: string): Promise<{ status: number; body: string }> {
 
 function restrictedPod(name: string, image: string, claim?: string): k8s.V1Pod {
   return {
-    metadata: { name, labels: { app: 'node-test' } },
+    metadata: { name, labels: { app: 'node-test', 'node-test/pod': name } },
     spec: {
       nodeSelector: { [REAL_NODE_LABEL]: 'true' },
       tolerations: [{ ...NODE_TOLERATION }],
@@ -191,6 +197,15 @@ const ownedChains = (save: string) =>
   Object.entries(parseIptablesSave(save)).flatMap(([t, x]) =>
     x.chains.filter((c) => OWNED_CHAIN.test(c)).map((c) => `${t}/${c}`),
   );
+const netpolChains = () =>
+  (parseIptablesSave(iptablesSave('v4')).filter?.chains ?? []).filter((c) => NETPOL_CHAIN.test(c));
+const ownedIpsets = () => listIpsets().filter((s) => OWNED_IPSET.test(s));
+
+/** What pod `from` gets when it dials `addr` (its /dial endpoint, asked from the host). */
+async function dialFrom(fromIp: string, net: 'tcp' | 'udp', addr: string): Promise<string> {
+  const r = await get(`http://${fromIp}:8080/dial?net=${net}&addr=${encodeURIComponent(addr)}`, 10_000);
+  return r.body.trim();
+}
 
 describe('real node', () => {
   let release: () => Promise<void>;
@@ -340,6 +355,83 @@ describe('real node', () => {
     await waitFor('local-path folder removed on reclaim', async () => !existsSync(folder), 60_000, 250);
   }, 300_000);
 
+  it('enforces NetworkPolicies: a pod under a deny policy is unreachable from another pod, not from the host; with enforcement off it is reachable', async () => {
+    expect((await nodeStatus({ stateDir })).networkPolicy.enforced).toBe(true);
+    await ns.core.createNamespacedPod({ namespace: ns.name, body: restrictedPod('guarded', image) });
+    await ns.core.createNamespacedPod({ namespace: ns.name, body: restrictedPod('other', image) });
+    const guarded = (await readyPod(ns.core, ns.name, 'guarded')).status!.podIP!;
+    const other = (await readyPod(ns.core, ns.name, 'other')).status!.podIP!;
+    expect(await dialFrom(other, 'tcp', `${guarded}:8080`)).toBe('open');
+
+    // Ingress of `guarded` only from pods labelled node-test/pod=nobody: `other` is not one.
+    const kc = new k8s.KubeConfig();
+    kc.loadFromFile(process.env.VDI_TEST_KUBECONFIG!);
+    const net = kc.makeApiClient(k8s.NetworkingV1Api);
+    await net.createNamespacedNetworkPolicy({
+      namespace: ns.name,
+      body: {
+        metadata: { name: 'guarded' },
+        spec: {
+          podSelector: { matchLabels: { 'node-test/pod': 'guarded' } },
+          policyTypes: ['Ingress'],
+          ingress: [{ _from: [{ podSelector: { matchLabels: { 'node-test/pod': 'nobody' } } }] }],
+        },
+      },
+    });
+    const t0 = Date.now();
+    await waitFor(
+      'the policy enforced between the pods',
+      async () => (await dialFrom(other, 'tcp', `${guarded}:8080`)).startsWith('closed'),
+      30_000,
+      200,
+    );
+    timings['policy created→enforced (ms)'] = Date.now() - t0;
+    // A peer the policy names on another node (a kwok pod labelled nobody) enters its ipset, and
+    // leaves it when deleted: the controller follows peers anywhere in the cluster.
+    const peer = restrictedPod('peer', image);
+    peer.metadata!.labels = { app: 'node-test', 'node-test/pod': 'nobody' };
+    peer.spec!.nodeSelector = { 'kubernetes.io/hostname': 'vdi-control' };
+    await ns.core.createNamespacedPod({ namespace: ns.name, body: peer });
+    const peerIp = await waitFor(
+      'the kwok peer pod has an address',
+      async () => (await ns.core.readNamespacedPod({ name: 'peer', namespace: ns.name })).status?.podIP,
+      30_000,
+      200,
+    );
+    const inSrcSet = () =>
+      execFileSync('ipset', ['save'], { encoding: 'utf8' })
+        .split('\n')
+        .some((l) => /^add KUBE-SRC-\S+ /.test(l) && l.split(' ')[2] === peerIp);
+    // Within seconds (a sync takes ~0.2 s): the peer's own events reach the controller, not only
+    // the next periodic resync (5 min).
+    await waitFor('the peer in the policy ipset', async () => inSrcSet(), 10_000, 200);
+    await ns.core.deleteNamespacedPod({ name: 'peer', namespace: ns.name, gracePeriodSeconds: 0 });
+    await waitFor('the peer out of the policy ipset', async () => !inSrcSet(), 10_000, 200);
+
+    // TCP and UDP alike; the host (the kubelet's probes, Traefik) still gets in, and `guarded` still gets out.
+    expect(await dialFrom(other, 'udp', `${guarded}:8080`)).toMatch(/^closed/);
+    expect((await get(`http://${guarded}:8080/`)).status).toBe(200);
+    expect(await dialFrom(guarded, 'tcp', `${other}:8080`)).toBe('open');
+    const pod = await ns.core.readNamespacedPod({ name: 'guarded', namespace: ns.name });
+    expect(pod.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+
+    // The same pods without enforcement: the policy is only stored, `other` gets in.
+    await setNetworkPolicyEnforcement(false, { stateDir, log });
+    try {
+      expect(netpolChains()).toEqual([]);
+      expect(ownedIpsets()).toEqual([]);
+      expect((await nodeStatus({ stateDir })).networkPolicy.enforced).toBe(false);
+      expect(await dialFrom(other, 'tcp', `${guarded}:8080`)).toBe('open');
+      expect(await dialFrom(other, 'udp', `${guarded}:8080`)).toBe('open');
+    } finally {
+      await setNetworkPolicyEnforcement(true, { stateDir, log });
+    }
+    expect(await dialFrom(other, 'tcp', `${guarded}:8080`)).toMatch(/^closed/);
+    expect((await nodeStatus({ stateDir })).networkPolicy.enforced).toBe(true);
+    for (const name of ['guarded', 'other'])
+      await ns.core.deleteNamespacedPod({ name, namespace: ns.name, gracePeriodSeconds: 0 });
+  }, 300_000);
+
   it('stops without leaving anything behind and restores the recorded host state, even with a pod running', async () => {
     await ns.core.createNamespacedPod({ namespace: ns.name, body: restrictedPod('busy', image) });
     await readyPod(ns.core, ns.name, 'busy');
@@ -348,11 +440,14 @@ describe('real node', () => {
       sysctls: Record<string, string>;
       iptables: { v4: string; v6: string };
       dirs: Record<string, boolean>;
+      ipsets?: string[];
     };
     const before = leftovers(stateDir);
     expect(before.processes.length).toBeGreaterThan(0);
     expect(before.veths.length).toBeGreaterThan(0);
     expect(before.cgroups.length).toBeGreaterThan(0);
+    expect(netpolChains()).toEqual(expect.arrayContaining(['KUBE-ROUTER-INPUT', 'KUBE-ROUTER-FORWARD']));
+    expect(netpolChains().some((c) => c.startsWith('KUBE-POD-FW-'))).toBe(true);
 
     const t0 = Date.now();
     await stopNode({ stateDir, log });
@@ -368,6 +463,8 @@ describe('real node', () => {
     });
     expect(readSysctls(Object.keys(record.sysctls))).toEqual(record.sysctls);
     expect(ownedChains(iptablesSave('v4'))).toEqual(ownedChains(record.iptables.v4));
+    expect(netpolChains()).toEqual([]);
+    expect(ownedIpsets()).toEqual((record.ipsets ?? []).filter((s) => OWNED_IPSET.test(s)));
     for (const [dir, existed] of Object.entries(record.dirs))
       expect([dir, existsSync(dir)]).toEqual([dir, existed]);
     expect(existsSync(p.hostState)).toBe(false);
@@ -442,5 +539,10 @@ describe('real node', () => {
       .filter(Boolean);
     expect(sandboxes).toHaveLength(1);
     expect((await get(`http://${again.status!.podIP!}:8080/`)).status).toBe(200);
+    // The policy controller came back with the node: the pod has a firewall chain again.
+    expect((await nodeStatus({ stateDir })).networkPolicy.enforced).toBe(true);
+    await waitFor('a pod firewall chain for the restarted pod', async () =>
+      netpolChains().some((c) => c.startsWith('KUBE-POD-FW-')),
+    );
   }, 300_000);
 });

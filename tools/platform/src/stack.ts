@@ -5,6 +5,7 @@
  * stand-ins. Every piece is a real process; `stop()` ends them in reverse order.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
@@ -281,6 +282,17 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         VDI_TURN_REST_PORT: String(turnRestPort),
         VDI_TURN_REST_URL: `http://${coturn.host}:${turnRestPort}`,
         VDI_TURN_REST_PEER_CIDRS: `${coturn.host}/32`,
+        // This cluster's own ranges, closed to desktops even with internet egress: the pod
+        // networks (real node and stand-ins), Services, and this machine's own addresses (the
+        // node's kubelet and host services; public ones are not in the private ranges).
+        VDI_CLUSTER_CIDRS: [
+          '198.18.0.0/15',
+          '10.96.0.0/16',
+          ...Object.values(os.networkInterfaces())
+            .flatMap((a) => a ?? [])
+            .filter((a) => a.family === 'IPv4' && !a.internal)
+            .map((a) => `${a.address}/32`),
+        ].join(','),
         VDI_BASE_DOMAIN: 'vdi.localhost',
         VDI_PUBLIC_SCHEME: 'http',
         ...(webPort ? { VDI_PUBLIC_PORT: String(webPort) } : {}),
