@@ -248,6 +248,57 @@ describe('sessions and ownership', () => {
   });
 });
 
+describe('lifetimes', () => {
+  const LIFE = `api-life-${suffix}`;
+  const EXTEND = `mutation($name: String!, $by: String!) { extendSession(name: $name, by: $by) { name maxLifetime } }`;
+
+  beforeAll(async () => {
+    await kube.call('POST', `/apis/${API_VERSION}/vditemplates`, {
+      ...templateRef(LIFE),
+      spec: templateSpec({ displayName: 'Desktop with a lifetime', lifetime: { default: '1h', max: '3h' } }),
+    });
+    await waitFor('the lifetime template in the cache', async () => {
+      const r = await api.gql(tokens.alice, '{ templates { name } }');
+      return ((r.body.data?.templates as { name: string }[] | undefined) ?? []).some((t) => t.name === LIFE);
+    });
+  });
+
+  afterAll(async () => {
+    await removeAll();
+    await kube.delete(templateRef(LIFE)).catch(() => undefined);
+  });
+
+  it("refuses a session that asks to live longer than its template's max, naming the max", async () => {
+    const r = await create('alice', { template: LIFE, maxLifetime: '4h' });
+    expect(codeOf(r)).toBe('BAD_USER_INPUT');
+    expect(r.body.errors![0]!.message).toMatch(/4h is longer than the template allows \(lifetime.max 3h\)/);
+    expect(await sessionsInCluster()).toEqual([]);
+  });
+
+  it('extends a session up to the template’s max, then says it cannot; only its owner may', async () => {
+    const c = await create('alice', { template: LIFE });
+    expect(c.body.errors).toBeUndefined();
+    const name = (c.body.data?.createSession as { name: string }).name;
+    const extend = (who: keyof typeof tokens, by: string) => api.gql(tokens[who], EXTEND, { name, by });
+
+    expect((await extend('alice', '1h')).body.data?.extendSession).toEqual({ name, maxLifetime: '2h' });
+    // Capped at the template's max.
+    expect((await extend('alice', '2h')).body.data?.extendSession).toEqual({ name, maxLifetime: '3h' });
+    const atMax = await extend('alice', '1h');
+    expect(codeOf(atMax)).toBe('BAD_USER_INPUT');
+    expect(atMax.body.errors![0]!.message).toMatch(/already lives as long as its template allows \(3h\)/);
+    expect(codeOf(await extend('alice', 'soon'))).toBe('BAD_USER_INPUT');
+    // Another user's session does not exist for bob.
+    expect(codeOf(await extend('bob', '1h'))).toBe('NOT_FOUND');
+    const stored = await kube.get<VDISession>({
+      apiVersion: API_VERSION,
+      kind: 'VDISession',
+      metadata: { name, namespace: ns.name },
+    });
+    expect(stored!.spec.maxLifetime).toBe('3h');
+  });
+});
+
 describe('invalid input', () => {
   afterAll(removeAll);
 

@@ -35,6 +35,18 @@ export class SessionsResolver {
     return toSessionModel(await this.service.create(p, input));
   }
 
+  @Mutation(() => SessionModel, {
+    description:
+      "Moves the end of one of your sessions (status expiresAt) later by `by` (e.g. 30m, 1h; default 1h), at most to its template's lifetime.max.",
+  })
+  async extendSession(
+    @CurrentUser() p: Principal,
+    @Args('name', { type: () => String }) name: string,
+    @Args('by', { type: () => String, defaultValue: '1h' }) by: string,
+  ): Promise<SessionModel> {
+    return toSessionModel(await this.service.extend(p, name, by));
+  }
+
   @Mutation(() => Boolean, { description: 'Starts deleting one of your sessions (any session for admins).' })
   deleteSession(
     @CurrentUser() p: Principal,

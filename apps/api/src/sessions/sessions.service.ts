@@ -21,6 +21,8 @@ import {
 import type { KubeJsonClient } from '@vdi/kube-client';
 import {
   ANNOTATION_USER,
+  durationSeconds,
+  formatDuration,
   LABEL_TEMPLATE,
   LABEL_USER_HASH,
   ownedBy,
@@ -46,6 +48,9 @@ import { SessionEvents, type SessionEvent } from './session-events.js';
 
 /** How long a create waits for its session to show up in the cache (read-your-writes for `sessions`). */
 const CACHE_CATCH_UP_MS = 3_000;
+
+/** The CRD's longest duration (720h): no lifetime may be longer. */
+const MAX_LIFETIME_SECONDS = 720 * 3600;
 
 @Injectable()
 export class SessionsService {
@@ -152,6 +157,49 @@ export class SessionsService {
       if (err instanceof LockBusyError) {
         throw apiError(ErrorCode.Internal, `${err.message}; try again in a moment`);
       }
+      throw toApiError(err, context) satisfies GraphQLError;
+    }
+  }
+
+  /**
+   * Moves the end of a session with a lifetime later by `by` (a duration such as 1h), at most to
+   * its template's lifetime.max; the operator re-reads the lifetime and updates status.expiresAt.
+   * Conditional on the version read, so two extensions at once never lose one.
+   */
+  async extend(p: Principal, name: string, by: string): Promise<VDISession> {
+    const s = await this.get(p, name);
+    const context = { template: s.spec.template, name };
+    try {
+      const template = this.templates.get(s.spec.template);
+      if (!template) {
+        throw badInput(
+          `session '${name}' cannot be extended: its template '${s.spec.template}' is gone`,
+          'name',
+        );
+      }
+      const spec = withTemplateDefaults(template.spec);
+      const add = durationSeconds(by, 'by');
+      const current = resolveSession(s.spec, spec).maxLifetimeSeconds;
+      if (current === undefined) {
+        throw badInput(`session '${name}' has no lifetime limit: it runs until it is deleted`, 'name');
+      }
+      const max = Math.min(
+        spec.lifetime?.max ? durationSeconds(spec.lifetime.max) : Infinity,
+        MAX_LIFETIME_SECONDS,
+      );
+      if (current >= max) {
+        throw badInput(
+          `session '${name}' already lives as long as its template allows (${formatDuration(max)})`,
+          'by',
+        );
+      }
+      const next = Math.min(current + add, max);
+      const patched = await this.kube.mergePatch(this.ref(name), {
+        metadata: { resourceVersion: s.metadata.resourceVersion },
+        spec: { maxLifetime: formatDuration(next) },
+      });
+      return patched as unknown as VDISession;
+    } catch (err) {
       throw toApiError(err, context) satisfies GraphQLError;
     }
   }
