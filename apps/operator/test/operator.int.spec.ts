@@ -189,6 +189,18 @@ describe('session operator', () => {
     const running = await f.waitPhase('eve-1', 'Running', 60_000);
     const created = new Date(s.metadata.creationTimestamp!).getTime();
     expect(new Date(running.status!.expiresAt!).getTime() - created).toBe(60_000);
+    // A minute is within the default warning lead times (15m, 2m): warned once, at 2m.
+    const warned = await waitFor('eve-1 warned', async () => {
+      const x = await f.get('eve-1');
+      return x?.status?.warnedBefore === '2m' ? x : undefined;
+    });
+    expect(warned.status!.conditions).toContainEqual(
+      expect.objectContaining({ type: 'ExpiringSoon', status: 'True', reason: 'LifetimeEnding' }),
+    );
+    expect(warned.status!.reason).not.toBe('LifetimeEnding');
+    const warnings = (await f.events('eve-1')).filter((e) => e.reason === 'ExpiringSoon');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.message).toMatch(/the session ends at .* \(in \d+s\); extend it/);
 
     await f.session('frank-1', t, { maxLifetime: '3h' });
     const refused = await waitFor('frank-1 refused', async () => {

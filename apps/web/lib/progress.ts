@@ -60,6 +60,8 @@ export const REASON_WORDS: Record<SessionReason, string> = {
     'The desktop did not become ready in time. Delete the session and try again, or ask an admin to check the GPU nodes.',
   HomeNotOwned:
     'The home folder this desktop would use is registered to another account, so the platform will not open it. An admin has to check whose it is.',
+  LifetimeEnding:
+    'This desktop reaches the end of its lifetime soon and will then be deleted. Extend it, or save your work.',
   Deleting: 'The session is being deleted.',
 };
 

@@ -100,6 +100,8 @@ export const SessionConditionType = {
   ResourcesApplied: 'ResourcesApplied',
   Scheduled: 'Scheduled',
   Ready: 'Ready',
+  /** True while the session is within a warning lead time of its end (its lifetime). */
+  ExpiringSoon: 'ExpiringSoon',
 } as const;
 export type SessionConditionType = (typeof SessionConditionType)[keyof typeof SessionConditionType];
 
@@ -121,6 +123,7 @@ export const SessionReason = {
   CrashLooping: 'CrashLooping',
   PodFailed: 'PodFailed',
   StartDeadlineExceeded: 'StartDeadlineExceeded',
+  LifetimeEnding: 'LifetimeEnding',
   /** The per-user home volume the session would mount is annotated for another owner. */
   HomeNotOwned: 'HomeNotOwned',
   Deleting: 'Deleting',
@@ -314,6 +317,13 @@ export const VDITemplateSpecSchema = Type.Object({
           Duration({
             description:
               'the longest maxLifetime a session may ask for; also the default when no default is set',
+          }),
+        ),
+        warnBefore: Type.Optional(
+          Type.Array(Duration(), {
+            maxItems: 4,
+            description:
+              'lead times before the end at which the owner is warned (condition ExpiringSoon, an Event each); default 15m and 2m',
           }),
         ),
       },
@@ -514,6 +524,8 @@ export const VDISessionStatusSchema = Type.Object({
   readyAt: Type.Optional(Type.String({ format: 'date-time' })),
   /** When the operator deletes the session: creation + its maxLifetime (from the session or its template). */
   expiresAt: Type.Optional(Type.String({ format: 'date-time' })),
+  /** The warning lead time (lifetime.warnBefore) the owner was last warned at, e.g. 15m. */
+  warnedBefore: Type.Optional(Type.String({ maxLength: 32 })),
   conditions: Type.Optional(conditionList()),
 });
 export type VDISessionStatus = Static<typeof VDISessionStatusSchema>;

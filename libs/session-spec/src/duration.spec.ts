@@ -1,4 +1,4 @@
-import { durationSeconds, formatDuration } from './duration.js';
+import { durationSeconds, expiryStage, formatDuration } from './duration.js';
 import { resolveSession } from './resolve.js';
 import { sampleSession, sampleTemplate } from './testing.js';
 
@@ -44,5 +44,17 @@ describe("a session's lifetime", () => {
     expect(() => life('48h', { max: '24h' })).toThrow(
       /48h is longer than the template allows \(lifetime.max 24h\)/,
     );
+  });
+});
+
+describe('expiryStage', () => {
+  const leads = [900, 120];
+  const end = 10_000_000;
+  it('is no stage before the first lead, and says when the first comes', () => {
+    expect(expiryStage(end, end - 1_000_000, leads)).toEqual({ nextInMs: 100_000 });
+  });
+  it('is the smallest lead reached, with the next one ahead', () => {
+    expect(expiryStage(end, end - 600_000, leads)).toEqual({ stage: 900, nextInMs: 480_000 });
+    expect(expiryStage(end, end - 60_000, leads)).toEqual({ stage: 120 });
   });
 });

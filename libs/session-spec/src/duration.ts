@@ -21,3 +21,24 @@ export function formatDuration(seconds: number): string {
   const out = `${h ? `${h}h` : ''}${m ? `${m}m` : ''}${s ? `${s}s` : ''}`;
   return out || '0s';
 }
+
+/** Warning lead times when a template names none: a quarter of an hour, and two minutes. */
+export const DEFAULT_WARN_BEFORE = ['15m', '2m'];
+
+/**
+ * Where a session with a lifetime stands against its warning lead times: `stage`, the smallest
+ * lead already reached (undefined: none yet), and `nextInMs`, when the next one is reached.
+ */
+export function expiryStage(
+  endsAtMs: number,
+  nowMs: number,
+  leadsSeconds: number[],
+): { stage?: number; nextInMs?: number } {
+  const leftMs = endsAtMs - nowMs;
+  const reached = leadsSeconds.filter((l) => leftMs <= l * 1000);
+  const ahead = leadsSeconds.filter((l) => leftMs > l * 1000).map((l) => leftMs - l * 1000);
+  return {
+    ...(reached.length > 0 ? { stage: Math.min(...reached) } : {}),
+    ...(ahead.length > 0 ? { nextInMs: Math.min(...ahead) } : {}),
+  };
+}

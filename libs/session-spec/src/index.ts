@@ -83,7 +83,7 @@ export {
   statusChanged,
   type Observation,
 } from './status.js';
-export { durationSeconds, formatDuration } from './duration.js';
+export { DEFAULT_WARN_BEFORE, durationSeconds, expiryStage, formatDuration } from './duration.js';
 export {
   gpuCapacity,
   waitingSessions,

@@ -39,6 +39,8 @@ export interface Observation {
   gpuSlices?: { free: number; total: number };
   /** Seconds after creation the session ends (its effective maxLifetime), when it has one. */
   maxLifetimeSeconds?: number;
+  /** The warning lead time the session's end is within now (e.g. `15m`), when it is within one. */
+  warnedBefore?: string;
   startDeadlineSeconds: number;
 }
 
@@ -290,9 +292,23 @@ export function computeStatus(o: Observation): VDISessionStatus {
       },
     ];
   }
+  // The summary (status reason/message) comes from the desktop's own conditions; ExpiringSoon
+  // is told beside them.
+  const summary = [...conds].reverse().find((c) => c.status !== 'True') ?? conds[conds.length - 1]!;
+  const ends = expiresAt(o);
+  if (ends && o.warnedBefore && !o.deleting) {
+    conds = [
+      ...conds,
+      {
+        type: T.ExpiringSoon,
+        status: 'True',
+        reason: R.LifetimeEnding,
+        message: `the session ends at ${ends}, within ${o.warnedBefore}; extend it (extendSession) up to its template's maximum lifetime, or save your work`,
+      },
+    ];
+  }
   const conditionsOut = withTimes(conds, prev?.conditions, now, generation);
   const phase = phaseOf(conditionsOut, o.deleting);
-  const summary = [...conds].reverse().find((c) => c.status !== 'True') ?? conds[conds.length - 1]!;
   const pod = o.pod;
   const scheduled = conditionsOut.find((c) => c.type === T.Scheduled && c.status === 'True');
   const ready = conditionsOut.find((c) => c.type === T.Ready && c.status === 'True');
@@ -315,7 +331,8 @@ export function computeStatus(o: Observation): VDISessionStatus {
     ...(scheduled ? { scheduledAt: scheduled.lastTransitionTime } : {}),
     ...(ready ? { readyAt: ready.lastTransitionTime } : {}),
     ...(phase === 'Running' && o.url ? { url: o.url } : {}),
-    ...(expiresAt(o) ? { expiresAt: expiresAt(o) } : {}),
+    ...(ends ? { expiresAt: ends } : {}),
+    ...(ends && o.warnedBefore && !o.deleting ? { warnedBefore: o.warnedBefore } : {}),
   };
   const gpu = pod?.spec?.containers?.[0]?.resources?.limits;
   if (gpu) status.gpu = Object.keys(gpu).some((k) => k.startsWith('nvidia.com/gpu')) ? 1 : 0;

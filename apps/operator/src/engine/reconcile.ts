@@ -29,7 +29,10 @@ import {
   sessionPassword,
   sessionUrl,
   statusChanged,
+  DEFAULT_WARN_BEFORE,
+  durationSeconds,
   expiresAt,
+  expiryStage,
   failedForGood,
   formatDuration,
   turnRestKey,
@@ -199,9 +202,24 @@ export class Reconciler {
 
     const observed =
       caches.pods.get(rendered.pod.metadata!.name!, session.metadata.namespace) ?? (pod ? pod : undefined);
+    // Warnings before the end: the smallest lead time reached (condition ExpiringSoon, an Event
+    // when a new one is reached), and when the next one is.
+    const leads = (template.spec.lifetime?.warnBefore ?? DEFAULT_WARN_BEFORE).map((d) => durationSeconds(d));
+    const stage = ends ? expiryStage(new Date(ends).getTime(), now.getTime(), leads) : {};
+    const warnedBefore = stage.stage !== undefined ? formatDuration(stage.stage) : undefined;
+    if (ends && warnedBefore && warnedBefore !== session.status?.warnedBefore) {
+      const left = formatDuration(Math.max(0, Math.round((new Date(ends).getTime() - now.getTime()) / 1000)));
+      this.d.events.record(
+        session,
+        'Warning',
+        'ExpiringSoon',
+        `the session ends at ${ends} (in ${left}); extend it (extendSession) up to its template's maximum lifetime, or save your work`,
+      );
+    }
     const status = computeStatus({
       ...base,
       now,
+      ...(warnedBefore ? { warnedBefore } : {}),
       ...(applyError ? { applyError } : {}),
       encoderPlan: rendered.encoderPlan,
       url: rendered.url,
@@ -214,7 +232,11 @@ export class Reconciler {
     });
     await this.writeStatus(session, status);
     if (applyError) return { requeueAfterMs: 30_000 };
-    return { requeueAfterMs: this.nextWake(session, status, now) };
+    const wake = this.nextWake(session, status, now);
+    const warnWake = stage.nextInMs !== undefined ? stage.nextInMs + 100 : undefined;
+    return {
+      requeueAfterMs: wake === undefined ? warnWake : Math.min(wake, warnWake ?? Infinity),
+    };
   }
 
   /** Deletes the desktop pod of a session that failed for good, and keeps reporting the failure. */
