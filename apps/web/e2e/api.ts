@@ -9,6 +9,8 @@ export interface SessionView {
   user: string;
   phase: string;
   url?: string | null;
+  maxLifetime?: string | null;
+  expiresAt?: string | null;
 }
 
 /** One GraphQL request as `user` (password = user name, the demo realm's logins). */
@@ -35,7 +37,7 @@ export const sessionsAs = async (apiUrl: string, user: string, all = false): Pro
     await gqlAs<{ sessions: SessionView[] }>(
       apiUrl,
       user,
-      `query($all: Boolean) { sessions(all: $all) { name user phase url } }`,
+      `query($all: Boolean) { sessions(all: $all) { name user phase url maxLifetime expiresAt } }`,
       { all },
     )
   ).sessions;

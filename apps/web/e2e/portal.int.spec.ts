@@ -310,6 +310,14 @@ describe('the portal in Chromium', () => {
     await sessionRow(bobPage, bobSession!.name).waitFor();
     expect(await bobPage.locator('tr[data-session]').count()).toBe(1);
     expect(await sessionRow(bobPage, aliceSession).count()).toBe(0);
+    // His desktop lives the template's 8 h; Extend gives it an hour more, shown as it happens.
+    const ends = sessionRow(bobPage, bobSession!.name).locator('td[data-label="Ends"]');
+    expect(await ends.innerText()).toMatch(/^in 7 h 5\d min/);
+    await sessionRow(bobPage, bobSession!.name)
+      .getByRole('button', { name: `Extend ${bobSession!.name} by an hour` })
+      .click();
+    await ends.filter({ hasText: /^in 8 h 5\d min/ }).waitFor();
+    expect((await sessionsOf('bob'))[0]!.maxLifetime).toBe('9h');
     // Not even by name: alice's session is "no session of yours" to bob.
     await bobPage.goto(`${stack.portalUrl}/open/${aliceSession}`);
     await notices(bobPage)

@@ -1,4 +1,4 @@
-import { formatAge } from './age';
+import { formatAge, formatTimeLeft } from './age';
 
 const now = Date.parse('2026-11-29T12:00:00Z');
 const ago = (seconds: number) => new Date(now - seconds * 1000).toISOString();
@@ -24,5 +24,19 @@ describe('formatAge', () => {
 
   it('treats a time slightly in the future (clock skew) as just now', () => {
     expect(formatAge(ago(-5), new Date(now))).toBe('under a minute');
+  });
+});
+
+describe('formatTimeLeft', () => {
+  const now = Date.parse('2026-12-04T12:00:00Z');
+  it.each([
+    ['2026-12-04T19:52:30Z', 'in 7 h 52 min'],
+    ['2026-12-04T12:00:30Z', 'in under a minute'],
+    ['2026-12-04T12:00:00Z', 'ending'],
+    ['2026-12-04T11:00:00Z', 'ending'],
+  ])('%s → %s', (until, text) => expect(formatTimeLeft(until, now)).toBe(text));
+  it('says nothing without a time', () => {
+    expect(formatTimeLeft(undefined, now)).toBe('—');
+    expect(formatTimeLeft('not a time', now)).toBe('—');
   });
 });

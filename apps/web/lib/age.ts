@@ -20,3 +20,17 @@ export function formatAge(since: string | null | undefined, now: Date | number):
   const d = days === 1 ? '1 day' : `${days} days`;
   return restHours ? `${d} ${restHours} h` : d;
 }
+
+/**
+ * How long until something ends, for a table cell ("in 7 h 52 min", "in under a minute"), or
+ * "ending" once the time has come; "—" without a time.
+ */
+export function formatTimeLeft(until: string | null | undefined, now: Date | number): string {
+  if (!until) return '—';
+  const end = Date.parse(until);
+  if (Number.isNaN(end)) return '—';
+  const nowMs = typeof now === 'number' ? now : now.getTime();
+  if (end <= nowMs) return 'ending';
+  // The same words as an age, counted the other way.
+  return `in ${formatAge(new Date(nowMs).toISOString(), end)}`;
+}

@@ -1,6 +1,10 @@
 'use client';
-/** The user's own sessions, live: open a running one, delete any after a confirmation. */
+/** The user's own sessions, live: open a running one, extend one with a lifetime, delete any after a confirmation. */
 import Link from 'next/link';
+import { useState } from 'react';
+import { EXTEND_SESSION, type ExtendSessionData } from '../../lib/api/operations';
+import { explainError } from '../../lib/errors';
+import { useAuth } from '../auth/auth-provider';
 import { Alert } from '../ui/alert';
 import { useNow } from '../ui/use-now';
 import { useDeleteSession } from './delete-session';
@@ -13,6 +17,17 @@ export function MySessions() {
   const now = useNow();
   const { open, opening, error: openError } = useOpenSession();
   const del = useDeleteSession();
+  const { api } = useAuth();
+  const [extendError, setExtendError] = useState<string>();
+  // The live subscription shows the new end; only a refusal needs words here.
+  const extend = async (name: string) => {
+    setExtendError(undefined);
+    try {
+      await api.request<ExtendSessionData>(EXTEND_SESSION, { name, by: '1h' });
+    } catch (err) {
+      setExtendError(explainError(err, { action: `extend ${name}`, session: name }));
+    }
+  };
   return (
     <>
       <div className="page-heading">
@@ -21,6 +36,7 @@ export function MySessions() {
       </div>
       {error && <Alert>{error}</Alert>}
       {openError && <Alert>{openError.text}</Alert>}
+      {extendError && <Alert>{extendError}</Alert>}
       {!sessions && !error && (
         <p className="muted" role="status">
           Loading your sessions…
@@ -39,6 +55,7 @@ export function MySessions() {
           {...(opening ? { opening } : {})}
           onOpen={(name) => void open(name)}
           onDelete={del.ask}
+          onExtend={(s) => void extend(s.name)}
         />
       )}
       {del.dialog}

@@ -1,10 +1,10 @@
 'use client';
 /**
- * Sessions as a table (cards on narrow screens): name, phase, template, age, and Open / Delete.
- * With `showOwner` (the admin page) it adds the owner and the node.
+ * Sessions as a table (cards on narrow screens): name, phase, template, age, time left, and
+ * Open / Extend / Delete. With `showOwner` (the admin page) it adds the owner and the node.
  */
 import Link from 'next/link';
-import { formatAge } from '../../lib/age';
+import { formatAge, formatTimeLeft } from '../../lib/age';
 import type { Session } from '../../lib/api/types';
 import { reasonWords } from '../../lib/progress';
 import { PhaseBadge } from './phase-badge';
@@ -17,6 +17,7 @@ export function SessionTable({
   opening,
   onOpen,
   onDelete,
+  onExtend,
 }: {
   sessions: Session[];
   now: number;
@@ -25,6 +26,8 @@ export function SessionTable({
   opening?: string;
   onOpen(name: string): void;
   onDelete(session: Session): void;
+  /** Moves the session's end later (shown for sessions with a lifetime). */
+  onExtend?(session: Session): void;
 }) {
   return (
     <table className="table session-table">
@@ -37,6 +40,7 @@ export function SessionTable({
           <th scope="col">Phase</th>
           {showOwner && <th scope="col">Node</th>}
           <th scope="col">Age</th>
+          <th scope="col">Ends</th>
           <th scope="col">
             <span className="visually-hidden">Actions</span>
           </th>
@@ -72,6 +76,13 @@ export function SessionTable({
                   {formatAge(s.createdAt, now)}
                 </time>
               </td>
+              <td data-label="Ends">
+                <time dateTime={s.expiresAt ?? undefined} title={s.expiresAt ?? undefined}>
+                  {formatTimeLeft(s.expiresAt, now)}
+                </time>
+                {s.conditions.some((c) => c.type === 'ExpiringSoon' && c.status === 'True') &&
+                  !s.deleting && <span className="cell-note">ending soon: extend it or save your work</span>}
+              </td>
               <td className="actions">
                 {s.phase === 'Running' && !s.deleting && (
                   <button
@@ -82,6 +93,16 @@ export function SessionTable({
                     onClick={() => onOpen(s.name)}
                   >
                     {opening === s.name ? 'Opening…' : 'Open'}
+                  </button>
+                )}
+                {onExtend && s.expiresAt && !s.deleting && s.phase !== 'Failed' && (
+                  <button
+                    type="button"
+                    className="button button-small"
+                    aria-label={`Extend ${s.name} by an hour`}
+                    onClick={() => onExtend(s)}
+                  >
+                    Extend
                   </button>
                 )}
                 {!s.deleting && (

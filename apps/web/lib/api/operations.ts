@@ -4,7 +4,7 @@
 import type { Capacity, Session, SessionAccess, SessionUpdate, Template } from './types';
 
 const SESSION_FIELDS = `name user owner { issuer subject } template phase reason message nodeName gpu
-  createdAt readyAt deleting conditions { type status reason message }`;
+  createdAt readyAt expiresAt deleting conditions { type status reason message }`;
 
 export const ME = `query Me { me { user issuer subject username name isAdmin } }`;
 export interface MeData {
@@ -69,6 +69,13 @@ export const ADMIN_CAPACITY = `query AdminCapacity {
     nodes { name product nvenc total free ready schedulable }
   }
 }`;
+
+export const EXTEND_SESSION = `mutation ExtendSession($name: String!, $by: String!) {
+  extendSession(name: $name, by: $by) { ${SESSION_FIELDS} }
+}`;
+export interface ExtendSessionData {
+  extendSession: Session;
+}
 
 export const DELETE_SESSION = `mutation DeleteSession($name: String!) { deleteSession(name: $name) }`;
 export interface DeleteSessionData {

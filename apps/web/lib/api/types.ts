@@ -35,6 +35,8 @@ export interface Session {
   gpu?: number | null;
   createdAt?: string | null;
   readyAt?: string | null;
+  /** When the platform deletes the session (its lifetime); null when it has none. */
+  expiresAt?: string | null;
   deleting: boolean;
   conditions: Condition[];
 }
