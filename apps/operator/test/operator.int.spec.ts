@@ -200,7 +200,7 @@ describe('session operator', () => {
     expect(warned.status!.reason).not.toBe('LifetimeEnding');
     const warnings = (await f.events('eve-1')).filter((e) => e.reason === 'ExpiringSoon');
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]!.message).toMatch(/the session ends at .* \(in \d+s\); extend it/);
+    expect(warnings[0]!.message).toMatch(/the session ends at .* \(in (\d+m)?(\d+s)?\); extend it/);
 
     await f.session('frank-1', t, { maxLifetime: '3h' });
     const refused = await waitFor('frank-1 refused', async () => {

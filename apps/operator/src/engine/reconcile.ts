@@ -124,9 +124,12 @@ export class Reconciler {
     );
     if (session.metadata.deletionTimestamp) return this.reconcileDelete(key, session);
     if (!(session.metadata.finalizers ?? []).includes(FINALIZER)) {
-      await this.addFinalizer(session);
-      // The update wakes us again with the finalizer in place.
-      return {};
+      if (!(await this.addFinalizer(session))) return {};
+      // Carry on in this pass with the copy the patch returned, so a new desktop's pod is made
+      // without waiting for the update's watch event (which then finds nothing left to do).
+      const updated = this.written.get(key)?.session;
+      if (!updated || updated.metadata.uid !== session.metadata.uid) return {};
+      return this.reconcileNormal(key, structuredClone(updated));
     }
     return this.reconcileNormal(key, session);
   }
@@ -454,7 +457,8 @@ export class Reconciler {
     return cached;
   }
 
-  private async addFinalizer(session: VDISession): Promise<void> {
+  /** Adds our finalizer; false when the session was deleted before it could get one. */
+  private async addFinalizer(session: VDISession): Promise<boolean> {
     const finalizers = session.metadata.finalizers;
     // JSON patch with a test on resourceVersion: a concurrent change makes it fail (and retry)
     // instead of overwriting another controller's finalizer list.
@@ -466,9 +470,10 @@ export class Reconciler {
     ];
     try {
       await this.patchSession(session, 'application/json-patch+json', ops);
+      return true;
     } catch (err) {
       // Deleted before it got our finalizer: it never had children, so nothing to clean up.
-      if (err instanceof KubeApiError && err.notFound) return;
+      if (err instanceof KubeApiError && err.notFound) return false;
       throw err;
     }
   }
