@@ -18,7 +18,7 @@ import {
   type VDISessionSpec,
   withTemplateDefaults,
 } from '@vdi/crd-types';
-import type { KubeJsonClient } from '@vdi/kube-client';
+import { KubeApiError, type KubeJsonClient } from '@vdi/kube-client';
 import {
   ANNOTATION_USER,
   durationSeconds,
@@ -167,7 +167,27 @@ export class SessionsService {
    * Conditional on the version read, so two extensions at once never lose one.
    */
   async extend(p: Principal, name: string, by: string): Promise<VDISession> {
-    const s = await this.get(p, name);
+    await this.get(p, name); // NOT_FOUND for a session the caller may not see
+    // Read from the API server, not the cache: an extension just made must count, and the patch
+    // is conditional on the version read. A concurrent change makes it read and try again.
+    for (let attempt = 1; ; attempt++) {
+      const s = await this.kube.get<VDISession>(this.ref(name));
+      if (!s || (!ownedBy(s, p.owner) && !p.isAdmin)) throw notFound(`you have no session named '${name}'`);
+      try {
+        return await this.extendOnce(s, name, by);
+      } catch (err) {
+        if (!(err instanceof KubeApiError && err.conflict)) throw err;
+        if (attempt >= 3) {
+          throw apiError(
+            ErrorCode.Internal,
+            `session '${name}' kept changing while it was extended; try again`,
+          );
+        }
+      }
+    }
+  }
+
+  private async extendOnce(s: VDISession, name: string, by: string): Promise<VDISession> {
     const context = { template: s.spec.template, name };
     try {
       const template = this.templates.get(s.spec.template);
@@ -200,6 +220,7 @@ export class SessionsService {
       });
       return patched as unknown as VDISession;
     } catch (err) {
+      if (err instanceof KubeApiError && err.conflict) throw err; // read again (extend)
       throw toApiError(err, context) satisfies GraphQLError;
     }
   }
