@@ -18,7 +18,7 @@ import { controlplaneDir, loadConfig, readVersions, statePaths, type ClusterConf
 import { defaultNodes } from '@vdi/sim-nodes';
 import {
   NODE_NAME,
-  nodeOwner,
+  runningNodeOwner,
   nodeStatus,
   nodeUnsupportedReason,
   startNode,
@@ -498,7 +498,7 @@ async function ensureRealNode(cfg: ClusterConfig, log: Logger): Promise<void> {
     log(`real node skipped: ${why}; desktops on it fall back to stand-ins`);
     return;
   }
-  const owner = nodeOwner();
+  const owner = runningNodeOwner();
   if (owner && owner !== opts.stateDir) {
     log(
       `real node skipped: ${NODE_NAME} runs for the cluster in ${owner} (one per machine); desktops on it fall back to stand-ins`,

@@ -58,5 +58,5 @@ export {
   netpolSynced,
 } from './netpol.js';
 export { CGROUP_ROOT, RUN_DIR } from './constants.js';
-export { NodeBusyError, nodeOwner, OWNER_FILE } from './node.js';
+export { NodeBusyError, nodeOwner, OWNER_FILE, runningNodeOwner } from './node.js';
 export { lockNode, tryLockNode, NODE_LOCK, type Release } from './lock.js';

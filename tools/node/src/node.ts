@@ -88,7 +88,7 @@ import {
   cgroupDirs,
   cgroupHierarchies,
   cgroupPids,
-  isAlive,
+  isRecordedAlive,
   killNow,
   pidsWithCmdline,
   startDetached,
@@ -146,6 +146,18 @@ export class NodeBusyError extends Error {
 export function nodeOwner(): string | undefined {
   const owner = readJson<{ stateDir: string }>(OWNER_FILE);
   return owner && existsSync(nodePaths(owner.stateDir).hostState) ? owner.stateDir : undefined;
+}
+
+/**
+ * The state folder of the cluster whose node has a process running here, if any. An owner whose
+ * node is dead (killed with its session, or a machine snapshot restored with the record but not
+ * the processes) holds nothing: the next `startNode` of any cluster sweeps its remains and takes over.
+ */
+export function runningNodeOwner(): string | undefined {
+  const owner = nodeOwner();
+  if (!owner) return undefined;
+  const record = readJson<ProcessRecord>(nodePaths(owner).processes);
+  return record?.processes.some(isRecordedAlive) ? owner : undefined;
 }
 
 export interface StartResult {
@@ -239,7 +251,7 @@ async function waitFor(
 ): Promise<number> {
   const t0 = Date.now();
   for (;;) {
-    if (proc && !isAlive(proc.pid))
+    if (proc && !isRecordedAlive(proc))
       throw new Error(`${proc.name} exited while waiting for ${what}; see ${proc.log}\n${tail(proc.log)}`);
     if (await Promise.resolve(check()).catch(() => false)) return Date.now() - t0;
     if (Date.now() - t0 > timeoutMs)
@@ -432,12 +444,18 @@ export async function startNode(opts: NodeOptions): Promise<StartResult> {
   if (why) throw new Error(`real node ${NODE_NAME} cannot start: ${why}`);
 
   const owner = nodeOwner();
-  if (owner && owner !== o.stateDir) throw new NodeBusyError(owner);
+  if (owner && owner !== o.stateDir) {
+    if (runningNodeOwner() === owner) throw new NodeBusyError(owner);
+    log(
+      `${NODE_NAME}: the cluster in ${owner} left a dead node behind (no process of it runs); tearing its remains down and taking over`,
+    );
+    await stopNode({ stateDir: owner, log, deleteNode: false });
+  }
   const record = readJson<ProcessRecord>(p.processes);
   if (
     record &&
     NODE_PROCESSES.every((n) => record.processes.some((x) => x.name === n)) &&
-    record.processes.every((x) => isAlive(x.pid)) &&
+    record.processes.every(isRecordedAlive) &&
     (await nodeReady(o))
   ) {
     log(`${NODE_NAME} already running and Ready`);
@@ -629,13 +647,13 @@ async function teardown(o: SavedOptions, p: NodePaths, log: Logger, deleteNode: 
 
   // 1. The kubelet first, so it does not restart what is being removed (also one nobody recorded).
   const kubelet = byName('kubelet');
-  if (kubelet && isAlive(kubelet.pid)) {
+  if (kubelet && isRecordedAlive(kubelet)) {
     await stopPid(kubelet.pid);
     log(`stopped kubelet (pid ${kubelet.pid})`);
   }
   // The NetworkPolicy controller next: its rules stay as they are until step 7 removes them.
   const netpol = byName('netpol');
-  if (netpol && isAlive(netpol.pid)) {
+  if (netpol && isRecordedAlive(netpol)) {
     await stopPid(netpol.pid);
     log(`stopped ${NETPOL_BINARY} (pid ${netpol.pid})`);
   }
@@ -648,7 +666,7 @@ async function teardown(o: SavedOptions, p: NodePaths, log: Logger, deleteNode: 
   }
   // 2. Pod sandboxes through CRI while containerd still runs: CNI DEL removes veths and IPs.
   const containerd = byName('containerd');
-  if (containerd && isAlive(containerd.pid) && containerdAnswers(o)) {
+  if (containerd && isRecordedAlive(containerd) && containerdAnswers(o)) {
     try {
       removeAllSandboxes(o, log);
     } catch (err) {
@@ -662,7 +680,7 @@ async function teardown(o: SavedOptions, p: NodePaths, log: Logger, deleteNode: 
     killNow(pids);
     await new Promise((r) => setTimeout(r, 100));
   }
-  if (containerd && isAlive(containerd.pid)) {
+  if (containerd && isRecordedAlive(containerd)) {
     await stopPid(containerd.pid);
     log(`stopped containerd (pid ${containerd.pid})`);
   }
@@ -850,7 +868,7 @@ export async function nodeStatus(opts: { stateDir?: string } = {}): Promise<Node
   const record = readJson<ProcessRecord>(p.processes) ?? { processes: [] };
   const o = readJson<SavedOptions>(path.join(p.dir, 'options.json'));
   const processes = record.processes.map((x) => {
-    const alive = isAlive(x.pid);
+    const alive = isRecordedAlive(x);
     const rss = alive ? rssMiB(x.pid) : undefined;
     return { ...x, alive, ...(rss !== undefined ? { rssMiB: rss } : {}) };
   });
@@ -891,7 +909,7 @@ export async function setNetworkPolicyEnforcement(
   const save = (processes: NodeProcess[]) =>
     writeFileSync(p.processes, JSON.stringify({ processes } satisfies ProcessRecord, null, 2));
   if (on) {
-    if (current && isAlive(current.pid)) return;
+    if (current && isRecordedAlive(current)) return;
     const bin = await ensureNetpolBinary(o.cacheDir, log);
     await ensureNetpolRbac(o);
     const env = { ...process.env, PATH: `${process.env.PATH ?? '/usr/bin:/bin'}:/usr/sbin:/sbin` };
@@ -901,7 +919,7 @@ export async function setNetworkPolicyEnforcement(
     log(`NetworkPolicy enforcement on (first sync in ${(ms / 1000).toFixed(1)}s)`);
     return;
   }
-  if (current && isAlive(current.pid)) await stopPid(current.pid);
+  if (current && isRecordedAlive(current)) await stopPid(current.pid);
   for (const pid of pidsWithCmdline(NETPOL_HEARTBEAT)) await stopPid(pid);
   save(record.processes.filter((x) => x.name !== 'netpol'));
   const now = iptablesSave('v4');

@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { NETPOL_BINARY } from './netpol.js';
 
 export interface NodeProcess {
   name: string;
@@ -18,6 +19,25 @@ export function isAlive(pid: number): boolean {
     process.kill(pid, 0);
     // A zombie is gone for every purpose here.
     return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/** The binary each recorded process runs (what its command line names). */
+const BINARY_OF: Record<string, string> = { netpol: NETPOL_BINARY };
+
+/**
+ * Whether a recorded process still runs: its pid is alive and still runs the binary it was started
+ * as. A record outliving its machine (a snapshot restored elsewhere, a reboot) names pids that
+ * other processes may hold by now; those are neither this node's nor to be killed.
+ */
+export function isRecordedAlive(x: Pick<NodeProcess, 'name' | 'pid'>): boolean {
+  if (!isAlive(x.pid)) return false;
+  try {
+    const cmdline = readFileSync(`/proc/${x.pid}/cmdline`, 'utf8').split('\0');
+    const binary = BINARY_OF[x.name] ?? x.name;
+    return path.basename(cmdline[0] ?? '') === binary;
   } catch {
     return false;
   }

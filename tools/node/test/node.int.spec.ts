@@ -10,8 +10,9 @@
  * The test holds the machine-wide real-node lock, so no other jest worker restarts the node
  * meanwhile, and leaves the node running as it found it.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import http from 'node:http';
 import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
@@ -24,6 +25,7 @@ import {
   NODE_IP,
   NODE_NAME,
   NODE_TOLERATION,
+  OWNER_FILE,
   OWNED_CHAIN,
   POD_CIDR,
   REAL_NODE_LABEL,
@@ -38,11 +40,13 @@ import {
   listIpsets,
   mountsUnder,
   nodeImages,
+  nodeOwner,
   nodePaths,
   nodeStatus,
   parseIptablesSave,
   pidsWithCmdline,
   readSysctls,
+  runningNodeOwner,
   setNetworkPolicyEnforcement,
   startNode,
   stopNode,
@@ -544,5 +548,50 @@ describe('real node', () => {
     await waitFor('a pod firewall chain for the restarted pod', async () =>
       netpolChains().some((c) => c.startsWith('KUBE-POD-FW-')),
     );
+  }, 300_000);
+
+  it("takes over from another cluster's dead node (a restored snapshot: its record names pids other processes hold now) without killing them", async () => {
+    // Another cluster's folder that owned the node when the machine was snapshotted: its record,
+    // host state and options are there, its processes are not; the pids it names are held by an
+    // unrelated process now.
+    const hostState = readFileSync(nodePaths(stateDir).hostState, 'utf8');
+    await stopNode({ stateDir, log });
+    const other = mkdtempSync(path.join(os.tmpdir(), 'vdi-node-other-'));
+    const bystander = spawn('sleep', ['600'], { stdio: 'ignore' });
+    try {
+      const op = nodePaths(other);
+      mkdirSync(op.dir, { recursive: true });
+      writeFileSync(op.hostState, hostState);
+      writeFileSync(
+        path.join(op.dir, 'options.json'),
+        JSON.stringify({ ...savedNodeOptions(stateDir), stateDir: other }),
+      );
+      const pid = bystander.pid!;
+      writeFileSync(
+        op.processes,
+        JSON.stringify({
+          processes: ['containerd', 'netpol', 'kubelet'].map((name) => ({ name, pid, log: '/dev/null' })),
+        }),
+      );
+      writeFileSync(OWNER_FILE, JSON.stringify({ stateDir: other }));
+      expect(nodeOwner()).toBe(other);
+      expect(runningNodeOwner()).toBeUndefined();
+
+      const lines: string[] = [];
+      const started = await startNode({ ...opts, log: (m) => (lines.push(m), log(m)) });
+      expect(started.reused).toBe(false);
+      expect(lines.join('\n')).toContain(`the cluster in ${other} left a dead node behind`);
+      expect(JSON.parse(readFileSync(OWNER_FILE, 'utf8'))).toEqual({ stateDir });
+      expect(existsSync(op.hostState)).toBe(false);
+      expect(runningNodeOwner()).toBe(stateDir);
+      // The process holding the recorded pids was neither taken for the node nor killed.
+      expect(bystander.exitCode).toBeNull();
+      expect(bystander.signalCode).toBeNull();
+      const node = await ns.core.readNode({ name: NODE_NAME });
+      expect(node.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+    } finally {
+      bystander.kill('SIGKILL');
+      rmSync(other, { recursive: true, force: true });
+    }
   }, 300_000);
 });
