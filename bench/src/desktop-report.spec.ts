@@ -1,36 +1,114 @@
-import { desktopTargets, renderDesktopSection, type DesktopResult } from './desktop-report.js';
+import type { CpuWindow } from './desktop-cpu.js';
+import {
+  desktopTargets,
+  renderDesktopSection,
+  type DesktopResult,
+  type LaunchRun,
+  type StreamSample,
+} from './desktop-report.js';
 import { summarize } from './stats.js';
 
+const win = (cores: number, split: Partial<CpuWindow['byRole']> = {}): CpuWindow => ({
+  seconds: 10,
+  cores,
+  processCores: cores,
+  byRole: { selkies: 0, launcher: 0, xvfb: 0, sound: 0, terminal: 0, load: 0, desktop: 0, ...split },
+});
+
+const stream = (height: 720 | 1080, fps: number, streaming: number, idle = 0.02): StreamSample => ({
+  width: height === 720 ? 1280 : 1920,
+  height,
+  fps,
+  cpu: {
+    idle: win(idle),
+    viewerStill: win(0.1),
+    streaming: win(streaming, {
+      selkies: streaming * 0.6,
+      xvfb: streaming * 0.1,
+      terminal: streaming * 0.2,
+      load: streaming * 0.1,
+    }),
+  },
+});
+
+/** A launch whose parts take: to bound, to started, in the image, to Running, to the frame. */
+const launch = (parts: [number, number, number, number, number]): LaunchRun => {
+  const [bound, started, image, running, frame] = parts;
+  const podBound = bound;
+  const containerStarted = podBound + started;
+  const healthy = containerStarted + image;
+  const sessionRunning = healthy + running;
+  const firstFrame = sessionRunning + frame;
+  return {
+    session: 'alice-x',
+    ms: firstFrame,
+    marks: {
+      sessionSeen: 40,
+      podSeen: 100,
+      podBound,
+      containerStarted,
+      desktopSpawned: containerStarted + 1200,
+      healthy,
+      podReady: healthy + running - 50,
+      sessionRunning,
+      firstFrame,
+    },
+    startCpuSeconds: 3.2,
+    startThrottledMs: 120,
+    notes: [],
+  };
+};
+
 const result = (
-  o: { launch?: number[]; key?: number[]; raw?: number[]; fps?: number } = {},
+  o: { launches?: LaunchRun[]; key?: number[]; raw?: number[]; fps?: number } = {},
 ): DesktopResult => ({
   image: { ref: 'vdi.local/desktop:abc', archiveBytes: 250 * 2 ** 20 },
   raw: {
     healthMs: 1800,
+    selkiesSpawnedMs: 900,
     firstFrameMs: 1100,
     keyToPixels: summarize(o.raw ?? [25, 28, 30, 32, 40]),
-    streams: [{ width: 1280, height: 720, fps: 60, cpuCores: 0.3 }],
+    streams: [stream(720, 60, 0.3), stream(1080, 60, 0.6)],
   },
   platform: {
-    launchToFirstFrameMs: o.launch ?? [4200, 4500, 6000],
-    breakdownMs: { createToScheduled: 300, scheduledToReady: 3000, readyToFirstFrame: 1200 },
-    keyToPixels: summarize(o.key ?? [28, 30, 33, 35, 45]),
-    streams: [
-      { width: 1280, height: 720, fps: o.fps ?? 60, cpuCores: 0.35, idleCpuCores: 0.02 },
-      { width: 1920, height: 1080, fps: 41, cpuCores: 0.9 },
+    launches: o.launches ?? [
+      launch([200, 500, 2000, 600, 1000]),
+      launch([220, 520, 2100, 700, 1100]),
+      launch([210, 900, 2500, 800, 1300]),
     ],
+    keyToPixels: summarize(o.key ?? [28, 30, 33, 35, 45]),
+    streams: [stream(720, o.fps ?? 60, 0.35), stream(1080, 41, 0.9)],
   },
+  podCpu: { request: '750m', limit: '1500m' },
   cores: 2,
 });
 
 describe('desktop targets', () => {
   const byId = (d: DesktopResult) => Object.fromEntries(desktopTargets(d).map((t) => [t.id, t]));
 
-  it('judges the median launch and explains a miss with the start-up share', () => {
+  it('judges the median launch and names its largest parts with their fixes when it misses', () => {
     expect(byId(result()).launchMs).toMatchObject({ met: true, why: '' });
-    const slow = byId(result({ launch: [8000, 8100, 9000] })).launchMs!;
+    const slow = byId(
+      result({
+        launches: [
+          launch([200, 500, 4000, 600, 1500]),
+          launch([200, 500, 4200, 700, 1600]),
+          launch([200, 500, 3900, 900, 1400]),
+        ],
+      }),
+    ).launchMs!;
     expect(slow.met).toBe(false);
-    expect(slow.value).toMatch(/^8\.1 s \(median of 3/);
+    expect(slow.value).toMatch(
+      /^6\.9 s \(median of 3; by part, medians: 0\.2 s \+ 0\.5 s \+ 4\.0 s \+ 0\.7 s \+ 1\.5 s/,
+    );
+    // Largest first: the image's start, then the way to the frame, then the probe.
+    expect(slow.why).toMatch(
+      /^Largest parts \(medians\): container started → \/api\/health 4\.0 s — the image starts/,
+    );
+    expect(slow.why).toMatch(/session Running → first frame 1\.5 s/);
+    expect(slow.why).toMatch(
+      /raw process reaches \/api\/health 1\.8 s after its start, the pod 4\.0 s .* \(2\.22×\)/,
+    );
     expect(slow.why).toMatch(/warm pool/);
   });
 
@@ -51,11 +129,43 @@ describe('desktop targets', () => {
     expect(t.fps1080!.why).toMatch(/NVENC/);
   });
 
-  it('writes a section with both paths and the per-GPU CPU estimate', () => {
-    const md = renderDesktopSection(result()).join('\n');
+  it('reports CPU per desktop in its three states against the raw process, without a verdict', () => {
+    const t = byId(result()).cpu!;
+    expect(t.met).toBeUndefined();
+    expect(t.value).toBe('0.02 / 0.10 / 0.35 cores (raw Selkies 0.02 / 0.10 / 0.30; streaming 1.17×)');
+  });
+});
+
+describe('desktop section', () => {
+  const md = renderDesktopSection(result()).join('\n');
+
+  it('has both paths, the launch parts per launch and the stage table', () => {
     expect(md).toMatch(/^## Desktop/);
-    expect(md).toContain('| raw Selkies | 1280×720 | 60 | 0.30 | – |');
-    expect(md).toContain('| platform | 1920×1080 | 41 | 0.90 | – |');
+    expect(md).toContain('| raw Selkies | health 1.8 s, first frame +1.1 s |');
+    expect(md).toContain(
+      '| container started → /api/health (inside the image) | 2.10 s | 2.00 s | 2.10 s | 2.50 s |',
+    );
+    expect(md).toContain('| **click → first frame** | **4.64 s** | 4.30 s | 4.64 s | 5.71 s |');
+    expect(md).toMatch(
+      /\| operator: session → pod created \| podSeen \(watch\) \| 60 ms \| 60 ms \| 60 ms \| 60 ms \|/,
+    );
+    expect(md).toContain('the pod answered /api/health 2.10 s after its container started');
+    expect(md).toContain('the raw process 1.80 s after its start (Selkies spawned after 0.90 s): 1.17×');
+    expect(md).toContain('throttled by its CPU limit (1500m) for 120 ms');
+  });
+
+  it('has CPU per state, its split, and the ratios to the raw process', () => {
+    expect(md).toContain('| platform | 1280×720 | 0.02 | 0.10 | 0.35 | 0.21 | 0.03 | 0.07 | 0.03 | 60 | – |');
+    expect(md).toContain('| platform ÷ raw | 1920×1080 | 1.00× | 1.00× | 1.50× |');
+    expect(md).toContain('The load generator stopped on Ctrl+C every time.');
     expect(md).toContain('about 7.2 cores per GPU node');
+  });
+
+  it('says when the load generator had to be killed', () => {
+    const d = result();
+    d.platform.streams[0]!.loadKilled = true;
+    expect(renderDesktopSection(d).join('\n')).toContain(
+      'did not stop on Ctrl+C in 1280×720 and was killed by the benchmark',
+    );
   });
 });

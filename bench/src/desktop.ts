@@ -2,19 +2,22 @@
  * The desktop phase: the platform's Selkies image measured twice in the same run, with the same
  * probes in the same Chromium — as a raw process (the image run with bubblewrap as the pod runs
  * it, no Kubernetes, no Traefik) and on the platform's path (portal → API → operator → the real
- * node → Traefik → forward-auth). Launch click → first decoded frame, frames per second with CPU
- * encoding at 1280×720 and 1920×1080, keypress → changed pixels, and the CPU the desktop uses.
- * Needs root (the real node and the sandbox), like `npm start`'s real desktops.
+ * node → Traefik → forward-auth). Launch click → first decoded frame with where its time goes,
+ * frames per second with CPU encoding at 1280×720 and 1920×1080, keypress → changed pixels, and
+ * the CPU a desktop uses idle, watched and streaming. Needs root (the real node and the sandbox),
+ * like `npm start`'s real desktops, and holds the real node's lock while it runs.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ensureDesktopImage, processTree, runDesktop, type DesktopImage } from '@vdi/desktop-image';
+import { loadConfig, up as clusterUp } from '@vdi/controlplane';
+import { ensureDesktopImage, runDesktop, type DesktopImage } from '@vdi/desktop-image';
 import { KubeJsonClient } from '@vdi/kube-client';
 import { passwordGrant } from '@vdi/keycloak';
 import { REAL_DESKTOP_TEMPLATE, startStack, type Stack } from '@vdi/platform';
 import {
   framesPerSecond,
+  holdRealNode,
   keyToPixelsMs,
   launchChromium,
   sampleSurface,
@@ -25,7 +28,22 @@ import {
 } from '@vdi/testing';
 import * as k8s from '@kubernetes/client-node';
 import type { Browser, Page } from 'playwright-core';
-import type { DesktopResult, StreamSample } from './desktop-report.js';
+import {
+  LOAD_MARKER,
+  cgroupCpuSeconds,
+  cgroupThrottling,
+  loadPids,
+  measureCpu,
+  podCgroup,
+  podPids,
+  processTreePids,
+  sampleProcs,
+  processRole,
+  type DesktopProcesses,
+} from './desktop-cpu.js';
+import type { DesktopResult, LaunchRun, StreamSample } from './desktop-report.js';
+import { LaunchRecorder, PageMarks } from './launch-recorder.js';
+import { relativeTo } from './launch-timeline.js';
 import { summarize } from './stats.js';
 
 type Log = (m: string) => void;
@@ -35,69 +53,42 @@ export interface DesktopPhaseOptions {
   presses: number;
   /** Launches through the portal (the median is judged). */
   launches: number;
-  /** Seconds of each frame-rate window. */
-  fpsSeconds: number;
+  /** Seconds of each measured window (frames per second, each CPU state). */
+  windowSeconds: number;
   /** Traefik's port for the phase's stack (a web origin of the dev realm). */
   webPort: number;
 }
 
 export const DESKTOP_DEFAULTS: DesktopPhaseOptions = {
   presses: 40,
-  launches: 3,
-  fpsSeconds: 5,
+  launches: 5,
+  windowSeconds: 10,
   webPort: 8092,
 };
 
-const TICKS = 100; // USER_HZ
+/**
+ * The load that keeps the picture changing while streaming: a line every 1/120 s in the
+ * terminal (so every frame at 60 frames/s differs), cheap itself, and named by LOAD_MARKER so it
+ * can be found, checked and stopped.
+ */
+const LOAD_COMMAND =
+  `python3 -c 'import time,itertools;[print(i,flush=True) or time.sleep(1/120) for i in itertools.count()]' ` +
+  LOAD_MARKER;
 
-/** CPU seconds (user + system) of the given processes so far. */
-function cpuSeconds(pids: number[]): number {
-  let ticks = 0;
-  for (const pid of pids) {
-    try {
-      const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(rest[11]) + Number(rest[12]);
-    } catch {
-      /* gone */
-    }
-  }
-  return ticks / TICKS;
-}
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Processes of a pod on this machine (its cgroup names the pod's uid). */
-function podPids(uid: string): number[] {
-  const marks = [`pod${uid}`, `pod${uid.replace(/-/g, '_')}`];
-  return readdirSync('/proc')
-    .filter((x) => /^\d+$/.test(x))
-    .filter((d) => {
-      try {
-        const cg = readFileSync(`/proc/${d}/cgroup`, 'utf8');
-        return marks.some((m) => cg.includes(m));
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
-
-/** Cores used by `pids` over `ms` while `during` runs. */
-async function coresDuring(pids: () => number[], during: () => Promise<unknown>): Promise<number> {
-  const a = cpuSeconds(pids());
-  const t0 = Date.now();
-  await during();
-  return (cpuSeconds(pids()) - a) / ((Date.now() - t0) / 1000);
-}
-
-/** Keypress → pixels, `n` times, alternating a letter and Backspace in the desktop's terminal. */
-async function keyLatencies(page: Page, n: number, log: Log): Promise<number[]> {
-  const out: number[] = [];
-  await page.mouse.click(640, 360);
-  // The first keys after the click can go to the window manager's focus change: press until one
-  // shows in the terminal, then clear the line.
+/**
+ * Clicks into the desktop's terminal (the window at the top left of the screen) and makes sure
+ * keys reach it: the first keys after the click can go to the window manager's focus change, so
+ * it presses a letter until one shows, then removes what it typed.
+ */
+async function focusTerminal(page: Page): Promise<void> {
+  await page.mouse.click(400, 300);
+  let typed = 0;
   for (let i = 0; ; i++) {
     const before = await sampleSurface(page);
     await page.keyboard.press('x');
+    typed++;
     const shown = await waitChange(page, before, 1_500).then(
       () => true,
       () => false,
@@ -105,7 +96,13 @@ async function keyLatencies(page: Page, n: number, log: Log): Promise<number[]> 
     if (shown) break;
     if (i >= 20) throw new Error('no key reached the desktop’s terminal after 20 presses');
   }
-  await page.keyboard.press('Control+U');
+  for (let i = 0; i < typed; i++) await page.keyboard.press('Backspace');
+}
+
+/** Keypress → pixels, `n` times, alternating a letter and Backspace in the desktop's terminal. */
+async function keyLatencies(page: Page, n: number, log: Log): Promise<number[]> {
+  const out: number[] = [];
+  await focusTerminal(page);
   let misses = 0;
   for (let i = 0; out.length < n; i++) {
     await waitStill(page, 250, 10_000).catch(() => undefined);
@@ -115,43 +112,109 @@ async function keyLatencies(page: Page, n: number, log: Log): Promise<number[]> 
       // A key that never showed (focus moved): counted, the terminal clicked again.
       if (++misses > 5)
         throw new Error(`${misses} keys never showed on the stream: ${(err as Error).message}`);
-      await page.mouse.click(640, 360);
+      await focusTerminal(page);
     }
   }
   if (misses) log(`${misses} of ${n + misses} keys never showed (focus moved); measured the rest`);
   return out;
 }
 
+/** Types the load command into the terminal and waits until its process runs (two tries). */
+async function startLoad(page: Page, d: DesktopProcesses): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    await focusTerminal(page);
+    await page.keyboard.type(LOAD_COMMAND, { delay: 15 });
+    await page.keyboard.press('Enter');
+    const running = await waitFor(
+      'the load generator running',
+      async () => loadPids(d).length > 0,
+      10_000,
+    ).then(
+      () => true,
+      () => false,
+    );
+    if (running) return;
+    if (attempt >= 2)
+      throw new Error('the load generator typed into the desktop’s terminal did not start (twice)');
+    // Whatever the terminal made of the line: abandon it.
+    await page.keyboard.press('Control+C');
+  }
+}
+
 /**
- * A moving picture (the terminal scrolling output as fast as it can), the frame rate the page
- * shows and the desktop's CPU meanwhile; then quiet again.
+ * Stops the load generator with Ctrl+C in the terminal; when it still runs after 5 s, kills it by
+ * pid. Returns whether it had to be killed; throws when it cannot be stopped at all.
  */
-async function motion(
+async function stopLoad(page: Page, d: DesktopProcesses, log: Log): Promise<boolean> {
+  await page.keyboard.press('Control+C');
+  const stopped = await waitFor(
+    'the load generator stopped',
+    async () => loadPids(d).length === 0,
+    5_000,
+  ).then(
+    () => true,
+    () => false,
+  );
+  if (!stopped) {
+    const pids = loadPids(d);
+    log(`the load generator did not stop on Ctrl+C; killing pids ${pids.join(', ')}`);
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone meanwhile */
+      }
+    }
+    await waitFor('the load generator killed', async () => loadPids(d).length === 0, 5_000);
+  }
+  await page.keyboard.type('clear', { delay: 15 });
+  await page.keyboard.press('Enter');
+  return !stopped;
+}
+
+/**
+ * The desktop's CPU in its three states, and the frame rate while the picture changes: one
+ * viewer and a still picture; one viewer and the load running; then the viewer gone (`closeViewer`)
+ * and nothing moving — checked: no load generator left.
+ */
+async function cpuStates(
   page: Page,
-  pids: () => number[],
-  seconds: number,
+  d: DesktopProcesses,
+  o: DesktopPhaseOptions,
   width: number,
   height: number,
+  closeViewer: () => Promise<void>,
+  log: Log,
 ): Promise<StreamSample> {
-  await page.mouse.click(Math.round(width / 2), Math.round(height / 2));
-  await page.keyboard.type('yes vdi-benchmark-motion', { delay: 20 });
-  await page.keyboard.press('Enter');
-  await page.waitForTimeout(1_000);
-  let fps = NaN;
-  const cpuCores = await coresDuring(pids, async () => {
-    fps = await framesPerSecond(page, seconds * 1000);
-  });
-  await page.keyboard.press('Control+C');
-  await page.keyboard.type('clear', { delay: 20 });
-  await page.keyboard.press('Enter');
+  const windowMs = o.windowSeconds * 1000;
   await waitStill(page, 500, 15_000).catch(() => undefined);
-  const idleCpuCores = await coresDuring(pids, () => new Promise((r) => setTimeout(r, 3_000)));
-  return { width, height, fps, cpuCores, idleCpuCores };
+  const viewerStill = await measureCpu(d, () => sleep(windowMs));
+  await startLoad(page, d);
+  // The terminal is scrolling at its steady rate before the window opens.
+  await sleep(1_000);
+  let fps = NaN;
+  const streaming = await measureCpu(d, async () => {
+    fps = await framesPerSecond(page, windowMs);
+  });
+  const loadKilled = await stopLoad(page, d, log);
+  await waitStill(page, 500, 15_000).catch(() => undefined);
+  await closeViewer();
+  // Selkies stops capturing when its last client leaves; give it the moment that takes.
+  await sleep(3_000);
+  const left = loadPids(d);
+  if (left.length)
+    throw new Error(`the load generator still runs (pids ${left.join(', ')}) before the idle window`);
+  const idle = await measureCpu(d, () => sleep(windowMs));
+  return { width, height, fps, cpu: { idle, viewerStill, streaming }, ...(loadKilled ? { loadKilled } : {}) };
 }
+
+const fmt = (s: StreamSample) =>
+  `${s.fps.toFixed(0)} frames/s; CPU idle ${s.cpu.idle.cores.toFixed(2)}, viewer still ${s.cpu.viewerStill.cores.toFixed(2)}, streaming ${s.cpu.streaming.cores.toFixed(2)} cores`;
 
 async function rawProcess(image: DesktopImage, browser: Browser, o: DesktopPhaseOptions, log: Log) {
   const streams: StreamSample[] = [];
   let healthMs = NaN;
+  let selkiesSpawnedMs: number | undefined;
   let firstFrameMs = NaN;
   let keys: number[] = [];
   for (const [width, height] of [
@@ -159,41 +222,45 @@ async function rawProcess(image: DesktopImage, browser: Browser, o: DesktopPhase
     [1920, 1080],
   ] as const) {
     const d = await runDesktop(image, { width, height, framerate: 60 });
+    // runDesktop returns as soon as /api/health answers: its start is that long ago.
+    const startedAt = Date.now() - d.healthyAfterMs;
+    const desktop: DesktopProcesses = { pids: () => processTreePids(d.proc.pid!) };
     const context = await browser.newContext({
       viewport: { width, height },
       httpCredentials: { username: d.user, password: d.password },
     });
+    let closed = false;
+    const closeViewer = async () => {
+      closed = true;
+      await context.close();
+    };
     try {
+      if (width === 1280) {
+        healthMs = d.healthyAfterMs;
+        const selkies = sampleProcs(desktop.pids())
+          .filter((p) => processRole(p.comm, p.cmdline) === 'selkies')
+          .sort((a, b) => a.startedAt - b.startedAt)[0];
+        if (selkies) selkiesSpawnedMs = selkies.startedAt - startedAt;
+      }
       const page = await context.newPage();
       const opened = Date.now();
       await page.goto(d.url);
       await waitFirstFrame(page, 60_000);
-      if (width === 1280) {
-        healthMs = d.healthyAfterMs;
-        firstFrameMs = Date.now() - opened;
-      }
+      if (width === 1280) firstFrameMs = Date.now() - opened;
       await waitStill(page, 500, 30_000).catch(() => undefined);
       if (width === 1280) keys = await keyLatencies(page, o.presses, log);
-      const sample = await motion(
-        page,
-        () => [d.proc.pid!, ...processTree(d.proc.pid!)],
-        o.fpsSeconds,
-        width,
-        height,
-      );
+      const sample = await cpuStates(page, desktop, o, width, height, closeViewer, log);
       streams.push(sample);
-      log(
-        `raw Selkies ${width}×${height}: ${sample.fps.toFixed(0)} frames/s, ${sample.cpuCores.toFixed(2)} cores`,
-      );
+      log(`raw Selkies ${width}×${height}: ${fmt(sample)}`);
     } finally {
-      await context.close();
+      if (!closed) await context.close();
       await d.stop();
     }
   }
   log(
-    `raw Selkies: health ${healthMs} ms, first frame +${firstFrameMs} ms, keypress → pixels p50 ${summarize(keys).p50.toFixed(0)} ms`,
+    `raw Selkies: health ${healthMs} ms (Selkies spawned at ${selkiesSpawnedMs} ms), first frame +${firstFrameMs} ms, keypress → pixels p50 ${summarize(keys).p50.toFixed(0)} ms`,
   );
-  return { healthMs, firstFrameMs, keyToPixels: summarize(keys), streams };
+  return { healthMs, selkiesSpawnedMs, firstFrameMs, keyToPixels: summarize(keys), streams };
 }
 
 async function gql<T>(stack: Stack, query: string, variables: Record<string, unknown> = {}): Promise<T> {
@@ -214,8 +281,31 @@ interface SessionStatus {
   url?: string;
 }
 
-/** One desktop through the portal: login, Launch, first frame; the session's own timestamps. */
-async function launchOnce(stack: Stack, browser: Browser, client: KubeJsonClient, keycloakUrl: string) {
+/** The desktop pod's uid (its cgroup and processes carry it). */
+async function podUid(client: KubeJsonClient, namespace: string, name: string): Promise<string> {
+  const pod = await client.get<k8s.V1Pod>({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace } });
+  const uid = pod?.metadata?.uid;
+  if (!uid) throw new Error(`desktop pod ${namespace}/${name} not found`);
+  return uid;
+}
+
+function podDesktop(uid: string): DesktopProcesses {
+  const cgroup = podCgroup(uid);
+  if (!cgroup) throw new Error(`no cgroup of pod ${uid} on this machine (is it on the real node?)`);
+  return { pids: () => podPids(uid), cgroup };
+}
+
+/**
+ * One desktop through the portal: login, Launch, first frame; every mark of the launch (see
+ * src/launch-timeline.ts) on this process's clock.
+ */
+async function launchOnce(
+  stack: Stack,
+  browser: Browser,
+  recorder: LaunchRecorder,
+  keycloakUrl: string,
+  log: Log,
+): Promise<{ run: LaunchRun; page: Page; context: import('playwright-core').BrowserContext }> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
   const page = await context.newPage();
   await page.goto(stack.portalUrl);
@@ -226,8 +316,10 @@ async function launchOnce(stack: Stack, browser: Browser, client: KubeJsonClient
   await page.locator('#kc-login').click();
   await page.getByRole('button', { name: 'Log out' }).waitFor();
   const card = page.locator('article, li, section').filter({ hasText: 'XFCE desktop (CPU)' }).first();
-  const button = page.getByRole('button', { name: 'Launch XFCE desktop (CPU)' });
+  const button = page.getByRole('button', { name: 'Launch XFCE desktop (CPU)', exact: true });
   await card.waitFor();
+  const pageMarks = new PageMarks(page);
+  const offsets = recorder.logOffsets();
   const clicked = Date.now();
   await button.click();
   // The desktop's own address, after forward-auth traded the ticket for the cookie.
@@ -238,23 +330,26 @@ async function launchOnce(stack: Stack, browser: Browser, client: KubeJsonClient
   const session = new URL(page.url()).hostname.split('.')[0]!;
   await waitFirstFrame(page, 60_000);
   const firstFrame = Date.now();
-  const s = await client.get<{ status?: { createdAt?: string; scheduledAt?: string; readyAt?: string } }>({
-    apiVersion: 'vdi.kasm.io/v1alpha1',
-    kind: 'VDISession',
-    metadata: { name: session, namespace: stack.sessionsNamespace },
-  });
-  const at = (t?: string) => (t ? Date.parse(t) : NaN);
-  return {
+  pageMarks.dispose();
+  const { marks, podUid: uid, notes } = await recorder.marksOf(session, offsets);
+  let startCpuSeconds: number | undefined;
+  let startThrottledMs: number | undefined;
+  const cgroup = uid ? podCgroup(uid) : undefined;
+  if (cgroup) {
+    // The pod's cgroup is as old as the pod: what it shows now is its start-up.
+    startCpuSeconds = cgroupCpuSeconds(cgroup.cpuacct);
+    startThrottledMs = cgroupThrottling(cgroup.cpu).throttledMs;
+  } else notes.push('the pod’s cgroup was not found');
+  const run: LaunchRun = {
     session,
-    page,
-    context,
-    launchMs: firstFrame - clicked,
-    breakdown: {
-      createToScheduled: at(s?.status?.scheduledAt) - clicked,
-      scheduledToReady: at(s?.status?.readyAt) - at(s?.status?.scheduledAt),
-      readyToFirstFrame: firstFrame - at(s?.status?.readyAt),
-    },
+    ms: firstFrame - clicked,
+    marks: relativeTo(clicked, { ...marks, ...pageMarks.marks, firstFrame }),
+    ...(startCpuSeconds !== undefined ? { startCpuSeconds } : {}),
+    ...(startThrottledMs !== undefined ? { startThrottledMs } : {}),
+    notes,
   };
+  for (const n of notes) log(`launch ${session}: ${n}`);
+  return { run, page, context };
 }
 
 async function deleteAll(stack: Stack): Promise<void> {
@@ -269,10 +364,22 @@ async function deleteAll(stack: Stack): Promise<void> {
   );
 }
 
+/** The CPU request and limit of a desktop pod, as rendered. */
+async function podCpu(client: KubeJsonClient, namespace: string, name: string) {
+  const pod = await client.get<k8s.V1Pod>({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace } });
+  const r = pod?.spec?.containers?.find((c) => c.name === 'desktop')?.resources;
+  return r?.requests?.cpu && r.limits?.cpu ? { request: r.requests.cpu, limit: r.limits.cpu } : undefined;
+}
+
 export async function desktopPhase(o: DesktopPhaseOptions, log: Log): Promise<DesktopResult> {
   if (process.getuid?.() !== 0)
     throw new Error('the desktop phase needs root (the real node and the sandbox)');
   const image = await ensureDesktopImage(log);
+  // The shared local cluster with its real node up first (it starts the node under the node's
+  // lock), then the lock held for the whole phase: no test restarts the node under the numbers.
+  await clusterUp(loadConfig(), (m) => log(`cluster: ${m}`));
+  log('waiting for the real node’s lock (one owner per machine)');
+  const release = await holdRealNode();
   const browser = await launchChromium();
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'vdi-bench-desktop-'));
   let stack: Stack | undefined;
@@ -291,33 +398,44 @@ export async function desktopPhase(o: DesktopPhaseOptions, log: Log): Promise<De
     const kc = new k8s.KubeConfig();
     kc.loadFromFile(stack.kubeconfig);
     const client = new KubeJsonClient(kc);
+    const recorder = new LaunchRecorder(kc, stack.sessionsNamespace);
+    await recorder.start();
     const keycloakUrl = stack.keycloakIssuer.replace(/\/realms\/.*$/, '');
     try {
       await deleteAll(stack);
-      const launches: number[] = [];
-      let breakdown = { createToScheduled: NaN, scheduledToReady: NaN, readyToFirstFrame: NaN };
+      const launches: LaunchRun[] = [];
       const streams: StreamSample[] = [];
       let keys: number[] = [];
+      let cpuSpec: DesktopResult['podCpu'];
       for (let i = 0; i < o.launches; i++) {
-        const l = await launchOnce(stack, browser, client, keycloakUrl);
-        launches.push(l.launchMs);
-        log(`platform launch ${i + 1}: click → first frame ${(l.launchMs / 1000).toFixed(1)} s`);
-        if (i === Math.floor((o.launches - 1) / 2)) breakdown = l.breakdown;
-        if (i === 0) {
-          const pod = await client.get<k8s.V1Pod>({
-            apiVersion: 'v1',
-            kind: 'Pod',
-            metadata: { name: l.session, namespace: stack.sessionsNamespace },
-          });
-          const uid = pod!.metadata!.uid!;
-          await waitStill(l.page, 500, 30_000).catch(() => undefined);
-          keys = await keyLatencies(l.page, o.presses, log);
-          streams.push(await motion(l.page, () => podPids(uid), o.fpsSeconds, 1280, 720));
-          log(
-            `platform 1280×720: ${streams[0]!.fps.toFixed(0)} frames/s, ${streams[0]!.cpuCores.toFixed(2)} cores`,
-          );
+        const l = await launchOnce(stack, browser, recorder, keycloakUrl, log);
+        launches.push(l.run);
+        log(`platform launch ${i + 1}: click → first frame ${(l.run.ms / 1000).toFixed(2)} s`);
+        let closed = false;
+        try {
+          if (i === 0) {
+            cpuSpec = await podCpu(client, stack.sessionsNamespace, l.run.session);
+            const desktop = podDesktop(await podUid(client, stack.sessionsNamespace, l.run.session));
+            await waitStill(l.page, 500, 30_000).catch(() => undefined);
+            keys = await keyLatencies(l.page, o.presses, log);
+            const sample = await cpuStates(
+              l.page,
+              desktop,
+              o,
+              1280,
+              720,
+              async () => {
+                closed = true;
+                await l.context.close();
+              },
+              log,
+            );
+            streams.push(sample);
+            log(`platform 1280×720: ${fmt(sample)}`);
+          }
+        } finally {
+          if (!closed) await l.context.close();
         }
-        await l.context.close();
         await deleteAll(stack);
       }
       // 1920×1080 on the platform: the same template, the session asks for the size.
@@ -340,41 +458,46 @@ export async function desktopPhase(o: DesktopPhaseOptions, log: Log): Promise<De
         { n: createSession.name },
       );
       const context = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
+      let closed = false;
       try {
         const page = await context.newPage();
         await page.goto(openSession.url, { referer: `${stack.portalUrl}/` });
         await waitFirstFrame(page, 60_000);
         await waitStill(page, 500, 30_000).catch(() => undefined);
-        const pod = await client.get<k8s.V1Pod>({
-          apiVersion: 'v1',
-          kind: 'Pod',
-          metadata: { name: createSession.name, namespace: stack.sessionsNamespace },
-        });
-        streams.push(await motion(page, () => podPids(pod!.metadata!.uid!), o.fpsSeconds, 1920, 1080));
-        log(
-          `platform 1920×1080: ${streams[1]!.fps.toFixed(0)} frames/s, ${streams[1]!.cpuCores.toFixed(2)} cores`,
+        const desktop = podDesktop(await podUid(client, stack.sessionsNamespace, createSession.name));
+        const sample = await cpuStates(
+          page,
+          desktop,
+          o,
+          1920,
+          1080,
+          async () => {
+            closed = true;
+            await context.close();
+          },
+          log,
         );
+        streams.push(sample);
+        log(`platform 1920×1080: ${fmt(sample)}`);
       } finally {
-        await context.close();
+        if (!closed) await context.close();
         await deleteAll(stack);
       }
       return {
         image: { ref: image.ref, archiveBytes: statSync(image.path).size },
         raw,
-        platform: {
-          launchToFirstFrameMs: launches,
-          breakdownMs: breakdown,
-          keyToPixels: summarize(keys),
-          streams,
-        },
+        platform: { launches, keyToPixels: summarize(keys), streams },
+        ...(cpuSpec ? { podCpu: cpuSpec } : {}),
         cores: os.cpus().length,
       };
     } finally {
+      await recorder.stop();
       client.close();
     }
   } finally {
     await browser.close();
     await stack?.stop();
     rmSync(tmp, { recursive: true, force: true });
+    await release();
   }
 }
