@@ -4,7 +4,7 @@
  * process the way the pod runs it (uid 1000, read-only root, no capabilities, writable home, /tmp,
  * /dev/shm and XDG_RUNTIME_DIR only) — for the image's own test and the benchmark's baseline.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -154,32 +154,17 @@ export function desktopEnv(o: {
 }
 
 /**
- * Runs the image as a process with bubblewrap, as the pod would run it: uid 1000 (also on the
- * host), no capabilities, no_new_privs, the root filesystem read-only, writable tmpfs for /tmp, /dev/shm
- * and /run/user/1000, the home a directory of the host. Shares the host's network (it listens on
- * 127.0.0.1:<port>). Needs root (to unpack the image and hand the home to uid 1000), `setpriv`
- * and `bwrap`.
+ * `setpriv` arguments that run `argv` in the image's root filesystem as the pod would: uid/gid
+ * 1000 (setpriv drops to them first, so bwrap itself is unprivileged: the processes are uid 1000 on
+ * the host too, and bwrap sets no_new_privs), no capabilities, the root read-only, writable tmpfs
+ * for /tmp, /dev/shm and /run/user/1000, the home a directory of the host, nothing but `env`.
  */
-export async function runDesktop(image: DesktopImage, o: RunOptions = {}): Promise<DesktopProcess> {
-  const rootfs = unpackedRootfs(image);
-  const port = await freePort();
-  const width = o.width ?? 1280;
-  const height = o.height ?? 720;
-  const password = o.password ?? `pw-${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`;
-  const ownHome = !o.home;
-  const home = o.home ?? mkdtempSync(path.join(os.tmpdir(), 'vdi-desktop-home-'));
-  execFileSync('chown', ['1000:1000', home]);
-  const env = {
-    PATH: '/opt/selkies/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
-    LANG: 'C.UTF-8',
-    HOME: '/home/ubuntu',
-    XDG_RUNTIME_DIR: '/run/user/1000',
-    ...desktopEnv({ port, width, height, framerate: o.framerate ?? 60, password }),
-    ...o.env,
-  };
-  // setpriv drops to uid/gid 1000 first, so bwrap itself is unprivileged: the processes are uid
-  // 1000 on the host too, and bwrap sets no_new_privs.
-  const args = [
+function sandboxArgs(
+  rootfs: string,
+  o: { home?: string; env: Record<string, string>; readOnlyTmp?: boolean },
+  argv: string[],
+): string[] {
+  return [
     '--reuid=1000',
     '--regid=1000',
     '--clear-groups',
@@ -209,15 +194,59 @@ export async function runDesktop(image: DesktopImage, o: RunOptions = {}): Promi
     '/run/user/1000',
     '--tmpfs',
     '/run/user/1000',
-    '--bind',
-    home,
-    '/home/ubuntu',
-    '--chdir',
-    '/home/ubuntu',
+    ...(o.home ? ['--bind', o.home, '/home/ubuntu', '--chdir', '/home/ubuntu'] : ['--chdir', '/tmp']),
     '--clearenv',
-    ...Object.entries(env).flatMap(([k, v]) => ['--setenv', k, v]),
-    '/usr/local/bin/vdi-desktop-entrypoint',
+    ...Object.entries(o.env).flatMap(([k, v]) => ['--setenv', k, v]),
+    ...argv,
   ];
+}
+
+/**
+ * Runs one command in the image, sandboxed as the desktop runs (see `sandboxArgs`; no home), and
+ * returns what it printed on stdout and stderr. Throws with that output when it exits non-zero.
+ */
+export function runInImage(image: DesktopImage, argv: string[], env: Record<string, string> = {}): string {
+  const args = sandboxArgs(
+    unpackedRootfs(image),
+    { env: { PATH: '/opt/selkies/bin:/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8', HOME: '/tmp', ...env } },
+    argv,
+  );
+  const r = spawnSync('setpriv', args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 120_000 });
+  const output = `${r.stdout ?? ''}${r.stderr ?? ''}`;
+  if (r.status !== 0)
+    throw new Error(
+      `${argv.join(' ')} exited ${r.status ?? r.signal} in ${image.ref}:\n${output.slice(-2000)}`,
+    );
+  return output;
+}
+
+/**
+ * Runs the image as a process with bubblewrap, as the pod would run it: uid 1000 (also on the
+ * host), no capabilities, no_new_privs, the root filesystem read-only, writable tmpfs for /tmp, /dev/shm
+ * and /run/user/1000, the home a directory of the host. Shares the host's network (it listens on
+ * 127.0.0.1:<port>). Needs root (to unpack the image and hand the home to uid 1000), `setpriv`
+ * and `bwrap`.
+ */
+export async function runDesktop(image: DesktopImage, o: RunOptions = {}): Promise<DesktopProcess> {
+  const rootfs = unpackedRootfs(image);
+  const port = await freePort();
+  const width = o.width ?? 1280;
+  const height = o.height ?? 720;
+  const password = o.password ?? `pw-${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`;
+  const ownHome = !o.home;
+  const home = o.home ?? mkdtempSync(path.join(os.tmpdir(), 'vdi-desktop-home-'));
+  execFileSync('chown', ['1000:1000', home]);
+  const env = {
+    PATH: '/opt/selkies/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    LANG: 'C.UTF-8',
+    HOME: '/home/ubuntu',
+    XDG_RUNTIME_DIR: '/run/user/1000',
+    ...desktopEnv({ port, width, height, framerate: o.framerate ?? 60, password }),
+    ...o.env,
+  };
+  const args = sandboxArgs(rootfs, { home, env, readOnlyTmp: o.readOnlyTmp }, [
+    '/usr/local/bin/vdi-desktop-entrypoint',
+  ]);
   const t0 = Date.now();
   const proc = spawn('setpriv', args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const logs: string[] = [];

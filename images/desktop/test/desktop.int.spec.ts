@@ -16,6 +16,7 @@ import {
   processTree,
   runDesktop,
   runDesktopToExit,
+  runInImage,
   type DesktopImage,
   type DesktopProcess,
 } from '../src/index.js';
@@ -48,6 +49,23 @@ describe('the desktop image', () => {
     expect(again.ref).toMatch(/^vdi\.local\/desktop:[0-9a-f]{12}$/);
     expect(path.basename(again.path)).toBe(`desktop-${again.ref.split(':')[1]}.oci.tar`);
     expect(again.built).toBe(true);
+  });
+
+  it("starts Selkies from the image's byte-code: nothing of the venv is compiled again at start on the read-only root", () => {
+    // What `python -m selkies` imports before it serves (its __main__), traced by Python itself.
+    const trace = runInImage(image, [
+      '/opt/selkies/bin/python3',
+      '-v',
+      '-c',
+      'from selkies.settings import settings; import selkies.display_utils, selkies.webrtc_mode, selkies.websockets_mode, selkies.stream_server, selkies.session',
+    ]);
+    const fromPyc = trace.match(/^# code object from '?\/opt\/selkies\/.*__pycache__.*\.pyc'?$/gm) ?? [];
+    const compiled = trace.match(/^# code object from '?\/opt\/selkies\/.*\.py'?$/gm) ?? [];
+    const stale = trace.match(/^# bytecode is stale for .*$/gm) ?? [];
+    // Several hundred modules (aiohttp, PIL, the WebRTC stack, pixelflux's Python side, ...).
+    expect(fromPyc.length).toBeGreaterThan(200);
+    expect(stale).toEqual([]);
+    expect(compiled).toEqual([]);
   });
 
   it('runs as uid 1000 with no capabilities and no way to gain any', () => {
