@@ -3,7 +3,10 @@
  * just became Running reaches Traefik's configuration a moment later (its provider batches
  * changes), and the portal sends the user there at once. A catch-all route for desktop hosts
  * (lowest priority) brings such requests here; the page reloads itself, and the reload reaches the
- * desktop — ticket and all — as soon as its route exists.
+ * desktop — ticket and all — as soon as its route exists. Traefik applies a change up to its
+ * providers' throttle (2 s by default) after the previous one, so the page's script tries again
+ * every FAST_RETRY_MS for the first FAST_RETRY_FOR_MS; the meta refresh (every
+ * STARTING_RETRY_SECONDS) serves a browser without scripts and a route that takes longer.
  *
  * The reload's Referer is the desktop's own address, not the portal's, so the forward-auth would
  * not redeem the ticket on it: when the first request came from the portal, the retry URL carries
@@ -15,6 +18,17 @@ const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 export const STARTING_RETRY_SECONDS = 2;
+/** How soon the page's script reloads while a new desktop's route is on its way. */
+export const FAST_RETRY_MS = 250;
+/** For how long (from the first "connecting" page of this tab and desktop) it reloads that fast. */
+export const FAST_RETRY_FOR_MS = 15_000;
+
+/** `value` as a JavaScript literal that cannot end the <script> element it sits in. */
+const scriptLiteral = (value: string | null) =>
+  JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 
 /**
  * Where the page reloads to: the same address, plus the portal proof when the request carries a
@@ -60,9 +74,26 @@ export function startingPage(host: string | undefined, portalUrl: string, retryU
 <body>
 <main>
 <h1>Connecting to your desktop…</h1>
-<p role="status">The desktop${where} is not reachable yet. This page tries again every ${STARTING_RETRY_SECONDS} seconds.</p>
+<p role="status">The desktop${where} is not reachable yet. This page tries again by itself.</p>
 <p>If it does not open within a minute, go back to <a href="${escapeHtml(portalUrl)}/sessions">your sessions</a>.</p>
 </main>
+<script>
+(function () {
+  var retry = ${scriptLiteral(retryUrl ?? null)};
+  var since = Date.now();
+  try {
+    var first = Number(sessionStorage.getItem('vdi-connecting-since'));
+    // A mark older than a minute is from an earlier visit of this tab.
+    if (first && since - first < 60000) since = first;
+    else sessionStorage.setItem('vdi-connecting-since', String(since));
+  } catch (e) {}
+  if (Date.now() - since < ${FAST_RETRY_FOR_MS}) {
+    setTimeout(function () {
+      location.replace(retry === null ? location.href : retry);
+    }, ${FAST_RETRY_MS});
+  }
+})();
+</script>
 </body>
 </html>
 `;
