@@ -552,6 +552,55 @@ describe('quotas', () => {
   });
 });
 
+describe('stop and resume', () => {
+  const STOP = `mutation($name: String!) { stopSession(name: $name) { name state phase } }`;
+  const RESUME = `mutation($name: String!) { resumeSession(name: $name) { name state } }`;
+  const stateOf = async (name: string) =>
+    (
+      await kube.get<VDISession>({
+        apiVersion: API_VERSION,
+        kind: 'VDISession',
+        metadata: { name, namespace: ns.name },
+      })
+    )?.spec.state ?? 'Running';
+  afterAll(removeAll);
+
+  it('a stopped session frees its GPU quota; resuming it needs the quota back; only its owner may', async () => {
+    const first = (await create('alice', { template: GPU })).body.data?.createSession as { name: string };
+    expect(codeOf(await create('alice', { template: GPU }))).toBe('QUOTA_EXCEEDED');
+
+    expect(codeOf(await api.gql(tokens.bob, STOP, { name: first.name }))).toBe('NOT_FOUND');
+    expect(await stateOf(first.name)).toBe('Running');
+    const stopped = await api.gql(tokens.alice, STOP, { name: first.name });
+    expect(stopped.body.errors).toBeUndefined();
+    expect(stopped.body.data?.stopSession).toMatchObject({ name: first.name, state: 'Stopped' });
+    expect(await stateOf(first.name)).toBe('Stopped');
+    // Stopping again changes nothing.
+    expect((await api.gql(tokens.alice, STOP, { name: first.name })).body.errors).toBeUndefined();
+
+    // Its slice is free for another GPU session (the stopped one still counts as a session).
+    const second = await create('alice', { template: GPU });
+    expect(second.body.errors).toBeUndefined();
+    const secondName = (second.body.data?.createSession as { name: string }).name;
+    expect(codeOf(await create('alice', { template: CPU }))).toBe('QUOTA_EXCEEDED');
+
+    // Both GPU sessions cannot run at once: resuming is refused, saying what to do, and changes nothing.
+    const refused = await api.gql(tokens.alice, RESUME, { name: first.name });
+    expect(codeOf(refused)).toBe('QUOTA_EXCEEDED');
+    expect(refused.body.errors?.[0]?.extensions).toMatchObject({ quota: 'gpusPerUser', limit: 1 });
+    expect(refused.body.errors?.[0]?.message).toMatch(/stop or delete another GPU session first/);
+    expect(await stateOf(first.name)).toBe('Stopped');
+    expect(codeOf(await api.gql(tokens.bob, RESUME, { name: first.name }))).toBe('NOT_FOUND');
+
+    expect((await api.gql(tokens.alice, STOP, { name: secondName })).body.errors).toBeUndefined();
+    const resumed = await api.gql(tokens.alice, RESUME, { name: first.name });
+    expect(resumed.body.errors).toBeUndefined();
+    expect(resumed.body.data?.resumeSession).toEqual({ name: first.name, state: 'Running' });
+    expect(await stateOf(first.name)).toBe('Running');
+    expect(await stateOf(secondName)).toBe('Stopped');
+  });
+});
+
 describe('tokens', () => {
   let own: OwnIssuer;
   let trusting: RunningApi;

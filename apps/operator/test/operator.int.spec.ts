@@ -510,7 +510,9 @@ describe('a session that fails for good', () => {
     expect(await podOf('late-1')).toBeDefined();
     const failed = await f.waitPhase('late-1', 'Failed', 60_000);
     expect(failed.status!.reason).toBe('StartDeadlineExceeded');
-    expect(failed.status!.message).toMatch(/released\. Delete the session and create a new one/);
+    expect(failed.status!.message).toMatch(
+      /released\. Stop and resume the session \(or delete it and create a new one\)/,
+    );
     await waitFor('late-1’s pending pod deleted', async () => (await podOf('late-1')) === undefined);
 
     // The slice frees: the session someone waits for now gets it, the failed one never does.
@@ -523,5 +525,52 @@ describe('a session that fails for good', () => {
     const still = await f.get('late-1');
     expect(still!.status).toMatchObject({ phase: 'Failed', reason: 'StartDeadlineExceeded' });
     expect((await f.events('late-1')).map((e) => e.reason)).toContain('DesktopReleased');
+  }, 120_000);
+
+  const setState = (name: string, state: 'Running' | 'Stopped') =>
+    f.client.mergePatch(f.sessionRef(name), { spec: { state } });
+
+  it('stops a desktop to free its slice and keeps the rest; a resume starts a new desktop through the queue with a whole start deadline', async () => {
+    // next-1 holds the only slice (the test before); late-1 failed for good.
+    const running = await f.waitPhase('next-1', 'Running');
+    const firstPod = (await podOf('next-1'))!.metadata!.uid;
+    await setState('next-1', 'Stopped');
+    const stopped = await f.waitPhase('next-1', 'Stopped');
+    expect(stopped.status!.reason).toBe('Stopped');
+    expect(stopped.status!.message).toMatch(/resume/i);
+    expect(stopped.status!.url).toBeUndefined();
+    expect(stopped.status!.stoppedAt).toBeDefined();
+    await waitFor('next-1’s pod deleted', async () => (await podOf('next-1')) === undefined);
+    // Name, route, secrets, network policy and home stay for the resume.
+    const kept = (await f.children('next-1')).map((c) => c.kind).sort();
+    expect(kept).toEqual(['ingressroutes', 'middlewares', 'networkpolicies', 'secrets', 'services']);
+    expect(stopped.status!.homeClaim ?? running.status!.homeClaim).toBe(running.status!.homeClaim);
+    expect((await f.events('next-1')).map((e) => e.reason)).toContain('Stopped');
+
+    // A session that failed for good is stopped and resumed: a new attempt, and it gets the freed slice.
+    await setState('late-1', 'Stopped');
+    await f.waitPhase('late-1', 'Stopped');
+    await setState('late-1', 'Running');
+    const again = await f.waitPhase('late-1', 'Running', 30_000);
+    expect(again.status!.resumedAt).toBeDefined();
+    expect((await f.events('late-1')).map((e) => e.reason)).toContain('Resumed');
+
+    // next-1 resumes with no slice free: it waits in the queue — created long before its 20 s start
+    // deadline, yet not failed, since the deadline counts from the resume — and starts when one frees.
+    const created = new Date(running.metadata.creationTimestamp!).getTime();
+    await waitFor(
+      'next-1 older than its start deadline',
+      async () => Date.now() - created > 21_000,
+      30_000,
+      250,
+    );
+    await setState('next-1', 'Running');
+    const waiting = await f.waitPhase('next-1', 'Scheduling');
+    expect(waiting.status!.reason).toBe('WaitingForGPU');
+    await f.delete('late-1');
+    await f.waitGone('late-1');
+    const resumed = await f.waitPhase('next-1', 'Running', 30_000);
+    expect(resumed.status!.url).toBeDefined();
+    expect((await podOf('next-1'))!.metadata!.uid).not.toBe(firstPod);
   }, 120_000);
 });

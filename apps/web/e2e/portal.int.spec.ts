@@ -318,6 +318,16 @@ describe('the portal in Chromium', () => {
       .click();
     await ends.filter({ hasText: /^in 8 h 5\d min/ }).waitFor();
     expect((await sessionsOf('bob'))[0]!.maxLifetime).toBe('9h');
+    // Stop ends his desktop and frees its slice but keeps the session; Resume starts it again.
+    const bobRow = sessionRow(bobPage, bobSession!.name);
+    await bobRow.getByRole('button', { name: `Stop ${bobSession!.name}` }).click();
+    await bobRow.locator('.badge', { hasText: 'Stopped' }).waitFor();
+    await bobRow.getByRole('button', { name: `Open ${bobSession!.name}` }).waitFor({ state: 'detached' });
+    expect((await sessionsOf('bob'))[0]).toMatchObject({ phase: 'Stopped', url: null });
+    await waitFor('bob’s slice freed', async () => (await capacity()).gpuSlicesFree === SLICES - 1);
+    await bobRow.getByRole('button', { name: `Resume ${bobSession!.name}` }).click();
+    await bobRow.getByRole('button', { name: `Open ${bobSession!.name}` }).waitFor({ timeout: 60_000 });
+    expect((await sessionsOf('bob'))[0]).toMatchObject({ phase: 'Running', maxLifetime: '9h' });
     // Not even by name: alice's session is "no session of yours" to bob.
     await bobPage.goto(`${stack.portalUrl}/open/${aliceSession}`);
     await notices(bobPage)

@@ -57,7 +57,9 @@ export const REASON_WORDS: Record<SessionReason, string> = {
     'The desktop keeps crashing while it starts. Delete the session and try again; tell an admin if it happens again.',
   PodFailed: 'The desktop stopped unexpectedly. Delete the session and launch a new one.',
   StartDeadlineExceeded:
-    'The desktop did not become ready in time. Delete the session and try again, or ask an admin to check the GPU nodes.',
+    'The desktop did not become ready in time. Stop and resume the session to try again, or ask an admin to check the GPU nodes.',
+  Stopped:
+    'This session is stopped: no desktop runs and it holds no GPU time-slice. Your home folder and the session are kept; resume it to start the desktop again.',
   HomeNotOwned:
     'The home folder this desktop would use is registered to another account, so the platform will not open it. An admin has to check whose it is.',
   LifetimeEnding:
@@ -77,6 +79,7 @@ export const PHASE_LABELS: Record<string, string> = {
   Scheduling: 'Scheduling',
   Starting: 'Starting',
   Running: 'Running',
+  Stopped: 'Stopped',
   Failed: 'Failed',
   Terminating: 'Deleting',
 };
@@ -160,6 +163,13 @@ export function sessionProgress(s: SessionStatus): Progress {
         ...extra,
       };
     }
+    case 'Stopped':
+      return {
+        steps: steps([]),
+        tone: 'ending',
+        headline: 'This session is stopped',
+        explanation: REASON_WORDS.Stopped,
+      };
     case 'Terminating':
       return {
         steps: steps([]),

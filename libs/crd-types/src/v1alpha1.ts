@@ -37,10 +37,24 @@ export const SESSION_PHASES = [
   'Scheduling',
   'Starting',
   'Running',
+  'Stopped',
   'Failed',
   'Terminating',
 ] as const;
 export type SessionPhase = (typeof SESSION_PHASES)[number];
+
+/**
+ * What the owner wants of a session (`spec.state`): `Running` (the default) keeps a desktop
+ * started; `Stopped` deletes its pod and frees its GPU time-slice but keeps the session — its
+ * name, URL, home volume and lifetime — until it is set back to `Running`.
+ */
+export const SESSION_STATES = ['Running', 'Stopped'] as const;
+export type SessionState = (typeof SESSION_STATES)[number];
+
+/** True when the owner wants the session stopped (spec.state: Stopped). */
+export function isStopped(session: { spec: { state?: SessionState } }): boolean {
+  return session.spec.state === 'Stopped';
+}
 
 /** True for phases a session does not leave by itself. */
 export function isTerminalPhase(phase: SessionPhase): boolean {
@@ -124,6 +138,8 @@ export const SessionReason = {
   PodFailed: 'PodFailed',
   StartDeadlineExceeded: 'StartDeadlineExceeded',
   LifetimeEnding: 'LifetimeEnding',
+  /** The owner stopped the session (spec.state: Stopped): no desktop, no time-slice, home kept. */
+  Stopped: 'Stopped',
   /** The per-user home volume the session would mount is annotated for another owner. */
   HomeNotOwned: 'HomeNotOwned',
   Deleting: 'Deleting',
@@ -489,6 +505,12 @@ export const VDISessionSpecSchema = Type.Object(
     idleTimeout: Type.Optional(
       Duration({ description: 'the session is deleted after this long without a viewer' }),
     ),
+    state: Type.Optional(
+      StringEnum(SESSION_STATES, {
+        description:
+          'Running (the default): the operator keeps a desktop started. Stopped: its desktop pod is deleted and its GPU time-slice freed; the session keeps its name, URL, home volume and end (expiresAt) until it is set back to Running, which starts a new desktop (through the queue when no time-slice is free; the start deadline counts from then)',
+      }),
+    ),
   },
   {
     'x-kubernetes-validations': [
@@ -522,6 +544,10 @@ export const VDISessionStatusSchema = Type.Object({
   createdAt: Type.Optional(Type.String({ format: 'date-time' })),
   scheduledAt: Type.Optional(Type.String({ format: 'date-time' })),
   readyAt: Type.Optional(Type.String({ format: 'date-time' })),
+  /** When the session was last stopped (set while it is Stopped). */
+  stoppedAt: Type.Optional(Type.String({ format: 'date-time' })),
+  /** When the session last left Stopped: its start deadline counts from here, not from creation. */
+  resumedAt: Type.Optional(Type.String({ format: 'date-time' })),
   /** When the operator deletes the session: creation + its maxLifetime (from the session or its template). */
   expiresAt: Type.Optional(Type.String({ format: 'date-time' })),
   /** The warning lead time (lifetime.warnBefore) the owner was last warned at, e.g. 15m. */

@@ -80,6 +80,7 @@ export {
   expiresAt,
   failedForGood,
   phaseOf,
+  startClock,
   statusChanged,
   type Observation,
 } from './status.js';

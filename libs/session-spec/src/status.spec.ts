@@ -227,6 +227,64 @@ describe('computeStatus', () => {
   });
 });
 
+describe('computeStatus of a stopped and resumed session', () => {
+  const stopped = (s = session()) => {
+    s.spec.state = 'Stopped';
+    return s;
+  };
+
+  it('is Stopped with no URL while spec.state is Stopped, even while its pod is still going away', () => {
+    const running = session();
+    running.status = computeStatus(observe({ session: running, pod: placed(true), now: later(30) }));
+    const s = stopped(structuredClone(running));
+    const st = computeStatus(observe({ session: s, pod: placed(true), now: later(60) }));
+    expect(st.phase).toBe('Stopped');
+    expect(st.reason).toBe('Stopped');
+    expect(st.message).toMatch(/resumeSession/);
+    expect(st.url).toBeUndefined();
+    expect(st.stoppedAt).toBe('2026-11-29T10:01:00Z');
+    // Stopped long past the start deadline: never Failed for it.
+    s.status = st;
+    const much = computeStatus(observe({ session: s, now: later(10_000) }));
+    expect(much.phase).toBe('Stopped');
+    expect(much.stoppedAt).toBe('2026-11-29T10:01:00Z');
+  });
+
+  it('counts the start deadline from the resume, and a resume clears a start that had failed for good', () => {
+    const s = session();
+    s.status = computeStatus(observe({ session: s, pod: placed(false), now: later(301) }));
+    expect(s.status.reason).toBe('StartDeadlineExceeded');
+    expect(s.status.message).toMatch(/Stop and resume the session/);
+    stopped(s);
+    s.status = computeStatus(observe({ session: s, now: later(400) }));
+    expect(s.status.phase).toBe('Stopped');
+    // Resumed a day later: a new attempt with a whole deadline.
+    s.spec.state = 'Running';
+    const resumed = computeStatus(observe({ session: s, pod: pending(), now: later(86_400) }));
+    expect(resumed.phase).toBe('Scheduling');
+    expect(resumed.resumedAt).toBe(
+      later(86_400)
+        .toISOString()
+        .replace(/\.\d{3}Z$/, 'Z'),
+    );
+    expect(resumed.stoppedAt).toBeUndefined();
+    s.status = resumed;
+    expect(computeStatus(observe({ session: s, pod: placed(false), now: later(86_400 + 299) })).phase).toBe(
+      'Starting',
+    );
+    const late = computeStatus(observe({ session: s, pod: placed(false), now: later(86_400 + 301) }));
+    expect(late.phase).toBe('Failed');
+    expect(late.reason).toBe('StartDeadlineExceeded');
+    expect(late.resumedAt).toBe(resumed.resumedAt);
+  });
+
+  it('is Stopped, saying so, when its template is gone too', () => {
+    const st = computeStatus(observe({ session: stopped(), templateMissing: true }));
+    expect(st.phase).toBe('Stopped');
+    expect(st.conditions?.find((c) => c.type === 'TemplateResolved')?.reason).toBe('TemplateNotFound');
+  });
+});
+
 describe('phaseOf', () => {
   it('is Pending with no conditions and Terminating when deleting', () => {
     expect(phaseOf([])).toBe('Pending');

@@ -6,10 +6,13 @@
  * Phases come from the conditions: Pending (no desktop yet: template missing or invalid, or the
  * children not applied) → Scheduling (pod waits for a node; the message says when it waits for a
  * GPU time-slice) → Starting (placed, not ready) → Running (ready, URL set); Failed (image pull
- * errors, crash loops, a failed pod, or a start past the deadline); Terminating (being deleted).
+ * errors, crash loops, a failed pod, or a start past the deadline); Stopped (the owner stopped it:
+ * no desktop, home and name kept); Terminating (being deleted). The start deadline counts from
+ * creation, or from the last time the session left Stopped (status.resumedAt).
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import {
+  isStopped,
   SessionConditionType as T,
   SessionReason as R,
   type Condition,
@@ -140,6 +143,14 @@ function scheduling(o: Observation, pod: V1Pod): Cond {
   return waitingForScheduler;
 }
 
+const stoppedCondition: Cond = {
+  type: T.Ready,
+  status: 'False',
+  reason: R.Stopped,
+  message:
+    'the session is stopped: no desktop runs and no GPU time-slice is held; its home and name are kept. Resume it (resumeSession, or spec.state: Running) to start a new desktop',
+};
+
 /** Scheduled and Ready, from the pod. */
 function podConditions(o: Observation, pod: V1Pod): Cond[] {
   if (!pod.spec?.nodeName) return [scheduling(o, pod)];
@@ -178,6 +189,7 @@ function conditions(o: Observation): Cond[] {
         ? `template '${o.session.spec.template}' was deleted; this desktop keeps running but cannot be re-created`
         : `template '${o.session.spec.template}' does not exist; create it or pick another template`,
     };
+    if (isStopped(o.session)) return [missing, stoppedCondition];
     // A template deleted under a running desktop does not stop it: keep reporting the pod.
     return o.pod ? [missing, ...podConditions(o, o.pod)] : [missing];
   }
@@ -202,6 +214,8 @@ function conditions(o: Observation): Cond[] {
     });
     return out;
   }
+  // The desktop is gone (or going); what a resume needs stays: name, route, secrets, home.
+  if (isStopped(o.session)) return [...out, stoppedCondition];
   out.push({
     type: T.ResourcesApplied,
     status: 'True',
@@ -221,6 +235,7 @@ export function phaseOf(
   const get = (t: string) => conds.find((c) => c.type === t);
   const ready = get(T.Ready);
   if (ready?.status === 'True') return 'Running';
+  if (ready?.reason === R.Stopped) return 'Stopped';
   if (ready && ready.reason !== R.ContainersStarting) return 'Failed';
   if (get(T.Scheduled)?.status === 'True') return 'Starting';
   if (get(T.Scheduled)) return 'Scheduling';
@@ -245,17 +260,36 @@ function withTimes(
   });
 }
 
-/** Whole seconds since the session was created (its start clock), or 0 when unknown. */
-function ageSeconds(o: Observation): number {
-  const created = o.session.metadata.creationTimestamp;
-  if (!created) return 0;
-  return (o.now.getTime() - new Date(created).getTime()) / 1000;
+/**
+ * When the session last left Stopped: now, when the previous status says Stopped and the owner
+ * wants it running again; else the time already recorded.
+ */
+function resumedAt(o: Observation, now: string): string | undefined {
+  if (isStopped(o.session)) return o.session.status?.resumedAt;
+  return o.session.status?.phase === 'Stopped' ? now : o.session.status?.resumedAt;
+}
+
+/**
+ * When the session's current start began: its creation, or its last resume. The start deadline
+ * counts from here, so a session resumed a day after it was created gets a whole deadline again.
+ */
+export function startClock(session: VDISession): Date | undefined {
+  const since = session.status?.resumedAt ?? session.metadata.creationTimestamp;
+  return since ? new Date(since) : undefined;
+}
+
+/** Seconds since the current start began (see startClock), or 0 when unknown. */
+function startAgeSeconds(o: Observation, resumed: string | undefined): number {
+  const since = resumed ?? o.session.metadata.creationTimestamp;
+  if (!since) return 0;
+  return (o.now.getTime() - new Date(since).getTime()) / 1000;
 }
 
 /**
  * True once a session has failed for good (its start deadline passed, or it failed after it):
  * such a session keeps no desktop pod, so it holds no GPU time-slice and no pending pod of it can
- * take a slice that frees later. Deleting it and creating a new one is the way to try again.
+ * take a slice that frees later. Stopping and resuming it starts a new attempt (or delete it and
+ * create a new one).
  */
 export function failedForGood(session: VDISession): boolean {
   return (
@@ -269,6 +303,7 @@ export function computeStatus(o: Observation): VDISessionStatus {
   const now = o.now.toISOString().replace(/\.\d{3}Z$/, 'Z');
   const generation = o.session.metadata.generation;
   let conds = conditions(o);
+  const resumed = resumedAt(o, now);
   if (o.deleting) {
     conds = [
       ...conds.filter((c) => c.type !== T.Ready),
@@ -277,9 +312,16 @@ export function computeStatus(o: Observation): VDISessionStatus {
   }
   // A start past the deadline fails for good; so does a failure already reported for it.
   const prevReady = prev?.conditions?.find((c) => c.type === T.Ready);
-  const expired = prevReady?.reason === R.StartDeadlineExceeded;
+  // A resume is a new attempt: the failure of the one before it does not carry over.
+  // (A stop replaces that failure, so a resume is a new attempt with a whole deadline.)
+  const stopped = isStopped(o.session);
+  const expired = prevReady?.reason === R.StartDeadlineExceeded && !stopped;
   const notReady = !conds.some((c) => c.type === T.Ready && c.status === 'True');
-  if (!o.deleting && (expired || (notReady && ageSeconds(o) > o.startDeadlineSeconds))) {
+  if (
+    !o.deleting &&
+    !stopped &&
+    (expired || (notReady && startAgeSeconds(o, resumed) > o.startDeadlineSeconds))
+  ) {
     conds = [
       ...conds.filter((c) => c.type !== T.Ready),
       {
@@ -288,7 +330,7 @@ export function computeStatus(o: Observation): VDISessionStatus {
         reason: R.StartDeadlineExceeded,
         message: expired
           ? prevReady!.message
-          : `the desktop did not become ready within ${o.startDeadlineSeconds}s; its place (and GPU time-slice) was released. Delete the session and create a new one to try again, or ask an admin to check the GPU nodes`,
+          : `the desktop did not become ready within ${o.startDeadlineSeconds}s; its place (and GPU time-slice) was released. Stop and resume the session (or delete it and create a new one) to try again, or ask an admin to check the GPU nodes`,
       },
     ];
   }
@@ -330,6 +372,8 @@ export function computeStatus(o: Observation): VDISessionStatus {
     ...(pod?.spec?.nodeName ? { nodeName: pod.spec.nodeName } : {}),
     ...(scheduled ? { scheduledAt: scheduled.lastTransitionTime } : {}),
     ...(ready ? { readyAt: ready.lastTransitionTime } : {}),
+    ...(stopped ? { stoppedAt: prev?.phase === 'Stopped' && prev.stoppedAt ? prev.stoppedAt : now } : {}),
+    ...(resumed ? { resumedAt: resumed } : {}),
     ...(phase === 'Running' && o.url ? { url: o.url } : {}),
     ...(ends ? { expiresAt: ends } : {}),
     ...(ends && o.warnedBefore && !o.deleting ? { warnedBefore: o.warnedBefore } : {}),

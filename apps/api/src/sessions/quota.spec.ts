@@ -17,6 +17,20 @@ describe('quotas', () => {
     expect(usageOf([session(1), session(0), session(1, true)], gpuOf)).toEqual({ sessions: 2, gpus: 1 });
   });
 
+  it('counts a stopped session as a session holding no GPU time-slice', () => {
+    const stopped = session(1);
+    stopped.spec.state = 'Stopped';
+    expect(usageOf([session(1), stopped], gpuOf)).toEqual({ sessions: 2, gpus: 1 });
+  });
+
+  it('lets a stopped session resume at the session limit, not past the GPU limit', () => {
+    expect(() => checkQuota({ sessions: 2, gpus: 0 }, 1, limits, true)).not.toThrow();
+    expect(() => checkQuota({ sessions: 2, gpus: 1 }, 1, limits, true)).toThrow(
+      /stop or delete another GPU session first/,
+    );
+    expect(() => checkQuota({ sessions: 2, gpus: 1 }, 0, limits, true)).not.toThrow();
+  });
+
   it('allows up to the limits and refuses beyond with QUOTA_EXCEEDED', () => {
     expect(() => checkQuota({ sessions: 1, gpus: 0 }, 1, limits)).not.toThrow();
     const codeOf = (fn: () => void) => {

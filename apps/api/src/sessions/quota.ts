@@ -1,8 +1,9 @@
 /**
  * Per-user quotas: how many sessions and GPU time-slices one user may hold at once. Sessions
- * that are being deleted no longer count (their desktops are going away).
+ * that are being deleted no longer count (their desktops are going away); a stopped session
+ * counts as a session but holds no GPU time-slice until it is resumed.
  */
-import type { VDISession } from '@vdi/crd-types';
+import { isStopped, type VDISession } from '@vdi/crd-types';
 import { quotaExceeded } from '../common/errors.js';
 
 export interface QuotaLimits {
@@ -22,14 +23,17 @@ export function usageOf(sessions: Iterable<VDISession>, gpuOf: (s: VDISession) =
   for (const s of sessions) {
     if (s.metadata.deletionTimestamp) continue;
     count++;
-    gpus += gpuOf(s);
+    if (!isStopped(s)) gpus += gpuOf(s);
   }
   return { sessions: count, gpus };
 }
 
-/** Throws QUOTA_EXCEEDED when one more session with `gpu` time-slices would break a limit. */
-export function checkQuota(usage: Usage, gpu: number, limits: QuotaLimits): void {
-  if (usage.sessions + 1 > limits.maxSessionsPerUser) {
+/**
+ * Throws QUOTA_EXCEEDED when one more session with `gpu` time-slices would break a limit; with
+ * `resume`, when resuming a stopped session (already counted as a session) would take one slice too many.
+ */
+export function checkQuota(usage: Usage, gpu: number, limits: QuotaLimits, resume = false): void {
+  if (!resume && usage.sessions + 1 > limits.maxSessionsPerUser) {
     throw quotaExceeded(
       `you already have ${usage.sessions} session(s), the most allowed per user is ${limits.maxSessionsPerUser}; delete one first`,
       'sessionsPerUser',
@@ -39,7 +43,9 @@ export function checkQuota(usage: Usage, gpu: number, limits: QuotaLimits): void
   if (gpu > 0 && usage.gpus + gpu > limits.maxGpusPerUser) {
     throw quotaExceeded(
       `your sessions already use ${usage.gpus} GPU time-slice(s), the most allowed per user is ${limits.maxGpusPerUser}; ` +
-        'delete a GPU session or ask for gpu: 0',
+        (resume
+          ? 'stop or delete another GPU session first'
+          : 'stop or delete a GPU session, or ask for gpu: 0'),
       'gpusPerUser',
       limits.maxGpusPerUser,
     );

@@ -26,8 +26,15 @@ export class SessionModel {
   })
   owner?: SessionOwnerModel | null;
   @Field(() => String) template!: string;
-  @Field(() => String, { description: 'Pending, Scheduling, Starting, Running, Failed or Terminating.' })
+  @Field(() => String, {
+    description: 'Pending, Scheduling, Starting, Running, Stopped, Failed or Terminating.',
+  })
   phase!: string;
+  @Field(() => String, {
+    description:
+      'What the owner wants (spec.state): Running, or Stopped (no desktop, no GPU time-slice; home, name and end kept). See stopSession / resumeSession.',
+  })
+  state!: string;
   @Field(() => String, { nullable: true, description: 'Where the desktop is, once Running.' }) url?: string;
   @Field(() => String, { nullable: true }) reason?: string;
   @Field(() => String, { nullable: true }) message?: string;
@@ -43,6 +50,8 @@ export class SessionModel {
   @Field(() => String, { nullable: true }) idleTimeout?: string;
   @Field(() => String, { nullable: true }) createdAt?: string;
   @Field(() => String, { nullable: true }) readyAt?: string;
+  @Field(() => String, { nullable: true, description: 'When it was stopped, while it is Stopped.' })
+  stoppedAt?: string;
   @Field(() => String, {
     nullable: true,
     description: 'When the operator deletes the session (its lifetime: maxLifetime or the template’s).',
@@ -68,6 +77,7 @@ export function toSessionModel(s: VDISession): SessionModel {
     owner: s.spec.owner ? { issuer: s.spec.owner.issuer, subject: s.spec.owner.subject } : null,
     template: s.spec.template,
     phase: deleting ? 'Terminating' : (st.phase ?? 'Pending'),
+    state: s.spec.state ?? 'Running',
     ...opt('url', st.url),
     ...opt('reason', st.reason),
     ...opt('message', st.message),
@@ -81,6 +91,7 @@ export function toSessionModel(s: VDISession): SessionModel {
     ...opt('idleTimeout', s.spec.idleTimeout),
     ...opt('createdAt', iso(st.createdAt) ?? iso(s.metadata.creationTimestamp)),
     ...opt('readyAt', iso(st.readyAt)),
+    ...opt('stoppedAt', st.phase === 'Stopped' ? iso(st.stoppedAt) : undefined),
     ...opt('expiresAt', iso(st.expiresAt)),
     deleting,
     conditions: (st.conditions ?? []).map(toConditionModel),

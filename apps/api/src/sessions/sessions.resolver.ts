@@ -47,6 +47,28 @@ export class SessionsResolver {
     return toSessionModel(await this.service.extend(p, name, by));
   }
 
+  @Mutation(() => SessionModel, {
+    description:
+      'Stops one of your sessions: its desktop ends and its GPU time-slice is freed; its name, URL, home and end are kept until you resume it (spec.state: Stopped). Save your work first: what is not in the home is lost.',
+  })
+  async stopSession(
+    @CurrentUser() p: Principal,
+    @Args('name', { type: () => String }) name: string,
+  ): Promise<SessionModel> {
+    return toSessionModel(await this.service.stop(p, name));
+  }
+
+  @Mutation(() => SessionModel, {
+    description:
+      'Resumes one of your stopped sessions: a new desktop starts with the same name, URL and home (it waits for a GPU time-slice when none is free), within your GPU quota.',
+  })
+  async resumeSession(
+    @CurrentUser() p: Principal,
+    @Args('name', { type: () => String }) name: string,
+  ): Promise<SessionModel> {
+    return toSessionModel(await this.service.resume(p, name));
+  }
+
   @Mutation(() => Boolean, { description: 'Starts deleting one of your sessions (any session for admins).' })
   deleteSession(
     @CurrentUser() p: Principal,

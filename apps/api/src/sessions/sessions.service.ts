@@ -13,6 +13,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
   API_VERSION,
+  isStopped,
   KIND_SESSION,
   type VDISession,
   type VDISessionSpec,
@@ -221,6 +222,64 @@ export class SessionsService {
       return patched as unknown as VDISession;
     } catch (err) {
       if (err instanceof KubeApiError && err.conflict) throw err; // read again (extend)
+      throw toApiError(err, context) satisfies GraphQLError;
+    }
+  }
+
+  /**
+   * Stops a session: the operator deletes its desktop pod and frees its GPU time-slice; the
+   * session keeps its name, URL, home and end. Stopping a stopped session changes nothing.
+   */
+  async stop(p: Principal, name: string): Promise<VDISession> {
+    const s = await this.get(p, name); // NOT_FOUND for a session the caller may not see
+    if (s.metadata.deletionTimestamp) throw badInput(`session '${name}' is being deleted`, 'name');
+    if (isStopped(s)) return s;
+    try {
+      return (await this.kube.mergePatch(this.ref(name), {
+        metadata: { uid: s.metadata.uid },
+        spec: { state: 'Stopped' },
+      })) as unknown as VDISession;
+    } catch (err) {
+      throw toApiError(err, { template: s.spec.template, name });
+    }
+  }
+
+  /**
+   * Resumes a stopped session: a new desktop starts (through the queue when no GPU time-slice is
+   * free), within the owner's GPU quota. Resuming a session that is not stopped changes nothing.
+   */
+  async resume(p: Principal, name: string): Promise<VDISession> {
+    const seen = await this.get(p, name); // NOT_FOUND for a session the caller may not see
+    const context = { template: seen.spec.template, name };
+    try {
+      this.assertReady();
+      return await this.lease.run(p.owner, async () => {
+        // From the API server under the owner's Lease: the quota counts what is there now, and
+        // the patch is conditional on the version read.
+        const s = await this.kube.get<VDISession>(this.ref(name));
+        if (!s || (!ownedBy(s, p.owner) && !p.isAdmin)) throw notFound(`you have no session named '${name}'`);
+        if (s.metadata.deletionTimestamp) throw badInput(`session '${name}' is being deleted`, 'name');
+        if (!isStopped(s)) return s;
+        if (!this.templates.get(s.spec.template)) {
+          throw badInput(
+            `session '${name}' cannot be resumed: its template '${s.spec.template}' is gone; delete the session`,
+            'name',
+          );
+        }
+        const owner = s.spec.owner ?? p.owner;
+        checkQuota(await this.usage(owner), this.gpuOf(s), this.config, true);
+        return (await this.kube.mergePatch(this.ref(name), {
+          metadata: { resourceVersion: s.metadata.resourceVersion },
+          spec: { state: 'Running' },
+        })) as unknown as VDISession;
+      });
+    } catch (err) {
+      if (err instanceof LockBusyError) {
+        throw apiError(ErrorCode.Internal, `${err.message}; try again in a moment`);
+      }
+      if (err instanceof KubeApiError && err.conflict) {
+        throw apiError(ErrorCode.Internal, `session '${name}' changed while it was resumed; try again`);
+      }
       throw toApiError(err, context) satisfies GraphQLError;
     }
   }

@@ -11,7 +11,7 @@
  */
 import { createHmac } from 'node:crypto';
 import type { V1PersistentVolumeClaim, V1Pod } from '@kubernetes/client-node';
-import { API_VERSION, KIND_SESSION, type VDISession, type VDISessionStatus } from '@vdi/crd-types';
+import { API_VERSION, isStopped, KIND_SESSION, type VDISession, type VDISessionStatus } from '@vdi/crd-types';
 import { KubeApiError, type KubeJsonClient, type KubeObject } from '@vdi/kube-client';
 import {
   FIELD_MANAGER,
@@ -34,6 +34,7 @@ import {
   expiresAt,
   expiryStage,
   failedForGood,
+  startClock,
   formatDuration,
   turnRestKey,
   userHomeClaimName,
@@ -142,7 +143,12 @@ export class Reconciler {
     const pod = caches.pods.get(childNames(session.metadata.name!).pod, session.metadata.namespace);
     if (!template) {
       // Nothing can be rendered without the template; a desktop already running is left alone
-      // and keeps being reported (the template's re-creation requeues us).
+      // and keeps being reported (the template's re-creation requeues us) unless it is stopped.
+      if (isStopped(session)) {
+        await this.stopDesktop(session, pod);
+        await this.writeStatus(session, computeStatus({ ...base, now, templateMissing: true }));
+        return {};
+      }
       const url = sessionUrl(session.metadata.name!, config.platform);
       await this.writeStatus(
         session,
@@ -187,24 +193,40 @@ export class Reconciler {
     // A session whose lifetime is over ends here: deleted (the finalizer removes its desktop).
     const ends = expiresAt({ session, maxLifetimeSeconds: rendered.effective.maxLifetimeSeconds });
     if (ends && new Date(ends).getTime() <= now.getTime()) return this.expire(session, ends);
+    // A stopped session keeps its name, route, secrets and home, and no desktop: its pod goes.
+    const stopped = isStopped(session);
     // A session that failed for good keeps no desktop: its pod (running, or pending for a GPU
     // time-slice that would otherwise go to a desktop nobody can open) is deleted, never re-made.
-    if (failedForGood(session)) return this.release(session, pod, base, now);
+    if (!stopped && failedForGood(session)) return this.release(session, pod, base, now);
 
     let applyError: string | undefined;
     this.owners.set(key, session.metadata.uid!);
-    try {
-      await this.applyChildren(key, session, rendered, pod);
-    } catch (err) {
-      if (!(err instanceof KubeApiError) || err.status >= 500 || err.status === 409 || err.status === 429)
-        throw err;
-      // A 4xx the server will answer again the same way (forbidden, invalid): report, retry slowly.
-      applyError = err.message;
-      log.error({ key, err: err.message }, 'applying the desktop objects failed');
+    if (stopped) {
+      await this.stopDesktop(session, pod);
+    } else {
+      if (session.status?.phase === 'Stopped') {
+        this.d.events.record(
+          session,
+          'Normal',
+          'Resumed',
+          'the session was resumed: starting a new desktop (it waits for a GPU time-slice when none is free)',
+        );
+      }
+      try {
+        await this.applyChildren(key, session, rendered, pod);
+      } catch (err) {
+        if (!(err instanceof KubeApiError) || err.status >= 500 || err.status === 409 || err.status === 429)
+          throw err;
+        // A 4xx the server will answer again the same way (forbidden, invalid): report, retry slowly.
+        applyError = err.message;
+        log.error({ key, err: err.message }, 'applying the desktop objects failed');
+      }
     }
 
-    const observed =
-      caches.pods.get(rendered.pod.metadata!.name!, session.metadata.namespace) ?? (pod ? pod : undefined);
+    const observed = stopped
+      ? undefined
+      : (caches.pods.get(rendered.pod.metadata!.name!, session.metadata.namespace) ??
+        (pod ? pod : undefined));
     // Warnings before the end: the smallest lead time reached (condition ExpiringSoon, an Event
     // when a new one is reached), and when the next one is.
     const leads = (template.spec.lifetime?.warnBefore ?? DEFAULT_WARN_BEFORE).map((d) => durationSeconds(d));
@@ -265,6 +287,27 @@ export class Reconciler {
     return {};
   }
 
+  /**
+   * Deletes the desktop pod of a stopped session (conditional on its uid), with an Event the first
+   * time; the session, its route, secrets and home stay for a resume.
+   */
+  private async stopDesktop(session: VDISession, pod: V1Pod | undefined): Promise<void> {
+    if (!pod || pod.metadata?.deletionTimestamp) return;
+    const deleted = await this.d.client.delete(pod as KubeObject, { uid: pod.metadata!.uid! });
+    if (deleted) {
+      this.d.events.record(
+        session,
+        'Normal',
+        'Stopped',
+        'the session was stopped: its desktop pod was deleted and its GPU time-slice freed; its home and name are kept (resume it to start a new desktop)',
+      );
+      this.d.log.info(
+        { key: `${session.metadata.namespace}/${session.metadata.name}`, pod: pod.metadata!.name },
+        'session stopped',
+      );
+    }
+  }
+
   /** Deletes a session past its lifetime, with an Event that says why and when it was due. */
   private async expire(session: VDISession, ends: string): Promise<Result> {
     const lifetime = formatDuration(
@@ -312,8 +355,9 @@ export class Reconciler {
   private nextWake(session: VDISession, status: VDISessionStatus, now: Date): number | undefined {
     const wakes: number[] = [];
     if (status.phase === 'Scheduling' || status.phase === 'Starting' || status.phase === 'Pending') {
-      const created = new Date(session.metadata.creationTimestamp ?? now).getTime();
-      const deadline = created + this.d.config.startDeadlineSeconds * 1000 - now.getTime() + 500;
+      // From creation, or from the last resume (status.resumedAt).
+      const since = (startClock({ ...session, status }) ?? now).getTime();
+      const deadline = since + this.d.config.startDeadlineSeconds * 1000 - now.getTime() + 500;
       wakes.push(Math.max(1000, deadline));
     }
     // The end of its lifetime (just after, so the reconcile then sees it due).

@@ -1,8 +1,18 @@
 'use client';
-/** The user's own sessions, live: open a running one, extend one with a lifetime, delete any after a confirmation. */
+/**
+ * The user's own sessions, live: open a running one, extend one with a lifetime, stop one (its
+ * desktop ends, the session and its home stay) and resume it, delete any after a confirmation.
+ */
 import Link from 'next/link';
 import { useState } from 'react';
-import { EXTEND_SESSION, type ExtendSessionData } from '../../lib/api/operations';
+import {
+  EXTEND_SESSION,
+  RESUME_SESSION,
+  STOP_SESSION,
+  type ExtendSessionData,
+  type ResumeSessionData,
+  type StopSessionData,
+} from '../../lib/api/operations';
 import { explainError } from '../../lib/errors';
 import { useAuth } from '../auth/auth-provider';
 import { Alert } from '../ui/alert';
@@ -18,14 +28,15 @@ export function MySessions() {
   const { open, opening, error: openError } = useOpenSession();
   const del = useDeleteSession();
   const { api } = useAuth();
-  const [extendError, setExtendError] = useState<string>();
-  // The live subscription shows the new end; only a refusal needs words here.
-  const extend = async (name: string) => {
-    setExtendError(undefined);
+  const [actionError, setActionError] = useState<string>();
+  // The live subscription shows the outcome (a new end, Stopped, Scheduling…); only a refusal
+  // (a quota, a session gone) needs words here.
+  const act = async <T,>(action: string, name: string, query: string, variables: Record<string, unknown>) => {
+    setActionError(undefined);
     try {
-      await api.request<ExtendSessionData>(EXTEND_SESSION, { name, by: '1h' });
+      await api.request<T>(query, variables);
     } catch (err) {
-      setExtendError(explainError(err, { action: `extend ${name}`, session: name }));
+      setActionError(explainError(err, { action: `${action} ${name}`, session: name }));
     }
   };
   return (
@@ -36,7 +47,7 @@ export function MySessions() {
       </div>
       {error && <Alert>{error}</Alert>}
       {openError && <Alert>{openError.text}</Alert>}
-      {extendError && <Alert>{extendError}</Alert>}
+      {actionError && <Alert>{actionError}</Alert>}
       {!sessions && !error && (
         <p className="muted" role="status">
           Loading your sessions…
@@ -55,7 +66,11 @@ export function MySessions() {
           {...(opening ? { opening } : {})}
           onOpen={(name) => void open(name)}
           onDelete={del.ask}
-          onExtend={(s) => void extend(s.name)}
+          onExtend={(s) =>
+            void act<ExtendSessionData>('extend', s.name, EXTEND_SESSION, { name: s.name, by: '1h' })
+          }
+          onStop={(s) => void act<StopSessionData>('stop', s.name, STOP_SESSION, { name: s.name })}
+          onResume={(s) => void act<ResumeSessionData>('resume', s.name, RESUME_SESSION, { name: s.name })}
         />
       )}
       {del.dialog}

@@ -1,7 +1,7 @@
 'use client';
 /**
  * Sessions as a table (cards on narrow screens): name, phase, template, age, time left, and
- * Open / Extend / Delete. With `showOwner` (the admin page) it adds the owner and the node.
+ * Open / Extend / Stop or Resume / Delete. With `showOwner` (the admin page) it adds the owner and the node.
  */
 import Link from 'next/link';
 import { formatAge, formatTimeLeft } from '../../lib/age';
@@ -18,6 +18,8 @@ export function SessionTable({
   onOpen,
   onDelete,
   onExtend,
+  onStop,
+  onResume,
 }: {
   sessions: Session[];
   now: number;
@@ -28,6 +30,10 @@ export function SessionTable({
   onDelete(session: Session): void;
   /** Moves the session's end later (shown for sessions with a lifetime). */
   onExtend?(session: Session): void;
+  /** Ends the desktop but keeps the session (shown while it is not stopped). */
+  onStop?(session: Session): void;
+  /** Starts a stopped session's desktop again. */
+  onResume?(session: Session): void;
 }) {
   return (
     <table className="table session-table">
@@ -103,6 +109,27 @@ export function SessionTable({
                     onClick={() => onExtend(s)}
                   >
                     Extend
+                  </button>
+                )}
+                {onStop && s.state !== 'Stopped' && !s.deleting && (
+                  <button
+                    type="button"
+                    className="button button-small"
+                    aria-label={`Stop ${s.name}`}
+                    title="End the desktop and free its GPU time-slice; the session and its home are kept"
+                    onClick={() => onStop(s)}
+                  >
+                    Stop
+                  </button>
+                )}
+                {onResume && s.state === 'Stopped' && !s.deleting && (
+                  <button
+                    type="button"
+                    className="button button-small button-primary"
+                    aria-label={`Resume ${s.name}`}
+                    onClick={() => onResume(s)}
+                  >
+                    Resume
                   </button>
                 )}
                 {!s.deleting && (

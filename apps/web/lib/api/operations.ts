@@ -3,8 +3,8 @@
  */
 import type { Capacity, Session, SessionAccess, SessionUpdate, Template } from './types';
 
-const SESSION_FIELDS = `name user owner { issuer subject } template phase reason message nodeName gpu
-  createdAt readyAt expiresAt deleting conditions { type status reason message }`;
+const SESSION_FIELDS = `name user owner { issuer subject } template phase state reason message nodeName gpu
+  createdAt readyAt stoppedAt expiresAt deleting conditions { type status reason message }`;
 
 export const ME = `query Me { me { user issuer subject username name isAdmin } }`;
 export interface MeData {
@@ -75,6 +75,20 @@ export const EXTEND_SESSION = `mutation ExtendSession($name: String!, $by: Strin
 }`;
 export interface ExtendSessionData {
   extendSession: Session;
+}
+
+export const STOP_SESSION = `mutation StopSession($name: String!) {
+  stopSession(name: $name) { ${SESSION_FIELDS} }
+}`;
+export interface StopSessionData {
+  stopSession: Session;
+}
+
+export const RESUME_SESSION = `mutation ResumeSession($name: String!) {
+  resumeSession(name: $name) { ${SESSION_FIELDS} }
+}`;
+export interface ResumeSessionData {
+  resumeSession: Session;
 }
 
 export const DELETE_SESSION = `mutation DeleteSession($name: String!) { deleteSession(name: $name) }`;

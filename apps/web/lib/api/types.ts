@@ -27,14 +27,18 @@ export interface Session {
   /** Null for a session from before owners existed (unclaimed until an admin migrates it). */
   owner?: SessionOwner | null;
   template: string;
-  /** Pending, Scheduling, Starting, Running, Failed or Terminating (a string: the API may add more). */
+  /** Pending, Scheduling, Starting, Running, Stopped, Failed or Terminating (a string: the API may add more). */
   phase: string;
+  /** What the owner wants: Running, or Stopped (no desktop, no GPU time-slice; home and name kept). */
+  state?: string | null;
   reason?: string | null;
   message?: string | null;
   nodeName?: string | null;
   gpu?: number | null;
   createdAt?: string | null;
   readyAt?: string | null;
+  /** When it was stopped, while it is Stopped. */
+  stoppedAt?: string | null;
   /** When the platform deletes the session (its lifetime); null when it has none. */
   expiresAt?: string | null;
   deleting: boolean;
