@@ -23,6 +23,8 @@ export interface OperatorConfig {
   workers: number;
   startDeadlineSeconds: number;
   resyncSeconds: number;
+  /** Seconds between looks at who watches each desktop with an idle timeout (idle culling). */
+  viewerPollSeconds: number;
   metricsPort: number;
   leaderElection: LeaderOptions & { enabled: boolean };
 }
@@ -208,6 +210,7 @@ export function loadOperatorConfig(env: Env = process.env): OperatorConfig {
     workers: int(env, 'VDI_WORKERS', 4, 1, 64),
     startDeadlineSeconds: int(env, 'VDI_START_DEADLINE_SECONDS', 300, 5, 86_400),
     resyncSeconds: int(env, 'VDI_RESYNC_SECONDS', 300, 5, 86_400),
+    viewerPollSeconds: int(env, 'VDI_VIEWER_POLL_SECONDS', 30, 1, 3_600),
     metricsPort: int(env, 'VDI_METRICS_PORT', 8080, 0, 65_535),
     leaderElection: {
       enabled: env.VDI_LEADER_ELECTION !== 'false',

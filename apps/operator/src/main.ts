@@ -18,6 +18,7 @@ import { LeaderElector } from './engine/leader.js';
 import { OperatorMetrics, startHttpServer } from './engine/metrics.js';
 import { Reconciler } from './engine/reconcile.js';
 import { startTurnRestServer } from './engine/turn-rest.js';
+import { ViewerWatch } from './engine/viewers.js';
 import { TerminalError, WorkQueue } from './engine/work-queue.js';
 import { VdiSessionOperator } from './framework.js';
 
@@ -106,12 +107,22 @@ const caches = new Caches(kc, ns, log.child({ module: 'caches' }), {
 function enqueueTemplate(name: string): void {
   for (const s of caches.sessions.list(ns)) if (s.spec.template === name) enqueue(`${ns}/${s.metadata.name}`);
 }
+const viewers = new ViewerWatch({
+  caches,
+  namespace: ns,
+  sessionKey: config.sessionKey,
+  intervalSeconds: config.viewerPollSeconds,
+  enqueue,
+  log: log.child({ module: 'viewers' }),
+  count: (outcome) => metrics.viewerLooks.inc({ outcome }),
+});
 const reconciler = new Reconciler({
   caches,
   client,
   config,
   log: log.child({ module: 'reconcile' }),
   events,
+  viewers,
 });
 const queue: WorkQueue = new WorkQueue({
   workers: config.workers,
@@ -160,6 +171,7 @@ async function becomeLeader(): Promise<void> {
   metrics.leader.set(1);
   for (const s of caches.sessions.list(ns)) queue.add(`${ns}/${s.metadata.name}`);
   await framework.start();
+  viewers.start();
   setInterval(() => {
     reconciler.forgetApplied();
     for (const s of caches.sessions.list(ns)) queue.add(`${ns}/${s.metadata.name}`);

@@ -11,6 +11,10 @@ export interface SessionView {
   url?: string | null;
   maxLifetime?: string | null;
   expiresAt?: string | null;
+  state?: string;
+  viewers?: number | null;
+  idleSince?: string | null;
+  idleUntil?: string | null;
 }
 
 /** One GraphQL request as `user` (password = user name, the demo realm's logins). */
@@ -37,7 +41,7 @@ export const sessionsAs = async (apiUrl: string, user: string, all = false): Pro
     await gqlAs<{ sessions: SessionView[] }>(
       apiUrl,
       user,
-      `query($all: Boolean) { sessions(all: $all) { name user phase url maxLifetime expiresAt } }`,
+      `query($all: Boolean) { sessions(all: $all) { name user phase state url maxLifetime expiresAt viewers idleSince idleUntil } }`,
       { all },
     )
   ).sessions;

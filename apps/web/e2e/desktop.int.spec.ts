@@ -164,6 +164,8 @@ beforeAll(async () => {
     sessionsNamespace: NAMESPACE,
     access: { webPort: WEB_PORT, adminPort: WEB_PORT + 1 },
     quotas: { sessionsPerUser: 3, gpusPerUser: 1 },
+    // Idle culling's look at who watches each desktop, often enough for a 1-minute idle timeout.
+    operatorEnv: { VDI_VIEWER_POLL_SECONDS: '2' },
     log,
   });
   if (!('ref' in stack.realDesktop))
@@ -383,6 +385,76 @@ describe('a real desktop through the portal', () => {
     expect((await sampleSurface(page)).nonBlank).toBe(true);
     expect(readFileSync(path.join(dir, 'proof.txt'), 'utf8').trim()).toBe('written-in-the-first-desktop');
   }, 300_000);
+
+  it('a desktop nobody watches for its idle timeout is stopped, not while a page streams it; its home stays', async () => {
+    const { createSession } = await gql<{ createSession: { name: string } }>(
+      'alice',
+      'mutation($i: CreateSessionInput!) { createSession(input: $i) { name } }',
+      { i: { template: 'ubuntu-desktop-cpu', idleTimeout: '1m' } },
+    );
+    const name = createSession.name;
+    const view = async () => (await sessionsAs(stack.apiDirectUrl, 'alice')).find((s) => s.name === name);
+    await waitFor('the idle test desktop Running', async () => (await view())?.phase === 'Running', 120_000);
+    const ctx = await context();
+    await loginAs(ctx, stack.portalUrl, keycloakUrl, 'alice');
+    const { openSession } = await gql<{ openSession: { url: string } }>(
+      'alice',
+      'mutation($n: String!) { openSession(name: $n) { url } }',
+      { n: name },
+    );
+    const page = await ctx.newPage();
+    await page.goto(stack.portalUrl);
+    await page.goto(openSession.url, { referer: `${stack.portalUrl}/` });
+    await firstFrameOrWhy(page, name, 90_000);
+    // Selkies reports the page as a viewer: not idle.
+    const watched = await waitFor(
+      'the page counted as a viewer',
+      async () => {
+        const s = await view();
+        return s?.viewers === 1 && !s.idleSince ? s : undefined;
+      },
+      30_000,
+    );
+    expect(watched.idleUntil ?? undefined).toBeUndefined();
+    // Longer than the idle timeout with the page open: still running.
+    const since = Date.now();
+    await waitFor(
+      'more than the idle timeout with a viewer',
+      async () => Date.now() - since > 65_000,
+      70_000,
+      1000,
+    );
+    expect(await view()).toMatchObject({ phase: 'Running', state: 'Running', viewers: 1 });
+
+    // The page goes: idle from the next look, and stopped a minute later (not deleted).
+    await page.close();
+    const idle = await waitFor(
+      'the desktop seen idle',
+      async () => {
+        const s = await view();
+        return s?.viewers === 0 && s.idleSince && s.idleUntil ? s : undefined;
+      },
+      30_000,
+    );
+    expect(new Date(idle.idleUntil!).getTime() - new Date(idle.idleSince!).getTime()).toBe(60_000);
+    const stopped = await waitFor(
+      'the idle desktop stopped',
+      async () => {
+        const s = await view();
+        return s?.phase === 'Stopped' ? s : undefined;
+      },
+      120_000,
+    );
+    expect(stopped.state).toBe('Stopped');
+    expect(Date.now()).toBeGreaterThanOrEqual(new Date(idle.idleUntil!).getTime());
+    await waitFor('the idle desktop’s pod gone', async () => (await pod(name)) === undefined, 60_000);
+    const events = await client.call<{ items: { reason?: string; message?: string }[] }>(
+      'GET',
+      `/api/v1/namespaces/${NAMESPACE}/events?fieldSelector=${encodeURIComponent(`involvedObject.name=${name},reason=IdleStopped`)}`,
+    );
+    expect(events.items[0]?.message).toMatch(/nobody watched the desktop for 1m .*resume it/);
+    await deleteSession(name);
+  }, 420_000);
 
   it('a WebRTC desktop streams through the local coturn with credentials the platform minted for it', async () => {
     // Room on the 2-core node: the earlier desktops go first.

@@ -49,6 +49,9 @@ export type SessionPhase = (typeof SESSION_PHASES)[number];
  * name, URL, home volume and lifetime — until it is set back to `Running`.
  */
 export const SESSION_STATES = ['Running', 'Stopped'] as const;
+/** What idle culling does to a session nobody watches (a template's lifetime.idle.action). */
+export const IDLE_ACTIONS = ['Stop', 'Delete'] as const;
+export type IdleAction = (typeof IDLE_ACTIONS)[number];
 export type SessionState = (typeof SESSION_STATES)[number];
 
 /** True when the owner wants the session stopped (spec.state: Stopped). */
@@ -342,6 +345,39 @@ export const VDITemplateSpecSchema = Type.Object({
               'lead times before the end at which the owner is warned (condition ExpiringSoon, an Event each); default 15m and 2m',
           }),
         ),
+        idle: Type.Optional(
+          Type.Object(
+            {
+              default: Type.Optional(
+                Duration({
+                  description:
+                    'how long a desktop may have no viewer before it is culled, when the session does not say (its idleTimeout)',
+                }),
+              ),
+              max: Type.Optional(
+                Duration({
+                  description:
+                    'the longest idleTimeout a session may ask for; also the default when no default is set',
+                }),
+              ),
+              action: StringEnum(IDLE_ACTIONS, {
+                default: 'Stop',
+                description:
+                  'what happens to an idle session: Stop (its desktop ends, the session and its home stay; resume it) or Delete',
+              }),
+            },
+            {
+              description:
+                'idle culling: a desktop with no viewer connected (no page streaming it, as Selkies reports) for the idle timeout is stopped or deleted',
+              'x-kubernetes-validations': [
+                {
+                  rule: '!has(self.default) || !has(self.max) || duration(self.default) <= duration(self.max)',
+                  message: 'default must not be longer than max',
+                },
+              ],
+            } as K8sSchemaOptions,
+          ),
+        ),
       },
       {
         description:
@@ -503,7 +539,10 @@ export const VDISessionSpecSchema = Type.Object(
       }),
     ),
     idleTimeout: Type.Optional(
-      Duration({ description: 'the session is deleted after this long without a viewer' }),
+      Duration({
+        description:
+          "the session is stopped (or deleted: its template's lifetime.idle.action) after its desktop has had no viewer connected for this long (at most the template's lifetime.idle.max; default: its lifetime.idle.default)",
+      }),
     ),
     state: Type.Optional(
       StringEnum(SESSION_STATES, {
@@ -548,6 +587,12 @@ export const VDISessionStatusSchema = Type.Object({
   stoppedAt: Type.Optional(Type.String({ format: 'date-time' })),
   /** When the session last left Stopped: its start deadline counts from here, not from creation. */
   resumedAt: Type.Optional(Type.String({ format: 'date-time' })),
+  /** Pages streaming the desktop at the operator's last look (Selkies' /api/sessions). */
+  viewers: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
+  /** Since when the running desktop has had no viewer (unset while someone watches it). */
+  idleSince: Type.Optional(Type.String({ format: 'date-time' })),
+  /** When idle culling stops or deletes the session if nobody connects: idleSince + its idleTimeout. */
+  idleUntil: Type.Optional(Type.String({ format: 'date-time' })),
   /** When the operator deletes the session: creation + its maxLifetime (from the session or its template). */
   expiresAt: Type.Optional(Type.String({ format: 'date-time' })),
   /** The warning lead time (lifetime.warnBefore) the owner was last warned at, e.g. 15m. */

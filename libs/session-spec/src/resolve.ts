@@ -4,6 +4,7 @@
  */
 import type {
   EnvVar,
+  IdleAction,
   Persistence,
   StreamMode,
   Toleration,
@@ -35,6 +36,10 @@ export interface EffectiveSession {
   streamMode: StreamMode;
   /** Seconds after creation the session is deleted; undefined: it lives until deleted. */
   maxLifetimeSeconds?: number;
+  /** Seconds a running desktop may have no viewer before idleAction; undefined: never culled. */
+  idleTimeoutSeconds?: number;
+  /** What idle culling does: stop the session (the default) or delete it. */
+  idleAction: IdleAction;
   /**
    * The claim of the owner's home when persistence is `user`: defaultUserHomeClaim of the spec;
    * renderSession replaces it with what the operator found in the cluster (userHomeClaimName).
@@ -73,9 +78,33 @@ function maxLifetime(session: VDISessionSpec, template: VDITemplateSpec): number
   return max;
 }
 
+/**
+ * The session's idle timeout: its own idleTimeout, up to the template's lifetime.idle.max; without
+ * one, the template's idle default, else its max; undefined when the template culls nothing.
+ */
+function idleTimeout(session: VDISessionSpec, template: VDITemplateSpec): number | undefined {
+  const i = template.lifetime?.idle;
+  const max = i?.max ? durationSeconds(i.max, 'template.spec.lifetime.idle.max') : undefined;
+  if (session.idleTimeout) {
+    const asked = durationSeconds(session.idleTimeout, 'spec.idleTimeout');
+    if (max !== undefined && asked > max) {
+      throw new SessionSpecError(
+        'spec.idleTimeout',
+        `${session.idleTimeout} is longer than the template allows (lifetime.idle.max ${i!.max}); ask for ${i!.max} or less`,
+        'ResourcesOutOfBounds',
+      );
+    }
+    return asked;
+  }
+  if (i?.default)
+    return Math.min(durationSeconds(i.default, 'template.spec.lifetime.idle.default'), max ?? Infinity);
+  return max;
+}
+
 /** Resolves what the session gets; throws SessionSpecError when it asks for more than allowed. */
 export function resolveSession(session: VDISessionSpec, template: VDITemplateSpec): EffectiveSession {
   const lifetime = maxLifetime(session, template);
+  const idle = idleTimeout(session, template);
   const t = template.resources;
   const gpu = session.resources?.gpu ?? t.defaultGPU;
   if (gpu !== 0 && gpu !== 1) {
@@ -167,6 +196,8 @@ export function resolveSession(session: VDISessionSpec, template: VDITemplateSpe
     egress: { internet: template.egress?.internet ?? false, cidrs: [...(template.egress?.cidrs ?? [])] },
     streamMode: template.streaming?.mode ?? 'websockets',
     ...(lifetime !== undefined ? { maxLifetimeSeconds: lifetime } : {}),
+    ...(idle !== undefined ? { idleTimeoutSeconds: idle } : {}),
+    idleAction: template.lifetime?.idle?.action ?? 'Stop',
     userHomeClaim: defaultUserHomeClaim(session),
   };
 }

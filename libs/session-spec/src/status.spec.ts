@@ -285,6 +285,76 @@ describe('computeStatus of a stopped and resumed session', () => {
   });
 });
 
+describe('computeStatus of who watches a running desktop', () => {
+  it('keeps since when nobody watches across looks, says when culling acts, and forgets it when someone connects', () => {
+    const s = session();
+    s.status = computeStatus(observe({ session: s, pod: placed(true), now: later(10) }));
+    expect(s.status.viewers).toBeUndefined();
+    // Nobody connected at the first look.
+    s.status = computeStatus(
+      observe({
+        session: s,
+        pod: placed(true),
+        now: later(20),
+        viewers: { count: 0, at: later(20) },
+        idleTimeoutSeconds: 600,
+      }),
+    );
+    expect(s.status).toMatchObject({
+      viewers: 0,
+      idleSince: '2026-11-29T10:00:20Z',
+      idleUntil: '2026-11-29T10:10:20Z',
+    });
+    // Still nobody later (or the desktop not asked this time): the same since.
+    for (const viewers of [{ count: 0, at: later(80) }, undefined]) {
+      const again = computeStatus(
+        observe({
+          session: s,
+          pod: placed(true),
+          now: later(80),
+          idleTimeoutSeconds: 600,
+          ...(viewers ? { viewers } : {}),
+        }),
+      );
+      expect(again).toMatchObject({
+        viewers: 0,
+        idleSince: '2026-11-29T10:00:20Z',
+        idleUntil: '2026-11-29T10:10:20Z',
+      });
+    }
+    // Someone connects: no longer idle.
+    s.status = computeStatus(
+      observe({
+        session: s,
+        pod: placed(true),
+        now: later(90),
+        viewers: { count: 1, at: later(90) },
+        idleTimeoutSeconds: 600,
+      }),
+    );
+    expect(s.status.viewers).toBe(1);
+    expect(s.status.idleSince).toBeUndefined();
+    expect(s.status.idleUntil).toBeUndefined();
+  });
+
+  it('says nothing of viewers when the desktop is not running', () => {
+    const s = session();
+    s.status = computeStatus(
+      observe({
+        session: s,
+        pod: placed(true),
+        now: later(20),
+        viewers: { count: 0, at: later(20) },
+        idleTimeoutSeconds: 60,
+      }),
+    );
+    s.spec.state = 'Stopped';
+    const stopped = computeStatus(observe({ session: s, now: later(30), idleTimeoutSeconds: 60 }));
+    expect(stopped.viewers).toBeUndefined();
+    expect(stopped.idleSince).toBeUndefined();
+  });
+});
+
 describe('phaseOf', () => {
   it('is Pending with no conditions and Terminating when deleting', () => {
     expect(phaseOf([])).toBe('Pending');

@@ -44,6 +44,13 @@ export interface Observation {
   maxLifetimeSeconds?: number;
   /** The warning lead time the session's end is within now (e.g. `15m`), when it is within one. */
   warnedBefore?: string;
+  /**
+   * Pages streaming the desktop, as its Selkies reported them at `at` (the operator's last look);
+   * undefined when it was not asked (or did not answer): the status keeps what it said before.
+   */
+  viewers?: { count: number; at: Date };
+  /** Seconds a running desktop may have no viewer before it is culled (its effective idleTimeout). */
+  idleTimeoutSeconds?: number;
   startDeadlineSeconds: number;
 }
 
@@ -376,11 +383,39 @@ export function computeStatus(o: Observation): VDISessionStatus {
     ...(resumed ? { resumedAt: resumed } : {}),
     ...(phase === 'Running' && o.url ? { url: o.url } : {}),
     ...(ends ? { expiresAt: ends } : {}),
+    ...viewing(o, phase),
     ...(ends && o.warnedBefore && !o.deleting ? { warnedBefore: o.warnedBefore } : {}),
   };
   const gpu = pod?.spec?.containers?.[0]?.resources?.limits;
   if (gpu) status.gpu = Object.keys(gpu).some((k) => k.startsWith('nvidia.com/gpu')) ? 1 : 0;
   return status;
+}
+
+const rfc3339 = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/**
+ * Who watches a running desktop: the viewer count last reported, since when nobody has (kept
+ * across looks while it stays at zero), and when idle culling acts if nobody connects.
+ */
+function viewing(
+  o: Observation,
+  phase: SessionPhase,
+): Pick<VDISessionStatus, 'viewers' | 'idleSince' | 'idleUntil'> {
+  if (phase !== 'Running') return {};
+  const prev = o.session.status;
+  const viewers = o.viewers?.count ?? prev?.viewers;
+  if (viewers === undefined) return {};
+  const idleSince =
+    viewers > 0 ? undefined : (prev?.idleSince ?? (o.viewers ? rfc3339(o.viewers.at) : undefined));
+  const idleUntil =
+    idleSince && o.idleTimeoutSeconds !== undefined
+      ? rfc3339(new Date(new Date(idleSince).getTime() + o.idleTimeoutSeconds * 1000))
+      : undefined;
+  return {
+    viewers,
+    ...(idleSince ? { idleSince } : {}),
+    ...(idleUntil ? { idleUntil } : {}),
+  };
 }
 
 /** True when writing `next` would change what is stored (key order aside). */

@@ -52,6 +52,22 @@ export class SessionModel {
   @Field(() => String, { nullable: true }) readyAt?: string;
   @Field(() => String, { nullable: true, description: 'When it was stopped, while it is Stopped.' })
   stoppedAt?: string;
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Pages streaming the running desktop at the last look (sessions with an idle timeout).',
+  })
+  viewers?: number;
+  @Field(() => String, {
+    nullable: true,
+    description: 'Since when nobody has watched the running desktop (unset while someone does).',
+  })
+  idleSince?: string;
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'When idle culling stops (or deletes) the session if nobody opens it: idleSince + its idleTimeout.',
+  })
+  idleUntil?: string;
   @Field(() => String, {
     nullable: true,
     description: 'When the operator deletes the session (its lifetime: maxLifetime or the template’s).',
@@ -92,6 +108,9 @@ export function toSessionModel(s: VDISession): SessionModel {
     ...opt('createdAt', iso(st.createdAt) ?? iso(s.metadata.creationTimestamp)),
     ...opt('readyAt', iso(st.readyAt)),
     ...opt('stoppedAt', st.phase === 'Stopped' ? iso(st.stoppedAt) : undefined),
+    ...opt('viewers', st.viewers),
+    ...opt('idleSince', iso(st.idleSince)),
+    ...opt('idleUntil', iso(st.idleUntil)),
     ...opt('expiresAt', iso(st.expiresAt)),
     deleting,
     conditions: (st.conditions ?? []).map(toConditionModel),

@@ -28,6 +28,12 @@ export class OperatorMetrics {
     labelNames: ['phase'],
     registers: [this.registry],
   });
+  readonly viewerLooks = new Counter({
+    name: 'vdi_operator_viewer_looks_total',
+    help: "Looks at who watches a desktop (Selkies' /api/sessions), by outcome: ok, refused, unreachable",
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
   readonly leader = new Gauge({
     name: 'vdi_operator_leader',
     help: '1 while this replica holds the lease',

@@ -47,6 +47,7 @@ import type { Logger } from 'pino';
 import type { OperatorConfig } from '../config.js';
 import type { Caches } from './caches.js';
 import type { EventRecorder } from './events.js';
+import type { ViewerWatch } from './viewers.js';
 import type { Result } from './work-queue.js';
 
 /** Domain-qualified, so it is obviously ours among other controllers' finalizers. */
@@ -62,6 +63,8 @@ export interface ReconcilerDeps {
   config: OperatorConfig;
   log: Logger;
   events: EventRecorder;
+  /** Who watches each desktop (idle culling); without it nothing is culled. */
+  viewers?: ViewerWatch;
   now?: () => Date;
 }
 
@@ -109,6 +112,7 @@ export class Reconciler {
     if (!cached) {
       this.applied.delete(key);
       this.written.delete(key);
+      this.d.viewers?.track(key, false);
       return {};
     }
     // Cached objects are shared: work on a copy.
@@ -123,7 +127,10 @@ export class Reconciler {
       },
       'reconcile',
     );
-    if (session.metadata.deletionTimestamp) return this.reconcileDelete(key, session);
+    if (session.metadata.deletionTimestamp) {
+      this.d.viewers?.track(key, false);
+      return this.reconcileDelete(key, session);
+    }
     if (!(session.metadata.finalizers ?? []).includes(FINALIZER)) {
       if (!(await this.addFinalizer(session))) return {};
       // Carry on in this pass with the copy the patch returned, so a new desktop's pod is made
@@ -199,6 +206,26 @@ export class Reconciler {
     // time-slice that would otherwise go to a desktop nobody can open) is deleted, never re-made.
     if (!stopped && failedForGood(session)) return this.release(session, pod, base, now);
 
+    // Idle culling: a running desktop nobody has watched for its whole idle timeout is stopped
+    // (or deleted), once its desktop confirms right now that nobody watches it.
+    const idleTimeoutSeconds = rendered.effective.idleTimeoutSeconds;
+    this.d.viewers?.track(key, !stopped && idleTimeoutSeconds !== undefined);
+    let look = idleTimeoutSeconds !== undefined ? this.d.viewers?.last(key) : undefined;
+    const idleSince = session.status?.idleSince;
+    if (
+      !stopped &&
+      idleTimeoutSeconds !== undefined &&
+      idleSince &&
+      session.status?.phase === 'Running' &&
+      (look?.count ?? 0) === 0 &&
+      new Date(idleSince).getTime() + idleTimeoutSeconds * 1000 <= now.getTime()
+    ) {
+      const fresh = await this.d.viewers?.lookNow(session);
+      if (fresh?.count === 0)
+        return this.cull(session, rendered.effective.idleAction, idleSince, idleTimeoutSeconds);
+      look = fresh ?? look;
+    }
+
     let applyError: string | undefined;
     this.owners.set(key, session.metadata.uid!);
     if (stopped) {
@@ -254,6 +281,8 @@ export class Reconciler {
       ...(rendered.effective.maxLifetimeSeconds !== undefined
         ? { maxLifetimeSeconds: rendered.effective.maxLifetimeSeconds }
         : {}),
+      ...(look ? { viewers: look } : {}),
+      ...(idleTimeoutSeconds !== undefined ? { idleTimeoutSeconds } : {}),
     });
     await this.writeStatus(session, status);
     if (applyError) return { requeueAfterMs: 30_000 };
@@ -308,6 +337,43 @@ export class Reconciler {
     }
   }
 
+  /**
+   * Culls a session nobody watched for its idle timeout: stops it (its home and name stay; the
+   * owner resumes it) or deletes it, as its template says, with an Event that says why.
+   */
+  private async cull(
+    session: VDISession,
+    action: 'Stop' | 'Delete',
+    idleSince: string,
+    idleTimeoutSeconds: number,
+  ): Promise<Result> {
+    const idle = formatDuration(idleTimeoutSeconds);
+    const key = `${session.metadata.namespace}/${session.metadata.name}`;
+    this.d.log.info({ key, idleSince, action }, 'idle session culled');
+    if (action === 'Delete') {
+      this.d.events.record(
+        session,
+        'Normal',
+        'IdleExpired',
+        `nobody watched the desktop for ${idle} (no viewer since ${idleSince}); deleting the session`,
+      );
+      await this.d.client.delete(sessionRef(session), { uid: session.metadata.uid! });
+      return {};
+    }
+    this.d.events.record(
+      session,
+      'Normal',
+      'IdleStopped',
+      `nobody watched the desktop for ${idle} (no viewer since ${idleSince}); stopped it to free its place — its home is kept, resume it to continue`,
+    );
+    // Conditional on the version read: an owner's change meanwhile (a resume, a stop) wins.
+    await this.d.client.mergePatch(sessionRef(session), {
+      metadata: { resourceVersion: session.metadata.resourceVersion },
+      spec: { state: 'Stopped' },
+    });
+    return {};
+  }
+
   /** Deletes a session past its lifetime, with an Event that says why and when it was due. */
   private async expire(session: VDISession, ends: string): Promise<Result> {
     const lifetime = formatDuration(
@@ -360,6 +426,9 @@ export class Reconciler {
       const deadline = since + this.d.config.startDeadlineSeconds * 1000 - now.getTime() + 500;
       wakes.push(Math.max(1000, deadline));
     }
+    // The end of its idle timeout (the reconcile then asks the desktop once more).
+    if (status.idleUntil)
+      wakes.push(Math.max(100, new Date(status.idleUntil).getTime() - now.getTime() + 100));
     // The end of its lifetime (just after, so the reconcile then sees it due).
     if (status.expiresAt)
       wakes.push(Math.max(100, new Date(status.expiresAt).getTime() - now.getTime() + 100));

@@ -88,6 +88,15 @@ export function SessionTable({
                 </time>
                 {s.conditions.some((c) => c.type === 'ExpiringSoon' && c.status === 'True') &&
                   !s.deleting && <span className="cell-note">ending soon: extend it or save your work</span>}
+                {s.idleUntil && s.phase === 'Running' && !s.deleting && (
+                  <span className="cell-note">
+                    nobody is watching it: stops{' '}
+                    <time dateTime={s.idleUntil} title={s.idleUntil}>
+                      {formatTimeLeft(s.idleUntil, now)}
+                    </time>{' '}
+                    unless you open it
+                  </span>
+                )}
               </td>
               <td className="actions">
                 {s.phase === 'Running' && !s.deleting && (

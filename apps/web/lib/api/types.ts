@@ -39,6 +39,8 @@ export interface Session {
   readyAt?: string | null;
   /** When it was stopped, while it is Stopped. */
   stoppedAt?: string | null;
+  /** When idle culling stops the session if nobody opens it (set while nobody watches it). */
+  idleUntil?: string | null;
   /** When the platform deletes the session (its lifetime); null when it has none. */
   expiresAt?: string | null;
   deleting: boolean;
