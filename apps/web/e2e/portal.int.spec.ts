@@ -350,6 +350,40 @@ describe('the portal in Chromium', () => {
     await screenshot(adminPage, 'admin');
   });
 
+  it('warns on every portal page of a session that ends soon, and its page does not send the user into it', async () => {
+    // Ten minutes to live is within the templates' 15-minute warning from the start.
+    const freeBefore = (await capacity()).gpuSlicesFree;
+    const { createSession } = await gql<{ createSession: { name: string } }>(
+      'admin',
+      'mutation($i: CreateSessionInput!) { createSession(input: $i) { name } }',
+      { i: { template: 'ubuntu-kde', maxLifetime: '10m' } },
+    );
+    const name = createSession.name;
+    const admin = await userContext();
+    const page = await loginAs(admin.context, stack.portalUrl, keycloakUrl, 'admin');
+    const warning = page.locator('[data-warning="ending"]', { hasText: name });
+    await warning.waitFor({ timeout: 30_000 });
+    expect(await warning.innerText()).toMatch(
+      /ends in \d+ min and is then deleted: extend it or save your work/,
+    );
+    // The session page says it itself, with Extend, and waits for a click instead of opening the desktop.
+    await warning.getByRole('link', { name: `Go to ${name}` }).click();
+    await page.waitForURL((u) => u.pathname === `/sessions/${name}`);
+    await page.locator('.notice-warning', { hasText: 'is then deleted' }).waitFor();
+    await page.getByRole('button', { name: 'Extend by an hour' }).waitFor();
+    expect(await page.locator('[data-warning]').count()).toBe(0);
+    await page.getByRole('button', { name: 'Open desktop' }).waitFor({ timeout: 60_000 });
+    expect(new URL(page.url()).pathname).toBe(`/sessions/${name}`);
+    // Extended: the warning goes.
+    await page.getByRole('button', { name: 'Extend by an hour' }).click();
+    await page
+      .locator('.notice-warning', { hasText: 'is then deleted' })
+      .waitFor({ state: 'detached', timeout: 30_000 });
+    await gql('admin', 'mutation($n: String!) { deleteSession(name: $n) }', { n: name });
+    // Its time-slice back for the tests after this one.
+    await waitFor('the slice freed', async () => (await capacity()).gpuSlicesFree === freeBefore, 60_000);
+  });
+
   it('with every time-slice taken the GPU template is unavailable with the reason; a queued session waits in words and starts by itself', async () => {
     // The admin takes the remaining slices (high quotas in this stack).
     const free = (await capacity()).gpuSlicesFree;

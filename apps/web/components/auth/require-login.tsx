@@ -4,6 +4,7 @@
  * Keycloak (or, with `automatic`, goes there at once — the "login-required" behaviour).
  */
 import { useEffect, type ReactNode } from 'react';
+import { SessionWarnings } from '../sessions/session-warnings';
 import { useAuth } from './auth-provider';
 
 export function RequireLogin({
@@ -20,7 +21,13 @@ export function RequireLogin({
     if (automatic && status === 'anonymous') login();
   }, [automatic, status, login]);
 
-  if (status === 'authenticated') return <>{children}</>;
+  if (status === 'authenticated')
+    return (
+      <>
+        <SessionWarnings />
+        {children}
+      </>
+    );
   if (status === 'error') {
     return (
       <>

@@ -4,22 +4,12 @@
  * desktop ends, the session and its home stay) and resume it, delete any after a confirmation.
  */
 import Link from 'next/link';
-import { useState } from 'react';
-import {
-  EXTEND_SESSION,
-  RESUME_SESSION,
-  STOP_SESSION,
-  type ExtendSessionData,
-  type ResumeSessionData,
-  type StopSessionData,
-} from '../../lib/api/operations';
-import { explainError } from '../../lib/errors';
-import { useAuth } from '../auth/auth-provider';
 import { Alert } from '../ui/alert';
 import { useNow } from '../ui/use-now';
 import { useDeleteSession } from './delete-session';
 import { SessionTable } from './session-table';
 import { useOpenSession } from './use-open-session';
+import { useSessionActions } from './use-session-actions';
 import { useSessions } from './use-sessions';
 
 export function MySessions() {
@@ -27,18 +17,7 @@ export function MySessions() {
   const now = useNow();
   const { open, opening, error: openError } = useOpenSession();
   const del = useDeleteSession();
-  const { api } = useAuth();
-  const [actionError, setActionError] = useState<string>();
-  // The live subscription shows the outcome (a new end, Stopped, Scheduling…); only a refusal
-  // (a quota, a session gone) needs words here.
-  const act = async <T,>(action: string, name: string, query: string, variables: Record<string, unknown>) => {
-    setActionError(undefined);
-    try {
-      await api.request<T>(query, variables);
-    } catch (err) {
-      setActionError(explainError(err, { action: `${action} ${name}`, session: name }));
-    }
-  };
+  const actions = useSessionActions();
   return (
     <>
       <div className="page-heading">
@@ -47,7 +26,7 @@ export function MySessions() {
       </div>
       {error && <Alert>{error}</Alert>}
       {openError && <Alert>{openError.text}</Alert>}
-      {actionError && <Alert>{actionError}</Alert>}
+      {actions.error && <Alert>{actions.error}</Alert>}
       {!sessions && !error && (
         <p className="muted" role="status">
           Loading your sessions…
@@ -66,11 +45,9 @@ export function MySessions() {
           {...(opening ? { opening } : {})}
           onOpen={(name) => void open(name)}
           onDelete={del.ask}
-          onExtend={(s) =>
-            void act<ExtendSessionData>('extend', s.name, EXTEND_SESSION, { name: s.name, by: '1h' })
-          }
-          onStop={(s) => void act<StopSessionData>('stop', s.name, STOP_SESSION, { name: s.name })}
-          onResume={(s) => void act<ResumeSessionData>('resume', s.name, RESUME_SESSION, { name: s.name })}
+          onExtend={(s) => void actions.extend(s.name)}
+          onStop={(s) => void actions.stop(s.name)}
+          onResume={(s) => void actions.resume(s.name)}
         />
       )}
       {del.dialog}

@@ -17,16 +17,18 @@ import {
   type SessionUpdatedData,
 } from '../../lib/api/operations';
 import type { Session } from '../../lib/api/types';
-import { formatAge } from '../../lib/age';
+import { formatAge, formatTimeLeft } from '../../lib/age';
 import { ApiError } from '../../lib/api/graphql';
 import { explainError } from '../../lib/errors';
 import { sessionProgress, type StepState } from '../../lib/progress';
+import { sessionWarnings } from '../../lib/warnings';
 import { useAuth } from '../auth/auth-provider';
 import { Alert } from '../ui/alert';
 import { useNow } from '../ui/use-now';
 import { PhaseBadge } from './phase-badge';
 import { useDeleteSession } from './delete-session';
 import { useOpenSession } from './use-open-session';
+import { useSessionActions } from './use-session-actions';
 
 const STEP_WORDS: Record<StepState, string> = {
   done: 'done',
@@ -56,6 +58,7 @@ export function SessionProgress({ name, launched }: { name: string; launched: bo
   const autoOpened = useRef(false);
   const { open, opening, error: openError } = useOpenSession();
   const del = useDeleteSession(() => router.push('/sessions'));
+  const actions = useSessionActions();
 
   const see = useCallback((s: Session) => {
     firstPhase.current ??= s.phase;
@@ -97,14 +100,18 @@ export function SessionProgress({ name, launched }: { name: string; launched: bo
   }, [api, name, read, see]);
 
   const running = session?.phase === 'Running' && !session.deleting;
+  // A session that ends soon (or is about to be stopped for nobody watching it) is not opened
+  // by itself: the page says so first, with Extend and Open.
+  const warnings = session ? sessionWarnings([session], now) : [];
+  const warned = warnings.length > 0;
   useEffect(() => {
-    if (!running || autoOpened.current) return;
+    if (!running || autoOpened.current || warned) return;
     if (launched || firstPhase.current !== 'Running') {
       autoOpened.current = true;
       // Drop ?launched from this page's URL first, so Back from the desktop stays here.
       void open(name, () => window.history.replaceState(window.history.state, '', window.location.pathname));
     }
-  }, [running, launched, name, open]);
+  }, [running, launched, name, open, warned]);
 
   if (gone) {
     return (
@@ -133,6 +140,15 @@ export function SessionProgress({ name, launched }: { name: string; launched: bo
           <p className="muted">
             {session.template} · <PhaseBadge phase={session.phase} /> · started{' '}
             {formatAge(session.createdAt, now)} ago
+            {session.expiresAt && !session.deleting && (
+              <>
+                {' '}
+                · ends{' '}
+                <time dateTime={session.expiresAt} title={session.expiresAt}>
+                  {formatTimeLeft(session.expiresAt, now)}
+                </time>
+              </>
+            )}
           </p>
         )}
       </div>
@@ -170,6 +186,12 @@ export function SessionProgress({ name, launched }: { name: string; launched: bo
             ))}
           </ol>
           {openError && <Alert>{openError.text}</Alert>}
+          {actions.error && <Alert>{actions.error}</Alert>}
+          {warnings.map((w) => (
+            <Alert key={w.key} tone="warning">
+              {w.text}
+            </Alert>
+          ))}
           <div className="progress-actions">
             {running && (
               <button
@@ -179,6 +201,25 @@ export function SessionProgress({ name, launched }: { name: string; launched: bo
                 onClick={() => void open(name)}
               >
                 {opening === name ? 'Opening…' : 'Open desktop'}
+              </button>
+            )}
+            {session?.expiresAt && !session.deleting && session.phase !== 'Failed' && (
+              <button type="button" className="button" onClick={() => void actions.extend(name)}>
+                Extend by an hour
+              </button>
+            )}
+            {session && !session.deleting && session.state === 'Stopped' && (
+              <button
+                type="button"
+                className="button button-primary"
+                onClick={() => void actions.resume(name)}
+              >
+                Resume
+              </button>
+            )}
+            {session && !session.deleting && session.state !== 'Stopped' && (
+              <button type="button" className="button" onClick={() => void actions.stop(name)}>
+                Stop
               </button>
             )}
             {session && !session.deleting && (
