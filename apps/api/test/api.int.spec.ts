@@ -255,7 +255,10 @@ describe('lifetimes', () => {
   beforeAll(async () => {
     await kube.call('POST', `/apis/${API_VERSION}/vditemplates`, {
       ...templateRef(LIFE),
-      spec: templateSpec({ displayName: 'Desktop with a lifetime', lifetime: { default: '1h', max: '3h' } }),
+      spec: templateSpec({
+        displayName: 'Desktop with a lifetime',
+        lifetime: { default: '1h', max: '3h', idle: { default: '30m', max: '1h' } },
+      }),
     });
     await waitFor('the lifetime template in the cache', async () => {
       const r = await api.gql(tokens.alice, '{ templates { name } }');
@@ -272,6 +275,15 @@ describe('lifetimes', () => {
     const r = await create('alice', { template: LIFE, maxLifetime: '4h' });
     expect(codeOf(r)).toBe('BAD_USER_INPUT');
     expect(r.body.errors![0]!.message).toMatch(/4h is longer than the template allows \(lifetime.max 3h\)/);
+    expect(await sessionsInCluster()).toEqual([]);
+  });
+
+  it("refuses an idle timeout longer than the template's idle max, naming it", async () => {
+    const r = await create('alice', { template: LIFE, idleTimeout: '2h' });
+    expect(codeOf(r)).toBe('BAD_USER_INPUT');
+    expect(r.body.errors![0]!.message).toMatch(
+      /2h is longer than the template allows \(lifetime.idle.max 1h\)/,
+    );
     expect(await sessionsInCluster()).toEqual([]);
   });
 

@@ -571,6 +571,12 @@ describe('a session that fails for good', () => {
     await f.waitGone('late-1');
     const resumed = await f.waitPhase('next-1', 'Running', 30_000);
     expect(resumed.status!.url).toBeDefined();
-    expect((await podOf('next-1'))!.metadata!.uid).not.toBe(firstPod);
+    const newPod = (await podOf('next-1'))!;
+    expect(newPod.metadata!.uid).not.toBe(firstPod);
+    // The same home as before the stop.
+    expect(resumed.status!.homeClaim).toBe(running.status!.homeClaim);
+    expect(newPod.spec!.volumes!.find((v) => v.name === 'home')?.persistentVolumeClaim?.claimName).toBe(
+      running.status!.homeClaim,
+    );
   }, 120_000);
 });

@@ -117,6 +117,17 @@ describe('VDISession and VDITemplate CRDs on the API server', () => {
       'spec.lifetime',
     ],
     [
+      'an idle timeout default longer than its max',
+      template({ ...okTemplate, lifetime: { idle: { default: '4h', max: '1h' } } }),
+      'spec.lifetime.idle',
+    ],
+    [
+      'an idle action that does not exist',
+      template({ ...okTemplate, lifetime: { idle: { default: '1h', action: 'Hibernate' } } }),
+      'spec.lifetime.idle.action',
+    ],
+    ['a session state that does not exist', session({ ...okSession, state: 'Paused' }), 'spec.state'],
+    [
       'minCPU above defaultCPU',
       template({ ...okTemplate, resources: { defaultCPU: '1', minCPU: '2' } }),
       'spec.resources.minCPU',
