@@ -257,7 +257,7 @@ describe('lifetimes', () => {
       ...templateRef(LIFE),
       spec: templateSpec({
         displayName: 'Desktop with a lifetime',
-        lifetime: { default: '1h', max: '3h', idle: { default: '30m', max: '1h' } },
+        lifetime: { default: '1h', max: '3h', idle: { default: '30m', max: '1h', action: 'Stop' } },
       }),
     });
     await waitFor('the lifetime template in the cache', async () => {
