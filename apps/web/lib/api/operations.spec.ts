@@ -11,8 +11,9 @@ import * as operations from './operations';
 const schema = buildSchema(
   readFileSync(path.resolve(import.meta.dirname, '../../../api/schema.gql'), 'utf8'),
 );
-const documents = Object.entries(operations).filter(
-  (e): e is [string, string] => typeof e[1] === 'string' && /^\s*(query|mutation|subscription)\b/.test(e[1]),
+const documents: [string, string][] = Object.entries(operations as Record<string, unknown>).flatMap(
+  ([name, value]) =>
+    typeof value === 'string' && /^\s*(query|mutation|subscription)\b/.test(value) ? [[name, value]] : [],
 );
 
 describe("the portal's GraphQL operations", () => {
