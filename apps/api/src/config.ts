@@ -38,6 +38,19 @@ export interface ApiConfig {
     /** Derives each desktop's password (the operator's VDI_SESSION_KEY; see secretWeakness). */
     sessionKey: string;
   };
+  /**
+   * The API's own service account at the identity provider (Keycloak admin API, view-users): how
+   * it sees that a desktop cookie's login, account or role is gone (access/liveness.ts). Unset:
+   * desktop access is not revocable (logged at start).
+   */
+  identity?: {
+    clientId: string;
+    clientSecret: string;
+    /** How long a liveness verdict is reused (≤ 30). */
+    cacheSeconds: number;
+    /** How long an identity last seen live stays live while the identity provider cannot be asked. */
+    graceSeconds: number;
+  };
   /** `dev` accepts the dev overlay's placeholder secrets; anything else refuses them. */
   environment: 'production' | 'dev';
 }
@@ -124,6 +137,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
   if (givenSecret && secretWeakness(givenSecret) && environment !== 'dev') {
     problems.push(`VDI_ACCESS_COOKIE_SECRET is unfit: ${secretWeakness(givenSecret)}`);
   }
+  const adminClientId = env.VDI_OIDC_ADMIN_CLIENT_ID ?? '';
+  const adminClientSecret = env.VDI_OIDC_ADMIN_CLIENT_SECRET ?? '';
+  if (adminClientId && !adminClientSecret) {
+    problems.push(
+      "VDI_OIDC_ADMIN_CLIENT_SECRET is required with VDI_OIDC_ADMIN_CLIENT_ID (the client secret of the API's service account, from its Secret)",
+    );
+  }
+  const livenessCache = int('VDI_ACCESS_LIVENESS_CACHE_SECONDS', 15, 1);
+  if (livenessCache > 30) {
+    problems.push(
+      `VDI_ACCESS_LIVENESS_CACHE_SECONDS: '${livenessCache}' must be at most 30 (revocation within 60 s)`,
+    );
+  }
   const config: ApiConfig = {
     oidcIssuer,
     oidcAudience,
@@ -142,6 +168,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
       cookieTtlSeconds: int('VDI_ACCESS_COOKIE_TTL_SECONDS', 12 * 3600, 60),
       sessionKey,
     },
+    ...(adminClientId && adminClientSecret
+      ? {
+          identity: {
+            clientId: adminClientId,
+            clientSecret: adminClientSecret,
+            cacheSeconds: Math.min(livenessCache, 30),
+            graceSeconds: int('VDI_ACCESS_LIVENESS_GRACE_SECONDS', 120, 0),
+          },
+        }
+      : {}),
     environment: environment as ApiConfig['environment'],
   };
   if (problems.length) throw new ConfigError(problems);

@@ -112,6 +112,7 @@ export function loadOperatorConfig(env: Env = process.env): OperatorConfig {
   // TURN over TLS (e.g. 443 through a firewall that blocks UDP): coturn terminates TLS there.
   const turnTlsPort = env.VDI_TURN_TLS_PORT ? int(env, 'VDI_TURN_TLS_PORT', 443, 1, 65535) : undefined;
   const restPeerCidrs = list(env, 'VDI_TURN_REST_PEER_CIDRS', '');
+  const apiPeerCidrs = list(env, 'VDI_API_PEER_CIDRS', '');
   const relayPorts = /^(\d{1,5})-(\d{1,5})$/.exec(env.VDI_TURN_RELAY_PORTS || '49152-65535');
   if (!relayPorts)
     throw new ConfigError(
@@ -176,6 +177,15 @@ export function loadOperatorConfig(env: Env = process.env): OperatorConfig {
               podLabels: labels(env, 'VDI_OPERATOR_POD_LABELS', 'app.kubernetes.io/name=vdi-operator'),
             },
     },
+    // The API closes a revoked user's stream connections at the desktop itself (its pods; a host
+    // process, the local stack, by address).
+    api:
+      apiPeerCidrs.length > 0
+        ? { cidrs: apiPeerCidrs }
+        : {
+            namespace: env.VDI_API_NAMESPACE || 'vdi-system',
+            podLabels: labels(env, 'VDI_API_POD_LABELS', 'app.kubernetes.io/name=vdi-api'),
+          },
     ingress: {
       namespace: env.VDI_INGRESS_NAMESPACE || 'kube-system',
       podLabels: labels(env, 'VDI_INGRESS_POD_LABELS', 'app.kubernetes.io/name=traefik'),

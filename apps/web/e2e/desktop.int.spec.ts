@@ -6,7 +6,6 @@
  * deleting it leaves nothing running. Needs root (the real node) like CI.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { Release } from '@vdi/node';
@@ -26,6 +25,7 @@ import { KubeJsonClient } from '@vdi/kube-client';
 import type { V1PersistentVolume, V1PersistentVolumeClaim, V1Pod } from '@kubernetes/client-node';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { gqlAs, sessionsAs } from './api';
+import { desktopRequestStatus } from './desktop-http';
 import { loginAs, newContext, screenshot, templateCard } from './portal';
 import { REAL_WEBRTC_TEMPLATE } from '@vdi/platform';
 
@@ -66,38 +66,8 @@ function podProcesses(uid: string): { pid: number; status: string }[] {
   return out;
 }
 
-/**
- * The status a websocket upgrade to `url` gets (101 when it is accepted), sent to Traefik on
- * loopback with the URL's host (Node does not resolve *.localhost names).
- */
-function upgradeStatus(url: string, cookie: string): Promise<number> {
-  const u = new URL(url);
-  return new Promise((resolve, reject) => {
-    const req = http.request({
-      host: '127.0.0.1',
-      port: Number(u.port),
-      path: u.pathname,
-      headers: {
-        host: u.host,
-        connection: 'Upgrade',
-        upgrade: 'websocket',
-        'sec-websocket-version': '13',
-        'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
-        cookie,
-      },
-    });
-    req.on('upgrade', (_res, socket) => {
-      socket.destroy();
-      resolve(101);
-    });
-    req.on('response', (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+/** The status a websocket upgrade to `url` gets with `cookie` (101 when it is accepted). */
+const upgradeStatus = (url: string, cookie: string) => desktopRequestStatus(url, cookie);
 
 /** Runs `f` again when the page navigated under it (at most 3 times). */
 async function retryOnNavigation<T>(f: () => Promise<T>): Promise<T> {

@@ -1,6 +1,7 @@
 /**
- * Isolation of a desktop: it accepts traffic only from the ingress controller (HTTP and the
- * stream websocket on 8080) and reaches cluster DNS and what its template's `egress` allows:
+ * Isolation of a desktop: it accepts traffic on 8080 only from the ingress controller (HTTP and
+ * the stream websocket), the operator (who watches it, for idle culling) and the API (closing a
+ * revoked user's connections), and reaches cluster DNS and what its template's `egress` allows:
  * nothing more by default; with `internet`, public addresses only; listed CIDRs. A WebRTC desktop
  * also exchanges media with the TURN relay (inbound UDP only) and fetches its credentials from the
  * TURN REST endpoint; a websockets desktop has no path to either. Sessions cannot reach each other,
@@ -59,6 +60,20 @@ function egressRules(o: PlatformOptions, egress: EgressChoice): Record<string, u
   return rules;
 }
 
+/** A NetworkPolicy peer list: pods of a namespace, or addresses. */
+function peerOf(
+  peer: { namespace: string; podLabels: Record<string, string> } | { cidrs: string[] },
+): Record<string, unknown>[] {
+  return 'cidrs' in peer
+    ? peer.cidrs.map((cidr) => ({ ipBlock: { cidr } }))
+    : [
+        {
+          namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': peer.namespace } },
+          podSelector: { matchLabels: { ...peer.podLabels } },
+        },
+      ];
+}
+
 /** What a WebRTC desktop needs: media with the relay, and its credentials from the TURN REST endpoint. */
 function webrtcRules(o: PlatformOptions) {
   const relay = o.turnRelayCidrs.map((cidr) => ({ ipBlock: { cidr } }));
@@ -67,16 +82,7 @@ function webrtcRules(o: PlatformOptions) {
     port: s.port,
   }));
   const uniquePorts = [...new Map(relayPorts.map((p) => [`${p.protocol}/${p.port}`, p])).values()];
-  const peer = o.turnRest.peer;
-  const restPeer =
-    'cidrs' in peer
-      ? peer.cidrs.map((cidr) => ({ ipBlock: { cidr } }))
-      : [
-          {
-            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': peer.namespace } },
-            podSelector: { matchLabels: { ...peer.podLabels } },
-          },
-        ];
+  const restPeer = peerOf(o.turnRest.peer);
   return {
     // Relayed media only: UDP (the relay allows no TCP relaying), never the HTTP port.
     ingress: [{ from: relay, ports: [{ protocol: 'UDP' }] }],
@@ -121,6 +127,10 @@ export function sessionNetworkPolicy(
           ],
           ports: [{ protocol: 'TCP', port: DESKTOP_PORT }],
         },
+        // The API, which ends the stream connections of a revoked user (Selkies' /api/sessions).
+        ...(o.api ? [{ from: peerOf(o.api), ports: [{ protocol: 'TCP', port: DESKTOP_PORT }] }] : []),
+        // The operator, which asks who watches the desktop (idle culling, Selkies' /api/sessions).
+        { from: peerOf(o.turnRest.peer), ports: [{ protocol: 'TCP', port: DESKTOP_PORT }] },
         ...webrtc.ingress,
       ],
       egress: [

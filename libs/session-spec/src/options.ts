@@ -41,6 +41,11 @@ export interface PlatformOptions {
     /** Who serves it, for the desktops' NetworkPolicy: the operator's pods, or addresses (a host process). */
     peer: { namespace: string; podLabels: Record<string, string> } | { cidrs: string[] };
   };
+  /**
+   * Who else may reach a desktop's port: the API, which closes the stream connections of a user
+   * whose access was revoked (its pods, or addresses for a host process). Unset: only the ingress.
+   */
+  api?: { namespace: string; podLabels: Record<string, string> } | { cidrs: string[] };
   /** Where the ingress controller's pods run, for the sessions' NetworkPolicy. */
   ingress: { namespace: string; podLabels: Record<string, string> };
   /** Addresses of the TURN relay (coturn runs with host networking, so these are node addresses). */

@@ -319,9 +319,12 @@ describe('renderSession', () => {
   });
 
   it('gives a websockets desktop no path to or from the TURN relay or its credentials', () => {
-    const policy = JSON.stringify(gpu().networkPolicy.spec);
+    const spec = gpu().networkPolicy.spec as { ingress: { ports: unknown[] }[]; egress: unknown[] };
+    const policy = JSON.stringify(spec);
     expect(policy).not.toContain('192.0.2.10/32');
-    expect(policy).not.toContain('vdi-operator');
+    // The operator reaches the desktop's port (idle culling's look), never the other way round.
+    expect(JSON.stringify(spec.egress)).not.toContain('vdi-operator');
+    for (const rule of spec.ingress) expect(rule.ports).toEqual([{ protocol: 'TCP', port: 8080 }]);
     const r = gpu();
     expect(Object.keys(r.authSecret.data!)).toEqual(['password']);
     expect(r.pod.spec!.containers[0]!.env!.filter((e) => /TURN|STUN/.test(e.name))).toEqual([]);

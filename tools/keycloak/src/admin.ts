@@ -4,7 +4,7 @@
  * does when someone leaves and their address goes to someone else. It logs in as the bootstrap
  * admin of the `master` realm (BOOTSTRAP_ADMIN, dev only) through `admin-cli`.
  */
-import { BOOTSTRAP_ADMIN, REALM, loadKeycloakConfig, type KeycloakConfig } from './config.js';
+import { BOOTSTRAP_ADMIN, CLIENTS, REALM, loadKeycloakConfig, type KeycloakConfig } from './config.js';
 import { KeycloakHttpError } from './tokens.js';
 
 export interface NewUser {
@@ -24,6 +24,7 @@ export interface UserRep {
   username: string;
   email?: string;
   emailVerified?: boolean;
+  enabled?: boolean;
 }
 
 export class KeycloakAdmin {
@@ -62,6 +63,50 @@ export class KeycloakAdmin {
   /** Deletes a user; a user already gone is not an error. */
   async deleteUser(id: string): Promise<void> {
     await this.call('DELETE', `/users/${id}`, undefined, [404]);
+  }
+
+  /**
+   * Makes a running realm (imported before the API's service account existed) match the realm
+   * file for it: `vdi-api` with service accounts on and realm-management/view-users, and the
+   * portal's web origins of the file. Idempotent; a fresh start imports all of it anyway.
+   */
+  async ensureApiServiceAccount(webOrigins: string[] = []): Promise<void> {
+    const client = async (clientId: string) => {
+      const [c] = (await (
+        await this.call('GET', `/clients?clientId=${encodeURIComponent(clientId)}`)
+      ).json()) as (Record<string, unknown> & { id: string })[];
+      if (!c) throw new Error(`client ${clientId} is missing from realm ${REALM}`);
+      return c;
+    };
+    const api = await client(CLIENTS.api);
+    if (api.serviceAccountsEnabled !== true) {
+      await this.call('PUT', `/clients/${api.id}`, { ...api, serviceAccountsEnabled: true });
+    }
+    const sa = (await (await this.call('GET', `/clients/${api.id}/service-account-user`)).json()) as {
+      id: string;
+    };
+    const rm = await client('realm-management');
+    const role = await (await this.call('GET', `/clients/${rm.id}/roles/view-users`)).json();
+    await this.call('POST', `/users/${sa.id}/role-mappings/clients/${rm.id}`, [role]);
+    if (webOrigins.length) {
+      const portal = await client(CLIENTS.portal);
+      const have = (portal.webOrigins as string[] | undefined) ?? [];
+      const missing = webOrigins.filter((o) => !have.includes(o));
+      if (missing.length)
+        await this.call('PUT', `/clients/${portal.id}`, { ...portal, webOrigins: [...have, ...missing] });
+    }
+  }
+
+  /** Gives a user a realm role (again). */
+  async addRealmRole(id: string, role: string): Promise<void> {
+    const rep = await (await this.call('GET', `/roles/${encodeURIComponent(role)}`)).json();
+    await this.call('POST', `/users/${id}/role-mappings/realm`, [rep]);
+  }
+
+  /** Takes a realm role away from a user (nothing happens when they do not have it). */
+  async removeRealmRole(id: string, role: string): Promise<void> {
+    const rep = await (await this.call('GET', `/roles/${encodeURIComponent(role)}`)).json();
+    await this.call('DELETE', `/users/${id}/role-mappings/realm`, [rep]);
   }
 
   /** The users with exactly this e-mail. */

@@ -58,7 +58,13 @@ describe('realm/vdi-realm.json', () => {
     expect(api.standardFlowEnabled).toBe(false);
     expect(api.implicitFlowEnabled).toBe(false);
     expect(api.directAccessGrantsEnabled).toBe(false);
-    expect(api.serviceAccountsEnabled).toBe(false);
+  });
+
+  it('gives the API a service account that can only read users (desktop access revocation)', () => {
+    expect(api.serviceAccountsEnabled).toBe(true);
+    const sa = realm.users?.find((u) => u.serviceAccountClientId === CLIENTS.api);
+    expect(sa?.clientRoles).toEqual({ 'realm-management': ['view-users'] });
+    expect(sa?.credentials ?? []).toEqual([]);
   });
 
   it('gives tests the password grant, and says it is for the dev realm only', () => {
@@ -87,8 +93,13 @@ describe('realm/vdi-realm.json', () => {
     expect([...(rep?.realmRoles ?? [])].sort()).toEqual([...u.roles].sort());
   });
 
-  it('has no user beyond the documented demo users', () => {
-    expect(realm.users?.map((u) => u.username).sort()).toEqual(
+  it('has no user beyond the documented demo users (and the API service account)', () => {
+    expect(
+      realm.users
+        ?.filter((u) => u.serviceAccountClientId === undefined)
+        .map((u) => u.username)
+        .sort(),
+    ).toEqual(
       Object.values(DEMO_USERS)
         .map((u) => u.username)
         .sort(),

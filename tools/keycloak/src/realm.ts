@@ -44,6 +44,9 @@ export interface UserRep {
   requiredActions?: string[];
   credentials?: { type: string; value: string; temporary?: boolean }[];
   realmRoles?: string[];
+  /** Set on a client's service-account user. */
+  serviceAccountClientId?: string;
+  clientRoles?: Record<string, string[]>;
 }
 export interface RealmRep {
   realm: string;

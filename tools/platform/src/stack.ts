@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import * as k8s from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { down as clusterDown, up as clusterUp, type ClusterConfig } from '@vdi/controlplane';
-import { start as keycloakStart, stop as keycloakStop } from '@vdi/keycloak';
+import { API_CLIENT_SECRET, CLIENTS, start as keycloakStart, stop as keycloakStop } from '@vdi/keycloak';
 import {
   ensureDesktopNetwork,
   startStandins,
@@ -282,6 +282,8 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         VDI_TURN_REST_PORT: String(turnRestPort),
         VDI_TURN_REST_URL: `http://${coturn.host}:${turnRestPort}`,
         VDI_TURN_REST_PEER_CIDRS: `${coturn.host}/32`,
+        // The API (a host process) reaches desktops from the node's bridge address.
+        VDI_API_PEER_CIDRS: `${coturn.host}/32`,
         // This cluster's own ranges, closed to desktops even with internet egress: the pod
         // networks (real node and stand-ins), Services, and this machine's own addresses (the
         // node's kubelet and host services; public ones are not in the private ranges).
@@ -323,6 +325,9 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         VDI_CORS_ORIGINS: portalUrl,
         VDI_ACCESS_COOKIE_SECRET: randomBytes(32).toString('hex'),
         VDI_SESSION_KEY: sessionKey,
+        // The API's service account (dev realm): desktop access ends with the login.
+        VDI_OIDC_ADMIN_CLIENT_ID: CLIENTS.api,
+        VDI_OIDC_ADMIN_CLIENT_SECRET: API_CLIENT_SECRET,
         ...(o.quotas?.sessionsPerUser !== undefined
           ? { VDI_QUOTA_SESSIONS_PER_USER: String(o.quotas.sessionsPerUser) }
           : {}),

@@ -34,6 +34,8 @@ export interface TicketRecord {
   admin: boolean;
   /** Epoch milliseconds. */
   expiresAt: number;
+  /** The identity provider's login session (`sid`) of the token that asked for the ticket. */
+  idpSession?: string;
 }
 
 export function newTicket(): { ticket: string; hash: string } {
@@ -54,7 +56,8 @@ export function decodeTicketRecord(value: string | undefined): TicketRecord | un
       typeof r.owner === 'string' &&
       typeof r.username === 'string' &&
       typeof r.admin === 'boolean' &&
-      typeof r.expiresAt === 'number'
+      typeof r.expiresAt === 'number' &&
+      (r.idpSession === undefined || typeof r.idpSession === 'string')
     )
       return r as TicketRecord;
   } catch {
@@ -127,6 +130,11 @@ export interface DesktopClaims {
   owner: string;
   username: string;
   admin: boolean;
+  /**
+   * The identity provider's login session the cookie came from (ticket's idpSession): the cookie
+   * lives only as long as that session, the account and its role (liveness.ts).
+   */
+  idpSession?: string;
 }
 
 const COOKIE_AUDIENCE = 'vdi-desktop';
@@ -136,7 +144,13 @@ export async function signDesktopCookie(
   secret: string,
   ttlSeconds: number,
 ): Promise<string> {
-  return new SignJWT({ sid: claims.session, suid: claims.uid, name: claims.username, adm: claims.admin })
+  return new SignJWT({
+    sid: claims.session,
+    suid: claims.uid,
+    name: claims.username,
+    adm: claims.admin,
+    ...(claims.idpSession ? { ksid: claims.idpSession } : {}),
+  })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(claims.owner)
     .setAudience(COOKIE_AUDIENCE)
@@ -152,7 +166,7 @@ export async function verifyDesktopCookie(value: string, secret: string): Promis
       algorithms: ['HS256'],
       audience: COOKIE_AUDIENCE,
     });
-    const { sid, suid, name, adm, sub } = payload as Record<string, unknown>;
+    const { sid, suid, name, adm, sub, ksid } = payload as Record<string, unknown>;
     if (typeof sid !== 'string' || typeof suid !== 'string' || typeof sub !== 'string') return undefined;
     return {
       session: sid,
@@ -160,6 +174,7 @@ export async function verifyDesktopCookie(value: string, secret: string): Promis
       owner: sub,
       username: typeof name === 'string' ? name : sub,
       admin: adm === true,
+      ...(typeof ksid === 'string' && ksid ? { idpSession: ksid } : {}),
     };
   } catch {
     return undefined;

@@ -4,10 +4,12 @@ import { SessionsModule } from '../sessions/sessions.module.js';
 import { AccessResolver } from './access.resolver.js';
 import { AccessService } from './access.service.js';
 import { ForwardAuthController } from './forward-auth.controller.js';
+import { IdentityLiveness } from './liveness.js';
+import { RevocationLoop } from './revocation.js';
 
 @Module({
   imports: [SessionsModule, AuthModule],
-  providers: [AccessService, AccessResolver],
+  providers: [AccessService, AccessResolver, IdentityLiveness, RevocationLoop],
   controllers: [ForwardAuthController],
 })
 export class AccessModule {}

@@ -10,7 +10,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { API_VERSION, KIND_SESSION, type VDISession } from '@vdi/crd-types';
 import { KubeApiError, type KubeJsonClient } from '@vdi/kube-client';
-import { desktopAuthorization, ownerKey } from '@vdi/session-spec';
+import { desktopAuthorization, ownerKey, parseOwnerKey } from '@vdi/session-spec';
 import { API_CONFIG, type ApiConfig } from '../config.js';
 import { badInput, toApiError } from '../common/errors.js';
 import { ApiCaches } from '../kube/caches.js';
@@ -35,6 +35,8 @@ import {
 } from './access-tokens.js';
 import { foreignRequest, type RequestOrigin } from './foreign-request.js';
 import { FORWARD_AUTH_READ_BUDGET, ReadBudget } from './read-budget.js';
+import { IdentityLiveness } from './liveness.js';
+import { ANNOTATION_ACCESS_HOLDERS, withHolder } from './holders.js';
 
 export interface SessionAccess {
   url: string;
@@ -64,7 +66,8 @@ export type Decision =
       location: string;
       cookie: { name: string; value: string; path: string; secure: boolean; maxAge: number };
     }
-  | { kind: 'login'; location: string; why: string }
+  /** `clearCookie` names a desktop cookie to remove (its identity is no longer live). */
+  | { kind: 'login'; location: string; why: string; clearCookie?: { name: string; secure: boolean } }
   | { kind: 'refuse'; status: 400 | 403; message: string }
   /** Over the read budget of the API server: try again later. */
   | { kind: 'busy'; retryAfterSeconds: number; message: string };
@@ -96,6 +99,7 @@ export class AccessService {
     private readonly caches: ApiCaches,
     @Inject(KUBE_CLIENT) private readonly kube: KubeJsonClient,
     @Inject(API_CONFIG) private readonly config: ApiConfig,
+    private readonly liveness: IdentityLiveness,
   ) {
     this.portalOrigin = new URL(config.portalUrl).origin;
   }
@@ -108,6 +112,11 @@ export class AccessService {
     if (phase !== 'Running' || !s.status?.url) {
       const why = s.status?.message ? `: ${s.status.message}` : '';
       throw badInput(`session '${name}' is not ready yet (phase ${phase}${why}); open it once it is Running`);
+    }
+    // A token outlives its login by up to its lifetime: a ticket needs the login still live.
+    if (this.liveness.enabled) {
+      const v = await this.liveness.check(p.subject, p.sessionId);
+      if (!v.live) throw badInput(`your login can no longer open desktops (${v.why}); log in again`);
     }
     const { ticket, hash } = newTicket();
     const expiresAt = Date.now() + this.config.access.ticketTtlSeconds * 1000;
@@ -123,6 +132,7 @@ export class AccessService {
               username: p.username,
               admin: p.isAdmin,
               expiresAt,
+              ...(p.sessionId ? { idpSession: p.sessionId } : {}),
             }),
           },
         },
@@ -152,7 +162,7 @@ export class AccessService {
         message: 'X-Forwarded-Host is missing: this endpoint answers Traefik forwardAuth requests',
       };
     }
-    const login = (why: string): Decision => ({
+    const login = (why: string): Extract<Decision, { kind: 'login' }> => ({
       kind: 'login',
       location: `${this.config.portalUrl}/open/${encodeURIComponent(name)}`,
       why,
@@ -221,7 +231,12 @@ export class AccessService {
         });
         return { kind: 'refuse', status: 403, message: 'this desktop link was issued to another user' };
       }
-      if (!(await this.consume(name, target.uid, annotation!))) {
+      const holders = withHolder(s.metadata.annotations?.[ANNOTATION_ACCESS_HOLDERS], {
+        owner: record.owner,
+        username: record.username,
+        ...(record.idpSession ? { idpSession: record.idpSession } : {}),
+      });
+      if (!(await this.consume(name, target.uid, annotation!, holders))) {
         this.log.warn({ msg: 'ticket refused', session: name, why: 'already used' });
         return login('ticket already used');
       }
@@ -231,6 +246,7 @@ export class AccessService {
         owner: record.owner,
         username: record.username,
         admin: record.admin,
+        ...(record.idpSession ? { idpSession: record.idpSession } : {}),
       };
       const ttl = this.config.access.cookieTtlSeconds;
       this.log.log({ msg: 'ticket redeemed', session: name, owner: record.owner, user: record.username });
@@ -247,6 +263,22 @@ export class AccessService {
       };
     }
     if (cookie && cookieAdmits(cookie, target)) {
+      const subject = parseOwnerKey(cookie.owner)?.subject;
+      const verdict = subject
+        ? await this.liveness.check(subject, cookie.idpSession)
+        : ({ live: false, why: 'the cookie names no owner' } as const);
+      if (!verdict.live) {
+        this.log.warn({
+          msg: 'cookie of a revoked identity',
+          session: name,
+          user: cookie.username,
+          why: verdict.why,
+        });
+        return {
+          ...login(`access revoked: ${verdict.why}`),
+          clearCookie: { name: cookieName(name, secure), secure },
+        };
+      }
       return {
         kind: 'allow',
         username: cookie.username,
@@ -264,13 +296,16 @@ export class AccessService {
   }
 
   /** Removes the ticket annotation if it still has exactly this value; false when someone else did. */
-  private async consume(name: string, uid: string, value: string): Promise<boolean> {
-    const path = `/metadata/annotations/${ANNOTATION_ACCESS_TICKET.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+  private async consume(name: string, uid: string, value: string, holders: string): Promise<boolean> {
+    const pointer = (a: string) => `/metadata/annotations/${a.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+    const path = pointer(ANNOTATION_ACCESS_TICKET);
     try {
       await this.kube.jsonPatch(this.ref(name), [
         { op: 'test', path: '/metadata/uid', value: uid },
         { op: 'test', path, value },
         { op: 'remove', path },
+        // Who holds a cookie of this desktop now: what the revocation loop checks.
+        { op: 'add', path: pointer(ANNOTATION_ACCESS_HOLDERS), value: holders },
       ]);
       return true;
     } catch (err) {

@@ -106,6 +106,14 @@ export class ForwardAuthController {
         await reply.redirect(d.location, 302);
         return;
       case 'login':
+        if (d.clearCookie) {
+          reply.clearCookie(d.clearCookie.name, {
+            path: '/',
+            httpOnly: true,
+            sameSite: 'lax',
+            secure: d.clearCookie.secure,
+          });
+        }
         await reply.header('x-vdi-auth', d.why).redirect(d.location, 302);
         return;
       case 'refuse':

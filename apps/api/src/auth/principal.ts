@@ -22,6 +22,8 @@ export interface Principal {
   name?: string;
   roles: string[];
   isAdmin: boolean;
+  /** The identity provider's login session the token belongs to (`sid`), when it names one. */
+  sessionId?: string;
 }
 
 export class ClaimsError extends Error {
@@ -76,6 +78,7 @@ export function principalFromClaims(payload: Record<string, unknown>): Principal
     ...(typeof payload.name === 'string' ? { name: payload.name } : {}),
     roles,
     isAdmin: roles.includes(ROLE_ADMIN),
+    ...(typeof payload.sid === 'string' && payload.sid ? { sessionId: payload.sid } : {}),
   };
 }
 

@@ -1,0 +1,210 @@
+/**
+ * Whether the identity behind a desktop cookie is still live (issue #15 item 4): the account
+ * exists, is enabled and still holds a platform role, and the identity provider's login session
+ * the cookie came from (the `sid` of the token that opened the desktop) is still active — so a
+ * portal logout (which ends that session), a disabled account or a removed role ends desktop
+ * access within a bounded time.
+ *
+ * The API reads this through Keycloak's admin REST API with its own service account (a
+ * confidential client with realm-management/view-users; client credentials from a Secret). A
+ * verdict is cached per (subject, login session) for at most `cacheSeconds`. When Keycloak cannot
+ * be asked, a verdict last seen live stays live for `graceSeconds` (logged), then the identity
+ * counts as not live: an outage fails closed after the grace period.
+ */
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { API_CONFIG, type ApiConfig } from '../config.js';
+import { ROLE_ADMIN, ROLE_USER } from '../auth/principal.js';
+
+export type Verdict = { live: true } | { live: false; why: string };
+
+export interface LivenessSettings {
+  /** Keycloak's admin API of the realm, e.g. http://localhost:8180/admin/realms/vdi. */
+  adminUrl: string;
+  /** The realm's token endpoint. */
+  tokenUrl: string;
+  clientId: string;
+  clientSecret: string;
+  cacheSeconds: number;
+  graceSeconds: number;
+}
+
+/** The liveness settings of a config, or undefined when no service account is configured. */
+export function livenessSettings(config: ApiConfig): LivenessSettings | undefined {
+  const id = config.identity;
+  if (!id) return undefined;
+  return {
+    adminUrl: config.oidcIssuer.replace(/\/realms\/([^/]+)$/, '/admin/realms/$1'),
+    tokenUrl: `${config.oidcIssuer}/protocol/openid-connect/token`,
+    clientId: id.clientId,
+    clientSecret: id.clientSecret,
+    cacheSeconds: id.cacheSeconds,
+    graceSeconds: id.graceSeconds,
+  };
+}
+
+/** An error talking to the identity provider (network, 5xx, refused credentials). */
+export class IdentityProviderError extends Error {
+  override name = 'IdentityProviderError';
+}
+
+interface Entry {
+  verdict: Verdict;
+  at: number;
+}
+
+/** A fetch-like function (tests may pass their own). */
+type Fetch = typeof fetch;
+
+/** The verdict logic, without Nest: testable with a fake fetch. */
+export class LivenessChecker {
+  private readonly cache = new Map<string, Entry>();
+  /** When each key was last confirmed live: the grace period runs from there. */
+  private readonly lastLive = new Map<string, number>();
+  private readonly inflight = new Map<string, Promise<Verdict>>();
+  private token: { value: string; until: number } | undefined;
+
+  constructor(
+    private readonly s: LivenessSettings,
+    private readonly log: Pick<Logger, 'warn' | 'log'>,
+    private readonly fetchImpl: Fetch = fetch,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Whether `subject`'s login session `idpSession` still opens desktops. */
+  async check(subject: string, idpSession: string | undefined): Promise<Verdict> {
+    if (!idpSession)
+      return { live: false, why: 'the cookie names no login session (made before revocation)' };
+    const key = `${subject}\n${idpSession}`;
+    const hit = this.cache.get(key);
+    if (hit && this.now() - hit.at < this.s.cacheSeconds * 1000) return hit.verdict;
+    let p = this.inflight.get(key);
+    if (!p) {
+      p = this.ask(key, subject, idpSession).finally(() => this.inflight.delete(key));
+      this.inflight.set(key, p);
+    }
+    return p;
+  }
+
+  private async ask(key: string, subject: string, idpSession: string): Promise<Verdict> {
+    let verdict: Verdict;
+    try {
+      verdict = await this.fetchVerdict(subject, idpSession);
+    } catch (err) {
+      const since = this.lastLive.get(key);
+      const inGrace = since !== undefined && this.now() - since < this.s.graceSeconds * 1000;
+      this.log.warn({
+        msg: 'identity provider unreachable',
+        subject,
+        error: (err as Error).message,
+        verdict: inGrace ? 'live (grace period)' : 'not live',
+      });
+      verdict = inGrace
+        ? { live: true }
+        : { live: false, why: 'the identity provider cannot confirm the login' };
+      // Asked again soon, not after a whole cache period.
+      this.remember(key, verdict, this.now() - Math.max(0, this.s.cacheSeconds - 5) * 1000);
+      return verdict;
+    }
+    if (verdict.live) this.lastLive.set(key, this.now());
+    else this.lastLive.delete(key);
+    this.remember(key, verdict, this.now());
+    return verdict;
+  }
+
+  private remember(key: string, verdict: Verdict, at: number): void {
+    if (this.cache.size > 10_000) {
+      const old = this.now() - Math.max(this.s.cacheSeconds, this.s.graceSeconds) * 1000;
+      for (const [k, e] of this.cache) if (e.at < old) this.cache.delete(k);
+      for (const [k, t] of this.lastLive) if (t < old) this.lastLive.delete(k);
+    }
+    this.cache.set(key, { verdict, at });
+  }
+
+  private async fetchVerdict(subject: string, idpSession: string): Promise<Verdict> {
+    const user = encodeURIComponent(subject);
+    const account = await this.admin(`/users/${user}`, [404]);
+    if (account === undefined) return { live: false, why: 'account deleted' };
+    if ((account as { enabled?: boolean }).enabled !== true) return { live: false, why: 'account disabled' };
+    const roles = (await this.admin(`/users/${user}/role-mappings/realm/composite`)) as { name?: string }[];
+    if (!roles.some((r) => r.name === ROLE_USER || r.name === ROLE_ADMIN)) {
+      return { live: false, why: `role ${ROLE_USER} removed` };
+    }
+    const sessions = (await this.admin(`/users/${user}/sessions`)) as { id?: string }[];
+    if (!sessions.some((x) => x.id === idpSession))
+      return { live: false, why: 'logged out (login session ended)' };
+    return { live: true };
+  }
+
+  /** GET on the realm's admin API: the JSON body, or undefined for a status in `absent`. */
+  private async admin(path: string, absent: number[] = []): Promise<unknown> {
+    const url = `${this.s.adminUrl}${path}`;
+    for (let attempt = 1; ; attempt++) {
+      const res = await this.fetchImpl(url, {
+        headers: { authorization: `Bearer ${await this.serviceToken()}` },
+        signal: AbortSignal.timeout(5_000),
+      }).catch((err: unknown) => {
+        throw new IdentityProviderError(`GET ${url}: ${(err as Error).message}`);
+      });
+      if (absent.includes(res.status)) return undefined;
+      // A token revoked or expired early: one fresh token, then give up.
+      if (res.status === 401 && attempt === 1) {
+        this.token = undefined;
+        continue;
+      }
+      if (!res.ok) {
+        throw new IdentityProviderError(
+          `GET ${url} answered ${res.status}${res.status === 403 ? ` (does ${this.s.clientId}'s service account have realm-management/view-users?)` : ''}`,
+        );
+      }
+      return res.json();
+    }
+  }
+
+  private async serviceToken(): Promise<string> {
+    if (this.token && this.token.until > this.now()) return this.token.value;
+    const res = await this.fetchImpl(this.s.tokenUrl, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`${encodeURIComponent(this.s.clientId)}:${encodeURIComponent(this.s.clientSecret)}`).toString('base64')}`,
+      },
+      body: 'grant_type=client_credentials',
+      signal: AbortSignal.timeout(5_000),
+    }).catch((err: unknown) => {
+      throw new IdentityProviderError(`POST ${this.s.tokenUrl}: ${(err as Error).message}`);
+    });
+    const body = (await res.json().catch(() => ({}))) as { access_token?: string; expires_in?: number };
+    if (!res.ok || !body.access_token) {
+      throw new IdentityProviderError(
+        `${this.s.tokenUrl} refused client ${this.s.clientId} (${res.status}): check VDI_OIDC_ADMIN_CLIENT_ID/SECRET and that the client has service accounts enabled`,
+      );
+    }
+    this.token = { value: body.access_token, until: this.now() + ((body.expires_in ?? 60) * 1000) / 2 };
+    return this.token.value;
+  }
+}
+
+/** The API's liveness checker; `enabled` is false when no service account is configured. */
+@Injectable()
+export class IdentityLiveness {
+  private readonly log = new Logger('Liveness');
+  private readonly checker: LivenessChecker | undefined;
+
+  constructor(@Inject(API_CONFIG) config: ApiConfig) {
+    const s = livenessSettings(config);
+    this.checker = s ? new LivenessChecker(s, this.log) : undefined;
+    if (!s) {
+      this.log.warn({
+        msg: 'desktop access is not revocable: no identity provider service account (set VDI_OIDC_ADMIN_CLIENT_ID and VDI_OIDC_ADMIN_CLIENT_SECRET)',
+      });
+    }
+  }
+
+  get enabled(): boolean {
+    return this.checker !== undefined;
+  }
+
+  check(subject: string, idpSession: string | undefined): Promise<Verdict> {
+    return this.checker ? this.checker.check(subject, idpSession) : Promise.resolve({ live: true });
+  }
+}
