@@ -186,6 +186,7 @@ export function platformOptions(namespace: string): PlatformOptions {
       url: 'http://vdi-turn-rest.vdi-system.svc.cluster.local:8444',
       peer: { namespace: 'vdi-system', podLabels: { 'app.kubernetes.io/name': 'vdi-operator' } },
     },
+    api: { namespace: 'vdi-system', podLabels: { 'app.kubernetes.io/name': 'vdi-api' } },
     ingress: { namespace: 'kube-system', podLabels: { 'app.kubernetes.io/name': 'traefik' } },
     turnRelayCidrs: ['198.19.0.1/32'],
     turnRelayPorts: { min: 49152, max: 65535 },

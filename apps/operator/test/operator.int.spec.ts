@@ -565,8 +565,12 @@ describe('a session that fails for good', () => {
       250,
     );
     await setState('next-1', 'Running');
-    const waiting = await f.waitPhase('next-1', 'Scheduling');
-    expect(waiting.status!.reason).toBe('WaitingForGPU');
+    // Placed in the queue: the scheduler finds no free slice (WaitingForScheduler comes first).
+    const waiting = await waitFor('next-1 waiting for a GPU', async () => {
+      const x = await f.get('next-1');
+      return x?.status?.reason === 'WaitingForGPU' ? x : undefined;
+    });
+    expect(waiting.status!.phase).toBe('Scheduling');
     await f.delete('late-1');
     await f.waitGone('late-1');
     const resumed = await f.waitPhase('next-1', 'Running', 30_000);
