@@ -233,15 +233,23 @@ describe('a real desktop through the portal', () => {
     await page.keyboard.press('Enter');
     const after = await waitChange(page, before, 15_000);
     expect(after.hash).not.toBe(before.hash);
+    // The file's content, not its existence: the shell creates it (empty) before echo writes.
+    const proof = () =>
+      existsSync(path.join(homeDir, 'proof.txt')) &&
+      readFileSync(path.join(homeDir, 'proof.txt'), 'utf8').trim() === 'written-in-the-first-desktop';
     await waitFor(
       'proof.txt written from the desktop',
       async () => {
-        if (existsSync(path.join(homeDir, 'proof.txt'))) return true;
+        if (existsSync(path.join(homeDir, 'proof.txt'))) {
+          // Written or being written: give echo a moment before typing again.
+          for (let i = 0; i < 20 && !proof(); i++) await page.waitForTimeout(250);
+          if (proof()) return true;
+        }
         await waitStill(page, 300, 10_000);
         await page.keyboard.type('echo written-in-the-first-desktop > ~/proof.txt', { delay: 30 });
         await page.keyboard.press('Enter');
         await page.waitForTimeout(1_000);
-        return existsSync(path.join(homeDir, 'proof.txt'));
+        return proof();
       },
       60_000,
     );
