@@ -107,22 +107,6 @@ export function coresByRole(a: ProcSample[], b: ProcSample[], seconds: number): 
   return out;
 }
 
-/** Every descendant of `root` and `root` itself (from /proc's PPid). */
-export function processTreePids(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const d of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
-    try {
-      const ppid = Number(/^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${d}/status`, 'utf8'))![1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(d)]);
-    } catch {
-      /* gone */
-    }
-  }
-  const out = [root];
-  for (let i = 0; i < out.length; i++) out.push(...(children.get(out[i]!) ?? []));
-  return out;
-}
-
 /** Processes of a pod on this machine: those whose cgroup path names the pod's uid. */
 export function podPids(uid: string): number[] {
   const marks = [`pod${uid}`, `pod${uid.replace(/-/g, '_')}`];

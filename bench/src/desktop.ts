@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, up as clusterUp } from '@vdi/controlplane';
-import { ensureDesktopImage, runDesktop, type DesktopImage } from '@vdi/desktop-image';
+import { ensureDesktopImage, processTree, runDesktop, type DesktopImage } from '@vdi/desktop-image';
 import { KubeJsonClient } from '@vdi/kube-client';
 import { passwordGrant } from '@vdi/keycloak';
 import { REAL_DESKTOP_TEMPLATE, startStack, type Stack } from '@vdi/platform';
@@ -36,7 +36,6 @@ import {
   measureCpu,
   podCgroup,
   podPids,
-  processTreePids,
   sampleProcs,
   processRole,
   type DesktopProcesses,
@@ -224,7 +223,7 @@ async function rawProcess(image: DesktopImage, browser: Browser, o: DesktopPhase
     const d = await runDesktop(image, { width, height, framerate: 60 });
     // runDesktop returns as soon as /api/health answers: its start is that long ago.
     const startedAt = Date.now() - d.healthyAfterMs;
-    const desktop: DesktopProcesses = { pids: () => processTreePids(d.proc.pid!) };
+    const desktop: DesktopProcesses = { pids: () => [d.proc.pid!, ...processTree(d.proc.pid!)] };
     const context = await browser.newContext({
       viewport: { width, height },
       httpCredentials: { username: d.user, password: d.password },

@@ -109,7 +109,6 @@ function enqueueTemplate(name: string): void {
 }
 const viewers = new ViewerWatch({
   caches,
-  namespace: ns,
   sessionKey: config.sessionKey,
   intervalSeconds: config.viewerPollSeconds,
   enqueue,

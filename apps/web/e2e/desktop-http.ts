@@ -1,17 +1,12 @@
 /**
- * A request to a desktop through Traefik, as a browser holding `cookie` would send it, on loopback
- * with the desktop's host (Node does not resolve *.localhost names): the status it gets — 101 when
- * a websocket upgrade is accepted. For checks of who a desktop admits that the page cannot show.
+ * A websocket upgrade to a desktop through Traefik, as a browser holding `cookie` would send it, on
+ * loopback with the desktop's host (Node does not resolve *.localhost names): the status it gets,
+ * 101 when it is accepted. For checks of who a desktop admits that the page cannot show.
  */
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 
-export function desktopRequestStatus(
-  url: string,
-  cookie: string,
-  o: { upgrade?: boolean } = {},
-): Promise<number> {
-  const upgrade = o.upgrade ?? true;
+export function upgradeStatus(url: string, cookie: string): Promise<number> {
   const u = new URL(url);
   return new Promise((resolve, reject) => {
     const req = http.request({
@@ -20,14 +15,10 @@ export function desktopRequestStatus(
       path: `${u.pathname}${u.search}`,
       headers: {
         host: u.host,
-        ...(upgrade
-          ? {
-              connection: 'Upgrade',
-              upgrade: 'websocket',
-              'sec-websocket-version': '13',
-              'sec-websocket-key': randomBytes(16).toString('base64'),
-            }
-          : {}),
+        connection: 'Upgrade',
+        upgrade: 'websocket',
+        'sec-websocket-version': '13',
+        'sec-websocket-key': randomBytes(16).toString('base64'),
         cookie,
       },
       timeout: 15_000,

@@ -25,7 +25,7 @@ import { KubeJsonClient } from '@vdi/kube-client';
 import type { V1PersistentVolume, V1PersistentVolumeClaim, V1Pod } from '@kubernetes/client-node';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { gqlAs, sessionsAs } from './api';
-import { desktopRequestStatus } from './desktop-http';
+import { upgradeStatus } from './desktop-http';
 import { loginAs, newContext, screenshot, templateCard } from './portal';
 import { REAL_WEBRTC_TEMPLATE } from '@vdi/platform';
 
@@ -65,9 +65,6 @@ function podProcesses(uid: string): { pid: number; status: string }[] {
   }
   return out;
 }
-
-/** The status a websocket upgrade to `url` gets with `cookie` (101 when it is accepted). */
-const upgradeStatus = (url: string, cookie: string) => desktopRequestStatus(url, cookie);
 
 /** Runs `f` again when the page navigated under it (at most 3 times). */
 async function retryOnNavigation<T>(f: () => Promise<T>): Promise<T> {
@@ -115,6 +112,23 @@ async function firstFrameOrWhy(page: Page, session: string, timeoutMs: number) {
     await screenshot(page, `no-frame-${session}`).catch(() => undefined);
     throw new Error(`${(err as Error).message}; ${JSON.stringify(why)}`);
   }
+}
+
+/**
+ * Alice's desktop `name` in a page of `ctx`, opened as the portal opens it: logged in, a ticket
+ * from openSession, and the navigation to it from the portal (its Referer redeems the ticket).
+ */
+async function openAsAlice(ctx: BrowserContext, name: string): Promise<Page> {
+  await loginAs(ctx, stack.portalUrl, keycloakUrl, 'alice');
+  const { openSession } = await gql<{ openSession: { url: string } }>(
+    'alice',
+    'mutation($n: String!) { openSession(name: $n) { url } }',
+    { n: name },
+  );
+  const page = await ctx.newPage();
+  await page.goto(stack.portalUrl);
+  await page.goto(openSession.url, { referer: `${stack.portalUrl}/` });
+  return page;
 }
 
 async function deleteSession(name: string): Promise<void> {
@@ -345,15 +359,7 @@ describe('a real desktop through the portal', () => {
       homeClaim,
     );
     const ctx = await context();
-    await loginAs(ctx, stack.portalUrl, keycloakUrl, 'alice');
-    const { openSession } = await gql<{ openSession: { url: string } }>(
-      'alice',
-      'mutation($n: String!) { openSession(name: $n) { url } }',
-      { n: createSession.name },
-    );
-    const page = await ctx.newPage();
-    await page.goto(stack.portalUrl);
-    await page.goto(openSession.url, { referer: `${stack.portalUrl}/` });
+    const page = await openAsAlice(ctx, createSession.name);
     await firstFrameOrWhy(page, createSession.name, 90_000);
     const before = await waitStill(page, 500, 30_000);
     await page.mouse.click(640, 360);
@@ -374,15 +380,7 @@ describe('a real desktop through the portal', () => {
     const view = async () => (await sessionsAs(stack.apiDirectUrl, 'alice')).find((s) => s.name === name);
     await waitFor('the idle test desktop Running', async () => (await view())?.phase === 'Running', 120_000);
     const ctx = await context();
-    await loginAs(ctx, stack.portalUrl, keycloakUrl, 'alice');
-    const { openSession } = await gql<{ openSession: { url: string } }>(
-      'alice',
-      'mutation($n: String!) { openSession(name: $n) { url } }',
-      { n: name },
-    );
-    const page = await ctx.newPage();
-    await page.goto(stack.portalUrl);
-    await page.goto(openSession.url, { referer: `${stack.portalUrl}/` });
+    const page = await openAsAlice(ctx, name);
     await firstFrameOrWhy(page, name, 90_000);
     // Selkies reports the page as a viewer: not idle.
     const watched = await waitFor(
@@ -471,15 +469,7 @@ describe('a real desktop through the portal', () => {
       }
       window.RTCPeerConnection = RelayOnly;
     });
-    await loginAs(ctx, stack.portalUrl, keycloakUrl, 'alice');
-    const { openSession } = await gql<{ openSession: { url: string } }>(
-      'alice',
-      'mutation($n: String!) { openSession(name: $n) { url } }',
-      { n: name },
-    );
-    const page = await ctx.newPage();
-    await page.goto(stack.portalUrl);
-    await page.goto(openSession.url, { referer: `${stack.portalUrl}/` });
+    const page = await openAsAlice(ctx, name);
     const first = await firstFrameOrWhy(page, name, 90_000);
     expect(first).toMatchObject({ nonBlank: true, source: 'video#stream' });
 

@@ -17,7 +17,7 @@ import { holdRealNode, launchChromium, testKubeConfig, waitFirstFrame, waitFor }
 import { KubeJsonClient } from '@vdi/kube-client';
 import type { Browser, BrowserContext, Page, WebSocket } from 'playwright-core';
 import { gqlAs, sessionsAs } from './api';
-import { desktopRequestStatus } from './desktop-http';
+import { upgradeStatus } from './desktop-http';
 import { loginAs, newContext } from './portal';
 
 /** Traefik's web port of this stack: listed in the dev realm's portal web origins (tools/keycloak). */
@@ -39,10 +39,6 @@ let session: string;
 let desktopUrl: string;
 const contexts: BrowserContext[] = [];
 
-/** The status the desktop's stream websocket (or, with upgrade false, its page) gets with `cookie`. */
-const upgradeStatus = (cookie: string, upgrade = true) =>
-  desktopRequestStatus(upgrade ? `${desktopUrl}api/websockets` : desktopUrl, cookie, { upgrade });
-
 /** The desktop's cookie (as a Cookie header) that `ctx` holds. */
 async function desktopCookie(ctx: BrowserContext): Promise<string> {
   const cookies = (await ctx.cookies(desktopUrl)).filter((c) => c.name.startsWith('vdi_access_'));
@@ -57,38 +53,18 @@ interface Opened {
   cookie: string;
   /** The stream websockets the desktop page opened, and whether each is closed. */
   sockets: { ws: WebSocket; closed: boolean }[];
-  webrtc: boolean;
 }
 
-/** Whether `cookie` opens the desktop: its stream websocket (101), or in WebRTC mode its page (200). */
-async function opens(cookie: string, webrtc: boolean): Promise<number> {
-  const status = await upgradeStatus(cookie, !webrtc);
-  return status === (webrtc ? 200 : 101) ? status : -status;
+/** Whether `cookie` opens the desktop's stream websocket: 101, else the refusal's status negated. */
+async function opens(cookie: string): Promise<number> {
+  const status = await upgradeStatus(`${desktopUrl}api/websockets`, cookie);
+  return status === 101 ? status : -status;
 }
 
 /** `user` logs in to the portal and opens the desktop through it: a first frame decodes. */
-async function openThroughPortal({ webrtc = false } = {}): Promise<Opened> {
+async function openThroughPortal(): Promise<Opened> {
   const ctx = await newContext(browser, { width: 1280, height: 720 });
   contexts.push(ctx);
-  if (webrtc) {
-    // Every peer connection of the page, and whether it ever connected.
-    await ctx.addInitScript(() => {
-      const Native = window.RTCPeerConnection;
-      const seen: { pc: RTCPeerConnection; connected: boolean }[] = [];
-      (window as unknown as { __vdiPeers: typeof seen }).__vdiPeers = seen;
-      class Tracked extends Native {
-        constructor(c?: RTCConfiguration) {
-          super(c);
-          const entry = { pc: this as RTCPeerConnection, connected: false };
-          seen.push(entry);
-          this.addEventListener('connectionstatechange', () => {
-            if (this.connectionState === 'connected') entry.connected = true;
-          });
-        }
-      }
-      window.RTCPeerConnection = Tracked;
-    });
-  }
   const portal = await loginAs(ctx, stack.portalUrl, keycloakUrl, user);
   const desktop = await ctx.newPage();
   const sockets: Opened['sockets'] = [];
@@ -106,21 +82,8 @@ async function openThroughPortal({ webrtc = false } = {}): Promise<Opened> {
   await waitFor('an open stream websocket', async () => sockets.some((s) => !s.closed), 30_000);
   const cookie = await desktopCookie(ctx);
   // Before the revocation the cookie opens the desktop: the checks below can fail.
-  expect(await opens(cookie, webrtc)).toBeGreaterThan(0);
-  if (webrtc)
-    await waitFor('a connected peer', async () => (await peerStates(desktop)).includes('connected'), 30_000);
-  return { ctx, portal, desktop, cookie, sockets, webrtc };
-}
-
-/** The states of the page's peer connections that ever connected. */
-async function peerStates(page: Page): Promise<string[]> {
-  return within(10_000, 'the page’s peer connections', () =>
-    page.evaluate(() =>
-      (window as unknown as { __vdiPeers: { pc: RTCPeerConnection; connected: boolean }[] }).__vdiPeers
-        .filter((p) => p.connected || p.pc.connectionState === 'connected')
-        .map((p) => p.pc.connectionState),
-    ),
-  ).catch(() => ['page gone']);
+  expect(await opens(cookie)).toBeGreaterThan(0);
+  return { ctx, portal, desktop, cookie, sockets };
 }
 
 /** Within 60 s of `since`: the cookie opens nothing and every stream websocket is closed. */
@@ -128,7 +91,7 @@ async function expectRevoked(o: Opened, since: number, what: string, why: string
   const refused = await waitFor(
     `${what}: the desktop cookie refused by forward-auth`,
     async () => {
-      const status = await opens(o.cookie, o.webrtc);
+      const status = await opens(o.cookie);
       return status < 0 ? -status : undefined;
     },
     REVOCATION_MS,
@@ -142,15 +105,6 @@ async function expectRevoked(o: Opened, since: number, what: string, why: string
     Math.max(1_000, REVOCATION_MS - (Date.now() - since)),
     250,
   );
-  if (o.webrtc) {
-    // The media ends too: no peer of the page is connected any more.
-    await waitFor(
-      `${what}: no connected peer`,
-      async () => (await peerStates(o.desktop)).every((st) => st !== 'connected' && st !== 'connecting'),
-      Math.max(1_000, REVOCATION_MS - (Date.now() - since)),
-      250,
-    );
-  }
   const closedMs = Date.now() - since;
   log(
     `${what}: cookie refused after ${(refusedMs / 1000).toFixed(1)} s, stream closed after ${(closedMs / 1000).toFixed(1)} s`,

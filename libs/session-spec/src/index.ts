@@ -31,6 +31,12 @@ export {
   TURN_REST_KEY,
 } from './secrets.js';
 export {
+  closeDesktopConnection,
+  DesktopAnswerError,
+  desktopBaseUrl,
+  desktopConnections,
+} from './desktop-api.js';
+export {
   answerTurnRest,
   turnRestUri,
   TURN_REST_PATH,

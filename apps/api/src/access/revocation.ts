@@ -13,7 +13,13 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { API_VERSION, KIND_SESSION, type VDISession } from '@vdi/crd-types';
 import { KubeApiError, type KubeJsonClient } from '@vdi/kube-client';
-import { desktopAuthorization, parseOwnerKey } from '@vdi/session-spec';
+import {
+  closeDesktopConnection,
+  desktopAuthorization,
+  desktopBaseUrl,
+  desktopConnections,
+  parseOwnerKey,
+} from '@vdi/session-spec';
 import { API_CONFIG, type ApiConfig } from '../config.js';
 import { ApiCaches } from '../kube/caches.js';
 import { KUBE_CLIENT } from '../kube/tokens.js';
@@ -24,8 +30,6 @@ import { IdentityLiveness } from './liveness.js';
 export const TICK_MS = 5_000;
 /** Sessions checked per tick, per replica: bounded work whatever the number of desktops. */
 export const MAX_PER_TICK = 50;
-/** The Selkies port of a desktop pod. */
-const SELKIES_PORT = 8080;
 
 @Injectable()
 export class RevocationLoop implements OnModuleInit, OnModuleDestroy {
@@ -116,30 +120,12 @@ export class RevocationLoop implements OnModuleInit, OnModuleDestroy {
 
   /** Ends every stream connection of the session's desktop; how many there were. */
   async disconnect(s: VDISession): Promise<number> {
-    const name = s.metadata.name!;
-    const pod = this.caches.pods.get(name, this.config.sessionsNamespace);
-    const ip = pod?.status?.podIP;
-    if (!ip || pod?.status?.phase !== 'Running') return 0;
-    const base = `http://${ip}:${SELKIES_PORT}`;
+    const base = desktopBaseUrl(this.caches.pods.get(s.metadata.name!, this.config.sessionsNamespace));
+    if (!base) return 0;
     const authorization = desktopAuthorization(this.config.access.sessionKey, s.metadata.uid!);
-    const res = await fetch(`${base}/api/sessions`, {
-      headers: { authorization },
-      signal: AbortSignal.timeout(5_000),
-    });
-    if (!res.ok) throw new Error(`GET ${base}/api/sessions answered ${res.status}`);
-    const body = (await res.json()) as { sessions?: { id?: string | number }[] };
     let closed = 0;
-    for (const c of body.sessions ?? []) {
-      if (c.id === undefined) continue;
-      const del = await fetch(`${base}/api/sessions/${encodeURIComponent(String(c.id))}`, {
-        method: 'DELETE',
-        headers: { authorization },
-        signal: AbortSignal.timeout(15_000),
-      });
-      if (del.ok) closed++;
-      else if (del.status !== 404)
-        throw new Error(`DELETE ${base}/api/sessions/${c.id} answered ${del.status}`);
-    }
+    for (const c of await desktopConnections(base, authorization, 5_000))
+      if (await closeDesktopConnection(base, authorization, c.id)) closed++;
     return closed;
   }
 

@@ -300,41 +300,44 @@ export class Reconciler {
     base: Omit<Observation, 'now'>,
     now: Date,
   ): Promise<Result> {
-    if (pod && !pod.metadata?.deletionTimestamp) {
-      const deleted = await this.d.client.delete(pod as KubeObject, { uid: pod.metadata!.uid! });
-      if (deleted) {
-        this.d.events.record(
-          session,
-          'Normal',
-          'DesktopReleased',
-          'the desktop failed for good; its pod was deleted and its place released (delete the session and create a new one to try again)',
-        );
-      }
-    }
+    await this.deleteDesktopPod(
+      session,
+      pod,
+      'DesktopReleased',
+      'the desktop failed for good; its pod was deleted and its place released (stop and resume the session, or delete it and create a new one, to try again)',
+    );
     // The failure stays (computeStatus keeps StartDeadlineExceeded); no pod is observed any more.
     await this.writeStatus(session, computeStatus({ ...base, now }));
     return {};
   }
 
+  /** A stopped session's desktop goes; its route, secrets and home stay for a resume. */
+  private stopDesktop(session: VDISession, pod: V1Pod | undefined): Promise<void> {
+    return this.deleteDesktopPod(
+      session,
+      pod,
+      'Stopped',
+      'the session was stopped: its desktop pod was deleted and its GPU time-slice freed; its home and name are kept (resume it to start a new desktop)',
+    );
+  }
+
   /**
-   * Deletes the desktop pod of a stopped session (conditional on its uid), with an Event the first
-   * time; the session, its route, secrets and home stay for a resume.
+   * Deletes a session's desktop pod (conditional on its uid, so a newer pod is never hit), with an
+   * Event when this call deleted it; the session and its other children stay.
    */
-  private async stopDesktop(session: VDISession, pod: V1Pod | undefined): Promise<void> {
+  private async deleteDesktopPod(
+    session: VDISession,
+    pod: V1Pod | undefined,
+    reason: string,
+    message: string,
+  ): Promise<void> {
     if (!pod || pod.metadata?.deletionTimestamp) return;
-    const deleted = await this.d.client.delete(pod as KubeObject, { uid: pod.metadata!.uid! });
-    if (deleted) {
-      this.d.events.record(
-        session,
-        'Normal',
-        'Stopped',
-        'the session was stopped: its desktop pod was deleted and its GPU time-slice freed; its home and name are kept (resume it to start a new desktop)',
-      );
-      this.d.log.info(
-        { key: `${session.metadata.namespace}/${session.metadata.name}`, pod: pod.metadata!.name },
-        'session stopped',
-      );
-    }
+    if (!(await this.d.client.delete(pod as KubeObject, { uid: pod.metadata!.uid! }))) return;
+    this.d.events.record(session, 'Normal', reason, message);
+    this.d.log.info(
+      { key: `${session.metadata.namespace}/${session.metadata.name}`, pod: pod.metadata!.name, reason },
+      'desktop pod deleted',
+    );
   }
 
   /**

@@ -9,9 +9,14 @@
  * starting, a stand-in, a network problem) gives no answer: its status keeps what it said, and a
  * desktop is never culled on a guess — the reconcile asks once more right before it acts.
  */
-import type { V1Pod } from '@kubernetes/client-node';
 import type { VDISession } from '@vdi/crd-types';
-import { childNames, desktopAuthorization } from '@vdi/session-spec';
+import {
+  childNames,
+  DesktopAnswerError,
+  desktopAuthorization,
+  desktopBaseUrl,
+  desktopConnections,
+} from '@vdi/session-spec';
 import type { Logger } from 'pino';
 import type { Caches } from './caches.js';
 
@@ -23,7 +28,6 @@ export interface ViewerLook {
 
 export interface ViewerWatchDeps {
   caches: Caches;
-  namespace: string;
   sessionKey: string;
   /** Seconds between looks at each watched desktop. */
   intervalSeconds: number;
@@ -36,15 +40,6 @@ export interface ViewerWatchDeps {
   log: Logger;
   /** Counts each look by outcome (ok, unreachable, refused). */
   count?(outcome: 'ok' | 'unreachable' | 'refused'): void;
-}
-
-/** The desktop's Selkies address, from its pod: pod IP and the container port named http. */
-function desktopAddress(pod: V1Pod | undefined): string | undefined {
-  const ip = pod?.status?.podIP;
-  if (!ip || pod?.metadata?.deletionTimestamp) return undefined;
-  const port =
-    pod.spec?.containers?.flatMap((c) => c.ports ?? []).find((p) => p.name === 'http')?.containerPort ?? 8080;
-  return `http://${ip.includes(':') ? `[${ip}]` : ip}:${port}`;
 }
 
 export class ViewerWatch {
@@ -74,30 +69,25 @@ export class ViewerWatch {
   async lookNow(session: VDISession): Promise<ViewerLook | undefined> {
     const key = `${session.metadata.namespace}/${session.metadata.name}`;
     const pod = this.d.caches.pods.get(childNames(session.metadata.name!).pod, session.metadata.namespace);
-    const base = desktopAddress(pod);
+    const base = desktopBaseUrl(pod);
     if (!base) return undefined;
     try {
-      const res = await fetch(`${base}/api/sessions`, {
-        headers: { authorization: desktopAuthorization(this.d.sessionKey, session.metadata.uid!) },
-        signal: AbortSignal.timeout(this.d.timeoutMs ?? 3000),
-      });
-      if (!res.ok) {
-        this.d.count?.('refused');
-        this.d.log.debug({ key, status: res.status }, 'desktop refused the viewer look');
-        return undefined;
-      }
-      const body = (await res.json()) as { sessions?: unknown };
-      if (!Array.isArray(body.sessions)) {
-        this.d.count?.('refused');
-        return undefined;
-      }
+      const connections = await desktopConnections(
+        base,
+        desktopAuthorization(this.d.sessionKey, session.metadata.uid!),
+        this.d.timeoutMs,
+      );
       this.d.count?.('ok');
-      const look = { count: body.sessions.length, at: new Date() };
+      const look = { count: connections.length, at: new Date() };
       this.looks.set(key, look);
       return look;
     } catch (err) {
-      this.d.count?.('unreachable');
-      this.d.log.debug({ key, err: (err as Error).message }, 'desktop did not answer the viewer look');
+      const refused = err instanceof DesktopAnswerError;
+      this.d.count?.(refused ? 'refused' : 'unreachable');
+      this.d.log.debug(
+        { key, err: (err as Error).message },
+        refused ? 'desktop refused the viewer look' : 'desktop did not answer the viewer look',
+      );
       return undefined;
     }
   }

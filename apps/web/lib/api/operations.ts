@@ -73,23 +73,14 @@ export const ADMIN_CAPACITY = `query AdminCapacity {
 export const EXTEND_SESSION = `mutation ExtendSession($name: String!, $by: String!) {
   extendSession(name: $name, by: $by) { ${SESSION_FIELDS} }
 }`;
-export interface ExtendSessionData {
-  extendSession: Session;
-}
 
 export const STOP_SESSION = `mutation StopSession($name: String!) {
   stopSession(name: $name) { ${SESSION_FIELDS} }
 }`;
-export interface StopSessionData {
-  stopSession: Session;
-}
 
 export const RESUME_SESSION = `mutation ResumeSession($name: String!) {
   resumeSession(name: $name) { ${SESSION_FIELDS} }
 }`;
-export interface ResumeSessionData {
-  resumeSession: Session;
-}
 
 export const DELETE_SESSION = `mutation DeleteSession($name: String!) { deleteSession(name: $name) }`;
 export interface DeleteSessionData {
