@@ -22,6 +22,7 @@ import { MetricsController } from './metrics/metrics.controller.js';
 import { ApiMetrics } from './metrics/metrics.js';
 import { SessionsModule } from './sessions/sessions.module.js';
 import { TemplatesModule } from './templates/templates.module.js';
+import { UsageModule } from './usage/usage.module.js';
 
 /**
  * Deepest selection a query may have (mercurius `queryDepth`, also applied to subscriptions).
@@ -97,6 +98,7 @@ export class AppModule {
         KubeModule,
         AuthModule,
         TemplatesModule,
+        UsageModule,
         SessionsModule,
         CapacityModule,
         AccessModule,

@@ -14,6 +14,7 @@ describe('loadConfig', () => {
       sessionsNamespace: 'vdi-sessions',
       maxSessionsPerUser: 3,
       maxGpusPerUser: 1,
+      gpuBudgets: [],
       gpuResourceName: 'nvidia.com/gpu',
       portalUrl: 'http://localhost:3000',
       corsOrigins: [],
@@ -63,6 +64,7 @@ describe('loadConfig', () => {
         VDI_CORS_ORIGINS: 'http://vdi.localhost/path',
         VDI_ACCESS_TICKET_TTL_SECONDS: '1',
         VDI_SESSION_KEY: 'change-me-please-0123456789abcdef',
+        VDI_GPU_BUDGETS: 'default=40h/month; everyone=1h/day',
       });
     } catch (e) {
       err = e;
@@ -80,6 +82,7 @@ describe('loadConfig', () => {
       "VDI_CORS_ORIGINS: 'http://vdi.localhost/path' is not an origin",
       'VDI_ACCESS_TICKET_TTL_SECONDS',
       'VDI_SESSION_KEY is unfit: it is a placeholder',
+      "VDI_GPU_BUDGETS: 'everyone=1h/day' must start with default=",
     ]) {
       expect(msg).toContain(name);
     }

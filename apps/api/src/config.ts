@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { DEFAULT_SESSIONS_NAMESPACE } from '@vdi/crd-types';
 import { secretWeakness } from '@vdi/session-spec';
+import { parseBudgetRules, type BudgetRule } from './usage/budget-rules.js';
 
 export interface ApiConfig {
   /** Expected `iss` of access tokens, e.g. http://localhost:8180/realms/vdi. */
@@ -20,6 +21,8 @@ export interface ApiConfig {
   maxSessionsPerUser: number;
   /** GPU time-slices a user may hold at once. */
   maxGpusPerUser: number;
+  /** GPU-hour budgets (VDI_GPU_BUDGETS; usage/budget-rules.ts); empty: no budgets. */
+  gpuBudgets: BudgetRule[];
   /** The extended resource GPU nodes advertise and desktop pods ask for (as the operator's VDI_GPU_RESOURCE). */
   gpuResourceName: 'nvidia.com/gpu' | 'nvidia.com/gpu.shared';
   /** The portal, where a browser without access to a desktop is sent (`<portal>/open/<session>`). */
@@ -150,6 +153,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
       `VDI_ACCESS_LIVENESS_CACHE_SECONDS: '${livenessCache}' must be at most 30 (revocation within 60 s)`,
     );
   }
+  const budgets = parseBudgetRules(env.VDI_GPU_BUDGETS);
+  problems.push(...budgets.problems);
   const config: ApiConfig = {
     oidcIssuer,
     oidcAudience,
@@ -158,6 +163,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     sessionsNamespace,
     maxSessionsPerUser: int('VDI_QUOTA_SESSIONS_PER_USER', 3, 0),
     maxGpusPerUser: int('VDI_QUOTA_GPUS_PER_USER', 1, 0),
+    gpuBudgets: budgets.rules,
     gpuResourceName: gpuResourceName as ApiConfig['gpuResourceName'],
     portalUrl,
     corsOrigins,

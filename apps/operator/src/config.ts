@@ -25,6 +25,10 @@ export interface OperatorConfig {
   resyncSeconds: number;
   /** Seconds between looks at who watches each desktop with an idle timeout (idle culling). */
   viewerPollSeconds: number;
+  /** GPU-hour accounting: seconds between counts of the time-slices each owner holds. */
+  usageIntervalSeconds: number;
+  /** Owners are warned when their budget would run out within this many seconds at their pace. */
+  budgetWarnSeconds: number;
   metricsPort: number;
   leaderElection: LeaderOptions & { enabled: boolean };
 }
@@ -221,6 +225,8 @@ export function loadOperatorConfig(env: Env = process.env): OperatorConfig {
     startDeadlineSeconds: int(env, 'VDI_START_DEADLINE_SECONDS', 300, 5, 86_400),
     resyncSeconds: int(env, 'VDI_RESYNC_SECONDS', 300, 5, 86_400),
     viewerPollSeconds: int(env, 'VDI_VIEWER_POLL_SECONDS', 30, 1, 3_600),
+    usageIntervalSeconds: int(env, 'VDI_USAGE_INTERVAL_SECONDS', 60, 1, 3_600),
+    budgetWarnSeconds: int(env, 'VDI_BUDGET_WARN_SECONDS', 900, 0, 86_400),
     metricsPort: int(env, 'VDI_METRICS_PORT', 8080, 0, 65_535),
     leaderElection: {
       enabled: env.VDI_LEADER_ELECTION !== 'false',

@@ -18,6 +18,7 @@ import { LeaderElector } from './engine/leader.js';
 import { OperatorMetrics, startHttpServer } from './engine/metrics.js';
 import { Reconciler } from './engine/reconcile.js';
 import { startTurnRestServer } from './engine/turn-rest.js';
+import { GpuAccountant } from './engine/usage.js';
 import { ViewerWatch } from './engine/viewers.js';
 import { TerminalError, WorkQueue } from './engine/work-queue.js';
 import { VdiSessionOperator } from './framework.js';
@@ -115,6 +116,17 @@ const viewers = new ViewerWatch({
   log: log.child({ module: 'viewers' }),
   count: (outcome) => metrics.viewerLooks.inc({ outcome }),
 });
+const accountant = new GpuAccountant({
+  client,
+  caches,
+  namespace: ns,
+  gpuResource: config.platform.gpuResourceName,
+  intervalSeconds: config.usageIntervalSeconds,
+  warnSeconds: config.budgetWarnSeconds,
+  events,
+  log: log.child({ module: 'usage' }),
+  count: (outcome) => metrics.usageWrites.inc({ outcome }),
+});
 const reconciler = new Reconciler({
   caches,
   client,
@@ -171,6 +183,7 @@ async function becomeLeader(): Promise<void> {
   for (const s of caches.sessions.list(ns)) queue.add(`${ns}/${s.metadata.name}`);
   await framework.start();
   viewers.start();
+  accountant.start();
   setInterval(() => {
     reconciler.forgetApplied();
     for (const s of caches.sessions.list(ns)) queue.add(`${ns}/${s.metadata.name}`);
@@ -233,6 +246,7 @@ async function shutdown(signal: string): Promise<void> {
   stopping = true;
   log.info({ signal }, 'draining workers');
   leading = false;
+  accountant.stop();
   await queue.shutdown();
   await elector.stop();
   await caches.stop();

@@ -140,6 +140,7 @@ async function allowed(who: keyof typeof tokens, a: Access): Promise<boolean> {
   return (r.body.status as { allowed?: boolean }).allowed === true;
 }
 
+const VDI_GROUP = 'vdi.kasm.io';
 const sessionPath = (name = '') => `/apis/${VDI}/namespaces/${SESSIONS}/vdisessions${name ? `/${name}` : ''}`;
 
 const CHILD_KINDS: [string, string][] = [
@@ -496,6 +497,27 @@ describe('tightness: what each account may and may not do (SelfSubjectAccessRevi
     ['api', false, { verb: 'get', resource: 'secrets', namespace: SYSTEM, name: 'vdi-session-key' }],
     ['operator', false, { verb: 'delete', resource: 'namespaces' }],
     ['operator', false, { verb: 'delete', resource: 'namespaces', name: SESSIONS }],
+    // GPU-hour ledgers: the counts (status) are the operator's alone; the API records budgets
+    // (spec) and cannot touch a count; neither deletes a ledger.
+    [
+      'operator',
+      true,
+      { verb: 'patch', group: VDI_GROUP, resource: 'vdiusages', subresource: 'status', namespace: SESSIONS },
+    ],
+    ['operator', false, { verb: 'patch', group: VDI_GROUP, resource: 'vdiusages', namespace: SESSIONS }],
+    ['api', true, { verb: 'patch', group: VDI_GROUP, resource: 'vdiusages', namespace: SESSIONS }],
+    [
+      'api',
+      false,
+      { verb: 'patch', group: VDI_GROUP, resource: 'vdiusages', subresource: 'status', namespace: SESSIONS },
+    ],
+    [
+      'api',
+      false,
+      { verb: 'update', group: VDI_GROUP, resource: 'vdiusages', subresource: 'status', namespace: SESSIONS },
+    ],
+    ['api', false, { verb: 'delete', group: VDI_GROUP, resource: 'vdiusages', namespace: SESSIONS }],
+    ['operator', false, { verb: 'delete', group: VDI_GROUP, resource: 'vdiusages', namespace: SESSIONS }],
   ];
 
   it.each(

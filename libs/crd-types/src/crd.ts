@@ -11,13 +11,17 @@ import {
   GROUP,
   KIND_SESSION,
   KIND_TEMPLATE,
+  KIND_USAGE,
   PLURAL_SESSION,
   PLURAL_TEMPLATE,
+  PLURAL_USAGE,
   SESSION_NAME_RULE,
   VDISessionSpecSchema,
   VDISessionStatusSchema,
   VDITemplateSpecSchema,
   VDITemplateStatusSchema,
+  VDIUsageSpecSchema,
+  VDIUsageStatusSchema,
   VERSION,
 } from './v1alpha1.js';
 
@@ -108,7 +112,7 @@ function crd(i: CrdInput) {
   };
 }
 
-/** The two CRDs, as objects ready to apply. */
+/** The platform's CRDs, as objects ready to apply. */
 export function crdManifests() {
   return {
     [PLURAL_TEMPLATE]: crd({
@@ -155,6 +159,23 @@ export function crdManifests() {
         { name: 'Encoder', type: 'string', jsonPath: '.status.encoder', priority: 1 },
         { name: 'Expires', type: 'date', jsonPath: '.status.expiresAt', priority: 1 },
         { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+      ],
+    }),
+    [PLURAL_USAGE]: crd({
+      kind: KIND_USAGE,
+      plural: PLURAL_USAGE,
+      singular: 'vdiusage',
+      shortNames: ['vdiu'],
+      scope: 'Namespaced',
+      spec: VDIUsageSpecSchema,
+      status: VDIUsageStatusSchema,
+      columns: [
+        { name: 'User', type: 'string', jsonPath: '.spec.user' },
+        { name: 'Budget Hours', type: 'number', jsonPath: '.spec.budget.gpuHours' },
+        { name: 'Period', type: 'string', jsonPath: '.spec.budget.period' },
+        { name: 'Total GPU Seconds', type: 'number', jsonPath: '.status.totalGpuSeconds' },
+        { name: 'Rule', type: 'string', jsonPath: '.spec.budget.rule', priority: 1 },
+        { name: 'Counted', type: 'date', jsonPath: '.status.countedAt', priority: 1 },
       ],
     }),
   };

@@ -145,6 +145,8 @@ export const SessionReason = {
   Stopped: 'Stopped',
   /** The per-user home volume the session would mount is annotated for another owner. */
   HomeNotOwned: 'HomeNotOwned',
+  /** The session's home is on node-local storage of a node that cannot take the desktop now. */
+  WaitingForHomeNode: 'WaitingForHomeNode',
   Deleting: 'Deleting',
 } as const;
 export type SessionReason = (typeof SessionReason)[keyof typeof SessionReason];
@@ -581,7 +583,13 @@ export const VDISessionStatusSchema = Type.Object({
   gpu: Type.Optional(Type.Integer({ minimum: 0, maximum: 1 })),
   homeClaim: Type.Optional(Type.String({ maxLength: 253 })),
   createdAt: Type.Optional(Type.String({ format: 'date-time' })),
+  /** When the current start began waiting for a GPU time-slice (unset when it never waited). */
+  queuedAt: Type.Optional(Type.String({ format: 'date-time' })),
   scheduledAt: Type.Optional(Type.String({ format: 'date-time' })),
+  /** When the desktop's image was on its node (its container was created). */
+  imageReadyAt: Type.Optional(Type.String({ format: 'date-time' })),
+  /** When the desktop's container started. */
+  startedAt: Type.Optional(Type.String({ format: 'date-time' })),
   readyAt: Type.Optional(Type.String({ format: 'date-time' })),
   /** When the session was last stopped (set while it is Stopped). */
   stoppedAt: Type.Optional(Type.String({ format: 'date-time' })),
@@ -634,4 +642,105 @@ export function templateSpecErrors(spec: unknown): string[] {
 /** Schema errors of a session spec, as `path: message` lines; empty when valid. */
 export function sessionSpecErrors(spec: unknown): string[] {
   return [...Value.Errors(VDISessionSpecSchema, spec)].map((e) => `${e.path || '/'}: ${e.message}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// VDIUsage: the GPU-hour ledger of one owner
+
+export const KIND_USAGE = 'VDIUsage';
+export const PLURAL_USAGE = 'vdiusages';
+
+/** How often a GPU-hour budget renews: UTC calendar days, ISO weeks (Monday) or months. */
+export const BUDGET_PERIODS = ['Day', 'Week', 'Month'] as const;
+export type BudgetPeriod = (typeof BUDGET_PERIODS)[number];
+
+/** Days a ledger keeps (a little over a year: any period's total can be summed from them). */
+export const USAGE_DAYS_KEPT = 400;
+
+export const VDIUsageSpecSchema = Type.Object({
+  owner: Type.Object(SessionOwnerSchema.properties, {
+    description:
+      'the identity whose GPU time this ledger counts: issuer + subject (as VDISession.spec.owner)',
+    'x-kubernetes-validations': [
+      { rule: 'self == oldSelf', message: 'owner cannot change; a ledger belongs to one identity' },
+    ],
+  } as K8sSchemaOptions),
+  user: Type.String({
+    minLength: 1,
+    maxLength: 256,
+    description: 'who the owner is, as people read it (the e-mail of their latest session); shown only',
+  }),
+  budget: Type.Optional(
+    Type.Object(
+      {
+        gpuHours: Type.Number({
+          minimum: 0,
+          maximum: 1_000_000,
+          description: 'GPU time-slice hours the owner may use per period',
+        }),
+        period: StringEnum(BUDGET_PERIODS, { description: 'when the budget renews (UTC)' }),
+        rule: Type.String({
+          minLength: 1,
+          maxLength: 512,
+          description:
+            "the API's budget rule that applied, e.g. default, role:vdi-admin, user:alice@example.com",
+        }),
+      },
+      {
+        description:
+          "the budget that applied at the owner's last create or resume (written by the API from its VDI_GPU_BUDGETS rules); absent: no budget",
+      },
+    ),
+  ),
+});
+export type VDIUsageSpec = Static<typeof VDIUsageSpecSchema>;
+
+export const UsageDaySchema = Type.Object({
+  day: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'a UTC day, YYYY-MM-DD' }),
+  gpuSeconds: Type.Number({ minimum: 0, description: 'time-slice seconds used that day' }),
+});
+export type UsageDay = Static<typeof UsageDaySchema>;
+
+/** A desktop pod holding a GPU time-slice, and how far its time has been counted. */
+export const UsageHoldingSchema = Type.Object({
+  pod: Type.String({ minLength: 1, maxLength: 64, description: "the desktop pod's uid" }),
+  session: Type.String({ minLength: 1, maxLength: 253 }),
+  slices: Type.Integer({ minimum: 1, maximum: 8 }),
+  since: Type.String({ format: 'date-time', description: 'when the pod got its time-slice (scheduled)' }),
+  countedUntil: Type.String({ format: 'date-time', description: 'its time is in the ledger up to here' }),
+});
+export type UsageHolding = Static<typeof UsageHoldingSchema>;
+
+export const VDIUsageStatusSchema = Type.Object({
+  /** Time-slice seconds per UTC day, oldest first, the last USAGE_DAYS_KEPT days. */
+  days: Type.Optional(
+    Type.Array(UsageDaySchema, {
+      maxItems: USAGE_DAYS_KEPT,
+      'x-kubernetes-list-type': 'map',
+      'x-kubernetes-list-map-keys': ['day'],
+    } as K8sSchemaOptions),
+  ),
+  /** Every time-slice second counted since the ledger was made. */
+  totalGpuSeconds: Type.Optional(Type.Number({ minimum: 0 })),
+  /** Desktops holding a time-slice at the last count: the checkpoint the next count goes on from. */
+  holding: Type.Optional(
+    Type.Array(UsageHoldingSchema, {
+      maxItems: 1000,
+      'x-kubernetes-list-type': 'map',
+      'x-kubernetes-list-map-keys': ['pod'],
+    } as K8sSchemaOptions),
+  ),
+  /** When the operator last counted. */
+  countedAt: Type.Optional(Type.String({ format: 'date-time' })),
+  /** Start of the budget period the owner was warned in (running low), so it is said once. */
+  warnedFor: Type.Optional(Type.String({ format: 'date-time' })),
+});
+export type VDIUsageStatus = Static<typeof VDIUsageStatusSchema>;
+
+export interface VDIUsage {
+  apiVersion: typeof API_VERSION;
+  kind: typeof KIND_USAGE;
+  metadata: V1ObjectMeta;
+  spec: VDIUsageSpec;
+  status?: VDIUsageStatus;
 }

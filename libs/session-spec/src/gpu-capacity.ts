@@ -36,7 +36,8 @@ export interface GpuCapacity {
   nodes: NodeSlices[];
 }
 
-function slicesOf(pod: V1Pod, resource: string): number {
+/** GPU time-slices a pod's containers ask for. */
+export function slicesOf(pod: V1Pod, resource: string): number {
   return (pod.spec?.containers ?? []).reduce((n, c) => {
     const v = Number(c.resources?.limits?.[resource] ?? c.resources?.requests?.[resource] ?? 0);
     return n + (Number.isFinite(v) ? v : 0);
@@ -44,7 +45,7 @@ function slicesOf(pod: V1Pod, resource: string): number {
 }
 
 /** Pods that finished no longer hold their slices. */
-function holdsSlices(pod: V1Pod): boolean {
+export function holdsSlices(pod: V1Pod): boolean {
   const phase = pod.status?.phase;
   return phase !== 'Succeeded' && phase !== 'Failed';
 }

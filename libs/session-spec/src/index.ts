@@ -103,6 +103,17 @@ export {
   type Placement,
 } from './gpu-capacity.js';
 export {
+  budgetMessage,
+  budgetState,
+  countUsage,
+  gpuHours,
+  heldSlices,
+  periodBounds,
+  usageName,
+  type BudgetState,
+  type HeldSlices,
+} from './usage.js';
+export {
   cidrToRange,
   coturnPolicyArgs,
   DEFAULT_RELAY_POLICY,

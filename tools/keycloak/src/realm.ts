@@ -47,6 +47,8 @@ export interface UserRep {
   /** Set on a client's service-account user. */
   serviceAccountClientId?: string;
   clientRoles?: Record<string, string[]>;
+  /** Group paths, e.g. /gpu-power (the `groups` claim carries the names). */
+  groups?: string[];
 }
 export interface RealmRep {
   realm: string;

@@ -51,6 +51,8 @@ export interface StackOptions {
   sampleTemplates?: boolean;
   /** Extra operator settings (VDI_*). */
   operatorEnv?: Record<string, string>;
+  /** GPU-hour budgets (the API's VDI_GPU_BUDGETS); default: DEV_GPU_BUDGETS. */
+  gpuBudgets?: string;
   /**
    * Traefik in front of everything (portal, API, desktops at http://<session>.vdi.localhost:<web>)
    * with the desktop network and stand-ins, or false for the portal and API on their own ports
@@ -87,6 +89,8 @@ export interface Stack {
 }
 
 const TURN_SECRET_NAME = 'vdi-turn';
+/** The local platform's GPU-hour budgets: 40 h a month each, 200 h for the gpu-power group (bob), admins unlimited. */
+export const DEV_GPU_BUDGETS = 'default=40h/month; group:gpu-power=200h/month; role:vdi-admin=unlimited';
 
 /** Builds the portal (next build) when it has never been built or its sources are newer. */
 export function ensurePortalBuild(log: Log): void {
@@ -334,6 +338,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         ...(o.quotas?.gpusPerUser !== undefined
           ? { VDI_QUOTA_GPUS_PER_USER: String(o.quotas.gpusPerUser) }
           : {}),
+        VDI_GPU_BUDGETS: o.gpuBudgets ?? DEV_GPU_BUDGETS,
       },
     });
     services.push(api);

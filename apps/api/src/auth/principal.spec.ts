@@ -33,6 +33,7 @@ describe('claims', () => {
       email: 'alice@example.com',
       name: 'Alice Liddell',
       roles: ['vdi-user'],
+      groups: [],
       isAdmin: false,
     });
     expect(mayUsePlatform(p)).toBe(true);

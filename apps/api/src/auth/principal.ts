@@ -21,6 +21,8 @@ export interface Principal {
   email?: string;
   name?: string;
   roles: string[];
+  /** Groups from the token's `groups` claim (Keycloak's group membership mapper), without a leading '/'. */
+  groups: string[];
   isAdmin: boolean;
   /** The identity provider's login session the token belongs to (`sid`), when it names one. */
   sessionId?: string;
@@ -77,6 +79,11 @@ export function principalFromClaims(payload: Record<string, unknown>): Principal
     ...(email ? { email } : {}),
     ...(typeof payload.name === 'string' ? { name: payload.name } : {}),
     roles,
+    groups: Array.isArray(payload.groups)
+      ? payload.groups
+          .filter((g): g is string => typeof g === 'string' && g !== '')
+          .map((g) => g.replace(/^\//, ''))
+      : [],
     isAdmin: roles.includes(ROLE_ADMIN),
     ...(typeof payload.sid === 'string' && payload.sid ? { sessionId: payload.sid } : {}),
   };

@@ -11,6 +11,8 @@ export const ErrorCode = {
   Forbidden: 'FORBIDDEN',
   NotFound: 'NOT_FOUND',
   QuotaExceeded: 'QUOTA_EXCEEDED',
+  /** The owner's GPU-hour budget for the period is used up (createSession/resumeSession with a GPU). */
+  BudgetExhausted: 'BUDGET_EXHAUSTED',
   Unauthenticated: 'UNAUTHENTICATED',
   Internal: 'INTERNAL_SERVER_ERROR',
 } as const;

@@ -39,6 +39,7 @@ import { ApiCaches } from '../kube/caches.js';
 import { KUBE_CLIENT } from '../kube/tokens.js';
 import type { Principal } from '../auth/principal.js';
 import { TemplatesService } from '../templates/templates.service.js';
+import { UsageService } from '../usage/usage.service.js';
 import { templateUsable } from '../templates/template.model.js';
 import type { CreateSessionInput } from './create-session.input.js';
 import { checkQuota, usageOf } from './quota.js';
@@ -63,6 +64,7 @@ export class SessionsService {
     @Inject(KUBE_CLIENT) private readonly kube: KubeJsonClient,
     @Inject(API_CONFIG) private readonly config: ApiConfig,
     private readonly events: SessionEvents,
+    private readonly budgets: UsageService,
   ) {
     this.lease = new UserLease(kube, {
       namespace: config.sessionsNamespace,
@@ -150,6 +152,7 @@ export class SessionsService {
       const pinned: VDISessionSpec = { ...spec, resources: { ...spec.resources, gpu: effective.gpu } };
       const created = await this.lease.run(p.owner, async () => {
         checkQuota(await this.usage(p.owner), effective.gpu, this.config);
+        if (effective.gpu > 0) await this.budgets.checkBudget(p, p.owner, p.user);
         return this.write(name, pinned);
       });
       await this.catchUp(created);
@@ -268,6 +271,7 @@ export class SessionsService {
         }
         const owner = s.spec.owner ?? p.owner;
         checkQuota(await this.usage(owner), this.gpuOf(s), this.config, true);
+        if (this.gpuOf(s) > 0) await this.budgets.checkBudget(p, owner, s.spec.user);
         return (await this.kube.mergePatch(this.ref(name), {
           metadata: { resourceVersion: s.metadata.resourceVersion },
           spec: { state: 'Running' },

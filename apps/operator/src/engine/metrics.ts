@@ -28,6 +28,12 @@ export class OperatorMetrics {
     labelNames: ['phase'],
     registers: [this.registry],
   });
+  readonly usageWrites = new Counter({
+    name: 'vdi_operator_usage_writes_total',
+    help: 'GPU-hour ledger counts written, by outcome: ok, conflict (read again), error (counted next round)',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
   readonly viewerLooks = new Counter({
     name: 'vdi_operator_viewer_looks_total',
     help: "Looks at who watches a desktop (Selkies' /api/sessions), by outcome: ok, refused, unreachable",

@@ -1,0 +1,229 @@
+/**
+ * GPU-hour accounting and budgets (the leader only). Every `intervalSeconds` the accountant
+ * counts, per owner, the time-slices their desktop pods hold (from the pod cache) into the
+ * owner's ledger, a VDIUsage named after the owner's hash (session-spec's usage.ts does the
+ * arithmetic). Ledgers are read from the API server each round, never from a cache, and written
+ * with their resourceVersion: a count lands whole or not at all, and two operators (a leader
+ * change) can never both land the same count.
+ *
+ * Budgets: the API writes the budget that applies to an owner into the ledger's spec at each
+ * create and resume. After a count, an owner whose running desktops would use up the budget
+ * within `warnSeconds` is warned once per period (Event BudgetLow on each desktop); an owner
+ * over budget has every GPU desktop stopped (Event BudgetExhausted; home and name kept).
+ */
+import type { V1Pod } from '@kubernetes/client-node';
+import {
+  API_VERSION,
+  isStopped,
+  KIND_USAGE,
+  PLURAL_USAGE,
+  type VDISession,
+  type VDIUsage,
+  type VDIUsageStatus,
+} from '@vdi/crd-types';
+import { KubeApiError, type KubeJsonClient } from '@vdi/kube-client';
+import {
+  budgetMessage,
+  budgetState,
+  countUsage,
+  formatDuration,
+  heldSlices,
+  LABEL_USER_HASH,
+  sessionOwnerHash,
+  usageName,
+  type HeldSlices,
+} from '@vdi/session-spec';
+import type { Logger } from 'pino';
+import type { Caches } from './caches.js';
+import type { EventRecorder } from './events.js';
+
+export interface AccountantDeps {
+  client: KubeJsonClient;
+  caches: Caches;
+  namespace: string;
+  gpuResource: string;
+  intervalSeconds: number;
+  warnSeconds: number;
+  events: EventRecorder;
+  log: Logger;
+  now?: () => Date;
+  /** Counts each ledger write by outcome. */
+  count?(outcome: 'ok' | 'conflict' | 'error'): void;
+}
+
+export class GpuAccountant {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(private readonly d: AccountantDeps) {}
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => void this.round(), this.d.intervalSeconds * 1000);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private collection(): string {
+    return `/apis/${API_VERSION}/namespaces/${this.d.namespace}/${PLURAL_USAGE}`;
+  }
+
+  /** One count of every owner that holds a time-slice now or did at the last count. */
+  round(): Promise<void> {
+    // A round still writing (a slow API server) is not overtaken by the next one.
+    this.running ??= this.countAll().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async countAll(): Promise<void> {
+    const { caches, namespace, gpuResource, log } = this.d;
+    const held = new Map<string, HeldSlices[]>();
+    for (const pod of caches.pods.list(namespace)) {
+      const h = heldSlices(pod, gpuResource);
+      const owner = (pod as V1Pod).metadata?.labels?.[LABEL_USER_HASH];
+      if (!h || !owner) continue;
+      held.set(owner, [...(held.get(owner) ?? []), h]);
+    }
+    let ledgers: VDIUsage[];
+    try {
+      ledgers = (await this.d.client.call<{ items: VDIUsage[] }>('GET', this.collection())).items;
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'cannot read the GPU-hour ledgers; counting next round');
+      return;
+    }
+    const byName = new Map(ledgers.map((l) => [l.metadata.name!, l]));
+    const owners = new Set(held.keys());
+    for (const l of ledgers) {
+      const hash = l.metadata.name!.replace(/^usage-/, '');
+      if (l.status?.holding?.length) owners.add(hash);
+    }
+    for (const owner of owners) {
+      try {
+        await this.countOwner(owner, held.get(owner) ?? [], byName.get(usageName(owner)));
+      } catch (err) {
+        this.d.count?.('error');
+        log.warn(
+          { ledger: `${namespace}/${usageName(owner)}`, err: (err as Error).message },
+          'GPU-hour count failed; the next round counts from the last checkpoint',
+        );
+      }
+    }
+  }
+
+  /** Counts one owner (reading the ledger again after a conflict), then applies their budget. */
+  private async countOwner(owner: string, held: HeldSlices[], ledger: VDIUsage | undefined): Promise<void> {
+    const found = ledger ?? (await this.createLedger(owner));
+    if (!found) return; // no session says who this owner is (an unclaimed 0.1.x session)
+    let current: VDIUsage = found;
+    const name = found.metadata.name!;
+    for (let attempt = 1; ; attempt++) {
+      const now = (this.d.now ?? (() => new Date()))();
+      const status = countUsage(current.status, held, now);
+      const state = budgetState({ spec: current.spec, status }, now);
+      const warn =
+        !state.exhausted &&
+        state.leftSeconds !== undefined &&
+        state.holdingSlices > 0 &&
+        state.leftSeconds / state.holdingSlices <= this.d.warnSeconds &&
+        current.status?.warnedFor !== state.start.toISOString();
+      const next: VDIUsageStatus = warn ? { ...status, warnedFor: state.start.toISOString() } : status;
+      try {
+        await this.d.client.mergePatch(
+          this.ref(name),
+          { metadata: { resourceVersion: current.metadata.resourceVersion }, status: next },
+          'status',
+        );
+        this.d.count?.('ok');
+      } catch (err) {
+        if (!(err instanceof KubeApiError && err.conflict) || attempt >= 3) throw err;
+        this.d.count?.('conflict');
+        const fresh: VDIUsage | undefined = await this.d.client.get<VDIUsage>(this.ref(name));
+        if (!fresh) return;
+        current = fresh;
+        continue;
+      }
+      if (state.exhausted) await this.stopAll(held, budgetMessage(state));
+      else if (warn) this.warnAll(held, budgetMessage(state), state.leftSeconds! / state.holdingSlices, now);
+      return;
+    }
+  }
+
+  private ref(name: string) {
+    return { apiVersion: API_VERSION, kind: KIND_USAGE, metadata: { name, namespace: this.d.namespace } };
+  }
+
+  /** Makes an owner's ledger from one of their sessions (who they are); undefined when none says. */
+  private async createLedger(owner: string): Promise<VDIUsage | undefined> {
+    const session = this.d.caches.sessions
+      .list(this.d.namespace)
+      .find((s) => s.spec.owner && sessionOwnerHash(s) === owner);
+    if (!session?.spec.owner) return undefined;
+    const body = {
+      apiVersion: API_VERSION,
+      kind: KIND_USAGE,
+      metadata: {
+        name: usageName(owner),
+        namespace: this.d.namespace,
+        labels: { [LABEL_USER_HASH]: owner, 'app.kubernetes.io/part-of': 'vdi-platform' },
+      },
+      spec: { owner: session.spec.owner, user: session.spec.user },
+    };
+    try {
+      return await this.d.client.call<VDIUsage>('POST', this.collection(), body);
+    } catch (err) {
+      if (!(err instanceof KubeApiError) || err.status !== 409) throw err;
+      return this.d.client.get<VDIUsage>(this.ref(body.metadata.name)); // the API made it meanwhile
+    }
+  }
+
+  private desktops(held: HeldSlices[]): VDISession[] {
+    return held
+      .map((h) => this.d.caches.sessions.get(h.session, this.d.namespace))
+      .filter((s): s is VDISession => !!s && !s.metadata.deletionTimestamp && !isStopped(s));
+  }
+
+  private warnAll(held: HeldSlices[], spent: string, secondsLeft: number, now: Date): void {
+    const at = new Date(now.getTime() + secondsLeft * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    for (const s of this.desktops(held)) {
+      this.d.events.record(
+        s,
+        'Warning',
+        'BudgetLow',
+        `GPU budget running out: ${spent}. At this pace it is used up in about ${formatDuration(Math.max(60, Math.round(secondsLeft / 60) * 60))} (${at}); then your GPU desktops are stopped — save your work`,
+      );
+    }
+  }
+
+  /** Stops every GPU desktop of an owner over budget (conditional on the version read: an owner's change wins). */
+  private async stopAll(held: HeldSlices[], spent: string): Promise<void> {
+    for (const s of this.desktops(held)) {
+      this.d.events.record(
+        s,
+        'Warning',
+        'BudgetExhausted',
+        `GPU budget used up: ${spent}. The desktop was stopped to free its GPU time-slice; its home is kept — resume it after the renewal, or ask an admin for a larger budget`,
+      );
+      this.d.log.info({ key: `${s.metadata.namespace}/${s.metadata.name}` }, 'GPU budget used up: stopping');
+      await this.d.client
+        .mergePatch(
+          {
+            apiVersion: API_VERSION,
+            kind: 'VDISession',
+            metadata: { name: s.metadata.name!, namespace: this.d.namespace },
+          },
+          { metadata: { resourceVersion: s.metadata.resourceVersion }, spec: { state: 'Stopped' } },
+        )
+        .catch((err: unknown) => {
+          // A conflict: the session changed; the next count sees it again.
+          this.d.log.warn(
+            { key: `${this.d.namespace}/${s.metadata.name}`, err: String(err) },
+            'stop over budget failed',
+          );
+        });
+    }
+  }
+}
