@@ -9,11 +9,12 @@
  */
 import * as k8s from '@kubernetes/client-node';
 import { KubeApiError, KubeJsonClient } from '@vdi/kube-client';
-import { LABEL_SESSION, LABEL_USER_HASH, secretWeakness, sessionOwnerHash } from '@vdi/session-spec';
+import { secretWeakness } from '@vdi/session-spec';
 import { pino } from 'pino';
 import { ConfigError, loadOperatorConfig, type OperatorConfig } from './config.js';
 import { Caches } from './engine/caches.js';
 import { KubeEventRecorder } from './engine/events.js';
+import { EventKeys } from './engine/handlers.js';
 import { LeaderElector } from './engine/leader.js';
 import { OperatorMetrics, startHttpServer } from './engine/metrics.js';
 import { Reconciler } from './engine/reconcile.js';
@@ -83,31 +84,15 @@ let leading = !config.leaderElection.enabled;
 const enqueue = (key: string) => {
   if (leading) queue.add(key);
 };
+const keys = new EventKeys(ns, () => caches.sessions.list(ns));
+const wake = (list: string[]) => list.forEach(enqueue);
 const caches = new Caches(kc, ns, log.child({ module: 'caches' }), {
-  session: (s) => enqueue(`${s.metadata.namespace}/${s.metadata.name}`),
-  template: (t) => enqueueTemplate(t.metadata!.name!),
-  pod: (p) => {
-    const session = p.metadata?.labels?.[LABEL_SESSION];
-    if (session) enqueue(`${ns}/${session}`);
-  },
-  // A node's capacity or readiness changed: sessions that wait for a place may now fit.
-  node: () => {
-    for (const s of caches.sessions.list(ns))
-      if (s.status?.phase !== 'Running') enqueue(`${ns}/${s.metadata.name}`);
-  },
-  // A session-owned home names its session; a per-user home wakes every session of that user.
-  claim: (c) => {
-    const session = c.metadata?.labels?.[LABEL_SESSION];
-    if (session) return enqueue(`${ns}/${session}`);
-    const userHash = c.metadata?.labels?.[LABEL_USER_HASH];
-    if (!userHash) return;
-    for (const s of caches.sessions.list(ns))
-      if (sessionOwnerHash(s) === userHash) enqueue(`${ns}/${s.metadata.name}`);
-  },
+  session: (s) => wake(keys.session(s)),
+  template: (t) => wake(keys.template(t.metadata!.name!)),
+  pod: (p) => wake(keys.pod(p)),
+  node: () => wake(keys.node()),
+  claim: (c) => wake(keys.claim(c)),
 });
-function enqueueTemplate(name: string): void {
-  for (const s of caches.sessions.list(ns)) if (s.spec.template === name) enqueue(`${ns}/${s.metadata.name}`);
-}
 const viewers = new ViewerWatch({
   caches,
   sessionKey: config.sessionKey,
@@ -159,7 +144,10 @@ const queue: WorkQueue = new WorkQueue({
 
 const framework = new VdiSessionOperator(
   ns,
-  { session: (n, name) => enqueue(`${n}/${name}`), template: (name) => enqueueTemplate(name) },
+  {
+    session: (n, name) => enqueue(`${n}/${name}`),
+    template: (name) => wake(keys.template(name)),
+  },
   {
     debug: (m) => log.debug({ module: 'framework' }, m),
     info: (m) => log.info({ module: 'framework' }, m),

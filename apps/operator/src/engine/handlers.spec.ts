@@ -1,0 +1,50 @@
+import type * as k8s from '@kubernetes/client-node';
+import type { VDISession } from '@vdi/crd-types';
+import { LABEL_SESSION, LABEL_USER_HASH, ownerHash } from '@vdi/session-spec';
+import { EventKeys } from './handlers.js';
+
+const alice = { issuer: 'https://idp', subject: 'alice' };
+const bob = { issuer: 'https://idp', subject: 'bob' };
+const session = (name: string, template: string, owner: typeof alice, phase?: string): VDISession =>
+  ({
+    apiVersion: 'vdi.kasm.io/v1alpha1',
+    kind: 'VDISession',
+    metadata: { name, namespace: 'vdi' },
+    spec: { user: `${owner.subject}@example.com`, owner, template },
+    ...(phase ? { status: { phase } } : {}),
+  }) as VDISession;
+
+const sessions = [
+  session('a1', 'xfce', alice, 'Running'),
+  session('a2', 'kde', alice, 'Scheduling'),
+  session('b1', 'xfce', bob),
+];
+const keys = new EventKeys('vdi', () => sessions);
+
+describe('EventKeys', () => {
+  it('a session wakes itself', () => {
+    expect(keys.session(sessions[0]!)).toEqual(['vdi/a1']);
+  });
+
+  it('a template wakes the sessions made from it', () => {
+    expect(keys.template('xfce')).toEqual(['vdi/a1', 'vdi/b1']);
+    expect(keys.template('gone')).toEqual([]);
+  });
+
+  it('a pod wakes the session of its label; an unlabelled pod none', () => {
+    expect(keys.pod({ metadata: { labels: { [LABEL_SESSION]: 'a2' } } } as k8s.V1Pod)).toEqual(['vdi/a2']);
+    expect(keys.pod({ metadata: {} } as k8s.V1Pod)).toEqual([]);
+  });
+
+  it('a node wakes every session not Running (they may fit now)', () => {
+    expect(keys.node()).toEqual(['vdi/a2', 'vdi/b1']);
+  });
+
+  it("a session's home wakes it; a per-user home wakes every session of that owner; another claim none", () => {
+    const claim = (labels: Record<string, string>) =>
+      ({ metadata: { labels } }) as k8s.V1PersistentVolumeClaim;
+    expect(keys.claim(claim({ [LABEL_SESSION]: 'b1' }))).toEqual(['vdi/b1']);
+    expect(keys.claim(claim({ [LABEL_USER_HASH]: ownerHash(alice) }))).toEqual(['vdi/a1', 'vdi/a2']);
+    expect(keys.claim(claim({}))).toEqual([]);
+  });
+});
