@@ -25,6 +25,25 @@ describe('loadOperatorConfig', () => {
     expect(c).toMatchObject({ sessionKey: KEY, environment: 'production', turnCredentialTtlSeconds: 3600 });
   });
 
+  it('writes every template status by default; off, or only templates matching a label selector', () => {
+    expect(loadOperatorConfig(base)).toMatchObject({
+      templateStatus: 'all',
+      usageIntervalSeconds: 60,
+      budgetWarnSeconds: 900,
+    });
+    expect(loadOperatorConfig({ ...base, VDI_TEMPLATE_STATUS: 'off' }).templateStatus).toBe('off');
+    expect(
+      loadOperatorConfig({ ...base, VDI_TEMPLATE_STATUS: 'vdi.kasm.io/install=blue, tier=gpu' })
+        .templateStatus,
+    ).toEqual({ 'vdi.kasm.io/install': 'blue', tier: 'gpu' });
+    expect(() => loadOperatorConfig({ ...base, VDI_TEMPLATE_STATUS: 'blue' })).toThrow(
+      /VDI_TEMPLATE_STATUS=blue: 'blue' is not key=value; use all, off or key=value/,
+    );
+    expect(() => loadOperatorConfig({ ...base, VDI_USAGE_INTERVAL_SECONDS: '0' })).toThrow(
+      /VDI_USAGE_INTERVAL_SECONDS=0 must be an integer from 1 to 3600/,
+    );
+  });
+
   it('accepts a placeholder session key only in the dev environment', () => {
     const placeholder = { VDI_SESSION_KEY: 'dev-only-session-key-replace-me-0123456789abcdef' };
     expect(() => loadOperatorConfig({ ...base, ...placeholder })).toThrow(

@@ -25,6 +25,11 @@ export interface OperatorConfig {
   resyncSeconds: number;
   /** Seconds between looks at who watches each desktop with an idle timeout (idle culling). */
   viewerPollSeconds: number;
+  /**
+   * Which templates' status this operator writes: every template (`all`), none (`off`), or those
+   * matching an equality label selector (`k=v,k2=v2`) — for several installations in one cluster.
+   */
+  templateStatus: 'all' | 'off' | Record<string, string>;
   /** GPU-hour accounting: seconds between counts of the time-slices each owner holds. */
   usageIntervalSeconds: number;
   /** Owners are warned when their budget would run out within this many seconds at their pace. */
@@ -54,6 +59,24 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
     throw new ConfigError(`${name}=${raw} must be an integer from ${min} to ${max}`);
   }
   return v;
+}
+
+/** VDI_TEMPLATE_STATUS: all (default), off, or `key=value[,key=value]`. */
+export function templateSelector(raw: string | undefined): OperatorConfig['templateStatus'] {
+  const v = (raw ?? '').trim();
+  if (v === '' || v === 'all') return 'all';
+  if (v === 'off') return 'off';
+  const selector: Record<string, string> = {};
+  for (const part of v.split(',')) {
+    const m = /^\s*([A-Za-z0-9][-A-Za-z0-9_./]*)\s*=\s*([-A-Za-z0-9_.]*)\s*$/.exec(part);
+    if (!m) {
+      throw new ConfigError(
+        `VDI_TEMPLATE_STATUS=${raw}: '${part}' is not key=value; use all, off or key=value[,key=value]`,
+      );
+    }
+    selector[m[1]!] = m[2]!;
+  }
+  return selector;
 }
 
 function list(env: Env, name: string, fallback: string): string[] {
@@ -225,6 +248,7 @@ export function loadOperatorConfig(env: Env = process.env): OperatorConfig {
     startDeadlineSeconds: int(env, 'VDI_START_DEADLINE_SECONDS', 300, 5, 86_400),
     resyncSeconds: int(env, 'VDI_RESYNC_SECONDS', 300, 5, 86_400),
     viewerPollSeconds: int(env, 'VDI_VIEWER_POLL_SECONDS', 30, 1, 3_600),
+    templateStatus: templateSelector(env.VDI_TEMPLATE_STATUS),
     usageIntervalSeconds: int(env, 'VDI_USAGE_INTERVAL_SECONDS', 60, 1, 3_600),
     budgetWarnSeconds: int(env, 'VDI_BUDGET_WARN_SECONDS', 900, 0, 86_400),
     metricsPort: int(env, 'VDI_METRICS_PORT', 8080, 0, 65_535),

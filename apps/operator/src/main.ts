@@ -19,6 +19,7 @@ import { LeaderElector } from './engine/leader.js';
 import { OperatorMetrics, startHttpServer } from './engine/metrics.js';
 import { Reconciler } from './engine/reconcile.js';
 import { startTurnRestServer } from './engine/turn-rest.js';
+import { TemplateStatusWriter } from './engine/templates.js';
 import { GpuAccountant } from './engine/usage.js';
 import { ViewerWatch } from './engine/viewers.js';
 import { TerminalError, WorkQueue } from './engine/work-queue.js';
@@ -86,13 +87,33 @@ const enqueue = (key: string) => {
 };
 const keys = new EventKeys(ns, () => caches.sessions.list(ns));
 const wake = (list: string[]) => list.forEach(enqueue);
+// Template status (Ready, Sessions) follows the template and the sessions made from it.
+const templateStatus = (name: string) => {
+  if (leading && templateWriter) templateWriter.add(name);
+};
 const caches = new Caches(kc, ns, log.child({ module: 'caches' }), {
-  session: (s) => wake(keys.session(s)),
-  template: (t) => wake(keys.template(t.metadata!.name!)),
+  session: (s) => {
+    wake(keys.session(s));
+    templateStatus(s.spec.template);
+  },
+  template: (t) => {
+    wake(keys.template(t.metadata!.name!));
+    templateStatus(t.metadata!.name!);
+  },
   pod: (p) => wake(keys.pod(p)),
   node: () => wake(keys.node()),
   claim: (c) => wake(keys.claim(c)),
 });
+const templateWriter =
+  config.templateStatus === 'off'
+    ? undefined
+    : new TemplateStatusWriter({
+        selector: config.templateStatus,
+        caches,
+        client,
+        namespace: ns,
+        log: log.child({ module: 'templates' }),
+      });
 const viewers = new ViewerWatch({
   caches,
   sessionKey: config.sessionKey,
@@ -169,6 +190,7 @@ async function becomeLeader(): Promise<void> {
   leading = true;
   metrics.leader.set(1);
   for (const s of caches.sessions.list(ns)) queue.add(`${ns}/${s.metadata.name}`);
+  for (const t of caches.templates.list()) templateStatus(t.metadata.name!);
   await framework.start();
   viewers.start();
   accountant.start();
@@ -235,7 +257,7 @@ async function shutdown(signal: string): Promise<void> {
   log.info({ signal }, 'draining workers');
   leading = false;
   accountant.stop();
-  await queue.shutdown();
+  await Promise.all([queue.shutdown(), templateWriter?.shutdown()]);
   await elector.stop();
   await caches.stop();
   server.close();

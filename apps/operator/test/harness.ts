@@ -58,6 +58,9 @@ export async function startOperator(
         VDI_TURN_REST_URL: `http://127.0.0.1:${turnRestPort}`,
         VDI_POD_NAME: identity,
         VDI_RESYNC_SECONDS: '60',
+        // Templates are cluster-wide and other tests' operators run beside this one: a test
+        // that checks template status names its templates by label.
+        VDI_TEMPLATE_STATUS: 'off',
         VDI_SESSION_KEY: TEST_SESSION_KEY,
         ...env,
       },

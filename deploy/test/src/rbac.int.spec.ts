@@ -518,6 +518,9 @@ describe('tightness: what each account may and may not do (SelfSubjectAccessRevi
     ],
     ['api', false, { verb: 'delete', group: VDI_GROUP, resource: 'vdiusages', namespace: SESSIONS }],
     ['operator', false, { verb: 'delete', group: VDI_GROUP, resource: 'vdiusages', namespace: SESSIONS }],
+    // Templates: the operator writes their status only; the spec is the admins'.
+    ['operator', true, { verb: 'patch', group: VDI_GROUP, resource: 'vditemplates', subresource: 'status' }],
+    ['operator', false, { verb: 'patch', group: VDI_GROUP, resource: 'vditemplates' }],
   ];
 
   it.each(

@@ -102,6 +102,7 @@ export {
   type ProductSlices,
   type Placement,
 } from './gpu-capacity.js';
+export { templateProblems, templateStatus } from './template-status.js';
 export {
   budgetMessage,
   budgetState,

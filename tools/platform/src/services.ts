@@ -145,6 +145,9 @@ export function startOperatorService(o: OperatorServiceOptions): Promise<Service
       // A free port on loopback unless the stack names one (it does, for WebRTC desktops).
       VDI_TURN_REST_PORT: '0',
       VDI_TURN_REST_HOST: '127.0.0.1',
+      // Templates are cluster-wide and test stacks share the cluster: only an operator asked to
+      // (npm start's) writes their status.
+      VDI_TEMPLATE_STATUS: 'off',
       ...(o.identity ? { VDI_POD_NAME: o.identity } : {}),
       ...o.env,
     },

@@ -30,6 +30,8 @@ const stack = await startStack({
       ? { kind: 'external', kubeconfig: plan.cluster.kubeconfig }
       : { kind: 'local' },
   access: access ? {} : false,
+  // The one operator of this cluster: it writes every template's status (Ready, Sessions).
+  operatorEnv: { VDI_TEMPLATE_STATUS: 'all' },
   stopInfrastructure: true,
   log: (m) => say(`[platform] ${m}`),
 });

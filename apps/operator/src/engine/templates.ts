@@ -1,0 +1,70 @@
+/**
+ * VDITemplate status (the leader only): whether sessions can be created from a template and how
+ * many use it — what `kubectl get vditemplates` (Ready, Sessions), the API (`Template.usable`)
+ * and the portal read. A template is queued by name when it changes and when a session of it
+ * comes or goes; the status is written only when it differs from what the template has.
+ */
+import { API_VERSION, KIND_TEMPLATE, type VDITemplateStatus } from '@vdi/crd-types';
+import type { KubeJsonClient } from '@vdi/kube-client';
+import { templateStatus } from '@vdi/session-spec';
+import { isDeepStrictEqual } from 'node:util';
+import type { Logger } from 'pino';
+import type { Caches } from './caches.js';
+import { WorkQueue } from './work-queue.js';
+
+export interface TemplateStatusDeps {
+  /** Which templates this operator answers for (VDI_TEMPLATE_STATUS): all, or a label selector. */
+  selector: 'all' | Record<string, string>;
+  caches: Caches;
+  client: KubeJsonClient;
+  namespace: string;
+  log: Logger;
+  now?: () => Date;
+}
+
+/** The status without its transition times, for "did anything change". */
+const comparable = (s: VDITemplateStatus | undefined) =>
+  s && { ...s, conditions: s.conditions?.map(({ lastTransitionTime: _t, ...c }) => c) };
+
+export class TemplateStatusWriter {
+  private readonly queue: WorkQueue;
+
+  constructor(private readonly d: TemplateStatusDeps) {
+    this.queue = new WorkQueue({
+      workers: 1,
+      handler: (name) => this.write(name),
+      onResult: (name, outcome, _ms, err) => {
+        if (outcome === 'retry' || outcome === 'terminal')
+          d.log.warn({ template: name, err: String(err) }, 'writing the template status failed');
+      },
+    });
+  }
+
+  /** Queues a template (by name) for a status check. */
+  add(name: string): void {
+    this.queue.add(name);
+  }
+
+  shutdown(): Promise<void> {
+    return this.queue.shutdown();
+  }
+
+  private async write(name: string): Promise<void> {
+    const { caches, client, namespace } = this.d;
+    const template = caches.templates.get(name);
+    if (!template || template.metadata.deletionTimestamp) return;
+    const labels = template.metadata.labels ?? {};
+    const { selector } = this.d;
+    if (selector !== 'all' && Object.entries(selector).some(([k, v]) => labels[k] !== v)) return;
+    const sessions = caches.sessions
+      .list(namespace)
+      .filter((s) => s.spec.template === name && !s.metadata.deletionTimestamp).length;
+    const status = templateStatus(template, sessions, (this.d.now ?? (() => new Date()))());
+    if (isDeepStrictEqual(comparable(status), comparable(template.status))) return;
+    await client.mergePatch(
+      { apiVersion: API_VERSION, kind: KIND_TEMPLATE, metadata: { name } },
+      { metadata: { resourceVersion: template.metadata.resourceVersion }, status },
+      'status',
+    );
+  }
+}
