@@ -6,4 +6,11 @@ export {
   type Stored,
   type StoredMeta,
 } from './client.js';
-export { InformerSet, sessionInformer, templateInformer, type Cache, type WarnFn } from './informers.js';
+export {
+  InformerSet,
+  sessionInformer,
+  templateInformer,
+  usageInformer,
+  type Cache,
+  type WarnFn,
+} from './informers.js';

@@ -12,9 +12,11 @@ import {
   GROUP,
   PLURAL_SESSION,
   PLURAL_TEMPLATE,
+  PLURAL_USAGE,
   VERSION,
   type VDISession,
   type VDITemplate,
+  type VDIUsage,
 } from '@vdi/crd-types';
 
 export type Cache<T extends k8s.KubernetesObject> = k8s.Informer<T> & k8s.ObjectCache<T>;
@@ -32,6 +34,22 @@ export function sessionInformer(kc: k8s.KubeConfig, namespace: string): Cache<VD
         namespace,
         plural: PLURAL_SESSION,
       }) as Promise<k8s.KubernetesListObject<VDISession>>,
+  );
+}
+
+/** The GPU-hour ledgers (VDIUsage) of one namespace. */
+export function usageInformer(kc: k8s.KubeConfig, namespace: string): Cache<VDIUsage> {
+  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+  return k8s.makeInformer<VDIUsage>(
+    kc,
+    `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${PLURAL_USAGE}`,
+    () =>
+      custom.listNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace,
+        plural: PLURAL_USAGE,
+      }) as Promise<k8s.KubernetesListObject<VDIUsage>>,
   );
 }
 

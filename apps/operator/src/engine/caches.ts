@@ -1,13 +1,13 @@
 /**
  * Watch-backed caches of everything reconcile reads: sessions and the desktop pods and home
- * claims in the sessions namespace, templates and nodes cluster-wide. Reads come from here,
+ * claims in the sessions namespace, templates and nodes cluster-wide; and the GPU-hour ledgers. Reads come from here,
  * never from the event that woke the queue; starting, `synced` and restarts are InformerSet's.
  *
  * Objects in a cache are shared: never modify them (copy first).
  */
 import * as k8s from '@kubernetes/client-node';
-import type { VDISession, VDITemplate } from '@vdi/crd-types';
-import { InformerSet, sessionInformer, templateInformer, type Cache } from '@vdi/kube-client';
+import type { VDISession, VDITemplate, VDIUsage } from '@vdi/crd-types';
+import { InformerSet, sessionInformer, templateInformer, usageInformer, type Cache } from '@vdi/kube-client';
 import type { Logger } from 'pino';
 
 export interface CacheEvents {
@@ -24,6 +24,8 @@ export class Caches {
   readonly pods: Cache<k8s.V1Pod>;
   readonly nodes: Cache<k8s.V1Node>;
   readonly claims: Cache<k8s.V1PersistentVolumeClaim>;
+  /** GPU-hour ledgers: read by the accountant, whose writes are conditional (a stale copy only costs a retry). */
+  readonly usages: Cache<VDIUsage>;
   private readonly set: InformerSet;
 
   constructor(kc: k8s.KubeConfig, namespace: string, log: Logger, events: CacheEvents) {
@@ -67,6 +69,7 @@ export class Caches {
       ),
       events.claim,
     );
+    this.usages = this.set.add('usages', usageInformer(kc, namespace));
   }
 
   /** Lists everything once (resolves when every cache holds a full list) and keeps watching. */

@@ -2,8 +2,9 @@
  * GPU-hour accounting and budgets (the leader only). Every `intervalSeconds` the accountant
  * counts, per owner, the time-slices their desktop pods hold (from the pod cache) into the
  * owner's ledger, a VDIUsage named after the owner's hash (session-spec's usage.ts does the
- * arithmetic). Ledgers are read from the API server each round, never from a cache, and written
- * with their resourceVersion: a count lands whole or not at all, and two operators (a leader
+ * arithmetic). Ledgers are read from the cache and written with the resourceVersion read: a
+ * count lands whole or not at all; a stale copy (our own last write not seen yet, or another
+ * leader's) is refused (409) and read again from the API server; so two operators (a leader
  * change) can never both land the same count.
  *
  * Budgets: the API writes the budget that applies to an owner into the ledger's spec at each
@@ -88,13 +89,7 @@ export class GpuAccountant {
       if (!h || !owner) continue;
       held.set(owner, [...(held.get(owner) ?? []), h]);
     }
-    let ledgers: VDIUsage[];
-    try {
-      ledgers = (await this.d.client.call<{ items: VDIUsage[] }>('GET', this.collection())).items;
-    } catch (err) {
-      log.warn({ err: (err as Error).message }, 'cannot read the GPU-hour ledgers; counting next round');
-      return;
-    }
+    const ledgers = caches.usages.list(namespace);
     const byName = new Map(ledgers.map((l) => [l.metadata.name!, l]));
     const owners = new Set(held.keys());
     for (const l of ledgers) {
