@@ -13,7 +13,7 @@ describe('template status', () => {
   let op: OperatorProcess | undefined;
   const names: string[] = [];
 
-  const template = async (short: string, labels: Record<string, string>) => {
+  const template = async (short: string, labels: Record<string, string>, defaultMemory = '4Gi') => {
     const name = f.templateName(short);
     names.push(name);
     await f.client.apply(
@@ -25,7 +25,7 @@ describe('template status', () => {
           image: 'ghcr.io/example/desktop:1',
           displayName: `Test ${short}`,
           persistence: 'none',
-          resources: { defaultGPU: 0, maxGPU: 0, defaultMemory: '1Gi' },
+          resources: { defaultGPU: 0, maxGPU: 0, defaultMemory },
         },
       },
       'vdi-tests',
@@ -44,6 +44,7 @@ describe('template status', () => {
   });
 
   afterAll(async () => {
+    if (process.env.VDI_DEBUG_OPERATOR && op) process.stderr.write(`${op.logs.join('\n')}\n`);
     await f?.releaseSessions();
     await op?.stop('SIGKILL');
     for (const n of names) await f?.deleteTemplate(n).catch(() => undefined);
@@ -51,7 +52,10 @@ describe('template status', () => {
   });
 
   it('reports Ready and the number of sessions of the templates it is told to, and leaves others alone', async () => {
-    const mine = await template('tpl-mine', { 'vdi.kasm.io/test-run': ns.name });
+    const selected = { 'vdi.kasm.io/test-run': ns.name };
+    const mine = await template('tpl-mine', selected);
+    // Admitted by the schema, but no desktop fits: /dev/shm (1Gi) takes the whole memory limit.
+    const broken = await template('tpl-broken', selected, '1Gi');
     const other = await template('tpl-other', {});
     op = await startOperator(ns.name, {
       VDI_LEADER_ELECTION: 'false',
@@ -68,6 +72,19 @@ describe('template status', () => {
       observedGeneration: ready.metadata.generation,
       conditions: [{ type: 'Ready', status: 'True', reason: 'Valid' }],
     });
+
+    const invalid = await waitFor('the broken template found invalid', async () => {
+      const t = await read(broken);
+      return t?.status?.ready === false && t;
+    });
+    expect(invalid.status?.message).toMatch(
+      /^the template cannot become a desktop: .*\/dev\/shm.*; fix its spec \(kubectl edit vditemplate tpl-broken-/,
+    );
+    expect(invalid.status?.conditions?.[0]).toMatchObject({ status: 'False', reason: 'Invalid' });
+    // Written under the operator's own field manager.
+    expect(
+      invalid.metadata.managedFields?.filter((m) => m.subresource === 'status').map((m) => m.manager),
+    ).toEqual(['vdi-operator']);
 
     await f.session('tpl-a', mine);
     await f.session('tpl-b', mine);

@@ -21,7 +21,7 @@ describe('countUsage', () => {
         session: 's-p1',
         slices: 1,
         since: '2026-12-04T10:00:00Z',
-        countedUntil: '2026-12-04T10:01:30Z',
+        countedUntil: '2026-12-04T10:01:30.000Z',
       },
     ]);
   });
@@ -33,6 +33,13 @@ describe('countUsage', () => {
     const later = countUsage(first, [held('p1', '2026-12-04T10:00:00Z')], t('2026-12-04T10:02:00Z'));
     expect(later.totalGpuSeconds).toBe(120);
     expect(later.days).toEqual([{ day: '2026-12-04', gpuSeconds: 120 }]);
+  });
+
+  it('counts sub-second stretches once: the checkpoint keeps its milliseconds', () => {
+    let status = countUsage(undefined, [held('p1', '2026-12-04T10:00:00Z')], t('2026-12-04T10:00:01.900Z'));
+    status = countUsage(status, [held('p1', '2026-12-04T10:00:00Z')], t('2026-12-04T10:00:03.900Z'));
+    status = countUsage(status, [held('p1', '2026-12-04T10:00:00Z')], t('2026-12-04T10:00:05.900Z'));
+    expect(status.totalGpuSeconds).toBe(5.9);
   });
 
   it('a count that never landed is redone from the old checkpoint: nothing lost, nothing twice', () => {

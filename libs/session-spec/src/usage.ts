@@ -93,7 +93,8 @@ export function countUsage(
       session: h.session,
       slices: h.slices,
       since: iso(h.since),
-      countedUntil: iso(new Date(Math.max(from, at))),
+      // Milliseconds kept: the next count starts exactly where this one ended.
+      countedUntil: new Date(Math.max(from, at)).toISOString(),
     });
   }
   const oldest = dayOf(at - (USAGE_DAYS_KEPT - 1) * DAY_MS);

@@ -614,10 +614,17 @@ export class Reconciler {
     const prev = session.status;
     if (!statusChanged(prev, status)) return;
     try {
+      // The whole status, conditional on the uid: a reconcile that read an earlier session of the
+      // same name (just deleted and made again) must not write that one's status onto the new
+      // one. (The status subresource ignores metadata in a merge patch; a JSON patch's test
+      // operation is checked against the stored object: a mismatch is refused, 422, and retried.)
       await this.patchSession(
         session,
-        'application/merge-patch+json',
-        { status: { ...nulls(prev), ...status } },
+        'application/json-patch+json',
+        [
+          { op: 'test', path: '/metadata/uid', value: session.metadata.uid },
+          { op: 'add', path: '/status', value: status },
+        ],
         'status',
       );
     } catch (err) {
@@ -685,11 +692,6 @@ function sessionRef(s: VDISession): KubeObject {
     kind: KIND_SESSION,
     metadata: { name: s.metadata.name!, namespace: s.metadata.namespace! },
   };
-}
-
-/** Fields that were set before and are not any more, as nulls (a merge patch removes them). */
-function nulls(prev: VDISessionStatus | undefined): Record<string, null> {
-  return Object.fromEntries(Object.keys(prev ?? {}).map((k) => [k, null]));
 }
 
 function planOf(pod: V1Pod | undefined): EncoderPlan | undefined {

@@ -4,9 +4,9 @@
  * and the portal read. A template is queued by name when it changes and when a session of it
  * comes or goes; the status is written only when it differs from what the template has.
  */
-import { API_VERSION, KIND_TEMPLATE, type VDITemplateStatus } from '@vdi/crd-types';
-import type { KubeJsonClient } from '@vdi/kube-client';
-import { templateStatus } from '@vdi/session-spec';
+import { API_VERSION, PLURAL_TEMPLATE, type VDITemplateStatus } from '@vdi/crd-types';
+import { KubeApiError, type KubeJsonClient } from '@vdi/kube-client';
+import { FIELD_MANAGER, templateStatus } from '@vdi/session-spec';
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import type { Caches } from './caches.js';
@@ -34,8 +34,13 @@ export class TemplateStatusWriter {
       workers: 1,
       handler: (name) => this.write(name),
       onResult: (name, outcome, _ms, err) => {
-        if (outcome === 'retry' || outcome === 'terminal')
-          d.log.warn({ template: name, err: String(err) }, 'writing the template status failed');
+        if (outcome !== 'retry' && outcome !== 'terminal') return;
+        // A conflict: the template changed since the cache showed it; the retry reads it again.
+        const conflict = err instanceof KubeApiError && err.conflict;
+        d.log[conflict ? 'debug' : 'warn'](
+          { template: name, err: String(err) },
+          'writing the template status failed',
+        );
       },
     });
   }
@@ -61,10 +66,11 @@ export class TemplateStatusWriter {
       .filter((s) => s.spec.template === name && !s.metadata.deletionTimestamp).length;
     const status = templateStatus(template, sessions, (this.d.now ?? (() => new Date()))());
     if (isDeepStrictEqual(comparable(status), comparable(template.status))) return;
-    await client.mergePatch(
-      { apiVersion: API_VERSION, kind: KIND_TEMPLATE, metadata: { name } },
+    await client.call(
+      'PATCH',
+      `/apis/${API_VERSION}/${PLURAL_TEMPLATE}/${name}/status?fieldManager=${FIELD_MANAGER}`,
       { metadata: { resourceVersion: template.metadata.resourceVersion }, status },
-      'status',
+      'application/merge-patch+json',
     );
   }
 }
