@@ -629,6 +629,11 @@ export class Reconciler {
       );
     } catch (err) {
       if (err instanceof KubeApiError && err.notFound) return;
+      // The uid test failed: the name now holds a newer session, which its own event reconciles.
+      if (err instanceof KubeApiError && err.status === 422) {
+        const current = await this.d.client.get<VDISession>(sessionRef(session));
+        if (current?.metadata.uid !== session.metadata.uid) return;
+      }
       throw err;
     }
     if (prev?.phase !== status.phase) {

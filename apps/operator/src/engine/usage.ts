@@ -37,6 +37,7 @@ import {
 import type { Logger } from 'pino';
 import type { Caches } from './caches.js';
 import type { EventRecorder } from './events.js';
+import { Periodic } from './periodic.js';
 
 export interface AccountantDeps {
   client: KubeJsonClient;
@@ -53,20 +54,18 @@ export interface AccountantDeps {
 }
 
 export class GpuAccountant {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+  private readonly periodic: Periodic;
 
-  constructor(private readonly d: AccountantDeps) {}
+  constructor(private readonly d: AccountantDeps) {
+    this.periodic = new Periodic(d.intervalSeconds, () => this.countAll());
+  }
 
   start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => void this.round(), this.d.intervalSeconds * 1000);
-    this.timer.unref();
+    this.periodic.start();
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    this.periodic.stop();
   }
 
   private collection(): string {
@@ -75,9 +74,7 @@ export class GpuAccountant {
 
   /** One count of every owner that holds a time-slice now or did at the last count. */
   round(): Promise<void> {
-    // A round still writing (a slow API server) is not overtaken by the next one.
-    this.running ??= this.countAll().finally(() => (this.running = undefined));
-    return this.running;
+    return this.periodic.now();
   }
 
   private async countAll(): Promise<void> {

@@ -19,6 +19,7 @@ import {
 } from '@vdi/session-spec';
 import type { Logger } from 'pino';
 import type { Caches } from './caches.js';
+import { Periodic } from './periodic.js';
 
 export interface ViewerLook {
   /** Pages connected to the desktop's stream. */
@@ -46,10 +47,11 @@ export class ViewerWatch {
   private readonly looks = new Map<string, ViewerLook>();
   /** Sessions with an idle timeout (from their last reconcile): the only ones asked. */
   private readonly watched = new Set<string>();
-  private timer: NodeJS.Timeout | undefined;
-  private running = false;
+  private readonly periodic: Periodic;
 
-  constructor(private readonly d: ViewerWatchDeps) {}
+  constructor(private readonly d: ViewerWatchDeps) {
+    this.periodic = new Periodic(d.intervalSeconds, () => this.lookAll());
+  }
 
   /** Watch (or stop watching) one session's viewers; called by its reconcile. */
   track(key: string, on: boolean): void {
@@ -94,41 +96,36 @@ export class ViewerWatch {
 
   /** Looks at every watched running desktop every intervalSeconds (the leader only). */
   start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => void this.round(), this.d.intervalSeconds * 1000);
-    this.timer.unref();
+    this.periodic.start();
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    this.periodic.stop();
   }
 
   /** One round: each watched running desktop once, a few at a time; a changed answer wakes its reconcile. */
-  async round(): Promise<void> {
-    if (this.running) return; // the previous round is still asking slow desktops
-    this.running = true;
-    try {
-      const due = [...this.watched]
-        .map((key) => {
-          const [namespace, name] = key.split('/') as [string, string];
-          return this.d.caches.sessions.get(name, namespace);
-        })
-        .filter((s): s is VDISession => s?.status?.phase === 'Running' && !s.metadata.deletionTimestamp);
-      const width = Math.max(1, this.d.concurrency ?? 8);
-      for (let i = 0; i < due.length; i += width) {
-        await Promise.all(
-          due.slice(i, i + width).map(async (s) => {
-            const look = await this.lookNow(s);
-            if (!look) return;
-            const st = s.status;
-            if (st?.viewers !== look.count || (look.count === 0 && !st.idleSince))
-              this.d.enqueue(`${s.metadata.namespace}/${s.metadata.name}`);
-          }),
-        );
-      }
-    } finally {
-      this.running = false;
+  round(): Promise<void> {
+    return this.periodic.now();
+  }
+
+  private async lookAll(): Promise<void> {
+    const due = [...this.watched]
+      .map((key) => {
+        const [namespace, name] = key.split('/') as [string, string];
+        return this.d.caches.sessions.get(name, namespace);
+      })
+      .filter((s): s is VDISession => s?.status?.phase === 'Running' && !s.metadata.deletionTimestamp);
+    const width = Math.max(1, this.d.concurrency ?? 8);
+    for (let i = 0; i < due.length; i += width) {
+      await Promise.all(
+        due.slice(i, i + width).map(async (s) => {
+          const look = await this.lookNow(s);
+          if (!look) return;
+          const st = s.status;
+          if (st?.viewers !== look.count || (look.count === 0 && !st.idleSince))
+            this.d.enqueue(`${s.metadata.namespace}/${s.metadata.name}`);
+        }),
+      );
     }
   }
 }
