@@ -17,6 +17,9 @@ import path from 'node:path';
 import { down as clusterDown, loadConfig as loadClusterConfig, type ClusterConfig } from '@vdi/controlplane';
 import { startStack, type Stack } from '@vdi/platform';
 import { freePort, launchChromium, waitFor } from '@vdi/testing';
+import * as k8s from '@kubernetes/client-node';
+import { API_VERSION, PLURAL_USAGE, type VDIUsage } from '@vdi/crd-types';
+import { KubeJsonClient } from '@vdi/kube-client';
 import type { Browser, BrowserContext, Page, Response } from 'playwright-core';
 import { gqlAs, sessionsAs } from './api';
 import { recordDesktopOpens } from './desktop-stub';
@@ -130,6 +133,8 @@ beforeAll(async () => {
     cluster: { kind: 'local', config: cluster },
     access: { webPort: WEB_PORT, adminPort: WEB_PORT + 1, podCidr: POD_CIDR },
     quotas: { sessionsPerUser: 20, gpusPerUser: 20 },
+    // GPU time counted every 2 s, so a budget used up stops desktops within the test.
+    operatorEnv: { VDI_USAGE_INTERVAL_SECONDS: '2' },
     log,
   });
   keycloakUrl = stack.keycloakIssuer.replace(/\/realms\/.*$/, '');
@@ -382,6 +387,85 @@ describe('the portal in Chromium', () => {
     await gql('admin', 'mutation($n: String!) { deleteSession(name: $n) }', { n: name });
     // Its time-slice back for the tests after this one.
     await waitFor('the slice freed', async () => (await capacity()).gpuSlicesFree === freeBefore, 60_000);
+  });
+
+  it('shows GPU time against the budget; over budget a GPU launch is refused with what is spent and when it renews, running GPU desktops stop, and the admin sees it', async () => {
+    const kc = new k8s.KubeConfig();
+    kc.loadFromFile(stack.kubeconfig);
+    const kube = new KubeJsonClient(kc);
+    const ledgers = `/apis/${API_VERSION}/namespaces/${stack.sessionsNamespace}/${PLURAL_USAGE}`;
+    const ledgerOf = async (user: string) =>
+      (await kube.call<{ items: VDIUsage[] }>('GET', ledgers)).items.find((l) => l.spec.user === user);
+    // The API recorded each launcher's budget (the dev rules): bob is in Keycloak's gpu-power group.
+    expect((await ledgerOf('alice@example.com'))?.spec.budget).toEqual({
+      gpuHours: 40,
+      period: 'Month',
+      rule: 'default',
+    });
+    const bobLedger = (await ledgerOf('bob@example.com'))!;
+    expect(bobLedger.spec.budget).toEqual({ gpuHours: 200, period: 'Month', rule: 'group:gpu-power' });
+    const [bobSession] = await sessionsOf('bob');
+    expect(bobSession).toMatchObject({ phase: 'Running' });
+
+    const bob = await userContext();
+    const page = await loginAs(bob.context, stack.portalUrl, keycloakUrl, 'bob');
+    const line = page.locator('[data-usage]');
+    await line.waitFor();
+    expect(await line.innerText()).toMatch(
+      /^GPU time this month: [\d.]+ hours? of 200 hours used, [\d.]+ hours left; renews on 1 \w{3} \d{4}\.$/,
+    );
+
+    // Bob has used his 200 hours this month (as the operator's count says).
+    const today = new Date().toISOString().slice(0, 10);
+    await kube.call(
+      'PATCH',
+      `${ledgers}/${bobLedger.metadata.name}/status`,
+      { status: { days: [{ day: today, gpuSeconds: 200 * 3600 }], totalGpuSeconds: 200 * 3600 } },
+      'application/merge-patch+json',
+    );
+    const now = new Date();
+    const renews = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1)).toISOString();
+    await page.reload();
+    await page.locator('[data-usage="exhausted"]', { hasText: 'Your GPU budget is used up' }).waitFor();
+    const before = (await sessionsOf('bob')).length;
+    const card = templateCard(page, GPU_TEMPLATE);
+    await card.getByRole('button', { name: `Launch ${GPU_TEMPLATE}` }).click();
+    const refusal = card.getByRole('alert');
+    await refusal.waitFor();
+    expect(await refusal.innerText()).toBe(
+      `Could not launch ${GPU_TEMPLATE}. GPU budget used up: you have used 200 GPU-hours of your 200 GPU-hours this month (budget rule group:gpu-power); it renews at ${renews.replace(/\.\d{3}Z$/, 'Z')}. Launch without a GPU (gpu: 0), or ask an admin for a larger budget.`,
+    );
+    expect(await sessionsOf('bob')).toHaveLength(before);
+    await screenshot(page, 'budget-used-up');
+
+    // The running GPU desktop is stopped by the operator (its home kept), with an Event that says why.
+    await waitFor(
+      'bob’s desktop stopped over budget',
+      async () => (await sessionsOf('bob'))[0]?.phase === 'Stopped',
+      30_000,
+      250,
+    );
+    const events = await kube.call<{ items: k8s.CoreV1Event[] }>(
+      'GET',
+      `/api/v1/namespaces/${stack.sessionsNamespace}/events?fieldSelector=${encodeURIComponent(`involvedObject.name=${bobSession!.name},reason=BudgetExhausted`)}`,
+    );
+    expect(events.items[0]?.message).toMatch(/^GPU budget used up: you have used 200 GPU-hours/);
+
+    // The admin sees everyone's usage.
+    const admin = await userContext();
+    const adminPage = await loginAs(admin.context, stack.portalUrl, keycloakUrl, 'admin');
+    await adminPage.goto(`${stack.portalUrl}/admin`);
+    const bobRow = adminPage.locator('tr[data-usage-user="bob@example.com"]');
+    await bobRow.waitFor();
+    expect(await bobRow.locator('td[data-label="Used"]').innerText()).toMatch(
+      /^200(\.\d)? hours \(used up\)$/,
+    );
+    expect(await bobRow.locator('td[data-label="Budget"]').innerText()).toBe(
+      '200 hours a month (group:gpu-power)',
+    );
+    await adminPage
+      .locator('tr[data-usage-user="alice@example.com"]', { hasText: '40 hours a month' })
+      .waitFor();
   });
 
   it('with every time-slice taken the GPU template is unavailable with the reason; a queued session waits in words and starts by itself', async () => {

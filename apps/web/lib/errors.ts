@@ -37,6 +37,9 @@ function body(err: unknown, ctx: ErrorContext): string {
         : sentence(msg || 'it does not exist any more');
     case 'QUOTA_EXCEEDED':
       return `You have reached your limit: ${sentence(msg)} Delete one of your sessions to start another.`;
+    case 'BUDGET_EXHAUSTED':
+      // The API says what is spent, the budget and when it renews.
+      return sentence(msg || 'your GPU budget is used up');
     case 'BAD_USER_INPUT':
       return sentence(msg || 'the request was refused');
     case 'INTERNAL_SERVER_ERROR':

@@ -62,6 +62,8 @@ export const REASON_WORDS: Record<SessionReason, string> = {
     'This session is stopped: no desktop runs and it holds no GPU time-slice. Your home folder and the session are kept; resume it to start the desktop again.',
   HomeNotOwned:
     'The home folder this desktop would use is registered to another account, so the platform will not open it. An admin has to check whose it is.',
+  WaitingForHomeNode:
+    'Your home folder lives on one GPU node, which cannot take your desktop right now. It starts by itself there as soon as that node has room.',
   LifetimeEnding:
     'This desktop reaches the end of its lifetime soon and will then be deleted. Extend it, or save your work.',
   Deleting: 'The session is being deleted.',

@@ -73,6 +73,20 @@ describe('realm/vdi-realm.json', () => {
     expect(tests.description).toMatch(/DEV REALM ONLY/);
   });
 
+  it('puts group names (without the leading /) in the tokens the API reads, for GPU-hour budgets by group', () => {
+    for (const c of [portal, tests]) {
+      expect(
+        c.protocolMappers?.find((m) => m.protocolMapper === 'oidc-group-membership-mapper')?.config,
+      ).toMatchObject({
+        'claim.name': 'groups',
+        'full.path': 'false',
+        'access.token.claim': 'true',
+      });
+    }
+    expect((realm.groups as { name: string }[]).map((g) => g.name)).toEqual(['gpu-power']);
+    expect(realm.users?.find((u) => u.username === 'bob')?.groups).toEqual(['/gpu-power']);
+  });
+
   it('keeps descriptions within Keycloak’s 255-character column (longer ones fail the import)', () => {
     for (const c of realm.clients ?? []) expect((c.description ?? '').length).toBeLessThanOrEqual(255);
     for (const r of realm.roles?.realm ?? []) expect((r.description ?? '').length).toBeLessThanOrEqual(255);

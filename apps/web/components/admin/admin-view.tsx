@@ -5,10 +5,18 @@
  * when the user does not have it.
  */
 import { useCallback, useEffect, useState } from 'react';
-import { ADMIN, ADMIN_CAPACITY, type AdminData, type CapacityData } from '../../lib/api/operations';
-import type { Capacity } from '../../lib/api/types';
+import {
+  ADMIN,
+  ADMIN_CAPACITY,
+  ADMIN_USAGES,
+  type AdminData,
+  type CapacityData,
+  type UsagesData,
+} from '../../lib/api/operations';
+import type { Capacity, GpuUsage } from '../../lib/api/types';
 import { capacitySummary } from '../../lib/availability';
 import { explainError } from '../../lib/errors';
+import { hours, renewalDate } from '../../lib/usage';
 import { useAuth } from '../auth/auth-provider';
 import { useDeleteSession } from '../sessions/delete-session';
 import { SessionTable } from '../sessions/session-table';
@@ -18,6 +26,8 @@ import { Alert } from '../ui/alert';
 import { useNow } from '../ui/use-now';
 
 const CAPACITY_REFRESH_MS = 5_000;
+/** GPU usage is counted by the operator about once a minute. */
+const USAGE_REFRESH_MS = 30_000;
 
 export function AdminView() {
   const { user } = useAuth();
@@ -44,6 +54,22 @@ function AdminPanels() {
   const { sessions, error } = useSessions<AdminData>({ all: true, query: ADMIN, onData });
   const { open, opening, error: openError } = useOpenSession();
   const del = useDeleteSession();
+  const [usages, setUsages] = useState<GpuUsage[]>();
+  const [usageError, setUsageError] = useState<string>();
+
+  useEffect(() => {
+    const refresh = async () => {
+      try {
+        setUsages((await api.request<UsagesData>(ADMIN_USAGES)).usages);
+        setUsageError(undefined);
+      } catch (err) {
+        setUsageError(explainError(err, { action: 'read the GPU usage' }));
+      }
+    };
+    void refresh();
+    const t = setInterval(() => void refresh(), USAGE_REFRESH_MS);
+    return () => clearInterval(t);
+  }, [api]);
 
   useEffect(() => {
     const refresh = async () => {
@@ -111,6 +137,12 @@ function AdminPanels() {
           </table>
         )}
       </section>
+      <section aria-labelledby="usage-heading" className="section">
+        <h2 id="usage-heading">GPU usage this period</h2>
+        {usageError && <Alert>{usageError}</Alert>}
+        {usages && usages.length === 0 && <p className="panel">Nobody has used a GPU yet.</p>}
+        {usages && usages.length > 0 && <UsageTable usages={usages} />}
+      </section>
       <section aria-labelledby="sessions-heading" className="section">
         <h2 id="sessions-heading">All sessions</h2>
         {error && <Alert>{error}</Alert>}
@@ -130,5 +162,43 @@ function AdminPanels() {
       </section>
       {del.dialog}
     </>
+  );
+}
+
+/** Every user's GPU time this budget period, most used first (the API's order). */
+function UsageTable({ usages }: { usages: GpuUsage[] }) {
+  return (
+    <table className="table usage-table">
+      <caption className="visually-hidden">GPU time-slice hours per user this budget period</caption>
+      <thead>
+        <tr>
+          <th scope="col">User</th>
+          <th scope="col">Used</th>
+          <th scope="col">Budget</th>
+          <th scope="col">Renews</th>
+          <th scope="col">Time-slices held</th>
+        </tr>
+      </thead>
+      <tbody>
+        {usages.map((u) => (
+          <tr key={u.user} data-usage-user={u.user} className={u.exhausted ? 'is-exhausted' : undefined}>
+            <th scope="row" data-label="User">
+              {u.user}
+            </th>
+            <td data-label="Used">
+              {hours(u.gpuHoursUsed)}
+              {u.exhausted ? ' (used up)' : ''}
+            </td>
+            <td data-label="Budget">
+              {u.gpuHoursBudget == null
+                ? 'none'
+                : `${hours(u.gpuHoursBudget)} a ${u.period.toLowerCase()}${u.rule ? ` (${u.rule})` : ''}`}
+            </td>
+            <td data-label="Renews">{renewalDate(u.renewsAt)}</td>
+            <td data-label="Time-slices held">{u.slicesHeld}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }

@@ -11,13 +11,16 @@ import {
   CAPACITY,
   CREATE_SESSION,
   GALLERY,
+  USAGE,
   type CapacityData,
   type CreateSessionData,
   type GalleryData,
+  type UsageData,
 } from '../../lib/api/operations';
-import type { Template } from '../../lib/api/types';
+import type { GpuUsage, Template } from '../../lib/api/types';
 import { capacitySummary, isGpuTemplate, templateAvailability } from '../../lib/availability';
 import { explainError } from '../../lib/errors';
+import { usageSummary } from '../../lib/usage';
 import { useAuth } from '../auth/auth-provider';
 import { Alert } from '../ui/alert';
 
@@ -30,8 +33,14 @@ export function Gallery() {
   const [loadError, setLoadError] = useState<string>();
   const [launching, setLaunching] = useState<string>();
   const [launchError, setLaunchError] = useState<{ template: string; text: string }>();
+  const [usage, setUsage] = useState<GpuUsage>();
 
   const load = useCallback(async () => {
+    // GPU usage is a line of its own: the gallery works without it.
+    void api
+      .request<UsageData>(USAGE)
+      .then((d) => setUsage(d.usage))
+      .catch(() => setUsage(undefined));
     try {
       setData(await api.request<GalleryData>(GALLERY));
       setLoadError(undefined);
@@ -88,6 +97,15 @@ export function Gallery() {
             : 'Pick a desktop to launch.'}
         </p>
       </div>
+      {usage && (
+        <p
+          className={usage.exhausted ? 'notice notice-warning' : 'muted'}
+          data-usage={usage.exhausted ? 'exhausted' : 'ok'}
+          aria-live="polite"
+        >
+          {usageSummary(usage)}
+        </p>
+      )}
       {loadError && <Alert>{loadError}</Alert>}
       {!data && !loadError && (
         <p className="muted" role="status">

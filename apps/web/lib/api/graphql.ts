@@ -9,6 +9,8 @@ export type ApiErrorCode =
   | 'FORBIDDEN'
   | 'NOT_FOUND'
   | 'QUOTA_EXCEEDED'
+  /** The user's GPU-hour budget for the period is used up. */
+  | 'BUDGET_EXHAUSTED'
   | 'UNAUTHENTICATED'
   | 'INTERNAL_SERVER_ERROR'
   /** The API could not be reached at all (offline, DNS, CORS, refused connection). */
@@ -25,6 +27,7 @@ const KNOWN: ReadonlySet<string> = new Set([
   'FORBIDDEN',
   'NOT_FOUND',
   'QUOTA_EXCEEDED',
+  'BUDGET_EXHAUSTED',
   'UNAUTHENTICATED',
   'INTERNAL_SERVER_ERROR',
   // Mercurius' own codes for malformed operations are the portal's fault, shown as "unexpected".

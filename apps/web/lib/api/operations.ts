@@ -1,7 +1,7 @@
 /**
  * The GraphQL operations of the portal, in one place, so each page asks for exactly what it shows.
  */
-import type { Capacity, Session, SessionAccess, SessionUpdate, Template } from './types';
+import type { Capacity, GpuUsage, Session, SessionAccess, SessionUpdate, Template } from './types';
 
 const SESSION_FIELDS = `name user owner { issuer subject } template phase state reason message nodeName gpu
   createdAt readyAt stoppedAt expiresAt idleUntil deleting conditions { type status reason message }`;
@@ -18,6 +18,9 @@ export interface MeData {
   };
 }
 
+const USAGE_FIELDS =
+  'user period periodStart renewsAt gpuHoursUsed gpuHoursBudget gpuHoursLeft rule exhausted slicesHeld';
+
 export const GALLERY = `query Gallery {
   templates { name displayName description icon defaultGPU maxGPU usable message }
   capacity { gpuSlicesTotal gpuSlicesFree nvencSlicesFree sessionsWaiting }
@@ -25,6 +28,16 @@ export const GALLERY = `query Gallery {
 export interface GalleryData {
   templates: Template[];
   capacity: Capacity;
+}
+
+export const USAGE = `query Usage { usage { ${USAGE_FIELDS} } }`;
+export interface UsageData {
+  usage: GpuUsage;
+}
+
+export const ADMIN_USAGES = `query AdminUsages { usages { ${USAGE_FIELDS} } }`;
+export interface UsagesData {
+  usages: GpuUsage[];
 }
 
 export const CAPACITY = `query Capacity {

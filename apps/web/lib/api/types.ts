@@ -76,6 +76,22 @@ export interface Capacity {
   nodes?: NodeCapacity[] | null;
 }
 
+/** GPU time-slice hours used this budget period, and the budget (schema.gql's GpuUsage). */
+export interface GpuUsage {
+  user: string;
+  /** Day, Week or Month. */
+  period: string;
+  periodStart: string;
+  renewsAt: string;
+  gpuHoursUsed: number;
+  /** Null: no budget. */
+  gpuHoursBudget?: number | null;
+  gpuHoursLeft?: number | null;
+  rule?: string | null;
+  exhausted: boolean;
+  slicesHeld: number;
+}
+
 /** What openSession returns: the desktop's URL with a one-time ticket. */
 export interface SessionAccess {
   url: string;
