@@ -4,7 +4,7 @@
  * (live), each of which can be deleted. The API enforces the admin role; this page only explains
  * when the user does not have it.
  */
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback } from 'react';
 import {
   ADMIN,
   ADMIN_CAPACITY,
@@ -15,7 +15,6 @@ import {
 } from '../../lib/api/operations';
 import type { Capacity, GpuUsage } from '../../lib/api/types';
 import { capacitySummary } from '../../lib/availability';
-import { explainError } from '../../lib/errors';
 import { hours, renewalDate } from '../../lib/usage';
 import { useAuth } from '../auth/auth-provider';
 import { useDeleteSession } from '../sessions/delete-session';
@@ -24,10 +23,13 @@ import { useOpenSession } from '../sessions/use-open-session';
 import { useSessions } from '../sessions/use-sessions';
 import { Alert } from '../ui/alert';
 import { useNow } from '../ui/use-now';
+import { usePolled } from '../ui/use-polled';
 
 const CAPACITY_REFRESH_MS = 5_000;
 /** GPU usage is counted by the operator about once a minute. */
 const USAGE_REFRESH_MS = 30_000;
+const pickCapacity = (d: CapacityData) => d.capacity;
+const pickUsages = (d: UsagesData) => d.usages;
 
 export function AdminView() {
   const { user } = useAuth();
@@ -46,43 +48,22 @@ export function AdminView() {
 }
 
 function AdminPanels() {
-  const { api } = useAuth();
   const now = useNow();
-  const [capacity, setCapacity] = useState<Capacity>();
-  const [capacityError, setCapacityError] = useState<string>();
-  const onData = useCallback((d: AdminData) => setCapacity(d.capacity), []);
+  const polled = usePolled<CapacityData, Capacity>(ADMIN_CAPACITY, pickCapacity, {
+    intervalMs: CAPACITY_REFRESH_MS,
+    action: 'read the capacity',
+    // The first answer comes with the sessions (ADMIN).
+    immediately: false,
+  });
+  const { value: capacity, error: capacityError, set: setCapacity } = polled;
+  const onData = useCallback((d: AdminData) => setCapacity(d.capacity), [setCapacity]);
   const { sessions, error } = useSessions<AdminData>({ all: true, query: ADMIN, onData });
   const { open, opening, error: openError } = useOpenSession();
   const del = useDeleteSession();
-  const [usages, setUsages] = useState<GpuUsage[]>();
-  const [usageError, setUsageError] = useState<string>();
-
-  useEffect(() => {
-    const refresh = async () => {
-      try {
-        setUsages((await api.request<UsagesData>(ADMIN_USAGES)).usages);
-        setUsageError(undefined);
-      } catch (err) {
-        setUsageError(explainError(err, { action: 'read the GPU usage' }));
-      }
-    };
-    void refresh();
-    const t = setInterval(() => void refresh(), USAGE_REFRESH_MS);
-    return () => clearInterval(t);
-  }, [api]);
-
-  useEffect(() => {
-    const refresh = async () => {
-      try {
-        setCapacity((await api.request<CapacityData>(ADMIN_CAPACITY)).capacity);
-        setCapacityError(undefined);
-      } catch (err) {
-        setCapacityError(explainError(err, { action: 'read the capacity' }));
-      }
-    };
-    const t = setInterval(() => void refresh(), CAPACITY_REFRESH_MS);
-    return () => clearInterval(t);
-  }, [api]);
+  const { value: usages, error: usageError } = usePolled<UsagesData, GpuUsage[]>(ADMIN_USAGES, pickUsages, {
+    intervalMs: USAGE_REFRESH_MS,
+    action: 'read the GPU usage',
+  });
 
   return (
     <>
