@@ -127,6 +127,10 @@ async function openAsAlice(ctx: BrowserContext, name: string): Promise<Page> {
   );
   const page = await ctx.newPage();
   await page.goto(stack.portalUrl);
+  // The portal first finishes its own login (check-sso may take a round trip through Keycloak
+  // back to the portal): a navigation started before that ends is interrupted by its redirect.
+  await page.getByRole('button', { name: 'Log out' }).waitFor();
+  await page.waitForURL((u) => !u.hash.includes('code='));
   await page.goto(openSession.url, { referer: `${stack.portalUrl}/` });
   return page;
 }
