@@ -468,7 +468,7 @@ describe('the portal in Chromium', () => {
       .waitFor();
   });
 
-  it('with every time-slice taken the GPU template is unavailable with the reason; a queued session waits in words and starts by itself', async () => {
+  it('with every time-slice taken launching a GPU template queues it, saying so; the queued session shows its place and starts by itself', async () => {
     // The admin takes the remaining slices (high quotas in this stack).
     const free = (await capacity()).gpuSlicesFree;
     for (let i = 0; i < free; i++) {
@@ -482,30 +482,47 @@ describe('the portal in Chromium', () => {
     const page = await loginAs(alice.context, stack.portalUrl, keycloakUrl, 'alice');
     const gpu = templateCard(page, GPU_TEMPLATE);
     await gpu.getByText(`No GPU time-slice is free: all ${SLICES} are in use.`).waitFor();
-    const launch = gpu.getByRole('button', { name: `Launch ${GPU_TEMPLATE}` });
-    expect(await launch.getAttribute('aria-disabled')).toBe('true');
+    const launch = gpu.getByRole('button', { name: `Launch ${GPU_TEMPLATE} (queued)` });
+    expect(await launch.innerText()).toBe('Launch (queued)');
+    expect(await launch.getAttribute('aria-disabled')).toBe('false');
     // The reason is the button's description for screen readers.
     const reasonId = await launch.getAttribute('aria-describedby');
-    expect(await page.locator(`[id="${reasonId}"]`).innerText()).toMatch(/No GPU time-slice is free/);
+    expect(await page.locator(`[id="${reasonId}"]`).innerText()).toMatch(
+      /No GPU time-slice is free.*Launching queues your desktop/,
+    );
     // A CPU desktop needs no slice.
     expect(
       await templateCard(page, CPU_TEMPLATE)
         .getByRole('button', { name: `Launch ${CPU_TEMPLATE}` })
-        .getAttribute('aria-disabled'),
-    ).toBe('false');
+        .innerText(),
+    ).toBe('Launch');
     await screenshot(page, 'gallery-full');
     const phone = await userContext(PHONE);
     const phonePage = await loginAs(phone.context, stack.portalUrl, keycloakUrl, 'alice');
-    await templateCard(phonePage, GPU_TEMPLATE).getByText('No GPU time-slice is free').waitFor();
+    await templateCard(phonePage, GPU_TEMPLATE).getByText('Launching queues your desktop').waitFor();
     await screenshot(phonePage, 'gallery-full-phone');
 
-    // A session that asked anyway (here through the API) waits for a slice…
-    const { createSession } = await gql<{ createSession: { name: string } }>(
-      'alice',
-      'mutation($i: CreateSessionInput!) { createSession(input: $i) { name } }',
-      { i: { template: 'ubuntu-kde' } },
-    );
-    await page.goto(`${stack.portalUrl}/sessions/${createSession.name}`);
+    // Launching queues it: the session waits for a slice, first in the queue…
+    await launch.click();
+    await page.waitForURL(/\/sessions\/[^/?]+/);
+    const createSession = { name: sessionOfUrl(page) };
+    await page.locator('[data-queue-position="1"]', { hasText: 'You are next in the queue' }).waitFor({
+      timeout: 60_000,
+    });
+    expect(
+      (
+        await gql<{ session: { queuePosition: number | null; queuedAt: string | null } }>(
+          'alice',
+          'query($n: String!) { session(name: $n) { queuePosition queuedAt } }',
+          { n: createSession.name },
+        )
+      ).session,
+    ).toMatchObject({ queuePosition: 1, queuedAt: expect.stringMatching(/Z$/) });
+    // The timeline shows the launch and when it was queued, and no step not reached yet.
+    await page.locator('[data-timing="queued"]', { hasText: 'Queued for a GPU time-slice' }).waitFor();
+    expect(
+      await page.locator('[data-timing]').evaluateAll((els) => els.map((e) => e.getAttribute('data-timing'))),
+    ).toEqual(['start', 'queued']);
     await page
       .getByRole('heading', { name: 'Waiting for a free GPU time-slice' })
       .waitFor({ timeout: 60_000 });

@@ -13,19 +13,19 @@ describe('templateAvailability', () => {
     expect(templateAvailability(gpu, cap(1))).toEqual({ available: true });
   });
 
-  it('disables a GPU template when every time-slice is taken, saying so', () => {
+  it('queues a GPU template when every time-slice is taken, saying so', () => {
     expect(templateAvailability(gpu, cap(0))).toEqual({
-      available: false,
-      reason: 'No GPU time-slice is free: all 8 are in use. Try again when a desktop is closed.',
+      available: true,
+      queued:
+        'No GPU time-slice is free: all 8 are in use. Launching queues your desktop: it starts by itself when a time-slice frees up, and its page shows your place in the queue.',
     });
   });
 
   it('counts the sessions already waiting', () => {
     const a = templateAvailability(gpu, cap(0, 8, 2));
-    expect(a.available).toBe(false);
-    expect(!a.available && a.reason).toContain('2 sessions are already waiting.');
+    expect(a.available && a.queued).toContain('2 sessions are already waiting.');
     const one = templateAvailability(gpu, cap(0, 8, 1));
-    expect(!one.available && one.reason).toContain('1 session is already waiting.');
+    expect(one.available && one.queued).toContain('1 session is already waiting.');
   });
 
   it('says when there is no GPU at all', () => {

@@ -1,12 +1,18 @@
 /**
  * Whether a template can be launched now, from the template and the cluster's capacity. A GPU
- * template needs a free time-slice; the reason says why not in words. The scheduler has the last
- * word: a launch that loses the race for the last slice waits in the queue and says so.
+ * template launched while every time-slice is taken is queued: the session waits (reason
+ * WaitingForGPU) and starts by itself when a slice frees; `queued` says so in words. The
+ * scheduler has the last word: a launch that loses the race for the last slice is queued too.
  */
 import type { Capacity, Template } from './api/types';
 import { sentence } from './errors';
 
-export type Availability = { available: true } | { available: false; reason: string };
+export type Availability =
+  | {
+      available: true;
+      /** Set when a launch now waits in the queue for a time-slice: why, in words. */ queued?: string;
+    }
+  | { available: false; reason: string };
 
 /** A GPU template is one whose sessions get a GPU time-slice unless they ask otherwise. */
 export const isGpuTemplate = (t: Pick<Template, 'defaultGPU'>) => t.defaultGPU > 0;
@@ -35,8 +41,8 @@ export function templateAvailability(
       ? ` ${plural(capacity.sessionsWaiting, 'session is', 'sessions are')} already waiting.`
       : '';
     return {
-      available: false,
-      reason: `No GPU time-slice is free: all ${capacity.gpuSlicesTotal} are in use.${waiting} Try again when a desktop is closed.`,
+      available: true,
+      queued: `No GPU time-slice is free: all ${capacity.gpuSlicesTotal} are in use.${waiting} Launching queues your desktop: it starts by itself when a time-slice frees up, and its page shows your place in the queue.`,
     };
   }
   return { available: true };

@@ -10,6 +10,7 @@ describe('sessionProgress', () => {
     ['Scheduling', 'WaitingForScheduler', ['done', 'current', 'todo', 'todo'], 'progress'],
     ['Scheduling', 'WaitingForGPU', ['done', 'waiting', 'todo', 'todo'], 'waiting'],
     ['Scheduling', 'Unschedulable', ['done', 'waiting', 'todo', 'todo'], 'waiting'],
+    ['Scheduling', 'WaitingForHomeNode', ['done', 'waiting', 'todo', 'todo'], 'waiting'],
     ['Starting', 'ContainersStarting', ['done', 'done', 'current', 'todo'], 'progress'],
     ['Running', 'DesktopReady', ['done', 'done', 'done', 'done'], 'ready'],
   ])('%s (%s) → steps %j, tone %s', (phase, reason, expected, tone) => {
@@ -30,6 +31,18 @@ describe('sessionProgress', () => {
     expect(p.detail).toBe(
       'Waiting for a GPU: 0 of 8 time-slices free; the desktop starts by itself when one frees up.',
     );
+  });
+
+  it('says a desktop waits for the node of its home', () => {
+    const p = sessionProgress({
+      phase: 'Scheduling',
+      reason: 'WaitingForHomeNode',
+      message: 'waiting for node gpu-2: the session’s home is on node-local storage there',
+      conditions: [],
+    });
+    expect(p.headline).toBe('Waiting for the node that holds your home folder');
+    expect(p.explanation).toMatch(/home folder lives on one GPU node/);
+    expect(p.detail).toMatch(/^Waiting for node gpu-2/);
   });
 
   it('names the node a starting desktop was placed on', () => {

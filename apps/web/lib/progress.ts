@@ -95,6 +95,7 @@ const HELD_UP = new Set<string>([
   'ApplyFailed',
   'HomeNotOwned',
   'WaitingForGPU',
+  'WaitingForHomeNode',
   'Unschedulable',
 ]);
 
@@ -137,9 +138,11 @@ export function sessionProgress(s: SessionStatus): Progress {
         headline:
           s.reason === 'WaitingForGPU'
             ? 'Waiting for a free GPU time-slice'
-            : s.reason === 'Unschedulable'
-              ? 'Waiting for a node that can run your desktop'
-              : 'Finding a node for your desktop',
+            : s.reason === 'WaitingForHomeNode'
+              ? 'Waiting for the node that holds your home folder'
+              : s.reason === 'Unschedulable'
+                ? 'Waiting for a node that can run your desktop'
+                : 'Finding a node for your desktop',
         ...extra,
       };
     case 'Starting':

@@ -35,6 +35,17 @@ describe('crdManifests', () => {
     );
     expect(cols).toEqual(['User', 'Template', 'Phase', 'URL', 'Age']);
   });
+
+  it('prints the waiting reason and the phase timings with -o wide', () => {
+    const wide = vdisessions.spec.versions[0]!.additionalPrinterColumns.filter((c) => c.priority === 1);
+    expect(wide.map((c) => [c.name, c.jsonPath])).toEqual(
+      expect.arrayContaining([
+        ['Reason', '.status.reason'],
+        ['Queued', '.status.queuedAt'],
+        ['Ready', '.status.readyAt'],
+      ]),
+    );
+  });
 });
 
 describe('toOpenApi', () => {

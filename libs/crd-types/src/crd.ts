@@ -158,6 +158,23 @@ export function crdManifests() {
         { name: 'Node', type: 'string', jsonPath: '.status.nodeName', priority: 1 },
         { name: 'Encoder', type: 'string', jsonPath: '.status.encoder', priority: 1 },
         { name: 'Expires', type: 'date', jsonPath: '.status.expiresAt', priority: 1 },
+        // Why it is not running (WaitingForGPU, WaitingForHomeNode, …) and the phase timings as
+        // ages: how long ago it was queued for a time-slice and became ready.
+        { name: 'Reason', type: 'string', jsonPath: '.status.reason', priority: 1 },
+        {
+          name: 'Queued',
+          type: 'date',
+          jsonPath: '.status.queuedAt',
+          description: 'when the current start began waiting for a GPU time-slice',
+          priority: 1,
+        },
+        {
+          name: 'Ready',
+          type: 'date',
+          jsonPath: '.status.readyAt',
+          description: 'when the desktop became ready',
+          priority: 1,
+        },
         { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
       ],
     }),

@@ -369,3 +369,160 @@ describe('statusChanged', () => {
     expect(statusChanged(undefined, { phase: 'Pending' })).toBe(true);
   });
 });
+
+describe('computeStatus of the phase timings', () => {
+  const at = (s: number) =>
+    later(s)
+      .toISOString()
+      .replace(/\.\d{3}Z$/, 'Z');
+  const waitingPod = (): V1Pod => {
+    const p = pending();
+    p.status!.conditions![0]!.lastTransitionTime = later(1);
+    return p;
+  };
+  const runningPod = (ready: boolean, restarted = false): V1Pod =>
+    placed(ready, {
+      conditions: [
+        { type: 'PodScheduled', status: 'True', lastTransitionTime: later(20) },
+        { type: 'Ready', status: ready ? 'True' : 'False' },
+      ],
+      containerStatuses: [
+        {
+          name: 'desktop',
+          image: 'desktop:1',
+          imageID: 'sha256:1',
+          ready,
+          restartCount: restarted ? 1 : 0,
+          state: { running: { startedAt: restarted ? later(40) : later(25) } },
+          ...(restarted ? { lastState: { terminated: { exitCode: 1, startedAt: later(25) } } } : {}),
+        },
+      ],
+    });
+
+  it('records queued, scheduled, image ready, started and ready from the pod, and keeps them across looks', () => {
+    const s = session();
+    s.status = computeStatus(observe({ session: s, pod: waitingPod(), now: later(3) }));
+    expect(s.status.reason).toBe('WaitingForGPU');
+    // The scheduler's first refusal, not the operator's look.
+    expect(s.status.queuedAt).toBe(at(1));
+    expect(s.status.scheduledAt).toBeUndefined();
+    s.status = computeStatus(observe({ session: s, pod: runningPod(false), now: later(26) }));
+    expect(s.status).toMatchObject({
+      phase: 'Starting',
+      queuedAt: at(1),
+      scheduledAt: at(20),
+      imageReadyAt: at(25),
+      startedAt: at(25),
+    });
+    expect(s.status.readyAt).toBeUndefined();
+    s.status = computeStatus(observe({ session: s, pod: runningPod(true), now: later(28) }));
+    const running = s.status;
+    expect(running).toMatchObject({
+      phase: 'Running',
+      queuedAt: at(1),
+      scheduledAt: at(20),
+      startedAt: at(25),
+      readyAt: at(28),
+    });
+    // A later look changes nothing: a second write is a no-op.
+    expect(
+      statusChanged(running, computeStatus(observe({ session: s, pod: runningPod(true), now: later(90) }))),
+    ).toBe(false);
+  });
+
+  it('moves startedAt when the desktop container restarts, while imageReadyAt stays at its first run', () => {
+    const s = session();
+    s.status = computeStatus(observe({ session: s, pod: runningPod(true), now: later(30) }));
+    const after = computeStatus(observe({ session: s, pod: runningPod(true, true), now: later(45) }));
+    expect(after.imageReadyAt).toBe(at(25));
+    expect(after.startedAt).toBe(at(40));
+  });
+
+  it('has no queuedAt for a desktop placed at once', () => {
+    const st = computeStatus(observe({ pod: runningPod(true), now: later(30) }));
+    expect(st.queuedAt).toBeUndefined();
+    expect(st.scheduledAt).toBe(at(20));
+  });
+
+  it('uses the look as queuedAt when the pod does not say when it was refused', () => {
+    expect(computeStatus(observe({ pod: pending(), now: later(7) })).queuedAt).toBe(at(7));
+  });
+
+  it('keeps them when the pod of a failed start is gone, clears them on stop and starts anew on resume', () => {
+    const s = session();
+    s.status = computeStatus(observe({ session: s, pod: waitingPod(), now: later(3) }));
+    s.status = computeStatus(observe({ session: s, pod: runningPod(true), now: later(30) }));
+    // The pod is gone (e.g. a start deadline released it): the facts of this start stay.
+    const gone = computeStatus(observe({ session: s, now: later(40) }));
+    expect(gone).toMatchObject({ queuedAt: at(1), scheduledAt: at(20), startedAt: at(25) });
+    s.spec.state = 'Stopped';
+    s.status = computeStatus(observe({ session: s, now: later(60) }));
+    for (const k of ['queuedAt', 'scheduledAt', 'imageReadyAt', 'startedAt', 'readyAt'] as const)
+      expect(s.status[k]).toBeUndefined();
+    s.spec.state = 'Running';
+    const again = pending();
+    again.status!.conditions![0]!.lastTransitionTime = later(100);
+    s.status = computeStatus(observe({ session: s, pod: again, now: later(101) }));
+    expect(s.status.resumedAt).toBe(at(101));
+    expect(s.status.queuedAt).toBe(at(100));
+    expect(s.status.scheduledAt).toBeUndefined();
+    expect(s.status.startedAt).toBeUndefined();
+    // The next look of the same start keeps the new queuedAt.
+    expect(computeStatus(observe({ session: s, pod: again, now: later(130) })).queuedAt).toBe(at(100));
+  });
+});
+
+describe('computeStatus of a desktop waiting for its home node', () => {
+  // As kube-scheduler 1.37 says it (seen on the local cluster), and as older ones did.
+  const conflict =
+    "0/6 nodes are available: 1 Insufficient nvidia.com/gpu, 1 node(s) didn't match PersistentVolume's node affinity, 1 node(s) had untolerated taint(s), 3 node(s) didn't match Pod's node affinity/selector. preemption: 0/6 nodes are available: 1 No preemption victims found for incoming pod, 5 Preemption is not helpful for scheduling.";
+  const older =
+    '0/3 nodes are available: 1 Insufficient nvidia.com/gpu, 2 node(s) had volume node affinity conflict.';
+
+  it('understands the older scheduler wording too', () => {
+    expect(computeStatus(observe({ pod: pending(older), homeNode: 'gpu-2' })).reason).toBe(
+      'WaitingForHomeNode',
+    );
+  });
+
+  it('says WaitingForHomeNode, naming the node and what to do, when the scheduler refuses other nodes for the home volume', () => {
+    const st = computeStatus(
+      observe({ pod: pending(conflict), homeNode: 'gpu-2', gpuSlices: { free: 5, total: 16 } }),
+    );
+    expect(st.phase).toBe('Scheduling');
+    expect(st.reason).toBe('WaitingForHomeNode');
+    expect(st.message).toMatch(/waiting for node gpu-2/);
+    expect(st.message).toMatch(/node-local storage/);
+    expect(st.message).toMatch(/shared storage/);
+    // It waits for a slice on that node: a queued start.
+    expect(st.queuedAt).toBe('2026-11-29T10:00:05Z');
+  });
+
+  it('says so without a node name when the claim does not tell it, also for a node that is not ready', () => {
+    const st = computeStatus(
+      observe({
+        pod: pending(
+          '0/2 nodes are available: 1 node(s) had untolerated taint {node.kubernetes.io/not-ready: }, 1 node(s) had volume node affinity conflict.',
+        ),
+      }),
+    );
+    expect(st.reason).toBe('WaitingForHomeNode');
+    expect(st.message).toMatch(/waiting for the node of its home/);
+    expect(st.message).toMatch(/not-ready/);
+  });
+
+  it.each([
+    [
+      'no slice anywhere, no volume conflict',
+      '0/1 nodes are available: 1 Insufficient nvidia.com/gpu.',
+      'WaitingForGPU',
+    ],
+    [
+      'a conflict of another kind',
+      "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector.",
+      'Unschedulable',
+    ],
+  ])('keeps other reasons: %s', (_what, message, reason) => {
+    expect(computeStatus(observe({ pod: pending(message), homeNode: 'gpu-2' })).reason).toBe(reason);
+  });
+});

@@ -38,6 +38,12 @@ export interface Observation {
   homeClaim?: string;
   /** The desktop pod as last seen (undefined: not created yet). */
   pod?: V1Pod;
+  /**
+   * The node the session's home volume is on, when its claim says so (the scheduler's
+   * `volume.kubernetes.io/selected-node` annotation of a claim provisioned on first use, e.g.
+   * local-path): named in the message while the desktop waits for that node.
+   */
+  homeNode?: string;
   /** Free and total GPU time-slices of the cluster (for the message while a GPU session waits). */
   gpuSlices?: { free: number; total: number };
   /** Seconds after creation the session ends (its effective maxLifetime), when it has one. */
@@ -125,9 +131,27 @@ const waitingForScheduler: Cond = {
   message: 'waiting for the scheduler to place the desktop',
 };
 
+/**
+ * The scheduler's words for a node rejected because a volume of the pod is bound to another node
+ * (a PersistentVolume with node affinity: node-local storage such as local-path): "didn't match
+ * PersistentVolume's node affinity" (kube-scheduler 1.3x), "volume node affinity conflict" (older).
+ */
+const VOLUME_NODE_CONFLICT = /didn't match PersistentVolume's node affinity|volume node affinity conflict/;
+
 function scheduling(o: Observation, pod: V1Pod): Cond {
   const sched = podCondition(pod, 'PodScheduled');
   const msg = sched?.message ?? '';
+  // Some node could have been considered but for the home's place: the home pins the desktop to
+  // its node, and that node cannot take it now (no free slice, not ready, cordoned).
+  if (sched?.status === 'False' && VOLUME_NODE_CONFLICT.test(msg)) {
+    const node = o.homeNode ? `node ${o.homeNode}` : 'the node of its home';
+    return {
+      type: T.Scheduled,
+      status: 'False',
+      reason: R.WaitingForHomeNode,
+      message: `waiting for ${node}: the session's home is on node-local storage there, and that node cannot take the desktop now (${msg}); it starts by itself when the node has room. To start elsewhere, an admin can move homes to shared storage (ReadWriteMany or network block storage), or delete the home volume (its files are lost)`,
+    };
+  }
   if (sched?.status === 'False' && /Insufficient nvidia\.com\/gpu/.test(msg)) {
     const slices = o.gpuSlices
       ? `${o.gpuSlices.free} of ${o.gpuSlices.total} time-slices free`
@@ -359,7 +383,6 @@ export function computeStatus(o: Observation): VDISessionStatus {
   const conditionsOut = withTimes(conds, prev?.conditions, now, generation);
   const phase = phaseOf(conditionsOut, o.deleting);
   const pod = o.pod;
-  const scheduled = conditionsOut.find((c) => c.type === T.Scheduled && c.status === 'True');
   const ready = conditionsOut.find((c) => c.type === T.Ready && c.status === 'True');
   const status: VDISessionStatus = {
     phase,
@@ -377,7 +400,7 @@ export function computeStatus(o: Observation): VDISessionStatus {
         : {}),
     ...(o.homeClaim ? { homeClaim: o.homeClaim } : {}),
     ...(pod?.spec?.nodeName ? { nodeName: pod.spec.nodeName } : {}),
-    ...(scheduled ? { scheduledAt: scheduled.lastTransitionTime } : {}),
+    ...phaseTimes(o, conditionsOut, resumed, now),
     ...(ready ? { readyAt: ready.lastTransitionTime } : {}),
     ...(stopped ? { stoppedAt: prev?.phase === 'Stopped' && prev.stoppedAt ? prev.stoppedAt : now } : {}),
     ...(resumed ? { resumedAt: resumed } : {}),
@@ -392,6 +415,69 @@ export function computeStatus(o: Observation): VDISessionStatus {
 }
 
 const rfc3339 = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+const asTime = (t: Date | string | undefined): string | undefined =>
+  t === undefined ? undefined : rfc3339(new Date(t));
+
+/**
+ * When each step of the current start happened, for the portal, `kubectl` and the benchmark:
+ *
+ * - queuedAt: when it began waiting for a GPU time-slice (reason WaitingForGPU, or
+ *   WaitingForHomeNode): the time the scheduler first found no place for the pod (its
+ *   PodScheduled=False transition), else this look. Unset when it never waited.
+ * - scheduledAt: the pod's PodScheduled=True transition (else when the operator saw it placed).
+ * - imageReadyAt: when the desktop container was first created, which needs its image on the
+ *   node: the start of its first run (the kubelet creates and starts a container back to back,
+ *   and its status has no separate creation time). It stays put when the container restarts.
+ * - startedAt: when the desktop container's current run started (state.running.startedAt).
+ *
+ * A value once recorded is kept for the rest of the start (so a later look, or a pod that is
+ * gone, does not move it); a stop clears them and a resume starts a new set.
+ */
+function phaseTimes(
+  o: Observation,
+  conds: Condition[],
+  resumed: string | undefined,
+  now: string,
+): Pick<VDISessionStatus, 'queuedAt' | 'scheduledAt' | 'imageReadyAt' | 'startedAt'> {
+  if (isStopped(o.session)) return {};
+  // What an earlier look of this same start recorded (none on the look that resumes it).
+  const before = o.session.status;
+  const prev = before?.phase !== 'Stopped' && before?.resumedAt === resumed ? before : undefined;
+  const pod = o.pod;
+  const sched = conds.find((c) => c.type === T.Scheduled);
+  const podSched = podCondition(pod, 'PodScheduled');
+  const waiting = sched?.reason === R.WaitingForGPU || sched?.reason === R.WaitingForHomeNode;
+  const queuedAt =
+    prev?.queuedAt ??
+    (waiting
+      ? (asTime(podSched?.status === 'False' ? podSched.lastTransitionTime : undefined) ?? now)
+      : undefined);
+  const scheduledAt =
+    sched?.status === 'True'
+      ? (asTime(podSched?.status === 'True' ? podSched.lastTransitionTime : undefined) ??
+        prev?.scheduledAt ??
+        sched.lastTransitionTime)
+      : pod
+        ? undefined // its pod waits for a place (again): not placed
+        : prev?.scheduledAt;
+  const desktop = pod?.status?.containerStatuses?.find(
+    (c) => c.name === (pod.spec?.containers?.[0]?.name ?? 'desktop'),
+  );
+  const runningSince = asTime(desktop?.state?.running?.startedAt);
+  const firstRun = asTime(
+    desktop?.lastState?.terminated?.startedAt ??
+      desktop?.state?.running?.startedAt ??
+      desktop?.state?.terminated?.startedAt,
+  );
+  const imageReadyAt = prev?.imageReadyAt ?? firstRun;
+  const startedAt = runningSince ?? prev?.startedAt;
+  return {
+    ...(queuedAt ? { queuedAt } : {}),
+    ...(scheduledAt ? { scheduledAt } : {}),
+    ...(imageReadyAt ? { imageReadyAt } : {}),
+    ...(startedAt ? { startedAt } : {}),
+  };
+}
 
 /**
  * Who watches a running desktop: the viewer count last reported, since when nobody has (kept

@@ -49,9 +49,38 @@ export class SessionModel {
   @Field(() => String, { nullable: true }) maxLifetime?: string;
   @Field(() => String, { nullable: true }) idleTimeout?: string;
   @Field(() => String, { nullable: true }) createdAt?: string;
-  @Field(() => String, { nullable: true }) readyAt?: string;
+  @Field(() => String, {
+    nullable: true,
+    description: 'When the current start began waiting for a GPU time-slice (null when it never waited).',
+  })
+  queuedAt?: string;
+  @Field(() => String, { nullable: true, description: 'When the desktop was placed on a node.' })
+  scheduledAt?: string;
+  @Field(() => String, {
+    nullable: true,
+    description: "When the desktop's container was first created (its image was on the node).",
+  })
+  imageReadyAt?: string;
+  @Field(() => String, {
+    nullable: true,
+    description: "When the desktop's container (its current run) started.",
+  })
+  startedAt?: string;
+  @Field(() => String, { nullable: true, description: 'When the desktop became ready.' }) readyAt?: string;
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      'Place in the queue for a GPU time-slice while the desktop waits for one (1 = served next; null when not waiting): waiting sessions in the order their desktop pods entered the scheduler’s queue. The scheduler has the final say (a desktop that can use only some nodes, e.g. one whose home is on one node, may be passed). It starts by itself when a slice frees.',
+  })
+  queuePosition?: number | null;
   @Field(() => String, { nullable: true, description: 'When it was stopped, while it is Stopped.' })
   stoppedAt?: string;
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'When it last left Stopped (a resume): the start deadline and the phase timings count from here.',
+  })
+  resumedAt?: string;
   @Field(() => Int, {
     nullable: true,
     description: 'Pages streaming the running desktop at the last look (sessions with an idle timeout).',
@@ -106,8 +135,13 @@ export function toSessionModel(s: VDISession): SessionModel {
     ...opt('maxLifetime', s.spec.maxLifetime),
     ...opt('idleTimeout', s.spec.idleTimeout),
     ...opt('createdAt', iso(st.createdAt) ?? iso(s.metadata.creationTimestamp)),
+    ...opt('queuedAt', iso(st.queuedAt)),
+    ...opt('scheduledAt', iso(st.scheduledAt)),
+    ...opt('imageReadyAt', iso(st.imageReadyAt)),
+    ...opt('startedAt', iso(st.startedAt)),
     ...opt('readyAt', iso(st.readyAt)),
     ...opt('stoppedAt', st.phase === 'Stopped' ? iso(st.stoppedAt) : undefined),
+    ...opt('resumedAt', iso(st.resumedAt)),
     ...opt('viewers', st.viewers),
     ...opt('idleSince', iso(st.idleSince)),
     ...opt('idleUntil', iso(st.idleUntil)),

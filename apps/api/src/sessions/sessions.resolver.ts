@@ -1,6 +1,10 @@
-import { Args, Mutation, Query, Resolver, Subscription } from '@nestjs/graphql';
+import { Inject } from '@nestjs/common';
+import { Args, Int, Mutation, Parent, Query, ResolveField, Resolver, Subscription } from '@nestjs/graphql';
 import { CurrentUser } from '../auth/current-user.js';
 import type { Principal } from '../auth/principal.js';
+import { queuePositions } from '../capacity/queue.js';
+import { API_CONFIG, type ApiConfig } from '../config.js';
+import { ApiCaches } from '../kube/caches.js';
 import { CreateSessionInput } from './create-session.input.js';
 import type { SessionEvent } from './session-events.js';
 import { SessionModel, toSessionModel } from './session.model.js';
@@ -9,7 +13,22 @@ import { SessionsService } from './sessions.service.js';
 
 @Resolver(() => SessionModel)
 export class SessionsResolver {
-  constructor(private readonly service: SessionsService) {}
+  constructor(
+    private readonly service: SessionsService,
+    private readonly caches: ApiCaches,
+    @Inject(API_CONFIG) private readonly config: ApiConfig,
+  ) {}
+
+  /**
+   * Its place in the GPU queue (see capacity/queue.ts), from the watch caches at the time of the
+   * answer; a subscription gets it anew with each change of the session.
+   */
+  @ResolveField(() => Int, { nullable: true })
+  queuePosition(@Parent() s: SessionModel): number | null {
+    if (s.phase !== 'Scheduling' || s.namespace !== this.config.sessionsNamespace) return null;
+    const ns = this.config.sessionsNamespace;
+    return queuePositions(this.caches.sessions.list(ns), this.caches.pods.list(ns)).get(s.name) ?? null;
+  }
 
   @Query(() => [SessionModel], { description: "Your sessions; with all: true (admins only) everyone's." })
   sessions(

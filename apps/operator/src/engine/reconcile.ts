@@ -52,6 +52,9 @@ import type { Result } from './work-queue.js';
 
 /** Domain-qualified, so it is obviously ours among other controllers' finalizers. */
 export const FINALIZER = 'vdi.kasm.io/session-cleanup';
+/** The scheduler's note on a claim bound on first use: the node its volume was provisioned for. */
+const SELECTED_NODE = 'volume.kubernetes.io/selected-node';
+
 /** What the operator's caches select: everything the platform made (caches.ts). */
 const MANAGED = 'app.kubernetes.io/part-of=vdi-platform';
 /** The encoder decision, kept on the pod: it must not change for the life of a pod. */
@@ -268,6 +271,12 @@ export class Reconciler {
         `the session ends at ${ends} (in ${left}); extend it (extendSession) up to its template's maximum lifetime, or save your work`,
       );
     }
+    // The node a home provisioned on first use was made on (local-path and other node-local
+    // storage pin it there): named while the desktop waits for that node (WaitingForHomeNode).
+    const homeNode = rendered.home
+      ? caches.claims.get(rendered.home.claim.metadata!.name!, session.metadata.namespace)?.metadata
+          ?.annotations?.[SELECTED_NODE]
+      : undefined;
     const status = computeStatus({
       ...base,
       now,
@@ -276,6 +285,7 @@ export class Reconciler {
       encoderPlan: rendered.encoderPlan,
       url: rendered.url,
       ...(rendered.home ? { homeClaim: rendered.home.claim.metadata!.name! } : {}),
+      ...(homeNode ? { homeNode } : {}),
       ...(observed ? { pod: observed } : {}),
       gpuSlices: { free: facts.free, total: facts.total },
       ...(rendered.effective.maxLifetimeSeconds !== undefined

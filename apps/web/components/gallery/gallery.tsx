@@ -1,9 +1,10 @@
 'use client';
 /**
  * The template gallery: every desktop kind with its name, description, icon and whether it has a
- * GPU. A GPU template is disabled, with the reason, while no time-slice is free; the capacity is
- * re-read every few seconds so the button comes back by itself. Launching creates the session and
- * goes to its progress page.
+ * GPU. While no time-slice is free, a GPU template's button says its launch is queued, with the
+ * reason (the session waits and starts by itself; its page shows the place in the queue); the
+ * capacity is re-read every few seconds. Launching creates the session and goes to its progress
+ * page.
  */
 import { useRouter } from 'next/navigation';
 import { useCallback, useEffect, useState } from 'react';
@@ -152,6 +153,7 @@ function TemplateCard({
   const id = `template-${t.name}`;
   const gpu = isGpuTemplate(t);
   const disabled = !availability.available || busy;
+  const queued = availability.available ? availability.queued : undefined;
   return (
     <li
       className={`card template-card${availability.available ? '' : ' is-unavailable'}`}
@@ -180,18 +182,23 @@ function TemplateCard({
           {availability.reason}
         </p>
       )}
+      {queued && (
+        <p id={`${id}-reason`} className="template-reason template-queued">
+          {queued}
+        </p>
+      )}
       {error && <Alert>{error}</Alert>}
       <button
         type="button"
         className="button button-primary template-launch"
         aria-disabled={disabled}
-        aria-describedby={availability.available ? undefined : `${id}-reason`}
-        aria-label={`Launch ${t.displayName}`}
+        aria-describedby={availability.available && !queued ? undefined : `${id}-reason`}
+        aria-label={`Launch ${t.displayName}${queued ? ' (queued)' : ''}`}
         onClick={() => {
           if (!disabled) onLaunch();
         }}
       >
-        {launching ? 'Launching…' : 'Launch'}
+        {launching ? 'Launching…' : queued ? 'Launch (queued)' : 'Launch'}
       </button>
     </li>
   );

@@ -21,6 +21,7 @@ import { formatAge, formatTimeLeft } from '../../lib/age';
 import { ApiError } from '../../lib/api/graphql';
 import { explainError } from '../../lib/errors';
 import { sessionProgress, type StepState } from '../../lib/progress';
+import { formatAfter, queueWords, sessionTimeline } from '../../lib/timeline';
 import { sessionWarnings } from '../../lib/warnings';
 import { useAuth } from '../auth/auth-provider';
 import { Alert } from '../ui/alert';
@@ -29,6 +30,9 @@ import { PhaseBadge } from './phase-badge';
 import { useDeleteSession } from './delete-session';
 import { useOpenSession } from './use-open-session';
 import { useSessionActions } from './use-session-actions';
+
+/** How often a waiting session's page re-reads its place in the queue. */
+const QUEUE_POLL_MS = 5_000;
 
 const STEP_WORDS: Record<StepState, string> = {
   done: 'done',
@@ -99,6 +103,15 @@ export function SessionProgress({ name, launched }: { name: string; launched: bo
     return stop;
   }, [api, name, read, see]);
 
+  // The place in the queue moves when other sessions start or leave, which sends no event for
+  // this one: while it waits, read it again every few seconds.
+  const waiting = session?.queuePosition != null;
+  useEffect(() => {
+    if (!waiting) return;
+    const timer = setInterval(() => void read(false), QUEUE_POLL_MS);
+    return () => clearInterval(timer);
+  }, [waiting, read]);
+
   const running = session?.phase === 'Running' && !session.deleting;
   // A session that ends soon (or is about to be stopped for nobody watching it) is not opened
   // by itself: the page says so first, with Extend and Open.
@@ -130,6 +143,7 @@ export function SessionProgress({ name, launched }: { name: string; launched: bo
   }
 
   const progress = session ? sessionProgress(session) : undefined;
+  const timeline = session && session.state !== 'Stopped' ? sessionTimeline(session) : [];
   return (
     <>
       <div className="page-heading">
@@ -165,6 +179,11 @@ export function SessionProgress({ name, launched }: { name: string; launched: bo
               {progress.headline}
             </h2>
             {progress.explanation && <p className="progress-explanation">{progress.explanation}</p>}
+            {queueWords(session?.queuePosition) && (
+              <p className="progress-queue" data-queue-position={session?.queuePosition ?? undefined}>
+                {queueWords(session?.queuePosition)}
+              </p>
+            )}
             {progress.detail && <p className="progress-detail">Details: {progress.detail}</p>}
             {running && opening === name && <p className="progress-explanation">Opening your desktop…</p>}
           </div>
@@ -185,6 +204,18 @@ export function SessionProgress({ name, launched }: { name: string; launched: bo
               </li>
             ))}
           </ol>
+          {timeline.length > 0 && (
+            <ol className="timeline" aria-label="Timings">
+              {timeline.map((e) => (
+                <li key={e.id} data-timing={e.id}>
+                  <span className="timeline-label">{e.label}</span>{' '}
+                  <time className="timeline-at muted" dateTime={e.at} title={e.at}>
+                    {formatAfter(e.after)}
+                  </time>
+                </li>
+              ))}
+            </ol>
+          )}
           {openError && <Alert>{openError.text}</Alert>}
           {actions.error && <Alert>{actions.error}</Alert>}
           {warnings.map((w) => (

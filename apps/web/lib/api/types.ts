@@ -36,9 +36,21 @@ export interface Session {
   nodeName?: string | null;
   gpu?: number | null;
   createdAt?: string | null;
+  /** When the current start began waiting for a GPU time-slice (null when it never waited). */
+  queuedAt?: string | null;
+  /** When the desktop was placed on a node. */
+  scheduledAt?: string | null;
+  /** When the desktop's container was first created (its image was on the node). */
+  imageReadyAt?: string | null;
+  /** When the desktop's container started. */
+  startedAt?: string | null;
   readyAt?: string | null;
+  /** Place in the queue for a GPU time-slice while it waits for one (1 = next); null otherwise. */
+  queuePosition?: number | null;
   /** When it was stopped, while it is Stopped. */
   stoppedAt?: string | null;
+  /** When it last left Stopped: the phase timings count from here. */
+  resumedAt?: string | null;
   /** When idle culling stops the session if nobody opens it (set while nobody watches it). */
   idleUntil?: string | null;
   /** When the platform deletes the session (its lifetime); null when it has none. */
