@@ -11,7 +11,7 @@ import { freePort, TEST_SESSION_KEY } from '@vdi/testing';
 import type { KubeJsonClient } from '@vdi/kube-client';
 import { inLanes } from './burst.js';
 import { createSession } from './kube.js';
-import { sampleProcess } from './proc.js';
+import { ProcWatcher, sampleProcess } from './proc.js';
 import { summarize, type Summary } from './stats.js';
 
 type Log = (msg: string) => void;
@@ -43,6 +43,8 @@ export interface ApiResult {
     ms: number;
     perSecond: number;
     latencyMs: Summary;
+    /** The API process's largest RSS while the createSession calls ran (sampled every 250 ms). */
+    peakRssBytes: number;
   };
   apiRssBytes: number;
   apiCpuMs: number;
@@ -57,7 +59,13 @@ export const QUERIES = [
     query:
       '{ capacity { gpuSlicesTotal gpuSlicesFree nvencSlicesFree sessionsWaiting products { product total free nvenc } } }',
   },
-  { name: 'sessions(all: true)', user: 'admin', query: '{ sessions(all: true) { name phase user } }' },
+  // An admin's first page of everyone's sessions: sessionPage, 100 per page, newest first (the
+  // report finds this row by its name's `sessions(all` prefix).
+  {
+    name: 'sessions(all: true) first page',
+    user: 'admin',
+    query: '{ sessionPage(all: true) { items { name phase user } nextCursor totalCount } }',
+  },
 ] as const;
 
 async function tokens(): Promise<Record<string, string>> {
@@ -159,6 +167,7 @@ export async function apiPhase(
     let ok = 0;
     const mutation = 'mutation($t: String!) { createSession(input: { template: $t }) { name phase } }';
     const t0 = Date.now();
+    const watch = new ProcWatcher(api.proc.pid!);
     await inLanes(o.creates, o.clients, async (i) => {
       const started = Date.now();
       const res = await fetch(url, {
@@ -182,7 +191,10 @@ export async function apiPhase(
       }
     });
     const ms = Date.now() - t0;
-    log(`api: createSession ${ok}/${o.creates} in ${(ms / 1000).toFixed(1)} s`);
+    const createMemory = watch.stop();
+    log(
+      `api: createSession ${ok}/${o.creates} in ${(ms / 1000).toFixed(1)} s, API peak RSS ${(createMemory.peakRssBytes / 1e6).toFixed(0)} MB`,
+    );
     const s = sampleProcess(api.proc.pid!);
     return {
       sessionsInCluster: o.sessionsInCluster,
@@ -196,6 +208,7 @@ export async function apiPhase(
         ms,
         perSecond: (ok / ms) * 1000,
         latencyMs: summarize(latencies),
+        peakRssBytes: createMemory.peakRssBytes,
       },
       apiRssBytes: s?.rssBytes ?? NaN,
       apiCpuMs: (s?.cpuMs ?? NaN) - cpu0,

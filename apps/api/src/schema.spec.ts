@@ -36,6 +36,10 @@ describe('schema.gql', () => {
       }
       expect(generated).toContain('createSession(input: CreateSessionInput!): Session!');
       expect(generated).toContain('deleteSession(name: String!): Boolean!');
+      expect(generated).toMatch(/sessionPage\([^)]*after: String[^)]*first: Int = 100[^)]*\): SessionPage!/);
+      // Phase and reason are enums built from @vdi/crd-types, not free strings.
+      expect(generated).toContain('phase: SessionPhase!');
+      expect(generated).toContain('reason: SessionReason\n');
     } finally {
       await app.close();
       rmSync(dir, { recursive: true, force: true });

@@ -248,6 +248,106 @@ describe('sessions and ownership', () => {
   });
 });
 
+describe('pages of sessions (sessionPage)', () => {
+  const PAGE = `query($all: Boolean, $first: Int, $after: String) {
+    sessionPage(all: $all, first: $first, after: $after) { items { name user } nextCursor totalCount }
+  }`;
+  type PageAnswer = {
+    items: { name: string; user: string }[];
+    nextCursor: string | null;
+    totalCount: number;
+  };
+  const page = async (who: keyof typeof tokens, vars: Record<string, unknown>) => {
+    const r = await api.gql(tokens[who], PAGE, vars);
+    expect(r.body.errors).toBeUndefined();
+    return r.body.data!.sessionPage as PageAnswer;
+  };
+  /** Straight into the cluster: the API's quota (2 per user here) is not what this is about. */
+  const put = (name: string, who: 'alice' | 'bob') =>
+    kube.call('POST', `/apis/${API_VERSION}/namespaces/${ns.name}/vdisessions`, {
+      apiVersion: API_VERSION,
+      kind: 'VDISession',
+      metadata: { name, namespace: ns.name },
+      spec: { user: `${who}@example.com`, owner: ownerOf(tokens[who]), template: CPU },
+    });
+  const remove = (name: string) =>
+    kube.delete({ apiVersion: API_VERSION, kind: 'VDISession', metadata: { name, namespace: ns.name } });
+  const initial = Array.from({ length: 8 }, (_, i) => `page-${i}-${suffix}`);
+
+  beforeAll(async () => {
+    for (const [i, name] of initial.entries()) await put(name, i % 2 ? 'bob' : 'alice');
+    await waitFor(
+      'every session in the API',
+      async () => (await page('admin', { all: true })).totalCount === 8,
+    );
+  });
+
+  afterAll(removeAll);
+
+  it('an admin walks every page: each session once, newest first, while others are created and deleted', async () => {
+    // Creation times have whole seconds: what the walk creates is then strictly newer than the
+    // sessions it walks (within one second, name order decides, and a new one may show up).
+    await new Promise((r) => setTimeout(r, 1100));
+    const seen: string[] = [];
+    const deleted: string[] = [];
+    const created: string[] = [];
+    let after: string | null = null;
+    for (let n = 0; n < 10; n++) {
+      const p = await page('admin', { all: true, first: 3, ...(after ? { after } : {}) });
+      seen.push(...p.items.map((i) => i.name));
+      after = p.nextCursor;
+      if (!after) break;
+      // Meanwhile: a new session (newer than every cursor) and one not seen yet deleted.
+      const fresh = `page-new-${n}-${suffix}`;
+      await put(fresh, 'alice');
+      created.push(fresh);
+      // One of alice's (the next test counts bob's).
+      const unseen = initial.find((x, i) => i % 2 === 0 && !seen.includes(x) && !deleted.includes(x));
+      if (n === 0 && unseen) {
+        await remove(unseen);
+        deleted.push(unseen);
+      }
+      await waitFor('the changes in the API', async () => {
+        const all = await page('admin', { all: true, first: 500 });
+        const names = all.items.map((i) => i.name);
+        return created.every((c) => names.includes(c)) && deleted.every((d) => !names.includes(d));
+      });
+    }
+    expect(after).toBeNull();
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen.sort()).toEqual(initial.filter((x) => !deleted.includes(x)).sort());
+    // The pages are newest first: the newest sessions lead a fresh walk.
+    const fresh = await page('admin', { all: true, first: created.length });
+    expect(fresh.items.map((i) => i.name).sort()).toEqual([...created].sort());
+    expect(fresh.totalCount).toBe(initial.length - deleted.length + created.length);
+  });
+
+  it('a user pages through their own sessions only; all: true is FORBIDDEN for them as in sessions(all)', async () => {
+    const own = await page('bob', { first: 2 });
+    expect(own.items.every((i) => i.user === 'bob@example.com')).toBe(true);
+    expect(own.totalCount).toBe(initial.filter((_, i) => i % 2).length);
+    const rest = await page('bob', { first: 500, after: own.nextCursor });
+    expect([...own.items, ...rest.items].map((i) => i.name).sort()).toEqual(
+      initial.filter((_, i) => i % 2).sort(),
+    );
+    const all = await api.gql(tokens.bob, PAGE, { all: true });
+    expect(codeOf(all)).toBe('FORBIDDEN');
+    expect(all.body.errors?.[0]?.message).toBe(
+      'only admins may page through all sessions (sessionPage(all: true))',
+    );
+  });
+
+  it('refuses a cursor it did not give out and a page size out of range, naming the argument', async () => {
+    const bad = await api.gql(tokens.admin, PAGE, { all: true, after: 'not-a-cursor' });
+    expect(codeOf(bad)).toBe('BAD_USER_INPUT');
+    expect(bad.body.errors?.[0]?.extensions).toMatchObject({ field: 'after' });
+    expect(bad.body.errors?.[0]?.message).toMatch(/^after: 'not-a-cursor' is not a cursor from sessionPage/);
+    const big = await api.gql(tokens.admin, PAGE, { all: true, first: 501 });
+    expect(codeOf(big)).toBe('BAD_USER_INPUT');
+    expect(big.body.errors?.[0]?.message).toMatch(/^first: 501 is not a page size; ask for 1 to 500/);
+  });
+});
+
 describe('lifetimes', () => {
   const LIFE = `api-life-${suffix}`;
   const EXTEND = `mutation($name: String!, $by: String!) { extendSession(name: $name, by: $by) { name maxLifetime } }`;

@@ -1,10 +1,11 @@
+import type { SessionPhase, SessionReason } from './api/types';
 import { phaseLabel, reasonWords, sessionProgress, type StepState } from './progress';
 
 const cond = (type: string, status: string, reason = '') => ({ type, status, reason, message: '' });
 const states = (p: ReturnType<typeof sessionProgress>) => p.steps.map((s) => s.state);
 
 describe('sessionProgress', () => {
-  it.each<[string, string | null, StepState[], string]>([
+  it.each<[SessionPhase, SessionReason | null, StepState[], string]>([
     ['Pending', null, ['current', 'todo', 'todo', 'todo'], 'progress'],
     ['Pending', 'TemplateNotFound', ['waiting', 'todo', 'todo', 'todo'], 'waiting'],
     ['Scheduling', 'WaitingForScheduler', ['done', 'current', 'todo', 'todo'], 'progress'],
@@ -72,7 +73,13 @@ describe('sessionProgress', () => {
   });
 
   it('shows an unknown phase or reason as it is rather than failing', () => {
-    const p = sessionProgress({ phase: 'Hibernating', reason: 'Sleepy', message: 'zz', conditions: [] });
+    // Not in this portal's types, but an API newer than the portal may add enum values.
+    const p = sessionProgress({
+      phase: 'Hibernating' as SessionPhase,
+      reason: 'Sleepy' as SessionReason,
+      message: 'zz',
+      conditions: [],
+    });
     expect(p.headline).toBe('The session is Hibernating');
     expect(p.explanation).toBeUndefined();
     expect(p.detail).toBe('Zz.');

@@ -3,7 +3,7 @@
  * ready), which of them are done, and a headline and explanation in words. Pure, so the session
  * page only renders what this returns.
  */
-import type { Condition, Session, SessionReason } from './api/types';
+import type { Condition, Session, SessionPhase, SessionReason } from './api/types';
 import { sentence } from './errors';
 
 export const PROGRESS_STEPS = [
@@ -42,12 +42,16 @@ export const REASON_WORDS: Record<SessionReason, string> = {
     'The desktop template is not valid, so the platform cannot build this desktop. An admin has to fix the template.',
   ResourcesOutOfBounds:
     'The session asks for more (or less) than its template allows. Delete it and launch again with other settings.',
+  InvalidSpec:
+    'The session’s settings cannot become a desktop. Delete it and launch again with other settings.',
+  InvalidPlatformOptions:
+    'The platform is configured wrongly, so it cannot build desktops right now. An admin has to fix the operator’s settings.',
   Applied: 'The platform has prepared everything your desktop needs.',
   ApplyFailed: 'The platform could not prepare your desktop yet; it keeps trying.',
   PodScheduled: 'A node has been picked to run your desktop.',
   WaitingForScheduler: 'The cluster is picking a node for your desktop.',
   WaitingForGPU:
-    'Every GPU time-slice is in use right now. Your desktop waits in the queue and starts by itself as soon as one frees up.',
+    'Every GPU time-slice is in use right now. Your desktop waits in the queue and starts by itself as soon as one frees up; waiting in the queue never makes it fail.',
   Unschedulable: 'No node can run your desktop at the moment. It starts by itself when one can.',
   ContainersStarting: 'Your desktop is starting up.',
   DesktopReady: 'Your desktop is ready.',
@@ -75,8 +79,8 @@ export function reasonWords(reason: string | null | undefined): string | undefin
   return (REASON_WORDS as Record<string, string>)[reason] ?? undefined;
 }
 
-/** Short names of the phases for badges and tables. */
-export const PHASE_LABELS: Record<string, string> = {
+/** Short names of the phases for badges and tables (every phase of the CRD: a new one must get a label). */
+export const PHASE_LABELS: Record<SessionPhase, string> = {
   Pending: 'Queued',
   Scheduling: 'Scheduling',
   Starting: 'Starting',
@@ -85,7 +89,8 @@ export const PHASE_LABELS: Record<string, string> = {
   Failed: 'Failed',
   Terminating: 'Deleting',
 };
-export const phaseLabel = (phase: string) => PHASE_LABELS[phase] ?? phase;
+/** The label of a phase; one this portal does not know (a newer API) as it is. */
+export const phaseLabel = (phase: string) => (PHASE_LABELS as Record<string, string>)[phase] ?? phase;
 
 /** Reasons that hold a session up (it is not just moving along). */
 const HELD_UP = new Set<string>([

@@ -128,6 +128,10 @@ export const SessionReason = {
   TemplateNotFound: 'TemplateNotFound',
   TemplateInvalid: 'TemplateInvalid',
   ResourcesOutOfBounds: 'ResourcesOutOfBounds',
+  /** The session's spec cannot be rendered (a field the schema could not check). */
+  InvalidSpec: 'InvalidSpec',
+  /** The operator's own configuration is wrong (an admin must fix its environment). */
+  InvalidPlatformOptions: 'InvalidPlatformOptions',
   Applied: 'Applied',
   ApplyFailed: 'ApplyFailed',
   PodScheduled: 'PodScheduled',
@@ -549,7 +553,7 @@ export const VDISessionSpecSchema = Type.Object(
     state: Type.Optional(
       StringEnum(SESSION_STATES, {
         description:
-          'Running (the default): the operator keeps a desktop started. Stopped: its desktop pod is deleted and its GPU time-slice freed; the session keeps its name, URL, home volume and end (expiresAt) until it is set back to Running, which starts a new desktop (through the queue when no time-slice is free; the start deadline counts from then)',
+          'Running (the default): the operator keeps a desktop started. Stopped: its desktop pod is deleted and its GPU time-slice freed; the session keeps its name, URL, home volume and end (expiresAt) until it is set back to Running, which starts a new desktop (through the queue when no time-slice is free; its start deadline counts from when it gets one)',
       }),
     ),
   },
@@ -593,8 +597,15 @@ export const VDISessionStatusSchema = Type.Object({
   readyAt: Type.Optional(Type.String({ format: 'date-time' })),
   /** When the session was last stopped (set while it is Stopped). */
   stoppedAt: Type.Optional(Type.String({ format: 'date-time' })),
-  /** When the session last left Stopped: its start deadline counts from here, not from creation. */
+  /** When the session last left Stopped: a new start begins here. */
   resumedAt: Type.Optional(Type.String({ format: 'date-time' })),
+  /**
+   * When a desktop still starting fails (StartDeadlineExceeded) unless it becomes ready. Counted
+   * from when the platform could start it — its pod made and placed on a node with a free
+   * time-slice — not from creation: unset while it waits in the queue for a GPU (time there never
+   * counts) and once it is ready.
+   */
+  startDeadlineAt: Type.Optional(Type.String({ format: 'date-time' })),
   /** Pages streaming the desktop at the operator's last look (Selkies' /api/sessions). */
   viewers: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
   /** Since when the running desktop has had no viewer (unset while someone watches it). */

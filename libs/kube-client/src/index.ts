@@ -8,9 +8,22 @@ export {
 } from './client.js';
 export {
   InformerSet,
+  childInformer,
+  claimInformer,
+  nodeInformer,
+  podInformer,
   sessionInformer,
   templateInformer,
   usageInformer,
   type Cache,
   type WarnFn,
 } from './informers.js';
+export {
+  childMetadata,
+  makeTransformingInformer,
+  slimNode,
+  slimPod,
+  withoutManagedFields,
+  type Transform,
+  type Writer,
+} from './slim.js';

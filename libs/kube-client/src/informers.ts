@@ -18,13 +18,73 @@ import {
   type VDITemplate,
   type VDIUsage,
 } from '@vdi/crd-types';
+import type { KubeJsonClient } from './client.js';
+import { childMetadata, makeTransformingInformer, slimNode, slimPod, withoutManagedFields } from './slim.js';
 
 export type Cache<T extends k8s.KubernetesObject> = k8s.Informer<T> & k8s.ObjectCache<T>;
+
+/** Kubernetes pods of one namespace with a label selector, kept as the platform reads them (slim.ts). */
+export function podInformer(kc: k8s.KubeConfig, namespace: string, labelSelector: string): Cache<k8s.V1Pod> {
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  return makeTransformingInformer<k8s.V1Pod>(
+    kc,
+    `/api/v1/namespaces/${namespace}/pods`,
+    () => core.listNamespacedPod({ namespace, labelSelector }),
+    slimPod,
+    labelSelector,
+  );
+}
+
+/** PersistentVolumeClaims of one namespace with a label selector, without managedFields. */
+export function claimInformer(
+  kc: k8s.KubeConfig,
+  namespace: string,
+  labelSelector: string,
+): Cache<k8s.V1PersistentVolumeClaim> {
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  return makeTransformingInformer<k8s.V1PersistentVolumeClaim>(
+    kc,
+    `/api/v1/namespaces/${namespace}/persistentvolumeclaims`,
+    () => core.listNamespacedPersistentVolumeClaim({ namespace, labelSelector }),
+    withoutManagedFields,
+    labelSelector,
+  );
+}
+
+/**
+ * Objects of one collection (`/api/v1/namespaces/ns/services`, `/apis/traefik.io/v1alpha1/…`)
+ * selected by label, as metadata only (slim.ts `childMetadata`): what the operator needs to know
+ * about the children it wrote. Listed through `client` (any kind, no typed API class needed).
+ */
+export function childInformer(
+  kc: k8s.KubeConfig,
+  client: KubeJsonClient,
+  collectionPath: string,
+  labelSelector: string,
+): Cache<k8s.KubernetesObject> {
+  return makeTransformingInformer<k8s.KubernetesObject>(
+    kc,
+    collectionPath,
+    () =>
+      client.call<k8s.KubernetesListObject<k8s.KubernetesObject>>(
+        'GET',
+        `${collectionPath}?labelSelector=${encodeURIComponent(labelSelector)}`,
+      ),
+    childMetadata,
+    labelSelector,
+  );
+}
+
+/** The cluster's nodes, kept as placement reads them (slim.ts). */
+export function nodeInformer(kc: k8s.KubeConfig): Cache<k8s.V1Node> {
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  return makeTransformingInformer<k8s.V1Node>(kc, '/api/v1/nodes', () => core.listNode(), slimNode);
+}
 
 /** The sessions of one namespace. */
 export function sessionInformer(kc: k8s.KubeConfig, namespace: string): Cache<VDISession> {
   const custom = kc.makeApiClient(k8s.CustomObjectsApi);
-  return k8s.makeInformer<VDISession>(
+  return makeTransformingInformer<VDISession>(
     kc,
     `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${PLURAL_SESSION}`,
     () =>
@@ -34,13 +94,14 @@ export function sessionInformer(kc: k8s.KubeConfig, namespace: string): Cache<VD
         namespace,
         plural: PLURAL_SESSION,
       }) as Promise<k8s.KubernetesListObject<VDISession>>,
+    withoutManagedFields,
   );
 }
 
 /** The GPU-hour ledgers (VDIUsage) of one namespace. */
 export function usageInformer(kc: k8s.KubeConfig, namespace: string): Cache<VDIUsage> {
   const custom = kc.makeApiClient(k8s.CustomObjectsApi);
-  return k8s.makeInformer<VDIUsage>(
+  return makeTransformingInformer<VDIUsage>(
     kc,
     `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${PLURAL_USAGE}`,
     () =>
@@ -50,19 +111,21 @@ export function usageInformer(kc: k8s.KubeConfig, namespace: string): Cache<VDIU
         namespace,
         plural: PLURAL_USAGE,
       }) as Promise<k8s.KubernetesListObject<VDIUsage>>,
+    withoutManagedFields,
   );
 }
 
 /** The cluster's templates. */
 export function templateInformer(kc: k8s.KubeConfig): Cache<VDITemplate> {
   const custom = kc.makeApiClient(k8s.CustomObjectsApi);
-  return k8s.makeInformer<VDITemplate>(
+  return makeTransformingInformer<VDITemplate>(
     kc,
     `/apis/${GROUP}/${VERSION}/${PLURAL_TEMPLATE}`,
     () =>
       custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL_TEMPLATE }) as Promise<
         k8s.KubernetesListObject<VDITemplate>
       >,
+    withoutManagedFields,
   );
 }
 

@@ -1,7 +1,7 @@
 import { API_VERSION } from '@vdi/crd-types';
 import { createTestNamespace, installCrds, testKubeConfig, waitFor, type TestNamespace } from '@vdi/testing';
 import * as k8s from '@kubernetes/client-node';
-import { InformerSet, KubeJsonClient, sessionInformer } from '../src/index.js';
+import { InformerSet, KubeJsonClient, podInformer, sessionInformer } from '../src/index.js';
 
 describe('InformerSet', () => {
   let ns: TestNamespace;
@@ -28,7 +28,11 @@ describe('InformerSet', () => {
       metadata: { name: 'seen-1' },
       spec: { user: 'a@example.com', template: 'x' },
     });
-    await waitFor('the cache to see the new session', async () => sessions.get('seen-1', ns.name));
+    const seen = await waitFor('the cache to see the new session', async () =>
+      sessions.get('seen-1', ns.name),
+    );
+    expect(seen.spec.user).toBe('a@example.com');
+    expect(seen.metadata.managedFields).toBeUndefined();
     await set.stop();
     client.close();
     expect(warnings).toEqual([]);
@@ -49,5 +53,102 @@ describe('InformerSet', () => {
     await waitFor('a retry warning', async () => warnings.includes('initial list failed; retrying'));
     expect(set.synced).toBe(false);
     await set.stop();
+  });
+});
+
+describe('slim informers', () => {
+  let ns: TestNamespace;
+  const client = () => new KubeJsonClient(testKubeConfig());
+
+  beforeAll(async () => {
+    ns = await createTestNamespace('slim');
+  });
+  afterAll(async () => {
+    await ns.cleanup();
+  });
+
+  /** A restricted-compliant pod carrying what the platform's desktop pods carry: env, probes, volumes. */
+  const pod = (name: string) => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name,
+      labels: { 'app.kubernetes.io/part-of': 'vdi-platform' },
+      annotations: { 'vdi.kasm.io/encoder-plan': '{"encoder":"x264enc"}' },
+    },
+    spec: {
+      nodeName: 'no-such-node',
+      securityContext: { runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: 'RuntimeDefault' } },
+      containers: [
+        {
+          name: 'desktop',
+          image: 'registry.invalid/desktop:1',
+          env: [{ name: 'SECRET_LOOKING', value: 'x'.repeat(2000) }],
+          resources: { limits: { cpu: '1', memory: '1Gi' } },
+          securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+          volumeMounts: [
+            { name: 'home', mountPath: '/home/user' },
+            { name: 'tmp', mountPath: '/tmp' },
+          ],
+        },
+      ],
+      volumes: [
+        { name: 'home', persistentVolumeClaim: { claimName: 'home-claim' } },
+        { name: 'tmp', emptyDir: {} },
+      ],
+    },
+  });
+
+  it('keep listed and watched pods as the fields the platform reads, without managedFields', async () => {
+    const c = client();
+    const base = `/api/v1/namespaces/${ns.name}/pods`;
+    await c.call('POST', base, pod('listed'));
+    const set = new InformerSet(() => undefined);
+    const pods = set.add(
+      'pods',
+      podInformer(testKubeConfig(), ns.name, 'app.kubernetes.io/part-of=vdi-platform'),
+    );
+    const seen: k8s.V1Pod[] = [];
+    pods.on('add', (p) => seen.push(p));
+    try {
+      await set.start();
+      await c.call('POST', base, pod('watched'));
+      const watched = await waitFor('the cache to see the watched pod', async () =>
+        pods.get('watched', ns.name),
+      );
+      const listed = pods.get('listed', ns.name)!;
+      for (const p of [listed, watched]) {
+        expect(p.metadata?.managedFields).toBeUndefined();
+        expect(p.metadata?.annotations?.['vdi.kasm.io/encoder-plan']).toBe('{"encoder":"x264enc"}');
+        expect(p.metadata?.uid).toBeTruthy();
+        expect(p.spec?.nodeName).toBe('no-such-node');
+        // Name, image and resources (the API server adds requests equal to the limits); no env, no mounts.
+        expect(p.spec?.containers).toHaveLength(1);
+        const [ctr] = p.spec!.containers;
+        expect(Object.keys(ctr!).sort()).toEqual(['image', 'name', 'resources']);
+        expect(ctr).toMatchObject({ name: 'desktop', image: 'registry.invalid/desktop:1' });
+        expect({ ...ctr!.resources?.limits }).toEqual({ cpu: '1', memory: '1Gi' });
+        expect(p.spec?.volumes).toEqual([
+          { name: 'home', persistentVolumeClaim: { claimName: 'home-claim' } },
+        ]);
+        expect(p.status?.phase).toBe('Pending');
+      }
+      // Event handlers receive the same slim objects the cache holds.
+      expect(seen.map((p) => p.metadata?.name).sort()).toEqual(['listed', 'watched']);
+      expect(seen.every((p) => p.metadata?.managedFields === undefined && !p.spec?.containers[0]!.env)).toBe(
+        true,
+      );
+      // The stored pod still has everything: only the cache is slim.
+      const stored = await c.get<k8s.V1Pod & { metadata: { name: string } }>({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'watched', namespace: ns.name },
+      });
+      expect(stored?.spec?.containers[0]!.env?.[0]?.name).toBe('SECRET_LOOKING');
+    } finally {
+      // An open watch would keep the test process alive after a failure.
+      await set.stop();
+      c.close();
+    }
   });
 });

@@ -1,3 +1,4 @@
+import type { SessionReason } from '@vdi/crd-types';
 /**
  * The one error the renderer throws for input that cannot become a desktop: it names the field
  * and says what to do. The operator treats it as terminal (no retry) and reports it in status.
@@ -9,7 +10,7 @@ export class SessionSpecError extends Error {
     readonly field: string,
     message: string,
     /** A CamelCase reason for the session's condition. */
-    readonly reason: string = 'InvalidSpec',
+    readonly reason: SessionReason = 'InvalidSpec',
   ) {
     super(`${field}: ${message}`);
   }

@@ -1,6 +1,6 @@
 import type { VDISession } from '@vdi/crd-types';
 import { GraphQLError } from 'graphql';
-import { checkQuota, usageOf, UserLocks } from './quota.js';
+import { checkQuota, TooManyWaitingError, usageOf, UserLocks } from './quota.js';
 
 const session = (gpu: number, deleting = false): VDISession => ({
   apiVersion: 'vdi.kasm.io/v1alpha1',
@@ -72,5 +72,31 @@ describe('quotas', () => {
     expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled', 'fulfilled']);
     expect(order.indexOf('a2+')).toBeGreaterThan(order.indexOf('a1-'));
     expect(order.indexOf('b1+')).toBeLessThan(order.indexOf('a1-'));
+  });
+
+  it('holds at most maxQueued calls of one user, refuses more, and forgets users with nothing in flight', async () => {
+    const locks = new UserLocks(3);
+    const gates: (() => void)[] = [];
+    const held = () => new Promise<void>((r) => gates.push(r));
+    const calls = [locks.run('a', held), locks.run('a', held), locks.run('a', held)];
+    await expect(locks.run('a', held)).rejects.toThrow(TooManyWaitingError);
+    await expect(locks.run('a', held)).rejects.toThrow(/3 session changes of yours are already waiting/);
+    // Another user is not held up by a's queue.
+    const b = locks.run('b', async () => 'b');
+    await expect(b).resolves.toBe('b');
+    // One of a's finishes: there is room for exactly one more.
+    await new Promise((r) => setImmediate(r));
+    gates.shift()!();
+    await calls[0];
+    const fourth = locks.run('a', async () => 'fourth');
+    await expect(locks.run('a', held)).rejects.toThrow(TooManyWaitingError);
+    // The rest run one after the other: open each gate as its call reaches it.
+    for (let open = 0; open < 2; open++) {
+      while (gates.length === 0) await new Promise((r) => setImmediate(r));
+      gates.shift()!();
+    }
+    await Promise.all(calls);
+    await expect(fourth).resolves.toBe('fourth');
+    expect(locks.size).toBe(0);
   });
 });

@@ -52,22 +52,50 @@ export function checkQuota(usage: Usage, gpu: number, limits: QuotaLimits, resum
   }
 }
 
+/** A user already has as many calls queued in this process as UserLocks allows. */
+export class TooManyWaitingError extends Error {
+  override name = 'TooManyWaitingError';
+}
+
+/**
+ * How many calls of one user may be queued (running or waiting) in one process. A person
+ * creates sessions one at a time and a script a few at once; without a bound, a client firing
+ * creates in a loop would have every one of them held in memory (request, token, closures)
+ * until its turn, each turn a few API-server round trips long.
+ */
+export const MAX_QUEUED_PER_USER = 32;
+
 /**
  * Serialises the check-then-create of one user within this process, so two concurrent requests
  * cannot both pass the check; across replicas UserLease (user-lease.ts) adds a cluster-wide Lease.
+ * The map holds only users with a call in flight, and each user at most `maxQueued` calls.
  */
 export class UserLocks {
-  private readonly tails = new Map<string, Promise<unknown>>();
+  private readonly tails = new Map<string, { tail: Promise<unknown>; queued: number }>();
+
+  constructor(private readonly maxQueued = MAX_QUEUED_PER_USER) {}
 
   async run<T>(user: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.tails.get(user) ?? Promise.resolve();
-    const result = prev.then(fn, fn);
-    const tail = result.catch(() => undefined);
-    this.tails.set(user, tail);
+    const prev = this.tails.get(user);
+    if (prev && prev.queued >= this.maxQueued) {
+      throw new TooManyWaitingError(
+        `${prev.queued} session changes of yours are already waiting their turn in this API replica`,
+      );
+    }
+    const result = (prev?.tail ?? Promise.resolve()).then(fn, fn);
+    const entry = { tail: result.catch(() => undefined), queued: (prev?.queued ?? 0) + 1 };
+    this.tails.set(user, entry);
     try {
       return await result;
     } finally {
-      if (this.tails.get(user) === tail) this.tails.delete(user);
+      const current = this.tails.get(user)!;
+      if (current === entry) this.tails.delete(user);
+      else current.queued--;
     }
+  }
+
+  /** Users with calls in flight (for tests). */
+  get size(): number {
+    return this.tails.size;
   }
 }

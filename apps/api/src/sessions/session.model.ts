@@ -1,6 +1,45 @@
-import { Field, Int, ObjectType } from '@nestjs/graphql';
-import type { VDISession } from '@vdi/crd-types';
+import { Logger } from '@nestjs/common';
+import { Field, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { SESSION_PHASES, SessionReason, type SessionPhase, type VDISession } from '@vdi/crd-types';
 import { ConditionModel, toConditionModel } from '../common/condition.model.js';
+
+/**
+ * The GraphQL enums of a session's phase and reason are the CRD library's own lists
+ * (SESSION_PHASES, SessionReason): a phase or reason added there is in the schema with the next
+ * schema.gql, and nothing here repeats them.
+ */
+export const SessionPhaseEnum = Object.fromEntries(SESSION_PHASES.map((p) => [p, p])) as {
+  readonly [P in SessionPhase]: P;
+};
+registerEnumType(SessionPhaseEnum, {
+  name: 'SessionPhase',
+  description:
+    'Where a session is in its life: Pending (accepted, not yet prepared), Scheduling (waiting for a node or a GPU time-slice), Starting, Running, Stopped (by its owner), Failed, or Terminating (being deleted).',
+});
+registerEnumType(SessionReason, {
+  name: 'SessionReason',
+  description: "Why a session is in its phase: the operator's reason on the session's status.",
+});
+
+const REASONS: ReadonlySet<string> = new Set(Object.values(SessionReason));
+const log = new Logger('SessionModel');
+/** Unknown reasons already logged; bounded, as a misbehaving writer could invent any number. */
+const reported = new Set<string>();
+
+/**
+ * The status reason as the enum has it. A reason the CRD library does not list (an operator newer
+ * than this API, or a writer other than the operator; status.reason is a free string in the CRD)
+ * cannot be sent as an enum value — the whole answer would fail — so it is null, logged once, and
+ * the status message still says what is going on.
+ */
+export function knownReason(reason: string | undefined): SessionReason | undefined {
+  if (reason === undefined || REASONS.has(reason)) return reason as SessionReason | undefined;
+  if (!reported.has(reason) && reported.size < 100) {
+    reported.add(reason);
+    log.warn(`session status reason '${reason}' is not in @vdi/crd-types' SessionReason; answered as null`);
+  }
+  return undefined;
+}
 
 @ObjectType('SessionOwner', {
   description: 'The identity that owns a session, its home volume and its quota: issuer + subject.',
@@ -26,17 +65,18 @@ export class SessionModel {
   })
   owner?: SessionOwnerModel | null;
   @Field(() => String) template!: string;
-  @Field(() => String, {
-    description: 'Pending, Scheduling, Starting, Running, Stopped, Failed or Terminating.',
+  @Field(() => SessionPhaseEnum, {
+    description:
+      "The operator's phase (status.phase; Pending before it wrote one), Terminating once deletion has started.",
   })
-  phase!: string;
+  phase!: SessionPhase;
   @Field(() => String, {
     description:
       'What the owner wants (spec.state): Running, or Stopped (no desktop, no GPU time-slice; home, name and end kept). See stopSession / resumeSession.',
   })
   state!: string;
   @Field(() => String, { nullable: true, description: 'Where the desktop is, once Running.' }) url?: string;
-  @Field(() => String, { nullable: true }) reason?: string;
+  @Field(() => SessionReason, { nullable: true }) reason?: SessionReason;
   @Field(() => String, { nullable: true }) message?: string;
   @Field(() => Int, { nullable: true, description: 'GPU time-slices asked for or granted.' }) gpu?: number;
   @Field(() => String, { nullable: true }) memory?: string;
@@ -67,6 +107,12 @@ export class SessionModel {
   })
   startedAt?: string;
   @Field(() => String, { nullable: true, description: 'When the desktop became ready.' }) readyAt?: string;
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'When the current start fails (StartDeadlineExceeded) unless the desktop is ready: counted from when its pod was made and placed on a node, so unset while it waits in the queue for a GPU (queue time never counts) and once it is ready.',
+  })
+  startDeadlineAt?: string;
   @Field(() => Int, {
     nullable: true,
     description:
@@ -124,7 +170,7 @@ export function toSessionModel(s: VDISession): SessionModel {
     phase: deleting ? 'Terminating' : (st.phase ?? 'Pending'),
     state: s.spec.state ?? 'Running',
     ...opt('url', st.url),
-    ...opt('reason', st.reason),
+    ...opt('reason', knownReason(st.reason)),
     ...opt('message', st.message),
     ...opt('gpu', st.gpu ?? s.spec.resources?.gpu),
     ...opt('memory', s.spec.resources?.memory),
@@ -140,6 +186,7 @@ export function toSessionModel(s: VDISession): SessionModel {
     ...opt('imageReadyAt', iso(st.imageReadyAt)),
     ...opt('startedAt', iso(st.startedAt)),
     ...opt('readyAt', iso(st.readyAt)),
+    ...opt('startDeadlineAt', iso(st.startDeadlineAt)),
     ...opt('stoppedAt', st.phase === 'Stopped' ? iso(st.stoppedAt) : undefined),
     ...opt('resumedAt', iso(st.resumedAt)),
     ...opt('viewers', st.viewers),

@@ -2,12 +2,19 @@ import { Inject } from '@nestjs/common';
 import { Args, Int, Mutation, Parent, Query, ResolveField, Resolver, Subscription } from '@nestjs/graphql';
 import { CurrentUser } from '../auth/current-user.js';
 import type { Principal } from '../auth/principal.js';
-import { queuePositions } from '../capacity/queue.js';
 import { API_CONFIG, type ApiConfig } from '../config.js';
 import { ApiCaches } from '../kube/caches.js';
 import { CreateSessionInput } from './create-session.input.js';
 import type { SessionEvent } from './session-events.js';
 import { SessionModel, toSessionModel } from './session.model.js';
+import {
+  decodeCursor,
+  DEFAULT_PAGE_SIZE,
+  encodeCursor,
+  MAX_PAGE_SIZE,
+  pageSize,
+  SessionPageModel,
+} from './session-page.js';
 import { SessionChangeType, SessionUpdateModel } from './session-update.model.js';
 import { SessionsService } from './sessions.service.js';
 
@@ -21,21 +28,57 @@ export class SessionsResolver {
 
   /**
    * Its place in the GPU queue (see capacity/queue.ts), from the watch caches at the time of the
-   * answer; a subscription gets it anew with each change of the session.
+   * answer; a subscription gets it anew with each change of the session. The positions are
+   * computed once per change of the queue (kube/indexes.ts GpuQueue), not once per session.
    */
   @ResolveField(() => Int, { nullable: true })
   queuePosition(@Parent() s: SessionModel): number | null {
     if (s.phase !== 'Scheduling' || s.namespace !== this.config.sessionsNamespace) return null;
-    const ns = this.config.sessionsNamespace;
-    return queuePositions(this.caches.sessions.list(ns), this.caches.pods.list(ns)).get(s.name) ?? null;
+    return this.caches.indexes.gpuQueue.positions().get(s.name) ?? null;
   }
 
-  @Query(() => [SessionModel], { description: "Your sessions; with all: true (admins only) everyone's." })
+  @Query(() => [SessionModel], {
+    description:
+      "Your sessions, by name; with all: true (admins only) everyone's in one answer — with many sessions, page through them with sessionPage(all: true).",
+  })
   sessions(
     @CurrentUser() p: Principal,
     @Args('all', { type: () => Boolean, nullable: true, defaultValue: false }) all: boolean,
   ): SessionModel[] {
     return this.service.list(p, all).map(toSessionModel);
+  }
+
+  @Query(() => SessionPageModel, {
+    description:
+      "Your sessions a page at a time, newest first (ties by name); with all: true (admins only) everyone's. " +
+      'A walk from the first page to the last (passing each nextCursor as after) returns every session that existed ' +
+      'when it began exactly once, whatever is created or deleted meanwhile.',
+  })
+  sessionPage(
+    @CurrentUser() p: Principal,
+    @Args('all', { type: () => Boolean, nullable: true, defaultValue: false }) all: boolean,
+    @Args('first', {
+      type: () => Int,
+      nullable: true,
+      defaultValue: DEFAULT_PAGE_SIZE,
+      description: `Sessions per page, 1 to ${MAX_PAGE_SIZE}.`,
+    })
+    first: number | null,
+    @Args('after', {
+      type: () => String,
+      nullable: true,
+      description: "The previous page's nextCursor; leave out for the first page.",
+    })
+    after: string | null | undefined,
+  ): SessionPageModel {
+    const size = pageSize(first);
+    const position = after != null ? decodeCursor(after) : undefined;
+    const page = this.service.page(p, { all, first: size, ...(position ? { after: position } : {}) });
+    return {
+      items: page.items.map(toSessionModel),
+      nextCursor: page.next ? encodeCursor(page.next) : null,
+      totalCount: page.total,
+    };
   }
 
   @Query(() => SessionModel, { description: 'One of your sessions (any session for admins).' })

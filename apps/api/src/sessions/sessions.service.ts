@@ -36,13 +36,14 @@ import type { GraphQLError } from 'graphql';
 import { API_CONFIG, type ApiConfig } from '../config.js';
 import { apiError, badInput, ErrorCode, forbidden, notFound, quoted, toApiError } from '../common/errors.js';
 import { ApiCaches } from '../kube/caches.js';
+import { pageOf, type Page, type PagePosition } from '../kube/indexes.js';
 import { KUBE_CLIENT } from '../kube/tokens.js';
 import type { Principal } from '../auth/principal.js';
 import { TemplatesService } from '../templates/templates.service.js';
 import { UsageService } from '../usage/usage.service.js';
 import { templateUsable } from '../templates/template.model.js';
 import type { CreateSessionInput } from './create-session.input.js';
-import { checkQuota, usageOf } from './quota.js';
+import { checkQuota, TooManyWaitingError, usageOf } from './quota.js';
 import { LockBusyError, UserLease } from './user-lease.js';
 import { generateSessionName, sessionNameProblem } from './session-name.js';
 import { assertValidSpec, specFromInput } from './session-spec-input.js';
@@ -99,13 +100,29 @@ export class SessionsService {
       throw badInput('the API is still loading sessions and templates; try again in a moment');
   }
 
-  /** The caller's sessions, or everyone's for an admin asking for `all`. */
+  /**
+   * The caller's sessions, or everyone's for an admin asking for `all`, by name. From the
+   * indexes: the caller's own (kube/indexes.ts SessionsByOwner), or everyone's sorted once per
+   * change of the cache.
+   */
   list(p: Principal, all = false): VDISession[] {
     if (all && !p.isAdmin) throw forbidden('only admins may list all sessions (sessions(all: true))');
-    const sessions = this.caches.sessions.list(this.config.sessionsNamespace);
-    return sessions
-      .filter((s) => all || ownedBy(s, p.owner))
-      .sort((a, b) => a.metadata.name!.localeCompare(b.metadata.name!));
+    const idx = this.caches.indexes;
+    return all ? idx.sessionsInPageOrder.allByName() : idx.sessionsByOwner.of(p.owner);
+  }
+
+  /**
+   * A page of the caller's sessions, or of everyone's for an admin asking for `all`: newest
+   * first, ties by name, `first` of them after the position `after` (session-page.ts).
+   */
+  page(p: Principal, opts: { all: boolean; first: number; after?: PagePosition }): Page<VDISession> {
+    if (opts.all && !p.isAdmin) {
+      throw forbidden('only admins may page through all sessions (sessionPage(all: true))');
+    }
+    const idx = this.caches.indexes;
+    return opts.all
+      ? idx.sessionsInPageOrder.page(opts.first, opts.after)
+      : pageOf(idx.sessionsByOwner.of(p.owner), opts.first, opts.after);
   }
 
   /** The session if the caller may see it; NOT_FOUND otherwise (others' sessions do not exist for a user). */
@@ -158,7 +175,7 @@ export class SessionsService {
       await this.catchUp(created);
       return created;
     } catch (err) {
-      if (err instanceof LockBusyError) {
+      if (err instanceof LockBusyError || err instanceof TooManyWaitingError) {
         throw apiError(ErrorCode.Internal, `${err.message}; try again in a moment`);
       }
       throw toApiError(err, context) satisfies GraphQLError;
@@ -278,7 +295,7 @@ export class SessionsService {
         })) as unknown as VDISession;
       });
     } catch (err) {
-      if (err instanceof LockBusyError) {
+      if (err instanceof LockBusyError || err instanceof TooManyWaitingError) {
         throw apiError(ErrorCode.Internal, `${err.message}; try again in a moment`);
       }
       if (err instanceof KubeApiError && err.conflict) {

@@ -1,7 +1,7 @@
 'use client';
 /**
  * The admin page: GPU capacity per node (re-read every few seconds) and every user's sessions
- * (live), each of which can be deleted. The API enforces the admin role; this page only explains
+ * (newest first, a page at a time, live), each of which can be deleted. The API enforces the admin role; this page only explains
  * when the user does not have it.
  */
 import { useCallback } from 'react';
@@ -20,7 +20,7 @@ import { useAuth } from '../auth/auth-provider';
 import { useDeleteSession } from '../sessions/delete-session';
 import { SessionTable } from '../sessions/session-table';
 import { useOpenSession } from '../sessions/use-open-session';
-import { useSessions } from '../sessions/use-sessions';
+import { useSessionPages } from '../sessions/use-session-pages';
 import { Alert } from '../ui/alert';
 import { useNow } from '../ui/use-now';
 import { usePolled } from '../ui/use-polled';
@@ -57,7 +57,10 @@ function AdminPanels() {
   });
   const { value: capacity, error: capacityError, set: setCapacity } = polled;
   const onData = useCallback((d: AdminData) => setCapacity(d.capacity), [setCapacity]);
-  const { sessions, error } = useSessions<AdminData>({ all: true, query: ADMIN, onData });
+  const { sessions, totalCount, hasMore, loadingMore, loadMore, error } = useSessionPages<AdminData>({
+    query: ADMIN,
+    onData,
+  });
   const { open, opening, error: openError } = useOpenSession();
   const del = useDeleteSession();
   const { value: usages, error: usageError } = usePolled<UsagesData, GpuUsage[]>(ADMIN_USAGES, pickUsages, {
@@ -139,6 +142,23 @@ function AdminPanels() {
             onOpen={(name) => void open(name)}
             onDelete={del.ask}
           />
+        )}
+        {sessions && sessions.length > 0 && (
+          <p className="muted" aria-live="polite">
+            {hasMore
+              ? `Showing the newest ${sessions.length} of ${totalCount} sessions.`
+              : `${sessions.length} ${sessions.length === 1 ? 'session' : 'sessions'}.`}{' '}
+            {hasMore && (
+              <button
+                type="button"
+                className="button button-small"
+                disabled={loadingMore}
+                onClick={() => void loadMore()}
+              >
+                {loadingMore ? 'Loading…' : 'Show more'}
+              </button>
+            )}
+          </p>
         )}
       </section>
       {del.dialog}

@@ -13,10 +13,8 @@ import {
 } from '../../lib/api/operations';
 import type { Session } from '../../lib/api/types';
 import { explainError } from '../../lib/errors';
+import { byAgeThenName } from '../../lib/session-pages';
 import { useAuth } from '../auth/auth-provider';
-
-const byAgeThenName = (a: Session, b: Session) =>
-  (b.createdAt ?? '').localeCompare(a.createdAt ?? '') || a.name.localeCompare(b.name);
 
 /** `query` must select `sessions` (and may select more, which `onData` receives). */
 export function useSessions<T extends SessionsData = SessionsData>(opts: {

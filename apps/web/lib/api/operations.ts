@@ -1,7 +1,15 @@
 /**
  * The GraphQL operations of the portal, in one place, so each page asks for exactly what it shows.
  */
-import type { Capacity, GpuUsage, Session, SessionAccess, SessionUpdate, Template } from './types';
+import type {
+  Capacity,
+  GpuUsage,
+  Session,
+  SessionAccess,
+  SessionPage,
+  SessionUpdate,
+  Template,
+} from './types';
 
 const SESSION_FIELDS = `name user owner { issuer subject } template phase state reason message nodeName gpu
   createdAt queuedAt scheduledAt imageReadyAt startedAt readyAt queuePosition stoppedAt resumedAt expiresAt idleUntil deleting conditions { type status reason message }`;
@@ -64,16 +72,30 @@ export interface SessionsData {
   sessions: Session[];
 }
 
-export const ADMIN = `query Admin {
-  sessions(all: true) { ${SESSION_FIELDS} }
+/** Sessions per page of the admin page's list (the API allows 1–500). */
+export const ADMIN_PAGE_SIZE = 100;
+
+const SESSION_PAGE_FIELDS = `items { ${SESSION_FIELDS} } nextCursor totalCount`;
+
+/** The admin page's first answer: the newest page of everyone's sessions and the capacity. */
+export const ADMIN = `query Admin($first: Int) {
+  sessionPage(all: true, first: $first) { ${SESSION_PAGE_FIELDS} }
   capacity {
     gpuSlicesTotal gpuSlicesFree nvencSlicesFree sessionsWaiting
     nodes { name product nvenc total free ready schedulable }
   }
 }`;
 export interface AdminData {
-  sessions: Session[];
+  sessionPage: SessionPage;
   capacity: Capacity;
+}
+
+/** The next page of everyone's sessions (after: the previous page's nextCursor). */
+export const ALL_SESSIONS_PAGE = `query AllSessionsPage($first: Int, $after: String) {
+  sessionPage(all: true, first: $first, after: $after) { ${SESSION_PAGE_FIELDS} }
+}`;
+export interface SessionPageData {
+  sessionPage: SessionPage;
 }
 
 export const ADMIN_CAPACITY = `query AdminCapacity {

@@ -27,11 +27,12 @@ export interface Session {
   /** Null for a session from before owners existed (unclaimed until an admin migrates it). */
   owner?: SessionOwner | null;
   template: string;
-  /** Pending, Scheduling, Starting, Running, Stopped, Failed or Terminating (a string: the API may add more). */
-  phase: string;
+  /** schema.gql's SessionPhase enum, which the API builds from the CRD's SESSION_PHASES. */
+  phase: SessionPhase;
   /** What the owner wants: Running, or Stopped (no desktop, no GPU time-slice; home and name kept). */
   state?: string | null;
-  reason?: string | null;
+  /** schema.gql's SessionReason enum (the CRD's SessionReason); null when the operator gave none. */
+  reason?: SessionReason | null;
   message?: string | null;
   nodeName?: string | null;
   gpu?: number | null;
@@ -57,6 +58,13 @@ export interface Session {
   expiresAt?: string | null;
   deleting: boolean;
   conditions: Condition[];
+}
+
+/** One page of sessions (schema.gql's SessionPage): newest first; nextCursor is null on the last page. */
+export interface SessionPage {
+  items: Session[];
+  nextCursor?: string | null;
+  totalCount: number;
 }
 
 export interface Template {

@@ -1,0 +1,220 @@
+import type * as k8s from '@kubernetes/client-node';
+import { childMetadata, slimNode, slimPod, withoutManagedFields } from './slim.js';
+
+const managedFields = [{ manager: 'vdi-operator', operation: 'Apply', fieldsV1: { 'f:spec': {} } }];
+
+describe('withoutManagedFields', () => {
+  it("drops managedFields and kubectl's last-applied copy, keeping every other field", () => {
+    const obj = {
+      apiVersion: 'vdi.kasm.io/v1alpha1',
+      kind: 'VDISession',
+      metadata: {
+        name: 's',
+        uid: 'u1',
+        resourceVersion: '7',
+        finalizers: ['vdi.kasm.io/session-cleanup'],
+        managedFields,
+        annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{…}', keep: 'me' },
+      },
+      spec: { user: 'a@example.com', template: 't' },
+      status: { phase: 'Running' },
+    };
+    const slim = withoutManagedFields(obj);
+    expect(slim).toEqual({
+      ...obj,
+      metadata: {
+        name: 's',
+        uid: 'u1',
+        resourceVersion: '7',
+        finalizers: ['vdi.kasm.io/session-cleanup'],
+        annotations: { keep: 'me' },
+      },
+    });
+    // The input is not modified (the list it came from may be shared).
+    expect(obj.metadata.managedFields).toBe(managedFields);
+  });
+});
+
+describe('slimPod', () => {
+  const pod: k8s.V1Pod = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: 'desktop-s',
+      namespace: 'vdi-sessions',
+      uid: 'p1',
+      labels: { 'vdi.kasm.io/session': 's' },
+      annotations: { 'vdi.kasm.io/encoder-plan': '{}' },
+      ownerReferences: [{ apiVersion: 'v1', kind: 'VDISession', name: 's', uid: 'u1' }],
+      deletionTimestamp: new Date('2026-12-04T10:00:00Z'),
+      managedFields,
+    },
+    spec: {
+      nodeName: 'gpu-1',
+      priority: 0,
+      containers: [
+        {
+          name: 'desktop',
+          image: 'img',
+          env: [{ name: 'X', value: 'y' }],
+          args: ['--a'],
+          resources: { limits: { 'nvidia.com/gpu': '1' } },
+          readinessProbe: { httpGet: { path: '/api/health', port: 8080 } },
+        },
+      ],
+      initContainers: [{ name: 'init', image: 'img', command: ['true'] }],
+      volumes: [
+        { name: 'home', persistentVolumeClaim: { claimName: 'home-u' } },
+        { name: 'tmp', emptyDir: {} },
+        { name: 'secret', secret: { secretName: 's' } },
+      ],
+      securityContext: { runAsNonRoot: true },
+    },
+    status: {
+      phase: 'Running',
+      podIP: '10.0.0.5',
+      message: 'm',
+      conditions: [{ type: 'Ready', status: 'True' }],
+      containerStatuses: [{ name: 'desktop', ready: true, restartCount: 0, image: 'img', imageID: 'x' }],
+      initContainerStatuses: [{ name: 'init', ready: true, restartCount: 0, image: 'img', imageID: 'x' }],
+      hostIP: '192.168.0.1',
+      qosClass: 'Burstable',
+    },
+  };
+
+  it('keeps what placement, status, usage and viewers read', () => {
+    const slim = slimPod(pod);
+    expect(slim.metadata).toEqual({
+      name: 'desktop-s',
+      namespace: 'vdi-sessions',
+      uid: 'p1',
+      labels: { 'vdi.kasm.io/session': 's' },
+      annotations: { 'vdi.kasm.io/encoder-plan': '{}' },
+      ownerReferences: pod.metadata!.ownerReferences,
+      deletionTimestamp: pod.metadata!.deletionTimestamp,
+    });
+    expect(slim.spec).toEqual({
+      nodeName: 'gpu-1',
+      priority: 0,
+      containers: [{ name: 'desktop', image: 'img', resources: { limits: { 'nvidia.com/gpu': '1' } } }],
+      initContainers: [{ name: 'init', image: 'img' }],
+      volumes: [{ name: 'home', persistentVolumeClaim: { claimName: 'home-u' } }],
+    });
+    expect(slim.status).toEqual({
+      phase: 'Running',
+      podIP: '10.0.0.5',
+      message: 'm',
+      conditions: pod.status!.conditions,
+      containerStatuses: pod.status!.containerStatuses,
+      initContainerStatuses: pod.status!.initContainerStatuses,
+    });
+  });
+
+  it('is smaller than the pod by what nobody reads', () => {
+    expect(JSON.stringify(slimPod(pod)).length).toBeLessThan(JSON.stringify(pod).length * 0.75);
+  });
+
+  it('copes with a pod that has no status yet', () => {
+    const { status: _status, ...fresh } = pod;
+    expect(slimPod(fresh).status).toBeUndefined();
+  });
+});
+
+describe('slimNode', () => {
+  it('keeps labels, taints, schedulability, resources and conditions; drops images and node info', () => {
+    const node: k8s.V1Node = {
+      metadata: { name: 'gpu-1', labels: { 'nvidia.com/gpu.product': 'L4' }, managedFields },
+      spec: {
+        taints: [{ key: 'nvidia.com/gpu', effect: 'NoSchedule' }],
+        unschedulable: true,
+        podCIDR: '10.0.0.0/24',
+      },
+      status: {
+        allocatable: { 'nvidia.com/gpu': '8' },
+        capacity: { 'nvidia.com/gpu': '8' },
+        conditions: [
+          {
+            type: 'Ready',
+            status: 'True',
+            reason: 'KubeletReady',
+            message: 'ok',
+            lastHeartbeatTime: new Date(),
+            lastTransitionTime: new Date('2026-12-01T00:00:00Z'),
+          },
+        ],
+        images: [{ names: ['a@sha256:1', 'a:1'], sizeBytes: 1 }],
+        nodeInfo: {
+          architecture: 'amd64',
+          bootID: 'b',
+          containerRuntimeVersion: 'c',
+          kernelVersion: 'k',
+          kubeProxyVersion: 'k',
+          kubeletVersion: 'k',
+          machineID: 'm',
+          operatingSystem: 'linux',
+          osImage: 'o',
+          systemUUID: 's',
+        },
+      },
+    };
+    expect(slimNode(node)).toEqual({
+      metadata: { name: 'gpu-1', labels: { 'nvidia.com/gpu.product': 'L4' } },
+      spec: { taints: node.spec!.taints, unschedulable: true },
+      status: {
+        allocatable: { 'nvidia.com/gpu': '8' },
+        capacity: { 'nvidia.com/gpu': '8' },
+        conditions: [
+          {
+            type: 'Ready',
+            status: 'True',
+            reason: 'KubeletReady',
+            message: 'ok',
+            lastTransitionTime: new Date('2026-12-01T00:00:00Z'),
+          },
+        ],
+      },
+    });
+  });
+});
+
+describe('childMetadata', () => {
+  it("keeps identity, labels, owners, the platform's annotations and who wrote it; never data", () => {
+    const secret = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: {
+        name: 's-auth',
+        namespace: 'vdi',
+        uid: 'x1',
+        resourceVersion: '42',
+        labels: { 'vdi.kasm.io/session': 's' },
+        annotations: { 'vdi.kasm.io/applied': 'abc', 'other.example/note': 'dropped' },
+        ownerReferences: [{ apiVersion: 'vdi.kasm.io/v1alpha1', kind: 'VDISession', name: 's', uid: 'u1' }],
+        managedFields: [
+          { manager: 'vdi-operator', operation: 'Apply', fieldsV1: { 'f:data': {} } },
+          { manager: 'kubectl-edit', operation: 'Update', fieldsV1: { 'f:data': {} }, subresource: '' },
+        ],
+      },
+      data: { password: 'c2VjcmV0' },
+      type: 'Opaque',
+    };
+    expect(childMetadata(secret)).toEqual({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: {
+        name: 's-auth',
+        namespace: 'vdi',
+        uid: 'x1',
+        resourceVersion: '42',
+        labels: { 'vdi.kasm.io/session': 's' },
+        annotations: { 'vdi.kasm.io/applied': 'abc' },
+        ownerReferences: secret.metadata.ownerReferences,
+        managedFields: [
+          { manager: 'vdi-operator', operation: 'Apply' },
+          { manager: 'kubectl-edit', operation: 'Update' },
+        ],
+      },
+    });
+    expect(JSON.stringify(childMetadata(secret))).not.toContain('c2VjcmV0');
+  });
+});

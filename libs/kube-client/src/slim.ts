@@ -1,0 +1,203 @@
+/**
+ * Informer transforms: what a cache keeps of each object. A watch delivers whole objects, and a
+ * cache that keeps them whole holds every pod's full spec and every object's managedFields (half
+ * of a session's JSON) for its lifetime — 57 KB of heap per session in the reference benchmark.
+ * The transforms below run once per object as it arrives (list or watch event), before the cache
+ * stores it, and keep only what the operator and the API read.
+ *
+ * Adding a reader of a field that a transform drops means adding the field here; the unit tests
+ * pin the kept fields of each kind.
+ */
+import * as k8s from '@kubernetes/client-node';
+
+/** What a cache stores instead of the object the API server sent. Must not keep references to shared state. */
+export type Transform<T extends k8s.KubernetesObject> = (obj: T) => T;
+
+/** kubectl's copy of the last applied object, as large as the object itself. */
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/**
+ * Metadata without managedFields and kubectl's last-applied copy: nothing in the platform reads
+ * either from a cache (tests that check field ownership read from the API server).
+ */
+function slimMeta(meta: k8s.V1ObjectMeta | undefined): k8s.V1ObjectMeta | undefined {
+  if (!meta) return meta;
+  const { managedFields: _managed, ...rest } = meta;
+  if (rest.annotations && LAST_APPLIED in rest.annotations) {
+    const { [LAST_APPLIED]: _last, ...annotations } = rest.annotations;
+    rest.annotations = annotations;
+  }
+  return rest;
+}
+
+/** Any object without managedFields (sessions, templates, ledgers, claims). */
+export function withoutManagedFields<T extends k8s.KubernetesObject>(obj: T): T {
+  const metadata = slimMeta(obj.metadata);
+  return metadata ? { ...obj, metadata } : obj;
+}
+
+/**
+ * A desktop pod as the platform reads it: where it runs, what it asks for (GPU time-slices are
+ * container limits), the home claim it mounts, and its status. Env, probes, security contexts,
+ * the other volumes and container commands are dropped — they are the bulk of a pod and are
+ * written by the operator, never read back.
+ */
+export function slimPod(pod: k8s.V1Pod): k8s.V1Pod {
+  const container = (c: k8s.V1Container): k8s.V1Container => ({
+    name: c.name,
+    ...(c.image !== undefined ? { image: c.image } : {}),
+    ...(c.resources ? { resources: c.resources } : {}),
+  });
+  const spec = pod.spec;
+  return {
+    ...(pod.apiVersion ? { apiVersion: pod.apiVersion } : {}),
+    ...(pod.kind ? { kind: pod.kind } : {}),
+    metadata: slimMeta(pod.metadata)!,
+    ...(spec
+      ? {
+          spec: {
+            containers: spec.containers.map(container),
+            ...(spec.initContainers ? { initContainers: spec.initContainers.map(container) } : {}),
+            ...(spec.nodeName ? { nodeName: spec.nodeName } : {}),
+            ...(spec.nodeSelector ? { nodeSelector: spec.nodeSelector } : {}),
+            ...(spec.priority !== undefined ? { priority: spec.priority } : {}),
+            ...(spec.volumes
+              ? {
+                  volumes: spec.volumes
+                    .filter((v) => v.persistentVolumeClaim)
+                    .map((v) => ({ name: v.name, persistentVolumeClaim: v.persistentVolumeClaim })),
+                }
+              : {}),
+          },
+        }
+      : {}),
+    ...(pod.status
+      ? {
+          status: {
+            ...pick(pod.status, ['phase', 'reason', 'message', 'podIP', 'startTime', 'nominatedNodeName']),
+            ...(pod.status.conditions ? { conditions: pod.status.conditions } : {}),
+            ...(pod.status.containerStatuses ? { containerStatuses: pod.status.containerStatuses } : {}),
+            ...(pod.status.initContainerStatuses
+              ? { initContainerStatuses: pod.status.initContainerStatuses }
+              : {}),
+          },
+        }
+      : {}),
+  };
+}
+
+/**
+ * A node as placement reads it: labels, taints, schedulability, allocatable/capacity and
+ * conditions. The image list (up to 50 entries with every digest) and the rest of the status go.
+ */
+export function slimNode(node: k8s.V1Node): k8s.V1Node {
+  const status = node.status;
+  return {
+    ...(node.apiVersion ? { apiVersion: node.apiVersion } : {}),
+    ...(node.kind ? { kind: node.kind } : {}),
+    metadata: slimMeta(node.metadata)!,
+    ...(node.spec ? { spec: pick(node.spec, ['taints', 'unschedulable', 'providerID']) } : {}),
+    ...(status
+      ? {
+          status: {
+            ...pick(status, ['allocatable', 'capacity']),
+            ...(status.conditions
+              ? {
+                  conditions: status.conditions.map((c) =>
+                    pick(c, ['type', 'status', 'reason', 'message', 'lastTransitionTime']),
+                  ),
+                }
+              : {}),
+          },
+        }
+      : {}),
+  };
+}
+
+/** Annotations a child's metadata-only copy keeps: the platform's own (e.g. what was applied). */
+const OWN_ANNOTATION = /^vdi\.kasm\.io\//;
+
+/** Who wrote an object, without the field sets: enough to tell whether someone else changed it. */
+export interface Writer {
+  manager: string;
+  operation: string;
+  subresource?: string;
+}
+
+/**
+ * An object the operator wrote for a session (Service, Secret, NetworkPolicy, Traefik route…)
+ * as metadata only: identity, labels, the platform's annotations, owners and who wrote it. Enough
+ * to know the child exists, which desired state it was applied from and whether anyone else has
+ * changed it since — never its data (a Secret's values do not stay in memory).
+ */
+export function childMetadata<T extends k8s.KubernetesObject>(obj: T): T {
+  const m = obj.metadata ?? {};
+  const annotations = Object.fromEntries(
+    Object.entries(m.annotations ?? {}).filter(([k]) => OWN_ANNOTATION.test(k)),
+  );
+  const writers: Writer[] = (m.managedFields ?? []).map((f) => ({
+    manager: f.manager ?? '',
+    operation: f.operation ?? '',
+    ...(f.subresource ? { subresource: f.subresource } : {}),
+  }));
+  return {
+    apiVersion: obj.apiVersion,
+    kind: obj.kind,
+    metadata: {
+      ...pick(m, [
+        'name',
+        'namespace',
+        'uid',
+        'resourceVersion',
+        'generation',
+        'labels',
+        'ownerReferences',
+        'deletionTimestamp',
+      ]),
+      ...(Object.keys(annotations).length ? { annotations } : {}),
+      // The writers stand in for managedFields (a V1ManagedFieldsEntry without its fieldsV1).
+      ...(writers.length ? { managedFields: writers } : {}),
+    },
+  } as T;
+}
+
+function pick<T extends object, K extends keyof T>(obj: T, keys: readonly K[]): Pick<T, K> {
+  const out = {} as Pick<T, K>;
+  for (const k of keys) if (obj[k] !== undefined) out[k] = obj[k];
+  return out;
+}
+
+/**
+ * An informer whose cache holds `transform(obj)` for every listed or watched object: client-node's
+ * ListWatch with the list function and the watch wrapped. Events (add/update/delete) carry the
+ * transformed object too. Watch errors (Status objects) and bookmarks pass through untouched.
+ */
+export function makeTransformingInformer<T extends k8s.KubernetesObject>(
+  kc: k8s.KubeConfig,
+  path: string,
+  list: () => Promise<k8s.KubernetesListObject<T>>,
+  transform: Transform<T>,
+  labelSelector?: string,
+): k8s.Informer<T> & k8s.ObjectCache<T> {
+  const watch = new k8s.Watch(kc);
+  const transforming = {
+    watch: (
+      p: string,
+      params: Record<string, string | number | boolean | undefined>,
+      callback: (phase: string, apiObj: unknown, watchObj?: unknown) => void,
+      done: (err: unknown) => void,
+    ) =>
+      watch.watch(
+        p,
+        params,
+        (phase, obj, raw) =>
+          callback(phase, phase === 'ERROR' || phase === 'BOOKMARK' ? obj : transform(obj as T), raw),
+        done,
+      ),
+  } as unknown as k8s.Watch;
+  const transformedList = async () => {
+    const result = await list();
+    return { ...result, items: result.items.map(transform) };
+  };
+  return new k8s.ListWatch<T>(path, transforming, transformedList, false, labelSelector);
+}
