@@ -14,19 +14,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { VDISession, VDITemplate } from '@vdi/crd-types';
 import type { KubeJsonClient, KubeObject } from '@vdi/kube-client';
-import {
-  FIELD_MANAGER,
-  chooseEncoder,
-  eligible,
-  gpuCapacity,
-  renderSession,
-  renderedObjects,
-  resolveSession,
-  sessionPassword,
-  turnRestKey,
-  type EncoderPlan,
-  type PlatformOptions,
-} from '@vdi/session-spec';
+import { FIELD_MANAGER, desiredSession, type PlatformOptions } from '@vdi/session-spec';
 import type { BenchCluster } from './cluster.js';
 import { TEST_SESSION_KEY } from '@vdi/testing';
 import { CHILD_KINDS, createSession } from './kube.js';
@@ -121,9 +109,10 @@ export async function apiserverMetrics(client: KubeJsonClient): Promise<string> 
 }
 
 /**
- * What the operator would write for `session` (in its apply order, the pod last with the encoder
- * decision recorded on it), rendered by libs/session-spec with the operator's inputs: the same
- * TURN secret, credential window, password derivation and GPU facts.
+ * What the operator would write for `session`, in its apply order (the pod right after what it
+ * mounts and its network policy, with the encoder decision recorded on it): libs/session-spec's desiredSession, which the operator itself calls,
+ * with the operator's session key and the run's GPU nodes (no desktop pods yet: a burst starts on
+ * empty nodes).
  */
 export function operatorObjects(
   session: VDISession,
@@ -131,27 +120,8 @@ export function operatorObjects(
   options: PlatformOptions,
   nodes: readonly k8s.V1Node[],
 ): KubeObject[] {
-  const placement = {
-    nodeSelector: template.spec.nodeSelector ?? {},
-    tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists' }, ...(template.spec.tolerations ?? [])],
-  };
-  const facts = gpuCapacity(
-    nodes.filter((n) => eligible(n, placement)),
-    [],
-    options.gpuResourceName,
-  );
-  const effective = resolveSession(session.spec, structuredClone(template.spec));
-  const plan: EncoderPlan = chooseEncoder(template.spec.encoder, effective.gpu, facts);
-  const rendered = renderSession(session, structuredClone(template), options, {
-    encoderPlan: plan,
-    sessionPassword: sessionPassword(TEST_SESSION_KEY, session.metadata.uid!),
-    turnRestKey: turnRestKey(TEST_SESSION_KEY, session.metadata.uid!),
-  });
-  rendered.pod.metadata!.annotations = {
-    ...rendered.pod.metadata!.annotations,
-    'vdi.kasm.io/encoder-plan': JSON.stringify(rendered.encoderPlan),
-  };
-  return renderedObjects(rendered) as KubeObject[];
+  return desiredSession(session, template, options, { nodes, pods: [], sessionKey: TEST_SESSION_KEY })
+    .objects as KubeObject[];
 }
 
 /** The floor's writer: the session, then every child in the operator's order and field manager. */

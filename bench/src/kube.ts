@@ -5,12 +5,20 @@
  */
 import { API_VERSION, KIND_TEMPLATE, type VDITemplate } from '@vdi/crd-types';
 import { KubeApiError, type KubeJsonClient } from '@vdi/kube-client';
-import type { PlatformOptions } from '@vdi/session-spec';
+import {
+  apiBasePath,
+  CHILD_KINDS as SESSION_CHILD_KINDS,
+  platformOptionsFromEnv,
+  type PlatformOptions,
+} from '@vdi/session-spec';
+import { localOperatorEnv } from '@vdi/session-spec/testing';
 import { gpuNode } from '@vdi/sim-nodes';
-import { SESSION_CHILD_KINDS, TEST_SESSION_KEY, waitFor } from '@vdi/testing';
+import { TEST_SESSION_KEY, waitFor } from '@vdi/testing';
 
-/** The kinds of a session's children, as [API base path, plural]. */
-export const CHILD_KINDS = SESSION_CHILD_KINDS;
+/** The kinds of a session's children (libs/session-spec's list), as [API base path, plural]. */
+export const CHILD_KINDS: readonly (readonly [string, string])[] = SESSION_CHILD_KINDS.map(
+  (k) => [apiBasePath(k.apiVersion), k.plural] as const,
+);
 /** Label and taint key that tie nodes and templates to one run. */
 export const RUN_LABEL = 'vdi.kasm.io/bench-run';
 export const TURN_SECRET_VALUE = 'bench-turn-shared-secret-5d2a9c7e1b3f6a8d0c4e';
@@ -152,48 +160,16 @@ export async function deleteTemplate(client: KubeJsonClient, name: string): Prom
 
 /** The operator's environment for a namespace (what tests and `npm start` give it, too). */
 export function operatorEnv(namespace: string): Record<string, string> {
-  return {
-    VDI_SESSIONS_NAMESPACE: namespace,
-    VDI_LEASE_NAMESPACE: namespace,
-    VDI_TURN_SECRET_REF: `${namespace}/vdi-turn/static-auth-secret`,
-    VDI_TURN_HOST: 'turn.vdi.localhost',
-    VDI_TURN_RELAY_CIDRS: '198.19.0.1/32',
-    VDI_PUBLIC_SCHEME: 'http',
-    VDI_PUBLIC_PORT: '8081',
-    VDI_SESSION_KEY: TEST_SESSION_KEY,
-  };
+  return localOperatorEnv(namespace, TEST_SESSION_KEY);
 }
 
 /**
- * The platform options apps/operator/src/config.ts derives from `operatorEnv(namespace)` (its
- * defaults for everything else): the floor renders with exactly these, so it writes the objects
- * the operator would.
+ * The platform options the operator renders with given `operatorEnv(namespace)`: the same
+ * mapping of its environment (platformOptionsFromEnv), so the floor writes the objects the
+ * operator would.
  */
 export function platformOptions(namespace: string): PlatformOptions {
-  return {
-    namespace,
-    baseDomain: 'vdi.localhost',
-    publicScheme: 'http',
-    publicPort: 8081,
-    accessMode: 'forwardAuth',
-    forwardAuthUrl: 'http://vdi-api.vdi-system.svc.cluster.local:4000/auth/session',
-    entryPoints: ['web'],
-    gpuResourceName: 'nvidia.com/gpu',
-    runtimeClassName: 'nvidia',
-    storageClassName: 'local-path',
-    turn: { host: 'turn.vdi.localhost', port: 3478, protocol: 'udp' },
-    turnRest: {
-      url: 'http://vdi-turn-rest.vdi-system.svc.cluster.local:8444',
-      peer: { namespace: 'vdi-system', podLabels: { 'app.kubernetes.io/name': 'vdi-operator' } },
-    },
-    api: { namespace: 'vdi-system', podLabels: { 'app.kubernetes.io/name': 'vdi-api' } },
-    ingress: { namespace: 'kube-system', podLabels: { 'app.kubernetes.io/name': 'traefik' } },
-    turnRelayCidrs: ['198.19.0.1/32'],
-    turnRelayPorts: { min: 49152, max: 65535 },
-    dns: { namespace: 'kube-system', podLabels: { 'k8s-app': 'kube-dns' } },
-    cpuEncoderExtraCPU: '2',
-    timeZone: 'UTC',
-  };
+  return platformOptionsFromEnv(operatorEnv(namespace));
 }
 
 /** Creates a session (POST, as the API does); `user` owns it. */

@@ -4,8 +4,7 @@
  * process with a message naming the variable instead of failing later.
  */
 import os from 'node:os';
-import { DEFAULT_SESSIONS_NAMESPACE } from '@vdi/crd-types';
-import { platformOptionErrors, secretWeakness, type PlatformOptions } from '@vdi/session-spec';
+import { envReader, platformOptionsFromEnv, secretWeakness, type PlatformOptions } from '@vdi/session-spec';
 import type { LeaderOptions } from './engine/leader.js';
 
 export interface OperatorConfig {
@@ -44,23 +43,6 @@ export class ConfigError extends Error {
 
 type Env = NodeJS.ProcessEnv;
 
-function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
-  const v = env[name] || fallback;
-  if (!(allowed as readonly string[]).includes(v)) {
-    throw new ConfigError(`${name}=${v} is not allowed; use one of: ${allowed.join(', ')}`);
-  }
-  return v as T;
-}
-
-function int(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  const v = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isInteger(v) || v < min || v > max) {
-    throw new ConfigError(`${name}=${raw} must be an integer from ${min} to ${max}`);
-  }
-  return v;
-}
-
 /** VDI_TEMPLATE_STATUS: all (default), off, or `key=value[,key=value]`. */
 export function templateSelector(raw: string | undefined): OperatorConfig['templateStatus'] {
   const v = (raw ?? '').trim();
@@ -79,42 +61,14 @@ export function templateSelector(raw: string | undefined): OperatorConfig['templ
   return selector;
 }
 
-function list(env: Env, name: string, fallback: string): string[] {
-  return (env[name] ?? fallback)
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-}
-
-/** `a=b,c=d` → { a: 'b', c: 'd' }. */
-function labels(env: Env, name: string, fallback: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const pair of list(env, name, fallback)) {
-    const [k, v, ...rest] = pair.split('=');
-    if (!k || v === undefined || rest.length > 0)
-      throw new ConfigError(`${name}: '${pair}' is not key=value`);
-    out[k] = v;
-  }
-  return out;
-}
-
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+/** The error every wrong value of the operator's environment becomes. */
+const fail = (message: string) => new ConfigError(message);
 
 export function loadOperatorConfig(env: Env = process.env): OperatorConfig {
-  const ns = env.VDI_SESSIONS_NAMESPACE || DEFAULT_SESSIONS_NAMESPACE;
-  if (!DNS_LABEL.test(ns))
-    throw new ConfigError(`VDI_SESSIONS_NAMESPACE=${ns} is not a valid namespace name (DNS-1123 label)`);
-  const turnHost = env.VDI_TURN_HOST;
-  if (!turnHost)
-    throw new ConfigError(
-      'VDI_TURN_HOST is required: the host name or address of the TURN server (coturn) that desktops and browsers use',
-    );
-  const relay = list(env, 'VDI_TURN_RELAY_CIDRS', '');
-  if (relay.length === 0) {
-    throw new ConfigError(
-      "VDI_TURN_RELAY_CIDRS is required: the addresses the TURN relay sends from (coturn uses host networking, so the nodes' addresses, e.g. 10.0.0.0/24)",
-    );
-  }
+  const read = envReader(env, fail);
+  // What desktops are rendered with: the same mapping the benchmark renders its floor with.
+  const platform = platformOptionsFromEnv(env, fail);
+  const ns = platform.namespace;
   const secretRef = env.VDI_TURN_SECRET_REF ?? 'vdi-system/vdi-turn/static-auth-secret';
   const refParts = secretRef.split('/');
   if (refParts.length !== 3 || refParts.some((p) => !p)) {
@@ -135,19 +89,8 @@ export function loadOperatorConfig(env: Env = process.env): OperatorConfig {
         "certificate in Traefik's default TLSStore (kube-system) instead; desktops on https use it. Remove VDI_TLS_SECRET.",
     );
   }
-  const turnPort = int(env, 'VDI_TURN_PORT', 3478, 1, 65535);
-  // TURN over TLS (e.g. 443 through a firewall that blocks UDP): coturn terminates TLS there.
-  const turnTlsPort = env.VDI_TURN_TLS_PORT ? int(env, 'VDI_TURN_TLS_PORT', 443, 1, 65535) : undefined;
-  const restPeerCidrs = list(env, 'VDI_TURN_REST_PEER_CIDRS', '');
-  const apiPeerCidrs = list(env, 'VDI_API_PEER_CIDRS', '');
-  const relayPorts = /^(\d{1,5})-(\d{1,5})$/.exec(env.VDI_TURN_RELAY_PORTS || '49152-65535');
-  if (!relayPorts)
-    throw new ConfigError(
-      `VDI_TURN_RELAY_PORTS=${env.VDI_TURN_RELAY_PORTS} must be coturn's relay port range as min-max (its --min-port and --max-port, e.g. 49152-65535)`,
-    );
-  const tlsResolver = env.VDI_TLS_CERT_RESOLVER;
   const sessionKey = env.VDI_SESSION_KEY;
-  const environment = oneOf(env, 'VDI_ENVIRONMENT', ['production', 'dev'] as const, 'production');
+  const environment = read.oneOf('VDI_ENVIRONMENT', ['production', 'dev'] as const, 'production');
   const weakKey = secretWeakness(sessionKey);
   if (!sessionKey || (weakKey && !(environment === 'dev' && sessionKey.length >= 16))) {
     throw new ConfigError(
@@ -156,102 +99,28 @@ export function loadOperatorConfig(env: Env = process.env): OperatorConfig {
         (environment === 'dev' ? '' : ' Placeholders are accepted only with VDI_ENVIRONMENT=dev.'),
     );
   }
-  const publicScheme = oneOf(env, 'VDI_PUBLIC_SCHEME', ['http', 'https'] as const, 'https');
-  const platform: PlatformOptions = {
-    namespace: ns,
-    baseDomain: env.VDI_BASE_DOMAIN || 'vdi.localhost',
-    publicScheme,
-    ...(env.VDI_PUBLIC_PORT ? { publicPort: int(env, 'VDI_PUBLIC_PORT', 443, 1, 65535) } : {}),
-    accessMode: oneOf(env, 'VDI_ACCESS_MODE', ['forwardAuth', 'basicAuth'] as const, 'forwardAuth'),
-    forwardAuthUrl:
-      env.VDI_FORWARD_AUTH_URL || 'http://vdi-api.vdi-system.svc.cluster.local:4000/auth/session',
-    entryPoints: list(env, 'VDI_ENTRYPOINTS', publicScheme === 'https' ? 'websecure' : 'web'),
-    ...(tlsResolver ? { tls: { certResolver: tlsResolver } } : publicScheme === 'https' ? { tls: {} } : {}),
-    gpuResourceName: oneOf(
-      env,
-      'VDI_GPU_RESOURCE',
-      ['nvidia.com/gpu', 'nvidia.com/gpu.shared'] as const,
-      'nvidia.com/gpu',
-    ),
-    ...(env.VDI_RUNTIME_CLASS !== '' ? { runtimeClassName: env.VDI_RUNTIME_CLASS ?? 'nvidia' } : {}),
-    ...(env.VDI_STORAGE_CLASS !== '' ? { storageClassName: env.VDI_STORAGE_CLASS ?? 'local-path' } : {}),
-    turn: {
-      host: turnHost,
-      port: turnPort,
-      protocol: oneOf(env, 'VDI_TURN_PROTOCOL', ['udp', 'tcp'] as const, 'udp'),
-      ...(env.VDI_TURN_TLS === 'true' ? { tls: true } : {}),
-    },
-    ...(turnTlsPort
-      ? {
-          turnAlternatives: [
-            {
-              host: env.VDI_TURN_TLS_HOST || turnHost,
-              port: turnTlsPort,
-              protocol: 'tcp' as const,
-              tls: true,
-            },
-          ],
-        }
-      : {}),
-    turnRest: {
-      url: env.VDI_TURN_REST_URL || 'http://vdi-turn-rest.vdi-system.svc.cluster.local:8444',
-      // In a cluster the operator's pods serve it; a host process (the local stack) is named by address.
-      peer:
-        restPeerCidrs.length > 0
-          ? { cidrs: restPeerCidrs }
-          : {
-              namespace: env.VDI_OPERATOR_NAMESPACE || 'vdi-system',
-              podLabels: labels(env, 'VDI_OPERATOR_POD_LABELS', 'app.kubernetes.io/name=vdi-operator'),
-            },
-    },
-    // The API closes a revoked user's stream connections at the desktop itself (its pods; a host
-    // process, the local stack, by address).
-    api:
-      apiPeerCidrs.length > 0
-        ? { cidrs: apiPeerCidrs }
-        : {
-            namespace: env.VDI_API_NAMESPACE || 'vdi-system',
-            podLabels: labels(env, 'VDI_API_POD_LABELS', 'app.kubernetes.io/name=vdi-api'),
-          },
-    ingress: {
-      namespace: env.VDI_INGRESS_NAMESPACE || 'kube-system',
-      podLabels: labels(env, 'VDI_INGRESS_POD_LABELS', 'app.kubernetes.io/name=traefik'),
-    },
-    turnRelayCidrs: relay,
-    turnRelayPorts: { min: Number(relayPorts[1]), max: Number(relayPorts[2]) },
-    // K3s's defaults; closed to desktops even when a template opens the internet.
-    clusterCidrs: list(env, 'VDI_CLUSTER_CIDRS', '10.42.0.0/16,10.43.0.0/16'),
-    dns: {
-      namespace: env.VDI_DNS_NAMESPACE || 'kube-system',
-      podLabels: labels(env, 'VDI_DNS_POD_LABELS', 'k8s-app=kube-dns'),
-    },
-    cpuEncoderExtraCPU: env.VDI_CPU_ENCODER_EXTRA_CPU || '2',
-    timeZone: env.VDI_TIMEZONE || 'UTC',
-  };
-  const problems = platformOptionErrors(platform);
-  if (problems.length > 0) throw new ConfigError(`invalid platform settings: ${problems.join('; ')}`);
-  const leaseSeconds = int(env, 'VDI_LEASE_SECONDS', 10, 2, 300);
+  const leaseSeconds = read.int('VDI_LEASE_SECONDS', 10, 2, 300);
   return {
     sessionsNamespace: ns,
     platform,
     turnSecretRef: { namespace: refParts[0]!, name: refParts[1]!, key: refParts[2]! },
     // Short-lived: a credential read from a desktop keeps relaying until it expires (coturn's
     // REST scheme cannot revoke it), so at most an hour.
-    turnCredentialTtlSeconds: int(env, 'VDI_TURN_CREDENTIAL_TTL_SECONDS', 3600, 600, 3600),
+    turnCredentialTtlSeconds: read.int('VDI_TURN_CREDENTIAL_TTL_SECONDS', 3600, 600, 3600),
     turnRestListen: {
       host: env.VDI_TURN_REST_HOST || '0.0.0.0',
-      port: int(env, 'VDI_TURN_REST_PORT', 8444, 0, 65_535),
+      port: read.int('VDI_TURN_REST_PORT', 8444, 0, 65_535),
     },
     sessionKey,
     environment,
-    workers: int(env, 'VDI_WORKERS', 4, 1, 64),
-    startDeadlineSeconds: int(env, 'VDI_START_DEADLINE_SECONDS', 300, 5, 86_400),
-    resyncSeconds: int(env, 'VDI_RESYNC_SECONDS', 300, 5, 86_400),
-    viewerPollSeconds: int(env, 'VDI_VIEWER_POLL_SECONDS', 30, 1, 3_600),
+    workers: read.int('VDI_WORKERS', 4, 1, 64),
+    startDeadlineSeconds: read.int('VDI_START_DEADLINE_SECONDS', 300, 5, 86_400),
+    resyncSeconds: read.int('VDI_RESYNC_SECONDS', 300, 5, 86_400),
+    viewerPollSeconds: read.int('VDI_VIEWER_POLL_SECONDS', 30, 1, 3_600),
     templateStatus: templateSelector(env.VDI_TEMPLATE_STATUS),
-    usageIntervalSeconds: int(env, 'VDI_USAGE_INTERVAL_SECONDS', 60, 1, 3_600),
-    budgetWarnSeconds: int(env, 'VDI_BUDGET_WARN_SECONDS', 900, 0, 86_400),
-    metricsPort: int(env, 'VDI_METRICS_PORT', 8080, 0, 65_535),
+    usageIntervalSeconds: read.int('VDI_USAGE_INTERVAL_SECONDS', 60, 1, 3_600),
+    budgetWarnSeconds: read.int('VDI_BUDGET_WARN_SECONDS', 900, 0, 86_400),
+    metricsPort: read.int('VDI_METRICS_PORT', 8080, 0, 65_535),
     leaderElection: {
       enabled: env.VDI_LEADER_ELECTION !== 'false',
       namespace: env.VDI_LEASE_NAMESPACE || 'vdi-system',

@@ -10,13 +10,14 @@
  */
 import framework from '@dot-i/k8s-operator';
 import type { OperatorLogger, ResourceEvent } from '@dot-i/k8s-operator';
-import { GROUP, PLURAL_SESSION, PLURAL_TEMPLATE, VERSION } from '@vdi/crd-types';
+import { GROUP, PLURAL_SESSION, PLURAL_TEMPLATE, VERSION, type VDISession } from '@vdi/crd-types';
 
 // The framework is CommonJS with `exports.default`: from ESM its class is `.default`.
 const Operator = framework.default;
 
 export interface WakeUps {
-  session(namespace: string, name: string): void;
+  /** `object` is the event's copy of the session (for its priority only; reconcile reads the cache). */
+  session(namespace: string, name: string, object: VDISession): void;
   template(name: string): void;
 }
 
@@ -34,7 +35,8 @@ export class VdiSessionOperator extends Operator {
       GROUP,
       VERSION,
       PLURAL_SESSION,
-      async (e: ResourceEvent) => this.wake.session(e.meta.namespace ?? this.namespace, e.meta.name),
+      async (e: ResourceEvent) =>
+        this.wake.session(e.meta.namespace ?? this.namespace, e.meta.name, e.object as VDISession),
       this.namespace,
     );
     await this.watchResource(GROUP, VERSION, PLURAL_TEMPLATE, async (e: ResourceEvent) =>

@@ -22,7 +22,7 @@ import { startTurnRestServer } from './engine/turn-rest.js';
 import { TemplateStatusWriter } from './engine/templates.js';
 import { GpuAccountant } from './engine/usage.js';
 import { ViewerWatch } from './engine/viewers.js';
-import { TerminalError, WorkQueue } from './engine/work-queue.js';
+import { TerminalError, WorkQueue, type Priority } from './engine/work-queue.js';
 import { VdiSessionOperator } from './framework.js';
 
 const log = pino({
@@ -82,28 +82,42 @@ async function turnSecret(): Promise<string> {
 
 let leading = !config.leaderElection.enabled;
 // Cache events only arrive after caches.start(), when the queue below exists.
-const enqueue = (key: string) => {
-  if (leading) queue.add(key);
+const enqueue = (key: string, priority?: Priority) => {
+  if (leading) queue.add(key, priority);
 };
 const keys = new EventKeys(ns, () => caches.sessions.list(ns));
-const wake = (list: string[]) => list.forEach(enqueue);
+const wake = (list: string[]) => list.forEach((key) => enqueue(key));
 // Template status (Ready, Sessions) follows the template and the sessions made from it.
 const templateStatus = (name: string) => {
   if (leading && templateWriter) templateWriter.add(name);
 };
-const caches = new Caches(kc, ns, log.child({ module: 'caches' }), {
-  session: (s) => {
-    wake(keys.session(s));
-    templateStatus(s.spec.template);
+const caches = new Caches(
+  kc,
+  ns,
+  log.child({ module: 'caches' }),
+  {
+    session: (s) => {
+      // A new or edited session goes before status refreshes (work-queue.ts, "Two priorities").
+      for (const key of keys.session(s)) enqueue(key, keys.sessionPriority(s));
+      templateStatus(s.spec.template);
+    },
+    template: (t) => {
+      wake(keys.template(t.metadata!.name!));
+      templateStatus(t.metadata!.name!);
+    },
+    pod: (p) => wake(keys.pod(p)),
+    node: () => wake(keys.node()),
+    claim: (c) => wake(keys.claim(c)),
+    // A child changed by anyone but this process (an edit, a deletion) wakes its session, which
+    // applies it again; the echo of our own apply wakes nobody.
+    child: (c, event) => {
+      if (event === 'delete') reconciler.forgetChild(c);
+      else if (reconciler.isOwnWrite(c)) return;
+      wake(keys.child(c));
+    },
   },
-  template: (t) => {
-    wake(keys.template(t.metadata!.name!));
-    templateStatus(t.metadata!.name!);
-  },
-  pod: (p) => wake(keys.pod(p)),
-  node: () => wake(keys.node()),
-  claim: (c) => wake(keys.claim(c)),
-});
+  config.platform.gpuResourceName,
+);
 const templateWriter =
   config.templateStatus === 'off'
     ? undefined
@@ -146,7 +160,8 @@ const queue: WorkQueue = new WorkQueue({
   handler: (key) => reconciler.reconcile(key),
   onResult: (key, outcome, ms, err) => {
     metrics.reconcileDuration.observe({ outcome }, ms / 1000);
-    metrics.queueDepth.set(queue.depth);
+    metrics.queueDepth.set({ priority: 'new' }, queue.depthNew);
+    metrics.queueDepth.set({ priority: 'refresh' }, queue.depth - queue.depthNew);
     if (outcome === 'retry' || outcome === 'terminal') {
       metrics.reconcileErrors.inc({ kind: outcome });
       const conflict = err instanceof KubeApiError && err.conflict;
@@ -166,7 +181,7 @@ const queue: WorkQueue = new WorkQueue({
 const framework = new VdiSessionOperator(
   ns,
   {
-    session: (n, name) => enqueue(`${n}/${name}`),
+    session: (n, name, s) => enqueue(`${n}/${name}`, keys.sessionPriority(s)),
     template: (name) => wake(keys.template(name)),
   },
   {

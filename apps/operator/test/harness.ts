@@ -8,6 +8,7 @@ import readline from 'node:readline';
 import * as k8s from '@kubernetes/client-node';
 import { API_VERSION, type VDISession, type VDITemplateSpec } from '@vdi/crd-types';
 import { KubeJsonClient } from '@vdi/kube-client';
+import { localOperatorEnv } from '@vdi/session-spec/testing';
 import { ensureCluster, freePort, SESSION_CHILD_KINDS, TEST_SESSION_KEY, waitFor } from '@vdi/testing';
 
 export { freePort };
@@ -43,13 +44,8 @@ export async function startOperator(
       env: {
         ...process.env,
         KUBECONFIG: ensureCluster(),
-        VDI_SESSIONS_NAMESPACE: namespace,
-        VDI_LEASE_NAMESPACE: namespace,
-        VDI_TURN_SECRET_REF: `${namespace}/vdi-turn/static-auth-secret`,
-        VDI_TURN_HOST: 'turn.vdi.localhost',
-        VDI_TURN_RELAY_CIDRS: '198.19.0.1/32',
-        VDI_PUBLIC_SCHEME: 'http',
-        VDI_PUBLIC_PORT: '8081',
+        // The local cluster's platform settings, as the benchmark and the other test helpers use them.
+        ...localOperatorEnv(namespace, TEST_SESSION_KEY),
         VDI_METRICS_PORT: String(port),
         VDI_METRICS_HOST: '127.0.0.1',
         // Several operators run at once here: each its own TURN REST port, on loopback.
@@ -61,7 +57,6 @@ export async function startOperator(
         // Templates are cluster-wide and other tests' operators run beside this one: a test
         // that checks template status names its templates by label.
         VDI_TEMPLATE_STATUS: 'off',
-        VDI_SESSION_KEY: TEST_SESSION_KEY,
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -13,6 +13,7 @@ import {
   type TestNamespace,
 } from '@vdi/testing';
 import { createHmac } from 'node:crypto';
+import * as k8s from '@kubernetes/client-node';
 import { API_VERSION } from '@vdi/crd-types';
 import { KubeApiError } from '@vdi/kube-client';
 import { ownerAnnotations, ownerHash, ownerHomeName } from '@vdi/session-spec';
@@ -501,31 +502,61 @@ describe('a session that fails for good', () => {
   const podOf = (name: string) =>
     f.core.readNamespacedPod({ name, namespace: ns.name }).catch(() => undefined);
 
-  it('releases its pending pod, so a freed GPU time-slice goes to a desktop someone waits for', async () => {
+  const cordon = (unschedulable: boolean) =>
+    f.core.patchNode(
+      { name: node.name, body: { spec: { unschedulable } } },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+    );
+
+  it('releases the pending pod of a start past its deadline; a session queued for a GPU never fails for the wait and gets the freed slice', async () => {
     await f.session('holder-1', template);
     await f.waitPhase('holder-1', 'Running');
-    // No slice for this one: its pod waits, and its start deadline passes.
-    await f.session('late-1', template);
-    await f.waitPhase('late-1', 'Scheduling');
-    expect(await podOf('late-1')).toBeDefined();
-    const failed = await f.waitPhase('late-1', 'Failed', 60_000);
-    expect(failed.status!.reason).toBe('StartDeadlineExceeded');
-    expect(failed.status!.message).toMatch(
-      /released\. Stop and resume the session \(or delete it and create a new one\)/,
+    // The node cordoned: late-1's pod can go nowhere, for a reason other than a busy GPU, so its
+    // start deadline runs from its pod being made, and passes.
+    await cordon(true);
+    try {
+      await f.session('late-1', template);
+      await f.waitPhase('late-1', 'Scheduling');
+      expect(await podOf('late-1')).toBeDefined();
+      const failed = await f.waitPhase('late-1', 'Failed', 60_000);
+      expect(failed.status!.reason).toBe('StartDeadlineExceeded');
+      expect(failed.status!.message).toMatch(/within 20s of its pod being made/);
+      expect(failed.status!.message).toMatch(
+        /released\. Stop and resume the session \(or delete it and create a new one\)/,
+      );
+      await waitFor('late-1’s pending pod deleted', async () => (await podOf('late-1')) === undefined);
+    } finally {
+      await cordon(false);
+    }
+
+    // next-1 waits in the queue for the only slice, well past the 20 s deadline: never failed for it.
+    await f.session('next-1', template);
+    const queued = await waitFor('next-1 waiting for a GPU', async () => {
+      const x = await f.get('next-1');
+      return x?.status?.reason === 'WaitingForGPU' ? x : undefined;
+    });
+    expect(queued.status!.message).toMatch(/does not count against its start deadline/);
+    expect(queued.status!.startDeadlineAt).toBeUndefined();
+    const created = new Date(queued.metadata.creationTimestamp!).getTime();
+    await waitFor(
+      'next-1 queued past its start deadline',
+      async () => Date.now() - created > 25_000,
+      40_000,
+      250,
     );
-    await waitFor('late-1’s pending pod deleted', async () => (await podOf('late-1')) === undefined);
+    const still = await f.get('next-1');
+    expect(still!.status).toMatchObject({ phase: 'Scheduling', reason: 'WaitingForGPU' });
 
     // The slice frees: the session someone waits for now gets it, the failed one never does.
-    await f.session('next-1', template);
-    await f.waitPhase('next-1', 'Scheduling');
     await f.delete('holder-1');
     await f.waitGone('holder-1');
-    await f.waitPhase('next-1', 'Running', 30_000);
+    const running = await f.waitPhase('next-1', 'Running', 30_000);
+    expect(running.status!.startDeadlineAt).toBeUndefined();
     expect(await podOf('late-1')).toBeUndefined();
-    const still = await f.get('late-1');
-    expect(still!.status).toMatchObject({ phase: 'Failed', reason: 'StartDeadlineExceeded' });
+    const late = await f.get('late-1');
+    expect(late!.status).toMatchObject({ phase: 'Failed', reason: 'StartDeadlineExceeded' });
     expect((await f.events('late-1')).map((e) => e.reason)).toContain('DesktopReleased');
-  }, 120_000);
+  }, 150_000);
 
   const setState = (name: string, state: 'Running' | 'Stopped') =>
     f.client.mergePatch(f.sessionRef(name), { spec: { state } });
@@ -556,7 +587,7 @@ describe('a session that fails for good', () => {
     expect((await f.events('late-1')).map((e) => e.reason)).toContain('Resumed');
 
     // next-1 resumes with no slice free: it waits in the queue — created long before its 20 s start
-    // deadline, yet not failed, since the deadline counts from the resume — and starts when one frees.
+    // deadline, yet not failed, since queue time never counts — and starts when one frees.
     const created = new Date(running.metadata.creationTimestamp!).getTime();
     await waitFor(
       'next-1 older than its start deadline',

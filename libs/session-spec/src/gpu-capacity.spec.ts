@@ -1,7 +1,7 @@
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import type { VDISession } from '@vdi/crd-types';
 import { gpuNode } from '@vdi/sim-nodes';
-import { eligible, gpuCapacity, waitingSessions } from './gpu-capacity.js';
+import { eligible, gpuCapacity, SliceLedger, waitingSessions } from './gpu-capacity.js';
 
 const R = 'nvidia.com/gpu';
 const node = (
@@ -66,6 +66,55 @@ describe('gpuCapacity', () => {
     shared.status!.allocatable = { 'nvidia.com/gpu.shared': '4' };
     expect(gpuCapacity([shared], [], R).total).toBe(0);
     expect(gpuCapacity([shared], [], 'nvidia.com/gpu.shared').total).toBe(4);
+  });
+});
+
+describe('SliceLedger', () => {
+  const named = (name: string, p: V1Pod): V1Pod => ({ ...p, metadata: { name, namespace: 'vdi' } });
+  const nodes = [node('a', 'NVIDIA-L4-SHARED', 8), node('b', 'NVIDIA-L4-SHARED', 8)];
+
+  it('follows pod events to the same capacity a full recount gives', () => {
+    const ledger = new SliceLedger(R);
+    const live = new Map<string, V1Pod>();
+    const put = (p: V1Pod) => {
+      live.set(p.metadata!.name!, p);
+      ledger.pod(p);
+    };
+    const drop = (name: string) => {
+      ledger.gone(live.get(name)!);
+      live.delete(name);
+    };
+    const same = () => expect(ledger.capacity(nodes)).toEqual(gpuCapacity(nodes, [...live.values()], R));
+    put(named('p1', pod(undefined, 1, 'Pending')));
+    same();
+    expect(ledger.usedOn('a')).toBe(0);
+    // Placed: now it holds a slice.
+    put(named('p1', pod('a', 1)));
+    put(named('p2', pod('a', 2)));
+    put(named('p3', pod('b', 1)));
+    same();
+    expect(ledger.usedOn('a')).toBe(3);
+    // An update that changes nothing is not counted twice.
+    put(named('p2', pod('a', 2)));
+    same();
+    expect(ledger.usedOn('a')).toBe(3);
+    // Finished pods free their slices; deleted ones too.
+    put(named('p2', pod('a', 2, 'Failed')));
+    drop('p3');
+    same();
+    expect(ledger.usedOn('a')).toBe(1);
+    expect(ledger.usedOn('b')).toBe(0);
+    // A delete of a pod never counted (CPU desktop, or unplaced) changes nothing.
+    ledger.gone(named('cpu', pod('b', 0)));
+    same();
+  });
+
+  it('keeps pods of the same name in different namespaces apart', () => {
+    const ledger = new SliceLedger(R);
+    ledger.pod({ ...pod('a', 1), metadata: { name: 'p', namespace: 'x' } });
+    ledger.pod({ ...pod('a', 1), metadata: { name: 'p', namespace: 'y' } });
+    ledger.gone({ ...pod('a', 1), metadata: { name: 'p', namespace: 'x' } });
+    expect(ledger.usedOn('a')).toBe(1);
   });
 });
 

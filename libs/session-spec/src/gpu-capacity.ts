@@ -57,6 +57,15 @@ export function gpuCapacity(nodes: readonly V1Node[], pods: readonly V1Pod[], re
     if (!node || !holdsSlices(pod)) continue;
     used.set(node, (used.get(node) ?? 0) + slicesOf(pod, resource));
   }
+  return capacityOf(nodes, used, resource);
+}
+
+/** The capacity of these nodes, given the slices placed pods hold per node name. */
+export function capacityOf(
+  nodes: readonly V1Node[],
+  used: ReadonlyMap<string, number>,
+  resource: string,
+): GpuCapacity {
   const rows: NodeSlices[] = [];
   for (const node of nodes) {
     const product = node.metadata?.labels?.[PRODUCT_LABEL];
@@ -84,6 +93,60 @@ export function gpuCapacity(nodes: readonly V1Node[], pods: readonly V1Pod[], re
     products: [...byProduct.values()].sort((a, b) => a.product.localeCompare(b.product)),
     nodes: rows,
   };
+}
+
+/**
+ * The slices placed pods hold per node, kept up to date from pod events instead of recounted
+ * over every pod per question: `capacity(nodes)` then costs the number of nodes, not of pods
+ * (a reconcile of each of 5000 sessions would otherwise walk 5000 pods). Feed it every pod
+ * add/update (`pod`) and delete (`gone`) of the cache it mirrors; a relist replays them.
+ * `capacity(nodes)` equals `gpuCapacity(nodes, pods)` over the same pods.
+ */
+export class SliceLedger {
+  /** Per pod (namespace/name): the node and slices it counts for. */
+  private readonly counted = new Map<string, { node: string; slices: number }>();
+  private readonly used = new Map<string, number>();
+
+  constructor(private readonly resource: string) {}
+
+  /** A pod was added or changed; true when what it holds changed. */
+  pod(pod: V1Pod): boolean {
+    const key = `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`;
+    const node = pod.spec?.nodeName;
+    const slices = node && holdsSlices(pod) ? slicesOf(pod, this.resource) : 0;
+    const before = this.counted.get(key);
+    if (before?.node === node && before?.slices === slices) return false;
+    if (!before && slices <= 0) return false;
+    this.uncount(key);
+    if (!node || slices <= 0) return true;
+    this.counted.set(key, { node, slices });
+    this.used.set(node, (this.used.get(node) ?? 0) + slices);
+    return true;
+  }
+
+  /** A pod was deleted; true when it held slices. */
+  gone(pod: V1Pod): boolean {
+    return this.uncount(`${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`);
+  }
+
+  /** Slices held on a node. */
+  usedOn(node: string): number {
+    return this.used.get(node) ?? 0;
+  }
+
+  capacity(nodes: readonly V1Node[]): GpuCapacity {
+    return capacityOf(nodes, this.used, this.resource);
+  }
+
+  private uncount(key: string): boolean {
+    const before = this.counted.get(key);
+    if (!before) return false;
+    this.counted.delete(key);
+    const left = (this.used.get(before.node) ?? 0) - before.slices;
+    if (left > 0) this.used.set(before.node, left);
+    else this.used.delete(before.node);
+    return true;
+  }
 }
 
 /** Phases of a session that waits for a place to run (not yet given to a node). */

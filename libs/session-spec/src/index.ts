@@ -101,6 +101,8 @@ export {
   type NodeSlices,
   type ProductSlices,
   type Placement,
+  capacityOf,
+  SliceLedger,
 } from './gpu-capacity.js';
 export { templateProblems, templateStatus } from './template-status.js';
 export {
@@ -122,3 +124,26 @@ export {
   relayPolicyErrors,
   type RelayPolicy,
 } from './relay.js';
+export {
+  ANNOTATION_ENCODER_PLAN,
+  CHILD_KINDS,
+  GPU_TOLERATION,
+  apiBasePath,
+  childListPath,
+  childRefs,
+  desiredSession,
+  encoderPlanOf,
+  placementSlices,
+  planSession,
+  renderPlanned,
+  sessionKeys,
+  sessionPlacement,
+  type ChildKind,
+  type ChildRef,
+  type ClusterFacts,
+  type DesiredSession,
+  type RenderKeys,
+  type SessionKeys,
+  type SessionPlan,
+} from './desired.js';
+export { envReader, platformOptionsFromEnv, PlatformEnvError, type EnvRecord } from './platform-env.js';

@@ -120,12 +120,16 @@ export function renderSession(
  */
 export function renderedObjects(r: RenderedSession): KubernetesObject[] {
   return [
+    // What the desktop needs to start: its credentials, its home, and the policy that isolates it
+    // (a desktop never runs without it).
     r.authSecret,
     ...(r.home ? [r.home.claim] : []),
     r.networkPolicy,
+    // The desktop itself, as early as that allows: it takes seconds to start, the rest does not.
+    r.pod,
+    // What reaches it, needed only once it is ready.
     r.service,
     ...r.middlewares,
     r.ingressRoute,
-    r.pod,
   ];
 }

@@ -1,4 +1,8 @@
-/** The desktop's ClusterIP Service, the target of its route. */
+/**
+ * The desktop's Service, the target of its route: headless (no cluster IP). Traefik routes to
+ * the Service's endpoints (the pod's address) either way, so a virtual IP would only cost an
+ * allocation per desktop — the slowest write of a burst — and kube-proxy rules nobody uses.
+ */
 import type { V1Service } from '@kubernetes/client-node';
 import type { VDISession } from '@vdi/crd-types';
 import { childMeta, podSelector } from './labels.js';
@@ -12,6 +16,7 @@ export function desktopService(session: VDISession, o: PlatformOptions): V1Servi
     metadata: childMeta(session, childNames(session.metadata.name!).service, o.namespace, 'desktop'),
     spec: {
       type: 'ClusterIP',
+      clusterIP: 'None',
       selector: podSelector(session),
       ports: [{ name: 'http', port: DESKTOP_PORT, targetPort: 'http', protocol: 'TCP' }],
     },

@@ -526,3 +526,67 @@ describe('computeStatus of a desktop waiting for its home node', () => {
     expect(computeStatus(observe({ pod: pending(message), homeNode: 'gpu-2' })).reason).toBe(reason);
   });
 });
+
+describe('the start deadline (counted from when the platform could start the desktop)', () => {
+  const at = (s: number) =>
+    later(s)
+      .toISOString()
+      .replace(/\.\d{3}Z$/, 'Z');
+  /** A pod the operator made at `made` seconds, placed at `placedAt` (undefined: waiting for a GPU). */
+  const podOf = (made: number, placedAt?: number): V1Pod => {
+    const pod = placedAt === undefined ? pending() : placed(false);
+    pod.metadata = { creationTimestamp: later(made) };
+    if (placedAt !== undefined)
+      pod.status!.conditions![0] = {
+        type: 'PodScheduled',
+        status: 'True',
+        lastTransitionTime: later(placedAt),
+      };
+    return pod;
+  };
+
+  it('never runs while the pod waits in the queue for a GPU, however long, and says so', () => {
+    const st = computeStatus(observe({ pod: podOf(1), now: later(86_400) }));
+    expect(st.phase).toBe('Scheduling');
+    expect(st.reason).toBe('WaitingForGPU');
+    expect(st.message).toMatch(/does not count against its start deadline/);
+    expect(st.startDeadlineAt).toBeUndefined();
+  });
+
+  it('does not run before the operator made the pod (a burst it is still working through)', () => {
+    const st = computeStatus(observe({ now: later(3_600) }));
+    expect(st.phase).toBe('Scheduling');
+    expect(st.startDeadlineAt).toBeUndefined();
+  });
+
+  it('runs from the placement after a wait in the queue, and fails only a whole deadline after it', () => {
+    // Created at 0, queued for an hour, placed at 3600.
+    const starting = computeStatus(observe({ pod: podOf(1, 3_600), now: later(3_610) }));
+    expect(starting.phase).toBe('Starting');
+    expect(starting.startDeadlineAt).toBe(at(3_900));
+    expect(computeStatus(observe({ pod: podOf(1, 3_600), now: later(3_899) })).phase).toBe('Starting');
+    const late = computeStatus(observe({ pod: podOf(1, 3_600), now: later(3_901) }));
+    expect(late.phase).toBe('Failed');
+    expect(late.reason).toBe('StartDeadlineExceeded');
+    expect(late.message).toMatch(
+      /within 300s of being placed on node gpu-1 \(time queued for a GPU does not count\)/,
+    );
+    expect(late.startDeadlineAt).toBeUndefined();
+  });
+
+  it('runs from the pod being made for a pod no node can run (not a queue)', () => {
+    const nowhere = podOf(100);
+    nowhere.status!.conditions![0]!.message =
+      "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector.";
+    const st = computeStatus(observe({ pod: nowhere, now: later(200) }));
+    expect(st.reason).toBe('Unschedulable');
+    expect(st.startDeadlineAt).toBe(at(400));
+    const late = computeStatus(observe({ pod: nowhere, now: later(401) }));
+    expect(late.reason).toBe('StartDeadlineExceeded');
+    expect(late.message).toMatch(/of its pod being made/);
+  });
+
+  it('is unset once the desktop is ready', () => {
+    expect(computeStatus(observe({ pod: placed(true), now: later(10) })).startDeadlineAt).toBeUndefined();
+  });
+});

@@ -160,7 +160,7 @@ function scheduling(o: Observation, pod: V1Pod): Cond {
       type: T.Scheduled,
       status: 'False',
       reason: R.WaitingForGPU,
-      message: `waiting for a GPU: ${slices}; the desktop starts by itself when one frees up`,
+      message: `waiting for a GPU: ${slices}; the desktop starts by itself when one frees up (time in this queue does not count against its start deadline)`,
     };
   }
   if (sched?.status === 'False') {
@@ -301,19 +301,44 @@ function resumedAt(o: Observation, now: string): string | undefined {
 }
 
 /**
- * When the session's current start began: its creation, or its last resume. The start deadline
- * counts from here, so a session resumed a day after it was created gets a whole deadline again.
+ * When the session's current start began: its creation, or its last resume (what the phase
+ * timings are measured from).
  */
 export function startClock(session: VDISession): Date | undefined {
   const since = session.status?.resumedAt ?? session.metadata.creationTimestamp;
   return since ? new Date(since) : undefined;
 }
 
-/** Seconds since the current start began (see startClock), or 0 when unknown. */
-function startAgeSeconds(o: Observation, resumed: string | undefined): number {
-  const since = resumed ?? o.session.metadata.creationTimestamp;
-  if (!since) return 0;
-  return (o.now.getTime() - new Date(since).getTime()) / 1000;
+/** Scheduled reasons that mean "in the queue for a place": time there never counts against the start deadline. */
+const QUEUED = new Set<string>([R.WaitingForGPU, R.WaitingForHomeNode]);
+
+/**
+ * Since when the start deadline runs: the latest of the start (creation or resume), the creation
+ * of the current desktop pod (the operator worked on it) and its placement on a node (a slice
+ * was free). Undefined — the deadline does not run — before the operator made the pod and while
+ * the pod waits in the queue for a GPU time-slice or for its home's node: a session behind a
+ * long queue, or behind a burst the operator is still working through, is never failed for it.
+ * A pod the scheduler cannot place for any other reason (no node matches) does run the deadline.
+ */
+function deadlineClock(
+  o: Observation,
+  conds: readonly { type: string; status: string; reason?: string }[],
+  resumed: string | undefined,
+): number | undefined {
+  const pod = o.pod;
+  if (!pod) return undefined;
+  const sched = conds.find((c) => c.type === T.Scheduled);
+  if (sched?.status !== 'True' && QUEUED.has(sched?.reason ?? '')) return undefined;
+  const placed = podCondition(pod, 'PodScheduled');
+  const times = [
+    resumed ?? o.session.metadata.creationTimestamp,
+    pod.metadata?.creationTimestamp,
+    placed?.status === 'True' ? placed.lastTransitionTime : undefined,
+  ]
+    .filter((t): t is string | Date => t !== undefined)
+    .map((t) => new Date(t).getTime())
+    .filter((t) => !Number.isNaN(t));
+  return times.length > 0 ? Math.max(...times) : undefined;
 }
 
 /**
@@ -348,11 +373,10 @@ export function computeStatus(o: Observation): VDISessionStatus {
   const stopped = isStopped(o.session);
   const expired = prevReady?.reason === R.StartDeadlineExceeded && !stopped;
   const notReady = !conds.some((c) => c.type === T.Ready && c.status === 'True');
-  if (
-    !o.deleting &&
-    !stopped &&
-    (expired || (notReady && startAgeSeconds(o, resumed) > o.startDeadlineSeconds))
-  ) {
+  const clock = !o.deleting && !stopped && notReady ? deadlineClock(o, conds, resumed) : undefined;
+  const deadline = clock === undefined ? undefined : clock + o.startDeadlineSeconds * 1000;
+  if (!o.deleting && !stopped && (expired || (deadline !== undefined && o.now.getTime() > deadline))) {
+    const node = o.pod?.spec?.nodeName;
     conds = [
       ...conds.filter((c) => c.type !== T.Ready),
       {
@@ -361,7 +385,7 @@ export function computeStatus(o: Observation): VDISessionStatus {
         reason: R.StartDeadlineExceeded,
         message: expired
           ? prevReady!.message
-          : `the desktop did not become ready within ${o.startDeadlineSeconds}s; its place (and GPU time-slice) was released. Stop and resume the session (or delete it and create a new one) to try again, or ask an admin to check the GPU nodes`,
+          : `the desktop did not become ready within ${o.startDeadlineSeconds}s of ${node ? `being placed on node ${node}` : 'its pod being made'} (time queued for a GPU does not count); its place (and GPU time-slice) was released. Stop and resume the session (or delete it and create a new one) to try again, or ask an admin to check the GPU nodes`,
       },
     ];
   }
@@ -404,6 +428,9 @@ export function computeStatus(o: Observation): VDISessionStatus {
     ...(ready ? { readyAt: ready.lastTransitionTime } : {}),
     ...(stopped ? { stoppedAt: prev?.phase === 'Stopped' && prev.stoppedAt ? prev.stoppedAt : now } : {}),
     ...(resumed ? { resumedAt: resumed } : {}),
+    ...(deadline !== undefined && !expired && phase !== 'Failed'
+      ? { startDeadlineAt: rfc3339(new Date(deadline)) }
+      : {}),
     ...(phase === 'Running' && o.url ? { url: o.url } : {}),
     ...(ends ? { expiresAt: ends } : {}),
     ...viewing(o, phase),

@@ -81,3 +81,21 @@ export function sampleOptions(o: Partial<PlatformOptions> = {}): PlatformOptions
 export const sampleTurnRestKey = 'sample-turn-rest-key-not-a-real-hmac';
 
 export const samplePassword = 'correct-horse-battery-staple-42';
+
+/**
+ * The operator's environment on the local test cluster (what the operator's integration tests
+ * and the benchmark give it): sessions and its Lease in `namespace`, the local coturn's address,
+ * plain http on port 8081. platformOptionsFromEnv of it is what that operator renders with.
+ */
+export function localOperatorEnv(namespace: string, sessionKey: string): Record<string, string> {
+  return {
+    VDI_SESSIONS_NAMESPACE: namespace,
+    VDI_LEASE_NAMESPACE: namespace,
+    VDI_TURN_SECRET_REF: `${namespace}/vdi-turn/static-auth-secret`,
+    VDI_TURN_HOST: 'turn.vdi.localhost',
+    VDI_TURN_RELAY_CIDRS: '198.19.0.1/32',
+    VDI_PUBLIC_SCHEME: 'http',
+    VDI_PUBLIC_PORT: '8081',
+    VDI_SESSION_KEY: sessionKey,
+  };
+}

@@ -7,11 +7,25 @@
  */
 import * as k8s from '@kubernetes/client-node';
 import type { VDISession, VDITemplate, VDIUsage } from '@vdi/crd-types';
-import { InformerSet, sessionInformer, templateInformer, usageInformer, type Cache } from '@vdi/kube-client';
+import {
+  InformerSet,
+  KubeJsonClient,
+  childInformer,
+  claimInformer,
+  nodeInformer,
+  podInformer,
+  sessionInformer,
+  templateInformer,
+  usageInformer,
+  type Cache,
+} from '@vdi/kube-client';
+import { CHILD_KINDS, SliceLedger, childListPath } from '@vdi/session-spec';
 import type { Logger } from 'pino';
 
 export interface CacheEvents {
   session(obj: VDISession): void;
+  /** A session's Service, Secret, NetworkPolicy, Middleware or IngressRoute changed (metadata only). */
+  child(obj: k8s.KubernetesObject, event: 'add' | 'update' | 'delete'): void;
   template(obj: VDITemplate): void;
   pod(obj: k8s.V1Pod): void;
   node(obj: k8s.V1Node): void;
@@ -24,12 +38,26 @@ export class Caches {
   readonly pods: Cache<k8s.V1Pod>;
   readonly nodes: Cache<k8s.V1Node>;
   readonly claims: Cache<k8s.V1PersistentVolumeClaim>;
+  /**
+   * The other children the operator writes, by kind, as metadata only (what was applied, who
+   * wrote it): a reconcile compares the desired children with these instead of re-sending them,
+   * and a child changed or deleted by someone else wakes its session.
+   */
+  readonly children: ReadonlyMap<string, Cache<k8s.KubernetesObject>>;
+  private readonly lister: KubeJsonClient;
+  /** GPU time-slices held per node, kept from pod events (capacity without a walk over every pod). */
+  readonly slices: SliceLedger;
   /** GPU-hour ledgers: read by the accountant, whose writes are conditional (a stale copy only costs a retry). */
   readonly usages: Cache<VDIUsage>;
   private readonly set: InformerSet;
 
-  constructor(kc: k8s.KubeConfig, namespace: string, log: Logger, events: CacheEvents) {
-    const core = kc.makeApiClient(k8s.CoreV1Api);
+  constructor(
+    kc: k8s.KubeConfig,
+    namespace: string,
+    log: Logger,
+    events: CacheEvents,
+    gpuResource = 'nvidia.com/gpu',
+  ) {
     const managed = 'app.kubernetes.io/part-of=vdi-platform';
     this.set = new InformerSet((msg, fields) => log.warn(fields, msg));
     const wire = <T extends k8s.KubernetesObject>(
@@ -44,31 +72,28 @@ export class Caches {
     };
     this.sessions = wire('sessions', sessionInformer(kc, namespace), events.session);
     this.templates = wire('templates', templateInformer(kc), events.template);
-    this.pods = wire(
-      'pods',
-      k8s.makeInformer<k8s.V1Pod>(
-        kc,
-        `/api/v1/namespaces/${namespace}/pods`,
-        () => core.listNamespacedPod({ namespace, labelSelector: managed }),
-        managed,
-      ),
-      events.pod,
-    );
-    this.nodes = wire(
-      'nodes',
-      k8s.makeInformer<k8s.V1Node>(kc, '/api/v1/nodes', () => core.listNode()),
-      events.node,
-    );
-    this.claims = wire(
-      'claims',
-      k8s.makeInformer<k8s.V1PersistentVolumeClaim>(
-        kc,
-        `/api/v1/namespaces/${namespace}/persistentvolumeclaims`,
-        () => core.listNamespacedPersistentVolumeClaim({ namespace, labelSelector: managed }),
-        managed,
-      ),
-      events.claim,
-    );
+    // Each cache keeps only what the engine reads (kube-client's slim.ts): pods and nodes as the
+    // few fields placement, status and usage use; everything without managedFields.
+    const pods = podInformer(kc, namespace, managed);
+    this.slices = new SliceLedger(gpuResource);
+    // Before the engine's handlers, so a reconcile woken by a pod event sees it counted.
+    pods.on('add', (p) => this.slices.pod(p));
+    pods.on('update', (p) => this.slices.pod(p));
+    pods.on('delete', (p) => this.slices.gone(p));
+    this.pods = wire('pods', pods, events.pod);
+    this.nodes = wire('nodes', nodeInformer(kc), events.node);
+    this.claims = wire('claims', claimInformer(kc, namespace, managed), events.claim);
+    this.lister = new KubeJsonClient(kc, 4);
+    const children = new Map<string, Cache<k8s.KubernetesObject>>();
+    for (const kind of CHILD_KINDS) {
+      // Pods and claims have caches of their own (above).
+      if (kind.kind === 'Pod' || kind.kind === 'PersistentVolumeClaim') continue;
+      const cache = childInformer(kc, this.lister, childListPath(kind, namespace), managed);
+      for (const event of ['add', 'update', 'delete'] as const)
+        cache.on(event, (o) => events.child({ ...o, apiVersion: kind.apiVersion, kind: kind.kind }, event));
+      children.set(kind.kind, this.set.add(`children:${kind.plural}`, cache));
+    }
+    this.children = children;
     this.usages = this.set.add('usages', usageInformer(kc, namespace));
   }
 
@@ -81,7 +106,8 @@ export class Caches {
     return this.set.synced;
   }
 
-  stop(): Promise<void> {
-    return this.set.stop();
+  async stop(): Promise<void> {
+    await this.set.stop();
+    this.lister.close();
   }
 }

@@ -47,4 +47,35 @@ describe('EventKeys', () => {
     expect(keys.claim(claim({ [LABEL_USER_HASH]: ownerHash(alice) }))).toEqual(['vdi/a1', 'vdi/a2']);
     expect(keys.claim(claim({}))).toEqual([]);
   });
+
+  describe('sessionPriority', () => {
+    const at = (
+      generation: number,
+      status?: { phase: string; observedGeneration?: number },
+      deleting = false,
+    ) =>
+      ({
+        ...session('p', 'xfce', alice),
+        metadata: {
+          name: 'p',
+          namespace: 'vdi',
+          generation,
+          ...(deleting ? { deletionTimestamp: '2026-12-04T10:00:00Z' } : {}),
+        },
+        ...(status ? { status } : {}),
+      }) as VDISession;
+
+    it('a session without status (just created) is new', () => {
+      expect(keys.sessionPriority(at(1))).toBe('new');
+    });
+    it('an edited spec the operator has not answered yet (stop, resume, extend) is new', () => {
+      expect(keys.sessionPriority(at(2, { phase: 'Running', observedGeneration: 1 }))).toBe('new');
+    });
+    it("the echo of the operator's own status write is a refresh", () => {
+      expect(keys.sessionPriority(at(2, { phase: 'Running', observedGeneration: 2 }))).toBe('refresh');
+    });
+    it('a session being deleted is new (its slice frees room for others)', () => {
+      expect(keys.sessionPriority(at(2, { phase: 'Running', observedGeneration: 2 }, true))).toBe('new');
+    });
+  });
 });

@@ -6,6 +6,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { VDISession } from '@vdi/crd-types';
 import { LABEL_SESSION, LABEL_USER_HASH, sessionOwnerHash } from '@vdi/session-spec';
+import type { Priority } from './work-queue.js';
 
 const keyOf = (s: VDISession) => `${s.metadata.namespace}/${s.metadata.name}`;
 
@@ -19,6 +20,20 @@ export class EventKeys {
   /** A session changed: itself. */
   session(s: VDISession): string[] {
     return [keyOf(s)];
+  }
+
+  /**
+   * How urgent a session's own event is. `new` when someone waits for the change: a session the
+   * operator has not yet answered for this generation (created, or its spec edited — stop,
+   * resume, extend), or one being deleted (its slice frees room for others). The echo of the
+   * operator's own status write, and everything that follows from pods, nodes and claims, is a
+   * `refresh`.
+   */
+  sessionPriority(s: VDISession): Priority {
+    if (s.metadata.deletionTimestamp) return 'new';
+    const generation = s.metadata.generation;
+    if (!s.status?.phase) return 'new';
+    return generation !== undefined && s.status.observedGeneration !== generation ? 'new' : 'refresh';
   }
 
   /** A template (by name) changed: every session made from it. */
@@ -39,6 +54,12 @@ export class EventKeys {
     return this.sessions()
       .filter((s) => s.status?.phase !== 'Running')
       .map(keyOf);
+  }
+
+  /** A child the operator wrote (Service, Secret, route…) changed: the session of its label. */
+  child(o: k8s.KubernetesObject): string[] {
+    const session = o.metadata?.labels?.[LABEL_SESSION];
+    return session ? [`${this.namespace}/${session}`] : [];
   }
 
   /** A home claim changed: a session-owned home names its session; a per-user home wakes every session of that user. */

@@ -19,7 +19,8 @@ export class OperatorMetrics {
   });
   readonly queueDepth = new Gauge({
     name: 'vdi_operator_queue_depth',
-    help: 'Session keys waiting to be reconciled',
+    help: 'Session keys waiting to be reconciled, by priority (new: created/edited/deleted sessions; refresh: the rest)',
+    labelNames: ['priority'],
     registers: [this.registry],
   });
   readonly sessionsByPhase = new Gauge({

@@ -8,57 +8,48 @@
  *
  * Shape: fetch (gone → done) → deletion path or ensure finalizer → resolve template → render →
  * apply → observe → computeStatus → one status patch.
+ *
+ * This file is that dispatcher; the steps live beside it: what to write comes from
+ * libs/session-spec (desired.ts: placement, encoder plan, keys, objects in apply order), the
+ * children are applied and deleted by children.ts, and the session's own finalizer and status
+ * are written by session-writes.ts.
  */
-import { createHmac } from 'node:crypto';
-import type { V1PersistentVolumeClaim, V1Pod } from '@kubernetes/client-node';
-import { API_VERSION, isStopped, KIND_SESSION, type VDISession, type VDISessionStatus } from '@vdi/crd-types';
-import { KubeApiError, type KubeJsonClient, type KubeObject } from '@vdi/kube-client';
+import type { KubernetesObject, V1PersistentVolumeClaim, V1Pod } from '@kubernetes/client-node';
+import { isStopped, type VDISession, type VDISessionStatus } from '@vdi/crd-types';
+import { KubeApiError, type KubeJsonClient } from '@vdi/kube-client';
 import {
-  FIELD_MANAGER,
+  ANNOTATION_ENCODER_PLAN,
   LABEL_SESSION,
   SessionSpecError,
-  chooseEncoder,
   childNames,
   computeStatus,
-  eligible,
-  gpuCapacity,
-  parseEncoderPlan,
-  renderSession,
-  renderedObjects,
-  resolveSession,
-  sessionPassword,
+  planSession,
+  renderPlanned,
   sessionUrl,
-  statusChanged,
   DEFAULT_WARN_BEFORE,
   durationSeconds,
   expiresAt,
   expiryStage,
   failedForGood,
-  startClock,
   formatDuration,
-  turnRestKey,
   userHomeClaimName,
-  type EncoderPlan,
+  type DesiredSession,
   type Observation,
-  type Placement,
-  type RenderedSession,
 } from '@vdi/session-spec';
 import type { Logger } from 'pino';
 import type { OperatorConfig } from '../config.js';
 import type { Caches } from './caches.js';
+import { ChildWriter } from './children.js';
 import type { EventRecorder } from './events.js';
+import { FINALIZER, SessionWriter, sessionRef } from './session-writes.js';
 import type { ViewerWatch } from './viewers.js';
 import type { Result } from './work-queue.js';
 
-/** Domain-qualified, so it is obviously ours among other controllers' finalizers. */
-export const FINALIZER = 'vdi.kasm.io/session-cleanup';
 /** The scheduler's note on a claim bound on first use: the node its volume was provisioned for. */
 const SELECTED_NODE = 'volume.kubernetes.io/selected-node';
 
 /** What the operator's caches select: everything the platform made (caches.ts). */
 const MANAGED = 'app.kubernetes.io/part-of=vdi-platform';
-/** The encoder decision, kept on the pod: it must not change for the life of a pod. */
-export const ANNOTATION_ENCODER_PLAN = 'vdi.kasm.io/encoder-plan';
 
 export interface ReconcilerDeps {
   caches: Caches;
@@ -72,54 +63,46 @@ export interface ReconcilerDeps {
 }
 
 export class Reconciler {
-  /** Hash of the last children applied per session: an unchanged desired state is not re-sent. */
-  private readonly applied = new Map<string, string>();
-  /**
-   * Per session, the copy our last write (finalizer or status patch) returned, and the
-   * resourceVersions it supersedes. The cache learns of our own writes one watch event later; a
-   * reconcile in between (a pod event, a requeue) would act on the older copy: add the finalizer
-   * again (its resourceVersion test fails, 422), write the same status and its Event twice, or
-   * run the deletion again after the finalizer is gone, aiming its writes at a new session of
-   * the same name. Dropped once the cache has moved past those versions.
-   */
-  private readonly written = new Map<string, { uid: string; behind: Set<string>; session: VDISession }>();
-  /**
-   * Per session key, the uid of the session whose objects this process may have written and not
-   * yet removed. Normally the deletion path removes them under our finalizer. But kube-apiserver
-   * can hard-delete a session whose finalizer was added at the moment of the DELETE (the DELETE
-   * decides from a copy without it: kubernetes/kubernetes#77988); the session then vanishes with
-   * our finalizer on it, and whatever we applied for it would wait for the garbage collector.
-   * Seeing a key without that session, the reconciler removes them itself (after a restart this
-   * memory is gone, and the garbage collector does it through the owner references).
-   */
-  private readonly owners = new Map<string, string>();
+  /** The session's children: applied, deleted, orphans removed (children.ts). */
+  private readonly children: ChildWriter;
+  /** The session's own finalizer and status, and the memo of our last write (session-writes.ts). */
+  private readonly writes: SessionWriter;
   private readonly now: () => Date;
 
   constructor(private readonly d: ReconcilerDeps) {
     this.now = d.now ?? (() => new Date());
+    this.children = new ChildWriter(d);
+    this.writes = new SessionWriter(d);
   }
 
   /** Forget what was applied, so the next reconcile of every session re-applies (periodic resync). */
   forgetApplied(): void {
-    this.applied.clear();
+    this.children.forgetApplied();
+  }
+
+  /** A child of a session was deleted (its cache says so): see ChildWriter.forgetChild. */
+  forgetChild(obj: KubernetesObject): void {
+    this.children.forgetChild(obj);
+  }
+
+  /** Whether a child's cache event is the echo of this process's own apply (see ChildWriter.isOwnWrite). */
+  isOwnWrite(obj: KubernetesObject): boolean {
+    return this.children.isOwnWrite(obj);
   }
 
   async reconcile(key: string): Promise<Result> {
     const [namespace, name] = key.split('/') as [string, string];
     const cached = this.d.caches.sessions.get(name, namespace);
-    const owner = this.owners.get(key);
-    if (owner && owner !== cached?.metadata.uid) {
-      // The session we wrote objects for is gone without our deletion path (see `owners`).
-      await this.removeOrphans(key, namespace, name, owner);
-    }
+    // The session we wrote objects for may be gone without our deletion path (ChildWriter `owners`).
+    await this.children.removeOrphans(key, cached?.metadata.uid);
     if (!cached) {
-      this.applied.delete(key);
-      this.written.delete(key);
+      this.children.forgetSession(key);
+      this.writes.forget(key);
       this.d.viewers?.track(key, false);
       return {};
     }
     // Cached objects are shared: work on a copy.
-    const session = structuredClone(this.freshest(key, cached)) as VDISession;
+    const session = structuredClone(this.writes.freshest(key, cached)) as VDISession;
     this.d.log.debug(
       {
         key,
@@ -135,16 +118,17 @@ export class Reconciler {
       return this.reconcileDelete(key, session);
     }
     if (!(session.metadata.finalizers ?? []).includes(FINALIZER)) {
-      if (!(await this.addFinalizer(session))) return {};
+      if (!(await this.writes.addFinalizer(session))) return {};
       // Carry on in this pass with the copy the patch returned, so a new desktop's pod is made
       // without waiting for the update's watch event (which then finds nothing left to do).
-      const updated = this.written.get(key)?.session;
-      if (!updated || updated.metadata.uid !== session.metadata.uid) return {};
+      const updated = this.writes.lastWritten(key, session.metadata.uid);
+      if (!updated) return {};
       return this.reconcileNormal(key, structuredClone(updated));
     }
     return this.reconcileNormal(key, session);
   }
 
+  /** A session that is not being deleted and carries our finalizer: the whole way to its status. */
   private async reconcileNormal(key: string, session: VDISession): Promise<Result> {
     const { config, caches, log } = this.d;
     const now = this.now();
@@ -156,50 +140,38 @@ export class Reconciler {
       // and keeps being reported (the template's re-creation requeues us) unless it is stopped.
       if (isStopped(session)) {
         await this.stopDesktop(session, pod);
-        await this.writeStatus(session, computeStatus({ ...base, now, templateMissing: true }));
+        await this.writes.writeStatus(session, computeStatus({ ...base, now, templateMissing: true }));
         return {};
       }
       const url = sessionUrl(session.metadata.name!, config.platform);
-      await this.writeStatus(
+      await this.writes.writeStatus(
         session,
         computeStatus({ ...base, now, templateMissing: true, url, ...(pod ? { pod } : {}) }),
       );
       return {};
     }
-    // GPU nodes this session's template allows (its node selector and tolerations, plus the GPU taint).
-    const placement: Placement = {
-      nodeSelector: template.spec.nodeSelector ?? {},
-      tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists' }, ...(template.spec.tolerations ?? [])],
-    };
-    const slices = (p: Placement) =>
-      gpuCapacity(
-        caches.nodes.list().filter((n) => eligible(n, p)),
-        caches.pods.list(),
-        config.platform.gpuResourceName,
-      );
-    let facts = slices(placement);
-    let rendered: RenderedSession;
+    // What to write (libs/session-spec desired.ts): the GPU nodes the template allows, the
+    // encoder plan (the one recorded on an existing pod, or chosen from the free slices there),
+    // and the objects; the per-user home claim, which may need the API server, in between.
+    let desired: DesiredSession;
     try {
-      const effective = resolveSession(session.spec, structuredClone(template.spec));
-      const plan = planOf(pod) ?? chooseEncoder(template.spec.encoder, effective.gpu, facts);
-      if (plan.gpuProducts) {
-        facts = slices({ ...placement, gpuProducts: plan.gpuProducts });
-      }
-      rendered = renderSession(session, structuredClone(template), config.platform, {
-        encoderPlan: plan,
-        sessionPassword: this.sessionPassword(session),
-        turnRestKey: turnRestKey(this.d.config.sessionKey, session.metadata.uid!),
-        ...(effective.persistence === 'user'
+      // Free slices from the count kept by pod events (caches.slices), not a walk over every pod.
+      const cluster = { nodes: caches.nodes.list(), slices: caches.slices, desktopPod: pod };
+      const planned = planSession(session, template, config.platform, cluster);
+      desired = renderPlanned(session, template, config.platform, planned, {
+        sessionKey: config.sessionKey,
+        ...(planned.effective.persistence === 'user'
           ? { userHomeClaim: await this.userHomeClaim(session, pod) }
           : {}),
       });
     } catch (err) {
       if (!(err instanceof SessionSpecError)) throw err;
       // The spec or the template cannot become a desktop: say so; a template edit requeues us.
-      await this.writeStatus(session, computeStatus({ ...base, now, specError: err }));
+      await this.writes.writeStatus(session, computeStatus({ ...base, now, specError: err }));
       return {};
     }
 
+    const { rendered, facts } = desired;
     // A session whose lifetime is over ends here: deleted (the finalizer removes its desktop).
     const ends = expiresAt({ session, maxLifetimeSeconds: rendered.effective.maxLifetimeSeconds });
     if (ends && new Date(ends).getTime() <= now.getTime()) return this.expire(session, ends);
@@ -230,7 +202,7 @@ export class Reconciler {
     }
 
     let applyError: string | undefined;
-    this.owners.set(key, session.metadata.uid!);
+    this.children.noteOwner(key, session.metadata.uid!);
     if (stopped) {
       await this.stopDesktop(session, pod);
     } else {
@@ -243,7 +215,7 @@ export class Reconciler {
         );
       }
       try {
-        await this.applyChildren(key, session, rendered, pod);
+        await this.children.apply(key, session, desired, pod);
       } catch (err) {
         if (!(err instanceof KubeApiError) || err.status >= 500 || err.status === 409 || err.status === 429)
           throw err;
@@ -294,9 +266,9 @@ export class Reconciler {
       ...(look ? { viewers: look } : {}),
       ...(idleTimeoutSeconds !== undefined ? { idleTimeoutSeconds } : {}),
     });
-    await this.writeStatus(session, status);
+    await this.writes.writeStatus(session, status);
     if (applyError) return { requeueAfterMs: 30_000 };
-    const wake = this.nextWake(session, status, now);
+    const wake = this.nextWake(status, now);
     const warnWake = stage.nextInMs !== undefined ? stage.nextInMs + 100 : undefined;
     return {
       requeueAfterMs: wake === undefined ? warnWake : Math.min(wake, warnWake ?? Infinity),
@@ -310,43 +282,24 @@ export class Reconciler {
     base: Omit<Observation, 'now'>,
     now: Date,
   ): Promise<Result> {
-    await this.deleteDesktopPod(
+    await this.children.deleteDesktopPod(
       session,
       pod,
       'DesktopReleased',
       'the desktop failed for good; its pod was deleted and its place released (stop and resume the session, or delete it and create a new one, to try again)',
     );
     // The failure stays (computeStatus keeps StartDeadlineExceeded); no pod is observed any more.
-    await this.writeStatus(session, computeStatus({ ...base, now }));
+    await this.writes.writeStatus(session, computeStatus({ ...base, now }));
     return {};
   }
 
   /** A stopped session's desktop goes; its route, secrets and home stay for a resume. */
   private stopDesktop(session: VDISession, pod: V1Pod | undefined): Promise<void> {
-    return this.deleteDesktopPod(
+    return this.children.deleteDesktopPod(
       session,
       pod,
       'Stopped',
       'the session was stopped: its desktop pod was deleted and its GPU time-slice freed; its home and name are kept (resume it to start a new desktop)',
-    );
-  }
-
-  /**
-   * Deletes a session's desktop pod (conditional on its uid, so a newer pod is never hit), with an
-   * Event when this call deleted it; the session and its other children stay.
-   */
-  private async deleteDesktopPod(
-    session: VDISession,
-    pod: V1Pod | undefined,
-    reason: string,
-    message: string,
-  ): Promise<void> {
-    if (!pod || pod.metadata?.deletionTimestamp) return;
-    if (!(await this.d.client.delete(pod as KubeObject, { uid: pod.metadata!.uid! }))) return;
-    this.d.events.record(session, 'Normal', reason, message);
-    this.d.log.info(
-      { key: `${session.metadata.namespace}/${session.metadata.name}`, pod: pod.metadata!.name, reason },
-      'desktop pod deleted',
     );
   }
 
@@ -431,14 +384,12 @@ export class Reconciler {
    * otherwise not at all (events and the periodic resync cover the rest; TURN credentials are
    * minted on request by the TURN REST endpoint, so nothing here rotates).
    */
-  private nextWake(session: VDISession, status: VDISessionStatus, now: Date): number | undefined {
+  private nextWake(status: VDISessionStatus, now: Date): number | undefined {
     const wakes: number[] = [];
-    if (status.phase === 'Scheduling' || status.phase === 'Starting' || status.phase === 'Pending') {
-      // From creation, or from the last resume (status.resumedAt).
-      const since = (startClock({ ...session, status }) ?? now).getTime();
-      const deadline = since + this.d.config.startDeadlineSeconds * 1000 - now.getTime() + 500;
-      wakes.push(Math.max(1000, deadline));
-    }
+    // The start deadline, while it runs (status.ts: not while the desktop waits in the queue for
+    // a GPU; the pod event that ends the wait wakes the session instead).
+    if (status.startDeadlineAt)
+      wakes.push(Math.max(1000, new Date(status.startDeadlineAt).getTime() - now.getTime() + 500));
     // The end of its idle timeout (the reconcile then asks the desktop once more).
     if (status.idleUntil)
       wakes.push(Math.max(100, new Date(status.idleUntil).getTime() - now.getTime() + 100));
@@ -449,50 +400,7 @@ export class Reconciler {
     return wakes.length > 0 ? Math.min(...wakes, 3_600_000) : undefined;
   }
 
-  private async applyChildren(
-    key: string,
-    session: VDISession,
-    r: RenderedSession,
-    pod: V1Pod | undefined,
-  ): Promise<void> {
-    const objects = renderedObjects(r).filter((o) => o !== r.pod) as KubeObject[];
-    const desired = JSON.stringify(objects);
-    const hash = createHmac('sha256', 'vdi').update(desired).digest('base64');
-    if (this.applied.get(key) !== hash) {
-      for (const obj of objects) {
-        // A per-user home (no owner reference) is shared by all of the owner's sessions, and its
-        // size is fixed when it is made: templates with another homeSize must not try to resize it
-        // (local-path and most provisioners refuse, which would fail every later session). Whose
-        // it is was checked against its annotations before rendering (userHomeClaimName).
-        if (obj === r.home?.claim && !(r.home.claim.metadata?.ownerReferences ?? []).length) {
-          if (await this.d.client.get<KubeObject>(obj)) continue;
-        }
-        await this.d.client.apply(obj, FIELD_MANAGER);
-      }
-      this.applied.set(key, hash);
-      this.d.log.debug({ key, uid: session.metadata.uid, objects: objects.length }, 'children applied');
-    }
-    // Pods are immutable where it matters (image, env, resources, affinity): create once, and
-    // record the encoder decision on the pod so every later reconcile renders the same one.
-    if (!pod) {
-      const desiredPod = structuredClone(r.pod);
-      desiredPod.metadata!.annotations = {
-        ...desiredPod.metadata!.annotations,
-        [ANNOTATION_ENCODER_PLAN]: JSON.stringify(r.encoderPlan),
-      };
-      const existing = await this.d.client.get<KubeObject>(desiredPod as KubeObject);
-      if (!existing) {
-        await this.d.client.apply(desiredPod as KubeObject, FIELD_MANAGER);
-        this.d.events.record(
-          session,
-          'Normal',
-          'DesktopCreated',
-          `created desktop pod with encoder ${r.encoderPlan.encoder}`,
-        );
-      }
-    }
-  }
-
+  /** A session being deleted: its children go (the pod first), then our finalizer. */
   private async reconcileDelete(key: string, session: VDISession): Promise<Result> {
     const { config } = this.d;
     if (!(session.metadata.finalizers ?? []).includes(FINALIZER)) return {};
@@ -502,215 +410,20 @@ export class Reconciler {
       deleting: true,
       startDeadlineSeconds: config.startDeadlineSeconds,
     });
-    await this.writeStatus(session, status).catch(() => undefined);
+    await this.writes.writeStatus(session, status).catch(() => undefined);
     const name = session.metadata.name!;
     const namespace = session.metadata.namespace!;
-    if (await this.deleteChildren(key, namespace, name, session.metadata.uid!)) {
+    if (await this.children.deleteChildren(key, namespace, name, session.metadata.uid!)) {
       // Wait for the pod to be gone, so no desktop outlives its session.
       return { requeueAfterMs: 500 };
     }
-    await this.removeFinalizer(session);
+    await this.writes.removeFinalizer(session);
     this.d.log.debug({ key, uid: session.metadata.uid }, 'finalizer removed');
-    this.applied.delete(key);
-    this.owners.delete(key);
+    this.children.released(key);
     this.d.events.record(session, 'Normal', 'Deleted', 'desktop and its objects removed');
     return {};
   }
-
-  /**
-   * Deletes what session `uid` owns under its children's names (explicitly: cleanup must not
-   * depend on the garbage collector being quick, or on). Only objects owned by that uid: never
-   * another object that happens to have the name, such as a newer session's. True while its pod
-   * still exists.
-   */
-  private async deleteChildren(key: string, namespace: string, name: string, uid: string): Promise<boolean> {
-    const { client, caches } = this.d;
-    const n = childNames(name);
-    const ns = (kind: string, apiVersion: string, objName: string): KubeObject => ({
-      apiVersion,
-      kind,
-      metadata: { name: objName, namespace },
-    });
-    const children = [
-      ns('Pod', 'v1', n.pod),
-      ns('Service', 'v1', n.service),
-      // The RTC configuration Secret of sessions made before the TURN REST endpoint (0.1.x).
-      ns('Secret', 'v1', `${name}-turn`),
-      ns('Secret', 'v1', n.authSecret),
-      ns('NetworkPolicy', 'networking.k8s.io/v1', n.networkPolicy),
-      ns('IngressRoute', 'traefik.io/v1alpha1', n.ingressRoute),
-      ns('Middleware', 'traefik.io/v1alpha1', n.forwardAuthMiddleware),
-      // A session-owned home (persistence `session`); a per-user home is never deleted here.
-      ns('PersistentVolumeClaim', 'v1', n.sessionHome),
-    ];
-    let podLeft = false;
-    for (const child of children) {
-      const existing = await client.get<
-        KubeObject & { metadata: { ownerReferences?: { uid: string }[]; uid: string } }
-      >(child);
-      if (!existing || !existing.metadata.ownerReferences?.some((o) => o.uid === uid)) continue;
-      await client.delete(child, { uid: existing.metadata.uid });
-      if (child === children[0]) podLeft = true;
-      this.d.log.debug({ key, uid, child: `${child.kind}/${child.metadata!.name}` }, 'child deleted');
-    }
-    const pod = caches.pods.get(n.pod, namespace);
-    return podLeft || Boolean(pod?.metadata?.ownerReferences?.some((o) => o.uid === uid));
-  }
-
-  /** Removes what a session that vanished without our deletion path owned (see `owners`). */
-  private async removeOrphans(key: string, namespace: string, name: string, uid: string): Promise<void> {
-    this.d.log.warn(
-      { key, uid },
-      "session gone while it still had the operator's finalizer (a DELETE racing the finalizer, kubernetes/kubernetes#77988, or the finalizer removed by hand): removing its objects",
-    );
-    await this.deleteChildren(key, namespace, name, uid);
-    this.owners.delete(key);
-    this.applied.delete(key);
-  }
-
-  /**
-   * The cached session, or the copy our own last write returned while the cache is not past it.
-   * The same resourceVersion counts as not past: removing the last finalizer of a deleted session
-   * deletes it instead of storing a new version, and the answer carries the version the cache
-   * already has, which still shows the finalizer.
-   */
-  private freshest(key: string, cached: VDISession): VDISession {
-    const w = this.written.get(key);
-    const rv = cached.metadata.resourceVersion!;
-    if (w && w.uid === cached.metadata.uid && (w.behind.has(rv) || w.session.metadata.resourceVersion === rv))
-      return w.session;
-    this.written.delete(key);
-    return cached;
-  }
-
-  /** Adds our finalizer; false when the session was deleted before it could get one. */
-  private async addFinalizer(session: VDISession): Promise<boolean> {
-    const finalizers = session.metadata.finalizers;
-    // JSON patch with a test on resourceVersion: a concurrent change makes it fail (and retry)
-    // instead of overwriting another controller's finalizer list.
-    const ops = [
-      { op: 'test', path: '/metadata/resourceVersion', value: session.metadata.resourceVersion },
-      finalizers
-        ? { op: 'add', path: '/metadata/finalizers/-', value: FINALIZER }
-        : { op: 'add', path: '/metadata/finalizers', value: [FINALIZER] },
-    ];
-    try {
-      await this.patchSession(session, 'application/json-patch+json', ops);
-      return true;
-    } catch (err) {
-      // Deleted before it got our finalizer: it never had children, so nothing to clean up.
-      if (err instanceof KubeApiError && err.notFound) return false;
-      throw err;
-    }
-  }
-
-  private async removeFinalizer(session: VDISession): Promise<void> {
-    const index = (session.metadata.finalizers ?? []).indexOf(FINALIZER);
-    if (index < 0) return;
-    try {
-      await this.patchSession(session, 'application/json-patch+json', [
-        // This session, not a newer one of the same name.
-        { op: 'test', path: '/metadata/uid', value: session.metadata.uid },
-        { op: 'test', path: `/metadata/finalizers/${index}`, value: FINALIZER },
-        { op: 'remove', path: `/metadata/finalizers/${index}` },
-      ]);
-    } catch (err) {
-      if (err instanceof KubeApiError && err.notFound) return;
-      throw err;
-    }
-  }
-
-  private async writeStatus(session: VDISession, status: VDISessionStatus): Promise<void> {
-    const prev = session.status;
-    if (!statusChanged(prev, status)) return;
-    try {
-      // The whole status, conditional on the uid: a reconcile that read an earlier session of the
-      // same name (just deleted and made again) must not write that one's status onto the new
-      // one. (The status subresource ignores metadata in a merge patch; a JSON patch's test
-      // operation is checked against the stored object: a mismatch is refused, 422, and retried.)
-      await this.patchSession(
-        session,
-        'application/json-patch+json',
-        [
-          { op: 'test', path: '/metadata/uid', value: session.metadata.uid },
-          { op: 'add', path: '/status', value: status },
-        ],
-        'status',
-      );
-    } catch (err) {
-      if (err instanceof KubeApiError && err.notFound) return;
-      // The uid test failed: the name now holds a newer session, which its own event reconciles.
-      if (err instanceof KubeApiError && err.status === 422) {
-        const current = await this.d.client.get<VDISession>(sessionRef(session));
-        if (current?.metadata.uid !== session.metadata.uid) return;
-      }
-      throw err;
-    }
-    if (prev?.phase !== status.phase) {
-      const warn =
-        status.phase === 'Failed' ||
-        status.reason === 'WaitingForGPU' ||
-        status.reason === 'TemplateNotFound';
-      this.d.events.record(
-        session,
-        warn ? 'Warning' : 'Normal',
-        status.reason ?? status.phase ?? 'Updated',
-        `${status.phase}: ${status.message ?? ''}`,
-      );
-      this.d.log.info(
-        {
-          key: `${session.metadata.namespace}/${session.metadata.name}`,
-          phase: status.phase,
-          reason: status.reason,
-        },
-        'session phase changed',
-      );
-    }
-  }
-
-  /**
-   * A patch of the session (or its status) recorded under the operator's field manager. The
-   * client's patch helpers send none, and the API server then records the writer as "unknown" in
-   * managedFields, so nobody could tell the operator's writes (finalizer, status) from others'.
-   */
-  private async patchSession(
-    session: VDISession,
-    contentType: 'application/json-patch+json' | 'application/merge-patch+json',
-    body: unknown,
-    subresource?: 'status',
-  ): Promise<void> {
-    const path = `${await this.d.client.path(sessionRef(session))}${subresource ? `/${subresource}` : ''}`;
-    const updated = await this.d.client.call<VDISession>(
-      'PATCH',
-      `${path}?fieldManager=${encodeURIComponent(FIELD_MANAGER)}`,
-      body,
-      contentType,
-    );
-    // Remember the result until the cache has it (see `written`).
-    const key = `${session.metadata.namespace}/${session.metadata.name}`;
-    const prev = this.written.get(key);
-    const behind = prev && prev.uid === session.metadata.uid ? prev.behind : new Set<string>();
-    behind.add(session.metadata.resourceVersion!);
-    if (updated.metadata?.uid === session.metadata.uid)
-      this.written.set(key, { uid: session.metadata.uid!, behind, session: updated });
-  }
-
-  /** The session's desktop password: the API derives the same one for forward-auth (see secrets.ts). */
-  private sessionPassword(session: VDISession): string {
-    return sessionPassword(this.d.config.sessionKey, session.metadata.uid!);
-  }
 }
 
-function sessionRef(s: VDISession): KubeObject {
-  return {
-    apiVersion: API_VERSION,
-    kind: KIND_SESSION,
-    metadata: { name: s.metadata.name!, namespace: s.metadata.namespace! },
-  };
-}
-
-function planOf(pod: V1Pod | undefined): EncoderPlan | undefined {
-  return parseEncoderPlan(pod?.metadata?.annotations?.[ANNOTATION_ENCODER_PLAN]);
-}
-
-export { LABEL_SESSION };
+// Kept importable from here, where they were before the split.
+export { ANNOTATION_ENCODER_PLAN, FINALIZER, LABEL_SESSION };

@@ -143,4 +143,93 @@ describe('WorkQueue', () => {
     await sleep(20);
     expect(finished).toBe(2);
   });
+
+  describe('priorities', () => {
+    /** A queue with one busy worker, so the order in which waiting keys are handed out shows. */
+    const gated = () => {
+      const seen: string[] = [];
+      let open!: () => void;
+      const gate = new Promise<void>((r) => (open = r));
+      const q = new WorkQueue({
+        workers: 1,
+        handler: async (k) => {
+          if (k === 'busy') await gate;
+          seen.push(k);
+        },
+      });
+      q.add('busy');
+      return { q, seen, open };
+    };
+
+    it('hands out new work before refreshes, each in arrival order', async () => {
+      const { q, seen, open } = gated();
+      q.add('r1');
+      q.add('n1', 'new');
+      q.add('r2', 'refresh');
+      q.add('n2', 'new');
+      expect(q.depth).toBe(4);
+      expect(q.depthNew).toBe(2);
+      open();
+      await q.idle();
+      expect(seen).toEqual(['busy', 'n1', 'n2', 'r1', 'r2']);
+    });
+
+    it('moves a waiting refresh up when the same key arrives as new, and never queues it twice', async () => {
+      const { q, seen, open } = gated();
+      q.add('a');
+      q.add('b');
+      q.add('b', 'new');
+      q.add('b');
+      expect(q.depth).toBe(2);
+      open();
+      await q.idle();
+      expect(seen).toEqual(['busy', 'b', 'a']);
+    });
+
+    it('a key added as new while it is handled runs again ahead of refreshes', async () => {
+      const seen: string[] = [];
+      let open!: () => void;
+      const gate = new Promise<void>((r) => (open = r));
+      const q = new WorkQueue({
+        workers: 1,
+        handler: async (k) => {
+          if (k === 'k' && !seen.includes('k')) await gate;
+          seen.push(k);
+        },
+      });
+      q.add('k');
+      q.add('r');
+      q.add('k', 'new');
+      open();
+      await q.idle();
+      expect(seen).toEqual(['k', 'k', 'r']);
+    });
+
+    it('a failed new key is retried as new', async () => {
+      const seen: string[] = [];
+      let failed = false;
+      let open!: () => void;
+      const gate = new Promise<void>((r) => (open = r));
+      const q = new WorkQueue({
+        workers: 1,
+        baseDelayMs: 1,
+        handler: async (k) => {
+          seen.push(k);
+          if (k === 'n' && !failed) {
+            failed = true;
+            throw new Error('conflict');
+          }
+          if (k === 'slow') await gate;
+        },
+      });
+      q.add('n', 'new');
+      q.add('slow');
+      q.add('r1');
+      // 'n' fails and is retried after 1 ms, while 'slow' holds the worker; it then goes before 'r1'.
+      await sleep(20);
+      open();
+      await q.idle();
+      expect(seen).toEqual(['n', 'slow', 'n', 'r1']);
+    });
+  });
 });

@@ -4,8 +4,17 @@
  * being handled is handled again afterwards), N workers run concurrently, failures retry with
  * per-key exponential backoff, and a handler can ask to be called again after a delay.
  *
+ * Two priorities: `new` work (a session created, edited, deleted — someone waits for it) is
+ * handed out before `refresh` work (status follow-ups from pod and node events, timers, resyncs),
+ * so a burst of new sessions is not queued behind the status refreshes of the sessions before it.
+ * Per-key guarantees hold across both: a key waits once (in the higher of the priorities it was
+ * asked for) and is never handled twice at a time; backoff is per key, whatever its priority.
+ *
  * The framework's watch callbacks only `add(key)`; all work happens in the handler.
  */
+
+/** `new`: a change someone waits for. `refresh`: everything else (the default). */
+export type Priority = 'new' | 'refresh';
 
 /** What a handler returns: nothing, or a delay after which the key is handled again. */
 export interface Result {
@@ -33,12 +42,15 @@ export interface WorkQueueOptions {
 }
 
 export class WorkQueue {
-  private readonly queue: string[] = [];
-  private readonly queued = new Set<string>();
-  private readonly processing = new Set<string>();
-  private readonly dirty = new Set<string>();
+  /** Waiting keys in arrival order, one ordered set per priority (a key is in at most one). */
+  private readonly urgent = new Set<string>();
+  private readonly routine = new Set<string>();
+  /** Keys being handled, with the priority they were taken at (a retry keeps it). */
+  private readonly processing = new Map<string, Priority>();
+  /** Keys added while being handled, with the highest priority asked for. */
+  private readonly dirty = new Map<string, Priority>();
   private readonly failures = new Map<string, number>();
-  private readonly timers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
+  private readonly timers = new Map<string, { at: number; timer: NodeJS.Timeout; priority: Priority }>();
   private readonly idleWaiters: (() => void)[] = [];
   private active = 0;
   private shuttingDown = false;
@@ -54,7 +66,12 @@ export class WorkQueue {
 
   /** Keys waiting (not counting those being handled or waiting for a delay). */
   get depth(): number {
-    return this.queue.length;
+    return this.urgent.size + this.routine.size;
+  }
+
+  /** Keys waiting with priority `new`. */
+  get depthNew(): number {
+    return this.urgent.size;
   }
 
   /** Keys waiting for a delayed retry or requeue. */
@@ -62,41 +79,55 @@ export class WorkQueue {
     return this.timers.size;
   }
 
-  /** Queues a key now, unless it already waits. A key being handled is handled again afterwards. */
-  add(key: string): void {
+  /**
+   * Queues a key now, unless it already waits; a key waiting as `refresh` moves up when added as
+   * `new` (to the end of the `new` line). A key being handled is handled again afterwards.
+   */
+  add(key: string, priority: Priority = 'refresh'): void {
     if (this.shuttingDown) return;
     if (this.processing.has(key)) {
-      this.dirty.add(key);
+      if (priority === 'new' || !this.dirty.has(key)) this.dirty.set(key, priority);
       return;
     }
-    if (this.queued.has(key)) return;
-    this.queued.add(key);
-    this.queue.push(key);
+    if (this.urgent.has(key)) return;
+    if (priority === 'new') {
+      this.routine.delete(key);
+      this.urgent.add(key);
+    } else if (!this.routine.has(key)) {
+      this.routine.add(key);
+    } else return;
     this.pump();
   }
 
-  /** Queues a key after a delay; an earlier pending delay for the same key wins. */
-  addAfter(key: string, delayMs: number): void {
+  /** Queues a key after a delay; an earlier pending delay for the same key wins (keeping the higher priority). */
+  addAfter(key: string, delayMs: number, priority: Priority = 'refresh'): void {
     if (this.shuttingDown) return;
-    if (delayMs <= 0) return this.add(key);
+    if (delayMs <= 0) return this.add(key, priority);
     const at = Date.now() + delayMs;
     const pending = this.timers.get(key);
-    if (pending && pending.at <= at) return;
+    if (pending && pending.at <= at) {
+      if (priority === 'new') pending.priority = 'new';
+      return;
+    }
     if (pending) clearTimeout(pending.timer);
-    const timer = setTimeout(() => {
-      this.timers.delete(key);
-      this.add(key);
-    }, delayMs);
-    timer.unref?.();
-    this.timers.set(key, { at, timer });
+    const entry = {
+      at,
+      priority: pending?.priority === 'new' ? ('new' as const) : priority,
+      timer: setTimeout(() => {
+        this.timers.delete(key);
+        this.add(key, entry.priority);
+      }, delayMs),
+    };
+    entry.timer.unref?.();
+    this.timers.set(key, entry);
   }
 
   /** Queues a key after its backoff: base × 2^(failures so far), capped. */
-  addRateLimited(key: string): number {
+  addRateLimited(key: string, priority: Priority = 'refresh'): number {
     const n = this.failures.get(key) ?? 0;
     this.failures.set(key, n + 1);
     const delay = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** n);
-    this.addAfter(key, delay);
+    this.addAfter(key, delay, priority);
     return delay;
   }
 
@@ -111,7 +142,7 @@ export class WorkQueue {
 
   /** Resolves when nothing waits and nothing is being handled (delayed keys do not count). */
   idle(): Promise<void> {
-    if (this.active === 0 && this.queue.length === 0) return Promise.resolve();
+    if (this.active === 0 && this.depth === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -120,26 +151,40 @@ export class WorkQueue {
     this.shuttingDown = true;
     for (const { timer } of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
-    this.queue.length = 0;
-    this.queued.clear();
+    this.urgent.clear();
+    this.routine.clear();
     this.dirty.clear();
     if (this.active > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
-  private pump(): void {
-    while (this.active < this.opts.workers && this.queue.length > 0) {
-      const key = this.queue.shift()!;
-      this.queued.delete(key);
-      this.processing.add(key);
-      this.active++;
-      void this.run(key);
+  /** The oldest waiting key of the highest priority, taken out of its line. */
+  private next(): [string, Priority] | undefined {
+    for (const [line, priority] of [
+      [this.urgent, 'new'],
+      [this.routine, 'refresh'],
+    ] as const) {
+      const first = line.values().next();
+      if (!first.done) {
+        line.delete(first.value);
+        return [first.value, priority];
+      }
     }
-    if (this.active === 0 && this.queue.length === 0) {
+    return undefined;
+  }
+
+  private pump(): void {
+    while (this.active < this.opts.workers && this.depth > 0) {
+      const [key, priority] = this.next()!;
+      this.processing.set(key, priority);
+      this.active++;
+      void this.run(key, priority);
+    }
+    if (this.active === 0 && this.depth === 0) {
       for (const w of this.idleWaiters.splice(0)) w();
     }
   }
 
-  private async run(key: string): Promise<void> {
+  private async run(key: string, priority: Priority): Promise<void> {
     const start = Date.now();
     try {
       const result = await this.opts.handler(key);
@@ -155,13 +200,18 @@ export class WorkQueue {
         this.forget(key);
         this.opts.onResult?.(key, 'terminal', Date.now() - start, err);
       } else {
-        this.addRateLimited(key);
+        // A failed `new` key stays new: the change it carries is still waited for.
+        this.addRateLimited(key, priority);
         this.opts.onResult?.(key, 'retry', Date.now() - start, err);
       }
     } finally {
       this.processing.delete(key);
       this.active--;
-      if (this.dirty.delete(key)) this.add(key);
+      const again = this.dirty.get(key);
+      if (again) {
+        this.dirty.delete(key);
+        this.add(key, again);
+      }
       this.pump();
     }
   }

@@ -1,0 +1,316 @@
+/**
+ * A session's children in the cluster: applying what libs/session-spec rendered (in its order,
+ * each object once per change), deleting them when the session goes, deleting only the desktop
+ * pod when the session stops or fails for good, and removing what a session that vanished without
+ * our deletion path left behind.
+ *
+ * Every delete is conditional on the uid of the object found, and only objects owned by the
+ * session in question are deleted: never a newer session's objects that took the same names.
+ */
+import { createHash } from 'node:crypto';
+import type { KubernetesObject, V1Pod } from '@kubernetes/client-node';
+import type { VDISession } from '@vdi/crd-types';
+import { KubeApiError, type KubeJsonClient, type KubeObject, type Stored } from '@vdi/kube-client';
+import { FIELD_MANAGER, childNames, childRefs, type DesiredSession } from '@vdi/session-spec';
+import type { Logger } from 'pino';
+import type { Caches } from './caches.js';
+import type { EventRecorder } from './events.js';
+
+export interface ChildWriterDeps {
+  client: KubeJsonClient;
+  /** Pods (whether a deleted session's pod is still there), home claims and the other children. */
+  caches: Pick<Caches, 'pods' | 'claims' | 'children'>;
+  log: Logger;
+  events: EventRecorder;
+  now?: () => Date;
+}
+
+/**
+ * On every child the operator applies: a hash of the desired object it was applied from. A
+ * reconcile whose desired child hashes the same as the cached child's annotation sends nothing,
+ * also after a restart (a resync of unchanged sessions costs no request).
+ */
+export const ANNOTATION_APPLIED = 'vdi.kasm.io/applied';
+
+/**
+ * How long a child this process applied may be missing from its cache (the watch event is on its
+ * way) before it counts as gone. A child deleted by hand within this window is restored by the
+ * next resync (its delete event usually clears the memo first, see forgetChild).
+ */
+const CACHE_LAG_MS = 10_000;
+
+/** What this process last applied of one child: the desired hash and the version the API server gave. */
+interface AppliedChild {
+  hash: string;
+  resourceVersion: string;
+  at: number;
+}
+
+type Child = KubeObject & {
+  metadata: {
+    name: string;
+    namespace?: string;
+    annotations?: Record<string, string>;
+    ownerReferences?: { uid: string }[];
+  };
+};
+
+export class ChildWriter {
+  /**
+   * Per child (`Kind/namespace/name`), what this process last applied or found applied. A cached
+   * child at that version is current; at another version with the same hash someone else wrote
+   * it since (an edit, a system update), so it is applied again (once: the memo then moves on).
+   */
+  private readonly applied = new Map<string, AppliedChild>();
+  /**
+   * Per session key, the uid of the session whose objects this process may have written and not
+   * yet removed. Normally the deletion path removes them under our finalizer. But kube-apiserver
+   * can hard-delete a session whose finalizer was added at the moment of the DELETE (the DELETE
+   * decides from a copy without it: kubernetes/kubernetes#77988); the session then vanishes with
+   * our finalizer on it, and whatever we applied for it would wait for the garbage collector.
+   * Seeing a key without that session, the reconciler removes them itself (after a restart this
+   * memory is gone, and the garbage collector does it through the owner references).
+   */
+  private readonly owners = new Map<string, string>();
+  private readonly now: () => number;
+
+  constructor(private readonly d: ChildWriterDeps) {
+    const clock = d.now;
+    this.now = clock ? () => clock().getTime() : Date.now;
+  }
+
+  /**
+   * Forget what was applied (the periodic resync): the next reconcile of each session compares its
+   * desired children with the cached ones alone (their ANNOTATION_APPLIED), re-applying only what
+   * differs or is gone.
+   */
+  forgetApplied(): void {
+    this.applied.clear();
+  }
+
+  /** Forget what was applied for one session (it is gone, so its next copy starts afresh). */
+  forgetSession(key: string): void {
+    const [namespace, name] = key.split('/') as [string, string];
+    for (const ref of childRefs(name, namespace)) this.applied.delete(childKey(ref));
+  }
+
+  /** A child was deleted (its cache says): it is applied again at the next look, not trusted as on its way. */
+  forgetChild(obj: KubernetesObject): void {
+    this.applied.delete(childKey(obj));
+  }
+
+  /**
+   * True when a cache event of a child is the echo of this process's own apply (the version the
+   * apply returned): it wakes nobody. Anything else — an edit, a deletion, a system update — does.
+   */
+  isOwnWrite(obj: KubernetesObject): boolean {
+    const a = this.applied.get(childKey(obj));
+    return Boolean(a && a.resourceVersion === obj.metadata?.resourceVersion);
+  }
+
+  /** Session `uid` may now have objects under `key` (see `owners`). */
+  noteOwner(key: string, uid: string): void {
+    this.owners.set(key, uid);
+  }
+
+  /** Its objects were removed by the deletion path: nothing is left to remove for `key`. */
+  released(key: string): void {
+    this.forgetSession(key);
+    this.owners.delete(key);
+  }
+
+  /**
+   * When the session this process wrote objects for under `key` is no longer the one the cache
+   * holds there (`currentUid`, undefined when none), it went without our deletion path (see
+   * `owners`): its objects are removed here.
+   */
+  async removeOrphans(key: string, currentUid: string | undefined): Promise<void> {
+    const uid = this.owners.get(key);
+    if (!uid || uid === currentUid) return;
+    const [namespace, name] = key.split('/') as [string, string];
+    this.d.log.warn(
+      { key, uid },
+      "session gone while it still had the operator's finalizer (a DELETE racing the finalizer, kubernetes/kubernetes#77988, or the finalizer removed by hand): removing its objects",
+    );
+    await this.deleteChildren(key, namespace, name, uid);
+    this.owners.delete(key);
+    this.forgetSession(key);
+  }
+
+  /**
+   * Makes the session's children match `desired`, in its order (what the pod mounts and its
+   * network policy, the pod, then the Service and routes): each child is applied only when the
+   * cached one differs from it (another desired state, gone, or written by someone else since),
+   * and the pod is created only when there is none. Nothing is sent when nothing changed.
+   */
+  async apply(
+    key: string,
+    session: VDISession,
+    desired: DesiredSession,
+    pod: V1Pod | undefined,
+  ): Promise<void> {
+    const r = desired.rendered;
+    let sent = 0;
+    for (const obj of desired.objects as Child[]) {
+      if (obj === (desired.pod as unknown)) {
+        if (!pod && (await this.createPod(session, desired))) sent++;
+        continue;
+      }
+      // A per-user home (no owner reference) is shared by all of the owner's sessions, and its
+      // size is fixed when it is made: templates with another homeSize must not try to resize it
+      // (local-path and most provisioners refuse, which would fail every later session). Whose
+      // it is was checked against its annotations before rendering (userHomeClaimName).
+      if (obj === r.home?.claim && !(r.home.claim.metadata?.ownerReferences ?? []).length) {
+        const name = obj.metadata.name;
+        if (this.d.caches.claims.get(name, obj.metadata.namespace)) continue;
+        if (await this.d.client.get<KubeObject>(obj)) continue;
+        await this.d.client.apply(obj, FIELD_MANAGER);
+        sent++;
+        continue;
+      }
+      if (await this.applyChild(session, obj)) sent++;
+    }
+    if (sent > 0) this.d.log.debug({ key, uid: session.metadata.uid, objects: sent }, 'children applied');
+  }
+
+  /** Applies one child unless the cached one is current; true when it sent it. */
+  private async applyChild(session: VDISession, obj: Child): Promise<boolean> {
+    const key = childKey(obj);
+    const hash = createHash('sha256').update(JSON.stringify(obj)).digest('base64url').slice(0, 32);
+    if (this.current(key, obj, hash, session.metadata.uid!)) return false;
+    const body = structuredClone(obj);
+    body.metadata.annotations = { ...body.metadata.annotations, [ANNOTATION_APPLIED]: hash };
+    let stored: Stored<Child>;
+    try {
+      stored = await this.d.client.apply(body, FIELD_MANAGER);
+    } catch (err) {
+      if (!(obj.kind === 'Service' && err instanceof KubeApiError && err.status === 422)) throw err;
+      // A Service from before desktop Services were headless: its cluster IP cannot be taken
+      // away (the field is immutable), so it is made again.
+      stored = await this.replace(session, body, err);
+    }
+    this.applied.set(key, { hash, resourceVersion: stored.metadata.resourceVersion, at: this.now() });
+    return true;
+  }
+
+  /**
+   * Whether the child as cached is what `hash` describes. With a memo of our own apply: current
+   * when the cache holds that version, or has not caught up with it yet; not when someone wrote it
+   * after us. Without one (a restart, a resync): current when the cached child carries the hash
+   * and belongs to this session — remembered, so later writes by others are noticed.
+   */
+  private current(key: string, obj: Child, hash: string, uid: string): boolean {
+    const cached = this.cached(obj);
+    const mine = this.applied.get(key);
+    const cachedHash = cached?.metadata?.annotations?.[ANNOTATION_APPLIED];
+    if (mine?.hash === hash) {
+      if (!cached) return this.now() - mine.at < CACHE_LAG_MS;
+      if (cached.metadata?.resourceVersion === mine.resourceVersion) return true;
+      // The cache still shows what was there before our apply.
+      if (cachedHash !== hash) return this.now() - mine.at < CACHE_LAG_MS;
+      return false;
+    }
+    if (!cached || cachedHash !== hash) return false;
+    if (!(cached.metadata?.ownerReferences ?? []).some((o) => o.uid === uid)) return false;
+    this.applied.set(key, { hash, resourceVersion: cached.metadata?.resourceVersion ?? '', at: this.now() });
+    return true;
+  }
+
+  private cached(obj: Child): KubernetesObject | undefined {
+    const { name, namespace } = obj.metadata;
+    if (obj.kind === 'PersistentVolumeClaim') return this.d.caches.claims.get(name, namespace);
+    return this.d.caches.children.get(obj.kind!)?.get(name, namespace);
+  }
+
+  /** Deletes a child that cannot be changed into the desired one (conditional on its uid) and applies it anew. */
+  private async replace(session: VDISession, body: Child, why: KubeApiError): Promise<Stored<Child>> {
+    const existing = await this.d.client.get<Child & { metadata: { uid: string } }>(body);
+    if (!existing || !(existing.metadata.ownerReferences ?? []).some((o) => o.uid === session.metadata.uid))
+      throw why;
+    this.d.log.info(
+      {
+        key: `${session.metadata.namespace}/${session.metadata.name}`,
+        child: `${body.kind}/${body.metadata.name}`,
+      },
+      `re-creating a child that cannot be updated in place: ${why.message}`,
+    );
+    await this.d.client.delete(existing, { uid: existing.metadata.uid });
+    return this.d.client.apply(body, FIELD_MANAGER);
+  }
+
+  /**
+   * Creates the desktop pod (with the encoder decision recorded on it, desiredSession) unless one
+   * exists: pods are immutable where it matters (image, env, resources, affinity), so they are
+   * made once. A create, not an apply: one request, and a pod the cache has not shown yet answers
+   * 409 instead of being changed. True when it made one.
+   */
+  private async createPod(session: VDISession, desired: DesiredSession): Promise<boolean> {
+    const pod = desired.pod as KubeObject;
+    const collection = await this.d.client.path(pod, false);
+    try {
+      await this.d.client.call(
+        'POST',
+        `${collection}?fieldManager=${encodeURIComponent(FIELD_MANAGER)}`,
+        pod,
+      );
+    } catch (err) {
+      if (err instanceof KubeApiError && err.conflict) return false;
+      throw err;
+    }
+    this.d.events.record(
+      session,
+      'Normal',
+      'DesktopCreated',
+      `created desktop pod with encoder ${desired.encoderPlan.encoder}`,
+    );
+    return true;
+  }
+
+  /**
+   * Deletes a session's desktop pod (conditional on its uid, so a newer pod is never hit), with an
+   * Event when this call deleted it; the session and its other children stay.
+   */
+  async deleteDesktopPod(
+    session: VDISession,
+    pod: V1Pod | undefined,
+    reason: string,
+    message: string,
+  ): Promise<void> {
+    if (!pod || pod.metadata?.deletionTimestamp) return;
+    if (!(await this.d.client.delete(pod as KubeObject, { uid: pod.metadata!.uid! }))) return;
+    this.d.events.record(session, 'Normal', reason, message);
+    this.d.log.info(
+      { key: `${session.metadata.namespace}/${session.metadata.name}`, pod: pod.metadata!.name, reason },
+      'desktop pod deleted',
+    );
+  }
+
+  /**
+   * Deletes what session `uid` owns under its children's names (explicitly: cleanup must not
+   * depend on the garbage collector being quick, or on). Only objects owned by that uid: never
+   * another object that happens to have the name, such as a newer session's. True while its pod
+   * still exists.
+   */
+  async deleteChildren(key: string, namespace: string, name: string, uid: string): Promise<boolean> {
+    const { client, caches } = this.d;
+    // The pod first; a per-user home is never among them (childRefs).
+    const children = childRefs(name, namespace);
+    let podLeft = false;
+    for (const child of children) {
+      const existing = await client.get<
+        KubeObject & { metadata: { ownerReferences?: { uid: string }[]; uid: string } }
+      >(child);
+      if (!existing || !existing.metadata.ownerReferences?.some((o) => o.uid === uid)) continue;
+      await client.delete(child, { uid: existing.metadata.uid });
+      if (child === children[0]) podLeft = true;
+      this.d.log.debug({ key, uid, child: `${child.kind}/${child.metadata.name}` }, 'child deleted');
+    }
+    const pod = caches.pods.get(childNames(name).pod, namespace);
+    return podLeft || Boolean(pod?.metadata?.ownerReferences?.some((o) => o.uid === uid));
+  }
+}
+
+/** `Kind/namespace/name` of a child. */
+function childKey(obj: { kind?: string; metadata?: { name?: string; namespace?: string } }): string {
+  return `${obj.kind}/${obj.metadata?.namespace ?? ''}/${obj.metadata?.name ?? ''}`;
+}

@@ -1,0 +1,261 @@
+/**
+ * The reconciler step by step against a fake API server that records every call (in the manner
+ * of sample-controller's tests): what it writes, in which order, and what it leaves alone.
+ */
+import type { VDISession, VDITemplateSpec } from '@vdi/crd-types';
+import { sampleOptions, sampleSession, sampleTemplate } from '@vdi/session-spec/testing';
+import { Reconciler } from './reconcile.js';
+import { FINALIZER } from './session-writes.js';
+import {
+  apiError,
+  asClient,
+  fakeCaches,
+  FakeKubeClient,
+  RecordingEvents,
+  sessionObject,
+  silentLog,
+  testConfig,
+} from './testing.js';
+
+const NOW = new Date('2026-03-02T09:00:00Z');
+const KEY = 'vdi-sessions/alice-1';
+/** The children of a session without a home, in the order they are written: the pod as soon as what it needs is there. */
+const APPLIED = [
+  'apply Secret/alice-1-auth',
+  'apply NetworkPolicy/alice-1',
+  'create Pod/alice-1',
+  'apply Service/alice-1',
+  'apply Middleware/alice-1-forward-auth',
+  'apply IngressRoute/alice-1',
+];
+/** What the deletion path deletes of them: the pod first. */
+const DELETED = [
+  'delete Pod/alice-1',
+  'delete Service/alice-1',
+  'delete Secret/alice-1-auth',
+  'delete NetworkPolicy/alice-1',
+  'delete IngressRoute/alice-1',
+  'delete Middleware/alice-1-forward-auth',
+];
+
+function world(o: { template?: Partial<VDITemplateSpec>; session?: Partial<VDISession['metadata']> } = {}) {
+  const client = new FakeKubeClient();
+  const cache = fakeCaches();
+  const events = new RecordingEvents();
+  client.seed(sampleTemplate('ubuntu-desktop', { persistence: 'none', ...o.template }));
+  const s = sessionObject(sampleSession());
+  s.metadata = { ...s.metadata, creationTimestamp: new Date(NOW.getTime() - 1000), ...o.session };
+  const session = client.seed(s);
+  cache.sync(client);
+  const reconciler = new Reconciler({
+    caches: cache.caches,
+    client: asClient(client),
+    config: testConfig(sampleOptions()),
+    log: silentLog,
+    events,
+    now: () => NOW,
+  });
+  /** Reconciles once and returns what it wrote (`verb Kind/name`), clearing the record. */
+  const pass = async () => {
+    client.clear();
+    const result = await reconciler.reconcile(KEY);
+    return { result, writes: client.summary(client.writes()), calls: client.calls.slice() };
+  };
+  /** The session made and its pod's first event handled (the status then names the pod). */
+  const settle = async () => {
+    await pass();
+    cache.sync(client);
+    await pass();
+    cache.sync(client);
+  };
+  return { client, cache, events, reconciler, session, pass, settle };
+}
+
+describe('Reconciler', () => {
+  it('gives a new session the finalizer, then its children in order, then one status', async () => {
+    const w = world();
+    const { writes, calls } = await w.pass();
+    expect(writes).toEqual(['patch VDISession/alice-1', ...APPLIED, 'patch VDISession/alice-1/status']);
+    // One pass, and no read: the pod is created (a create fails rather than change an existing one).
+    expect(w.client.summary(calls)).toEqual(writes);
+    expect(w.events.reasons()).toContain('DesktopCreated');
+    expect(w.client.stored<VDISession>('VDISession', 'alice-1', 'vdi-sessions')?.metadata.finalizers).toEqual(
+      [FINALIZER],
+    );
+  });
+
+  it('adds the finalizer only to the version it read (a test of its resourceVersion)', async () => {
+    const w = world();
+    const { calls } = await w.pass();
+    expect(calls[0]).toMatchObject({
+      verb: 'patch',
+      kind: 'VDISession',
+      contentType: 'application/json-patch+json',
+      body: [
+        { op: 'test', path: '/metadata/resourceVersion', value: w.session.metadata.resourceVersion },
+        { op: 'add', path: '/metadata/finalizers', value: [FINALIZER] },
+      ],
+    });
+  });
+
+  it('writes the status only to the session it read (a test of its uid)', async () => {
+    const w = world();
+    const { calls } = await w.pass();
+    const status = calls.find((c) => c.subresource === 'status')!;
+    expect(status.body).toEqual([
+      { op: 'test', path: '/metadata/uid', value: w.session.metadata.uid },
+      { op: 'add', path: '/status', value: expect.objectContaining({ phase: expect.any(String) }) },
+    ]);
+  });
+
+  it('sends nothing when reconciled again with nothing changed', async () => {
+    const w = world();
+    await w.settle();
+    const again = await w.pass();
+    expect(again.calls).toEqual([]);
+  });
+
+  it('acts on its own last write while the cache has not caught up (no second finalizer or status)', async () => {
+    const w = world();
+    await w.pass();
+    // The cache still holds the session without finalizer or status, and no children: nothing is
+    // changed (the pod's create is refused as it exists) and nothing is announced twice.
+    const again = await w.pass();
+    expect(again.calls.filter((c) => c.status < 300 && c.verb !== 'get' && c.verb !== 'list')).toEqual([]);
+    expect(w.events.reasons().filter((r) => r === 'DesktopCreated')).toHaveLength(1);
+  });
+
+  it('ends quietly when the session is deleted before it gets the finalizer', async () => {
+    const w = world();
+    w.client.failOnce((c) => c.verb === 'patch' && c.kind === 'VDISession', apiError(404));
+    const { result, calls } = await w.pass();
+    expect(result).toEqual({});
+    expect(w.client.summary(calls)).toEqual(['patch VDISession/alice-1']);
+  });
+
+  it('deletes a deleting session’s children, the pod first, then removes its finalizer', async () => {
+    const w = world();
+    await w.pass();
+    await w.client.delete({
+      apiVersion: 'vdi.kasm.io/v1alpha1',
+      kind: 'VDISession',
+      metadata: { name: 'alice-1', namespace: 'vdi-sessions' },
+    });
+    w.cache.sync(w.client);
+    // The cache still shows the pod until its delete event: wait for it.
+    const first = await w.pass();
+    expect(first.writes).toEqual(['patch VDISession/alice-1/status', ...DELETED]);
+    expect(first.result).toEqual({ requeueAfterMs: 500 });
+    // Each delete is conditional on the uid of what it found.
+    const podDelete = first.calls.find((c) => c.verb === 'delete' && c.kind === 'Pod')!;
+    expect(podDelete.body).toEqual({ uid: expect.any(String) });
+
+    w.cache.sync(w.client);
+    const second = await w.pass();
+    expect(second.writes).toEqual(['patch VDISession/alice-1']);
+    expect(second.calls.at(-1)!.body).toEqual([
+      { op: 'test', path: '/metadata/uid', value: w.session.metadata.uid },
+      { op: 'test', path: '/metadata/finalizers/0', value: FINALIZER },
+      { op: 'remove', path: '/metadata/finalizers/0' },
+    ]);
+    expect(w.client.stored('VDISession', 'alice-1', 'vdi-sessions')).toBeUndefined();
+    expect(w.events.reasons()).toContain('Deleted');
+
+    w.cache.sync(w.client);
+    expect((await w.pass()).calls).toEqual([]);
+  });
+
+  it('never deletes an object of the same name that another session owns', async () => {
+    const w = world({ session: { finalizers: [FINALIZER], deletionTimestamp: NOW } });
+    w.client.seed({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'alice-1', namespace: 'vdi-sessions', ownerReferences: [{ uid: 'someone-else' }] },
+    });
+    w.cache.sync(w.client);
+    const { writes } = await w.pass();
+    expect(writes).toEqual(['patch VDISession/alice-1/status', 'patch VDISession/alice-1']);
+    expect(w.client.stored('Service', 'alice-1', 'vdi-sessions')).toBeDefined();
+  });
+
+  it('deletes only the desktop pod of a stopped session', async () => {
+    const w = world();
+    await w.pass();
+    const pod = w.client.stored('Pod', 'alice-1', 'vdi-sessions')!;
+    w.cache.sync(w.client);
+    await w.client.mergePatch(
+      {
+        apiVersion: 'vdi.kasm.io/v1alpha1',
+        kind: 'VDISession',
+        metadata: { name: 'alice-1', namespace: 'vdi-sessions' },
+      },
+      { spec: { state: 'Stopped' } },
+    );
+    w.cache.sync(w.client);
+    const { writes, calls } = await w.pass();
+    expect(writes).toEqual(['delete Pod/alice-1', 'patch VDISession/alice-1/status']);
+    expect(calls.find((c) => c.verb === 'delete')!.body).toEqual({ uid: pod.metadata.uid });
+    expect(w.events.reasons()).toContain('Stopped');
+    expect(w.client.stored('Service', 'alice-1', 'vdi-sessions')).toBeDefined();
+  });
+
+  it('ends quietly when its status write is refused because the name now holds a newer session', async () => {
+    const w = world({ session: { finalizers: [FINALIZER] } });
+    // The session was deleted and made again under the same name; the cache has not seen it yet.
+    w.client.remove('VDISession', 'alice-1', 'vdi-sessions');
+    const newer = sessionObject(sampleSession());
+    newer.metadata.uid = '00000000-0000-4000-8000-00000000beef';
+    w.client.seed(newer);
+    const { result, calls } = await w.pass();
+    expect(result).toBeDefined();
+    expect(calls.slice(-2).map((c) => [c.verb, c.kind, c.subresource, c.status])).toEqual([
+      ['patch', 'VDISession', 'status', 422],
+      ['get', 'VDISession', undefined, 200],
+    ]);
+    expect(w.client.stored<VDISession>('VDISession', 'alice-1', 'vdi-sessions')?.status).toBeUndefined();
+  });
+
+  it('fails when its status write is refused for its own session', async () => {
+    const w = world({ session: { finalizers: [FINALIZER] } });
+    w.client.failOnce((c) => c.subresource === 'status', apiError(422));
+    await expect(w.reconciler.reconcile(KEY)).rejects.toMatchObject({ status: 422 });
+  });
+
+  it('removes what a session that vanished with its finalizer owned (kubernetes/kubernetes#77988)', async () => {
+    const w = world();
+    await w.pass();
+    w.client.remove('VDISession', 'alice-1', 'vdi-sessions');
+    w.cache.sync(w.client);
+    const { writes, result } = await w.pass();
+    expect(writes).toEqual(DELETED);
+    expect(result).toEqual({});
+    w.cache.sync(w.client);
+    expect((await w.pass()).calls).toEqual([]);
+  });
+
+  it('sends nothing on a resync of an unchanged session; re-applies a child someone deleted, alone', async () => {
+    const w = world();
+    await w.settle();
+    w.reconciler.forgetApplied();
+    expect((await w.pass()).calls).toEqual([]);
+    w.client.remove('Middleware', 'alice-1-forward-auth', 'vdi-sessions');
+    w.cache.sync(w.client);
+    w.reconciler.forgetChild({
+      kind: 'Middleware',
+      metadata: { name: 'alice-1-forward-auth', namespace: 'vdi-sessions' },
+    });
+    expect((await w.pass()).writes).toEqual(['apply Middleware/alice-1-forward-auth']);
+  });
+
+  it('reports a refused apply in the status and retries slowly', async () => {
+    const w = world({ session: { finalizers: [FINALIZER] } });
+    w.client.failOnce((c) => c.verb === 'apply' && c.kind === 'NetworkPolicy', apiError(403, 'forbidden'));
+    const { writes, result } = await w.pass();
+    expect(writes).toEqual([
+      'apply Secret/alice-1-auth',
+      'apply NetworkPolicy/alice-1',
+      'patch VDISession/alice-1/status',
+    ]);
+    expect(result).toEqual({ requeueAfterMs: 30_000 });
+  });
+});
