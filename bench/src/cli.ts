@@ -8,7 +8,7 @@ import * as prettier from 'prettier';
 import { repoRoot } from './build.js';
 import { problemCount } from './invariants.js';
 import { parseOptions, USAGE, UsageError } from './options.js';
-import { evaluateTargets, renderMarkdown, renderSvg, type BenchReport } from './report.js';
+import { evaluateTargets, NOT_MEASURED, renderMarkdown, renderSvg, type BenchReport } from './report.js';
 import { platformVersion, runBench } from './run.js';
 
 const log = (msg: string) =>
@@ -18,6 +18,21 @@ const log = (msg: string) =>
 async function writeFormatted(file: string, text: string): Promise<void> {
   const config = (await prettier.resolveConfig(file)) ?? {};
   writeFileSync(file, await prettier.format(text, { ...config, filepath: file }));
+}
+
+/** Each target, met / NOT met / not measured, with its value and the run's facts next to it. */
+function logTargets(report: BenchReport): void {
+  for (const t of evaluateTargets(report)) {
+    const verdict =
+      t.met === undefined
+        ? t.value === NOT_MEASURED
+          ? 'not measured'
+          : 'no verdict'
+        : t.met
+          ? 'met'
+          : 'NOT met';
+    log(`target ${verdict}: ${t.target}: ${t.value}${t.facts ? ` (${t.facts})` : ''}`);
+  }
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -34,6 +49,7 @@ async function main(argv: string[]): Promise<number> {
     const base = file.replace(/\.json$/, '');
     await writeFormatted(`${base}.md`, renderMarkdown(report));
     writeFileSync(`${base}.svg`, renderSvg(report));
+    logTargets(report);
     log(`rendered ${base}.md and ${base}.svg`);
     return 0;
   }
@@ -57,8 +73,7 @@ async function main(argv: string[]): Promise<number> {
   await writeFormatted(`${base}.json`, JSON.stringify(report, null, 2));
   await writeFormatted(`${base}.md`, renderMarkdown(report));
   writeFileSync(`${base}.svg`, renderSvg(report));
-  for (const t of evaluateTargets(report))
-    log(`target ${t.met ? 'met    ' : 'NOT met'}: ${t.target}: ${t.value}`);
+  logTargets(report);
   log(`report: ${base}.md (+ .json, .svg) after ${Math.round(report.durationMs / 1000)} s`);
   const chaosBroken = report.chaos && (!report.chaos.converged || problemCount(report.chaos.invariants) > 0);
   return report.failures.length > 0 || chaosBroken ? 1 : 0;

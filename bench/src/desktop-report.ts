@@ -1,5 +1,5 @@
 /**
- * The desktop phase's numbers and what they mean against the targets: launch → first frame and
+ * The desktop phase's numbers judged against its targets: launch → first frame and
  * where its time goes, frames per second with CPU encoding, keypress → changed pixels against the
  * raw Selkies process measured the same way in the same run, and the CPU a desktop costs idle
  * and streaming. Pure: the phase measures, this file judges and writes the report's section.
@@ -55,7 +55,8 @@ export interface DesktopTarget {
   target: string;
   value: string;
   met: boolean | undefined;
-  why: string;
+  /** Numbers from the run next to a missed target; empty when met. */
+  facts: string;
 }
 
 export interface DesktopResult {
@@ -109,39 +110,24 @@ const streamAt = (streams: StreamSample[], height: number) => streams.find((s) =
 const ratio = (a: number, b: number) =>
   Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}×` : '–';
 
-/** What cuts each part of a launch, said where that part dominates. */
-const GROUP_FIXES: Record<string, string> = {
-  podBound:
-    'the portal → API → operator → scheduler hops are watch-driven already; only fewer round trips (the operator creating the pod in its first pass) shorten them',
-  containerStarted:
-    'the kubelet starts the sandbox only after mounting every volume and reading the Secret the env needs; fewer volumes and no Secret env (the password as a file) shorten it',
-  healthy:
-    'the image starts its parts one after another (PulseAudio, Xvfb, a second Python for `selkies resize`) and then Selkies’ imports race XFCE for 2 cores: start Selkies before the desktop, drop the resize Python (Xvfb at the size), and start PulseAudio beside Xvfb',
-  sessionRunning:
-    'the kubelet probes readiness once a second: with the probe’s first run at container start and a 1 s period the pod is Ready up to 1 s after /api/health answers',
-  firstFrame:
-    'after Running the browser needs the live event, an openSession round trip, the ticket redirect, the Selkies page and its websocket before the first frame: opening the desktop page while the session starts (it waits for the stream itself) takes these off the path',
-};
-
-/** The launch's groups by median, largest first, with what would cut each. */
-function launchWhy(d: DesktopResult): string {
+/** The launch's largest parts by median, and the raw process's start against the pod's. */
+function launchFacts(d: DesktopResult): string {
   const marks = d.platform.launches.map((l) => l.marks);
   const groups = STAGE_GROUPS.map((g) => ({ ...g, ms: medianSpan(marks, g.from, g.to) }))
     .filter((g) => Number.isFinite(g.ms))
     .sort((a, b) => b.ms - a.ms);
-  const rawInImage = d.raw.healthMs;
   const inImage = medianSpan(marks, 'containerStarted', 'healthy');
-  const parts = groups
-    .slice(0, 3)
-    .map((g) => `${g.label.split(' (')[0]} ${s1(g.ms)}${GROUP_FIXES[g.to] ? ` — ${GROUP_FIXES[g.to]}` : ''}`);
   return (
-    `Largest parts (medians): ${parts.join('; ')}. ` +
-    `The raw process reaches /api/health ${s1(rawInImage)} after its start, the pod ${s1(inImage)} after its container started ` +
-    `(${ratio(inImage, rawInImage)}). A warm pool of started desktops (issue #18) removes the start from the path altogether.`
+    `Largest parts (medians): ${groups
+      .slice(0, 3)
+      .map((g) => `${g.label.split(' (')[0]} ${s1(g.ms)}`)
+      .join('; ')}. ` +
+    `/api/health: the raw process ${s1(d.raw.healthMs)} after its start, the pod ${s1(inImage)} after its container ` +
+    `started (${ratio(inImage, d.raw.healthMs)}).`
   );
 }
 
-/** The targets of the desktop phase, each with why it was missed and what would fix it. */
+/** The targets of the desktop phase, each with the run's numbers next to one that is missed. */
 export function desktopTargets(d: DesktopResult): DesktopTarget[] {
   const T = DESKTOP_TARGETS;
   const out: DesktopTarget[] = [];
@@ -153,7 +139,7 @@ export function desktopTargets(d: DesktopResult): DesktopTarget[] {
     target: `launch click → first frame ≤ ${s1(T.launchMs)} (seed: < ${s1(T.seedLaunchMs)}), image on the node`,
     value: `${s1(launch)} (median of ${d.platform.launches.length}; by part, medians: ${groups}; see “Launch”)`,
     met: Number.isFinite(launch) ? launch <= T.launchMs : undefined,
-    why: launch <= T.launchMs ? '' : launchWhy(d),
+    facts: launch <= T.launchMs ? '' : launchFacts(d),
   });
   for (const [id, height] of [
     ['fps720', 720],
@@ -166,11 +152,12 @@ export function desktopTargets(d: DesktopResult): DesktopTarget[] {
       target: `≥ ${T.fps} frames/s at ${height === 720 ? '1280×720' : '1920×1080'}, CPU encoding (seed: 60 at 1080p)`,
       value: p ? `${p.fps.toFixed(0)} frames/s (${where}), ${c2(p.cpu.streaming.cores)} cores` : '–',
       met: p ? p.fps >= T.fps * 0.95 : undefined,
-      why:
+      facts:
         !p || p.fps >= T.fps * 0.95
           ? ''
-          : `x264 on the CPU needed ${c2(p.cpu.streaming.cores)} of ${d.cores} cores here, shared with Chromium decoding the same stream. ` +
-            'On a GPU node NVENC encodes (h264enc with SELKIES_USE_CPU=false) and frees the CPU; on CPU nodes give the template more CPU.',
+          : `the desktop used ${c2(p.cpu.streaming.cores)} cores streaming (Selkies ${c2(p.cpu.streaming.byRole.selkies)}) ` +
+            `on a machine of ${d.cores} cores` +
+            (p.cpu.streaming.throttledMs ? `, throttled ${ms(p.cpu.streaming.throttledMs)}` : ''),
     });
   }
   const key = d.platform.keyToPixels;
@@ -180,14 +167,14 @@ export function desktopTargets(d: DesktopResult): DesktopTarget[] {
     target: `keypress → changed pixels p50 < ${T.keyP50Ms} ms (seed: < 50 ms stream latency)`,
     value: `${ms(key.p50)} (raw Selkies ${ms(raw.p50)}; ${key.n} presses)`,
     met: Number.isFinite(key.p50) ? key.p50 < T.keyP50Ms : undefined,
-    why: key.p50 < T.keyP50Ms ? '' : latencyWhy(d),
+    facts: key.p50 < T.keyP50Ms ? '' : latencyFacts(d),
   });
   out.push({
     id: 'keyP99',
     target: `keypress → changed pixels p99 < ${T.keyP99Ms} ms`,
     value: `${ms(key.p99)} (raw Selkies ${ms(raw.p99)})`,
     met: Number.isFinite(key.p99) ? key.p99 < T.keyP99Ms : undefined,
-    why: key.p99 < T.keyP99Ms ? '' : latencyWhy(d),
+    facts: key.p99 < T.keyP99Ms ? '' : latencyFacts(d),
   });
   const q = key.p50 / raw.p50;
   out.push({
@@ -195,11 +182,10 @@ export function desktopTargets(d: DesktopResult): DesktopTarget[] {
     target: `platform path p50 within ${T.keyRatio}× of the raw Selkies process (same run, same probe)`,
     value: Number.isFinite(q) ? `${q.toFixed(2)}×` : '–',
     met: Number.isFinite(q) ? q <= T.keyRatio : undefined,
-    why:
+    facts:
       !Number.isFinite(q) || q <= T.keyRatio
         ? ''
-        : 'The platform adds Traefik and the pod network to each input and frame; the difference is what they cost here. ' +
-          'Check Traefik’s CPU and the node’s load during the run.',
+        : `p50 platform ${ms(key.p50)}, raw Selkies ${ms(raw.p50)}: ${ms(key.p50 - raw.p50)} more on the platform path`,
   });
   const p720 = streamAt(d.platform.streams, 720);
   const r720 = streamAt(d.raw.streams, 720);
@@ -213,18 +199,15 @@ export function desktopTargets(d: DesktopResult): DesktopTarget[] {
           ? ` (raw Selkies ${c2(r720.cpu.idle.cores)} / ${c2(r720.cpu.viewerStill.cores)} / ${c2(r720.cpu.streaming.cores)}; streaming ${ratio(p720.cpu.streaming.cores, r720.cpu.streaming.cores)})`
           : ''),
       met: undefined,
-      why: '',
+      facts: '',
     });
   }
   return out;
 }
 
-function latencyWhy(d: DesktopResult): string {
-  return (
-    `The raw Selkies process measured the same way shows ${ms(d.raw.keyToPixels.p50)} p50: most of the time is the ` +
-    `frame pipeline (capture, x264 on ${d.cores} shared cores, decoding in Chromium on the same machine), not the platform. ` +
-    'A frame rate of 60 puts up to 17 ms between a change and its frame; NVENC and a client on its own machine shorten the rest.'
-  );
+function latencyFacts(d: DesktopResult): string {
+  const raw = d.raw.keyToPixels;
+  return `raw Selkies, same probe, same run: p50 ${ms(raw.p50)}, p99 ${ms(raw.p99)} (n = ${raw.n}); ${d.cores} cores on the machine`;
 }
 
 const ROLES: [ProcessRole[], string][] = [
@@ -341,8 +324,8 @@ function renderCpu(d: DesktopResult): string[] {
         ? ` The load generator did not stop on Ctrl+C in ${killed.map((s) => `${s.width}×${s.height}`).join(', ')} and was killed by the benchmark.`
         : ' The load generator stopped on Ctrl+C every time.'),
     '',
-    `Eight desktops per GPU streaming like this need about ${(8 * worst).toFixed(1)} cores per GPU node when they encode on the CPU` +
-      `${d.podCpu ? ` (the CPU template asks ${d.podCpu.request}, limit ${d.podCpu.limit})` : ''}; with NVENC the encoder leaves the CPU.`,
+    `8 time-slices per GPU × the largest streaming CPU measured on the platform (${c2(worst)} cores) = ${(8 * worst).toFixed(1)} cores ` +
+      `per GPU with CPU encoding${d.podCpu ? ` (the CPU template asks ${d.podCpu.request}, limit ${d.podCpu.limit})` : ''}.`,
     '',
   ];
 }
