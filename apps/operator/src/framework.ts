@@ -17,7 +17,7 @@ const Operator = framework.default;
 
 export interface WakeUps {
   /** `object` is the event's copy of the session (for its priority only; reconcile reads the cache). */
-  session(namespace: string, name: string, object: VDISession): void;
+  session(namespace: string, name: string, object: VDISession, deleted: boolean): void;
   template(name: string): void;
 }
 
@@ -36,7 +36,13 @@ export class VdiSessionOperator extends Operator {
       VERSION,
       PLURAL_SESSION,
       async (e: ResourceEvent) =>
-        this.wake.session(e.meta.namespace ?? this.namespace, e.meta.name, e.object as VDISession),
+        this.wake.session(
+          e.meta.namespace ?? this.namespace,
+          e.meta.name,
+          e.object as VDISession,
+          // The framework's enum lives in its CommonJS module: compared by value.
+          String(e.type) === 'DELETED',
+        ),
       this.namespace,
     );
     await this.watchResource(GROUP, VERSION, PLURAL_TEMPLATE, async (e: ResourceEvent) =>

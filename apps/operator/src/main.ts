@@ -96,10 +96,12 @@ const caches = new Caches(
   ns,
   log.child({ module: 'caches' }),
   {
-    session: (s) => {
+    session: (s, event) => {
+      templateStatus(s.spec.template);
+      // The echo of the operator's own finalizer or status write: that reconcile already acted on it.
+      if (event === 'update' && reconciler.isOwnSessionWrite(s)) return;
       // A new or edited session goes before status refreshes (work-queue.ts, "Two priorities").
       for (const key of keys.session(s)) enqueue(key, keys.sessionPriority(s));
-      templateStatus(s.spec.template);
     },
     template: (t) => {
       wake(keys.template(t.metadata!.name!));
@@ -181,7 +183,10 @@ const queue: WorkQueue = new WorkQueue({
 const framework = new VdiSessionOperator(
   ns,
   {
-    session: (n, name, s) => enqueue(`${n}/${name}`, keys.sessionPriority(s)),
+    session: (n, name, s, deleted) => {
+      if (!deleted && reconciler.isOwnSessionWrite(s)) return;
+      enqueue(`${n}/${name}`, keys.sessionPriority(s));
+    },
     template: (name) => wake(keys.template(name)),
   },
   {

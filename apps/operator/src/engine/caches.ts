@@ -22,10 +22,12 @@ import {
 import { CHILD_KINDS, SliceLedger, childListPath } from '@vdi/session-spec';
 import type { Logger } from 'pino';
 
+export type CacheEvent = 'add' | 'update' | 'delete';
+
 export interface CacheEvents {
-  session(obj: VDISession): void;
+  session(obj: VDISession, event: CacheEvent): void;
   /** A session's Service, Secret, NetworkPolicy, Middleware or IngressRoute changed (metadata only). */
-  child(obj: k8s.KubernetesObject, event: 'add' | 'update' | 'delete'): void;
+  child(obj: k8s.KubernetesObject, event: CacheEvent): void;
   template(obj: VDITemplate): void;
   pod(obj: k8s.V1Pod): void;
   node(obj: k8s.V1Node): void;
@@ -63,11 +65,9 @@ export class Caches {
     const wire = <T extends k8s.KubernetesObject>(
       name: string,
       c: Cache<T>,
-      cb: (o: T) => void,
+      cb: (o: T, event: CacheEvent) => void,
     ): Cache<T> => {
-      c.on('add', cb);
-      c.on('update', cb);
-      c.on('delete', cb);
+      for (const event of ['add', 'update', 'delete'] as const) c.on(event, (o) => cb(o, event));
       return this.set.add(name, c);
     };
     this.sessions = wire('sessions', sessionInformer(kc, namespace), events.session);

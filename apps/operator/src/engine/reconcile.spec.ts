@@ -125,6 +125,16 @@ describe('Reconciler', () => {
     expect(w.events.reasons().filter((r) => r === 'DesktopCreated')).toHaveLength(1);
   });
 
+  it("recognises the echo of its own status write (it wakes nobody), not someone else's change", async () => {
+    const w = world();
+    await w.pass();
+    const echo = w.client.stored<VDISession>('VDISession', 'alice-1', 'vdi-sessions')!;
+    expect(echo.status?.phase).toBeDefined();
+    expect(w.reconciler.isOwnSessionWrite(echo)).toBe(true);
+    const edited = w.client.seed({ ...echo, spec: { ...echo.spec, state: 'Stopped' } });
+    expect(w.reconciler.isOwnSessionWrite(edited)).toBe(false);
+  });
+
   it('ends quietly when the session is deleted before it gets the finalizer', async () => {
     const w = world();
     w.client.failOnce((c) => c.verb === 'patch' && c.kind === 'VDISession', apiError(404));

@@ -85,6 +85,18 @@ export class Reconciler {
     this.children.forgetChild(obj);
   }
 
+  /**
+   * Whether a session event carries exactly the copy this process's own last write (finalizer or
+   * status) returned: the reconcile that wrote it already acted on everything in it, so its echo
+   * wakes nobody (deletions always do).
+   */
+  isOwnSessionWrite(s: VDISession): boolean {
+    const key = `${s.metadata.namespace}/${s.metadata.name}`;
+    return (
+      this.writes.lastWritten(key, s.metadata.uid)?.metadata.resourceVersion === s.metadata.resourceVersion
+    );
+  }
+
   /** Whether a child's cache event is the echo of this process's own apply (see ChildWriter.isOwnWrite). */
   isOwnWrite(obj: KubernetesObject): boolean {
     return this.children.isOwnWrite(obj);
