@@ -107,7 +107,13 @@ const caches = new Caches(
       wake(keys.template(t.metadata!.name!));
       templateStatus(t.metadata!.name!);
     },
-    pod: (p) => wake(keys.pod(p)),
+    pod: (p) => {
+      // A desktop becoming ready goes before other refreshes: its owner waits for Running.
+      for (const key of keys.pod(p)) {
+        const [, name] = key.split('/') as [string, string];
+        enqueue(key, keys.podPriority(p, caches.sessions.get(name, ns)));
+      }
+    },
     node: () => wake(keys.node()),
     claim: (c) => wake(keys.claim(c)),
     // A child changed by anyone but this process (an edit, a deletion) wakes its session, which

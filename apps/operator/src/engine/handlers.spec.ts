@@ -78,4 +78,26 @@ describe('EventKeys', () => {
       expect(keys.sessionPriority(at(2, { phase: 'Running', observedGeneration: 2 }, true))).toBe('new');
     });
   });
+
+  describe('podPriority', () => {
+    const pod = (ready: boolean, phase = 'Running') =>
+      ({
+        metadata: { name: 'a1', labels: { [LABEL_SESSION]: 'a1' } },
+        status: { phase, conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] },
+      }) as k8s.V1Pod;
+    const starting = session('a1', 'xfce', alice, 'Starting');
+    const running = session('a1', 'xfce', alice, 'Running');
+
+    it('a ready pod of a session not yet Running is new (its owner waits for that)', () => {
+      expect(keys.podPriority(pod(true), starting)).toBe('new');
+    });
+    it('other steps of a start, and a ready pod of a Running session, are refreshes', () => {
+      expect(keys.podPriority(pod(false, 'Pending'), starting)).toBe('refresh');
+      expect(keys.podPriority(pod(true), running)).toBe('refresh');
+      expect(keys.podPriority(pod(true), undefined)).toBe('refresh');
+    });
+    it('a failed pod of a session that does not say so yet is new', () => {
+      expect(keys.podPriority(pod(false, 'Failed'), running)).toBe('new');
+    });
+  });
 });

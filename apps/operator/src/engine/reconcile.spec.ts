@@ -131,7 +131,7 @@ describe('Reconciler', () => {
     const echo = w.client.stored<VDISession>('VDISession', 'alice-1', 'vdi-sessions')!;
     expect(echo.status?.phase).toBeDefined();
     expect(w.reconciler.isOwnSessionWrite(echo)).toBe(true);
-    const edited = w.client.seed({ ...echo, spec: { ...echo.spec, state: 'Stopped' } });
+    const edited = w.client.seed<VDISession>({ ...echo, spec: { ...echo.spec, state: 'Stopped' } });
     expect(w.reconciler.isOwnSessionWrite(edited)).toBe(false);
   });
 
