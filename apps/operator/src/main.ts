@@ -99,7 +99,10 @@ const caches = new Caches(
     session: (s, event) => {
       templateStatus(s.spec.template);
       // The echo of the operator's own finalizer or status write: that reconcile already acted on it.
-      if (event === 'update' && reconciler.isOwnSessionWrite(s)) return;
+      if (event === 'update' && reconciler.isOwnSessionWrite(s)) {
+        reconciler.cacheHas(s);
+        return;
+      }
       // A new or edited session goes before status refreshes (work-queue.ts, "Two priorities").
       for (const key of keys.session(s)) enqueue(key, keys.sessionPriority(s));
     },

@@ -10,6 +10,21 @@ import type { Priority } from './work-queue.js';
 
 const keyOf = (s: VDISession) => `${s.metadata.namespace}/${s.metadata.name}`;
 
+/**
+ * The owner hash (SHA-256) of each cached session object, computed once: a claim event compares
+ * it for every session, and cache objects are replaced (not changed) on update, so a WeakMap keyed
+ * by the object is always right and lets go of gone versions.
+ */
+const ownerHashes = new WeakMap<VDISession, string>();
+function ownerHashOf(s: VDISession): string {
+  let h = ownerHashes.get(s);
+  if (h === undefined) {
+    h = sessionOwnerHash(s);
+    ownerHashes.set(s, h);
+  }
+  return h;
+}
+
 export class EventKeys {
   /** `sessions()` lists the cached sessions of the operator's namespace. */
   constructor(
@@ -84,7 +99,7 @@ export class EventKeys {
     const userHash = c.metadata?.labels?.[LABEL_USER_HASH];
     if (!userHash) return [];
     return this.sessions()
-      .filter((s) => sessionOwnerHash(s) === userHash)
+      .filter((s) => ownerHashOf(s) === userHash)
       .map(keyOf);
   }
 }

@@ -131,6 +131,12 @@ describe('Reconciler', () => {
     const echo = w.client.stored<VDISession>('VDISession', 'alice-1', 'vdi-sessions')!;
     expect(echo.status?.phase).toBeDefined();
     expect(w.reconciler.isOwnSessionWrite(echo)).toBe(true);
+    // Once the cache holds it, no second copy is kept; the echo from the other watch is still recognised.
+    w.reconciler.cacheHas(echo);
+    expect(w.reconciler.isOwnSessionWrite(echo)).toBe(true);
+    // The next reconcile reads the cache (the pod now shows in it, hence a status write), not a stale copy.
+    w.cache.sync(w.client);
+    expect((await w.pass()).writes).toEqual(['patch VDISession/alice-1/status']);
     const edited = w.client.seed<VDISession>({ ...echo, spec: { ...echo.spec, state: 'Stopped' } });
     expect(w.reconciler.isOwnSessionWrite(edited)).toBe(false);
   });

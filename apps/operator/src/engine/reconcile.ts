@@ -91,10 +91,12 @@ export class Reconciler {
    * wakes nobody (deletions always do).
    */
   isOwnSessionWrite(s: VDISession): boolean {
-    const key = `${s.metadata.namespace}/${s.metadata.name}`;
-    return (
-      this.writes.lastWritten(key, s.metadata.uid)?.metadata.resourceVersion === s.metadata.resourceVersion
-    );
+    return this.writes.isOwnWrite(s);
+  }
+
+  /** The session cache now holds `s` (see SessionWriter.cacheHas). */
+  cacheHas(s: VDISession): void {
+    this.writes.cacheHas(s);
   }
 
   /** Whether a child's cache event is the echo of this process's own apply (see ChildWriter.isOwnWrite). */

@@ -9,7 +9,7 @@
  * took the name is never written).
  */
 import { API_VERSION, KIND_SESSION, type VDISession, type VDISessionStatus } from '@vdi/crd-types';
-import { KubeApiError, type KubeJsonClient, type KubeObject } from '@vdi/kube-client';
+import { KubeApiError, withoutManagedFields, type KubeJsonClient, type KubeObject } from '@vdi/kube-client';
 import { FIELD_MANAGER, statusChanged } from '@vdi/session-spec';
 import type { Logger } from 'pino';
 import type { EventRecorder } from './events.js';
@@ -41,7 +41,17 @@ export class SessionWriter {
    * run the deletion again after the finalizer is gone, aiming its writes at a new session of
    * the same name. Dropped once the cache has moved past those versions.
    */
-  private readonly written = new Map<string, { uid: string; behind: Set<string>; session: VDISession }>();
+  private readonly written = new Map<
+    string,
+    {
+      uid: string;
+      /** The version our write produced (what its watch echo carries). */
+      resourceVersion: string;
+      behind: Set<string>;
+      /** Dropped once the cache holds our version (see cacheHas): the cached copy is the same. */
+      session?: VDISession;
+    }
+  >();
 
   constructor(private readonly d: SessionWriterDeps) {}
 
@@ -50,10 +60,28 @@ export class SessionWriter {
     this.written.delete(key);
   }
 
-  /** The copy the last write for `key` returned, if it was for session `uid`. */
+  /** The copy the last write for `key` returned, if it was for session `uid` and the cache has not caught up. */
   lastWritten(key: string, uid: string | undefined): VDISession | undefined {
     const w = this.written.get(key);
     return w && w.uid === uid ? w.session : undefined;
+  }
+
+  /** True when `s` is exactly the version our last write of it produced (its watch echo). */
+  isOwnWrite(s: VDISession): boolean {
+    const w = this.written.get(`${s.metadata.namespace}/${s.metadata.name}`);
+    return Boolean(w && w.uid === s.metadata.uid && w.resourceVersion === s.metadata.resourceVersion);
+  }
+
+  /**
+   * The cache now holds the version our last write produced: the copy kept for the meantime is
+   * dropped (only the version stays, to recognise the echo from the operator's other watch), so
+   * sessions not reconciled again hold no second copy in memory.
+   */
+  cacheHas(s: VDISession): void {
+    const w = this.written.get(`${s.metadata.namespace}/${s.metadata.name}`);
+    if (!w || w.uid !== s.metadata.uid || w.resourceVersion !== s.metadata.resourceVersion) return;
+    delete w.session;
+    w.behind.clear();
   }
 
   /**
@@ -65,7 +93,7 @@ export class SessionWriter {
   freshest(key: string, cached: VDISession): VDISession {
     const w = this.written.get(key);
     const rv = cached.metadata.resourceVersion!;
-    if (w && w.uid === cached.metadata.uid && (w.behind.has(rv) || w.session.metadata.resourceVersion === rv))
+    if (w?.session && w.uid === cached.metadata.uid && (w.behind.has(rv) || w.resourceVersion === rv))
       return w.session;
     this.written.delete(key);
     return cached;
@@ -181,6 +209,12 @@ export class SessionWriter {
     const behind = prev && prev.uid === session.metadata.uid ? prev.behind : new Set<string>();
     behind.add(session.metadata.resourceVersion!);
     if (updated.metadata?.uid === session.metadata.uid)
-      this.written.set(key, { uid: session.metadata.uid!, behind, session: updated });
+      this.written.set(key, {
+        uid: session.metadata.uid!,
+        resourceVersion: updated.metadata.resourceVersion!,
+        behind,
+        // As the cache keeps sessions: without managedFields (half of the object).
+        session: withoutManagedFields(updated),
+      });
   }
 }
