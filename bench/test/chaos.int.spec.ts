@@ -109,10 +109,10 @@ describe('chaos on a cluster of its own', () => {
         'Secret',
         'PersistentVolumeClaim',
         'NetworkPolicy',
+        'Pod',
         'Service',
         'Middleware',
         'IngressRoute',
-        'Pod',
       ]);
       for (const obj of rendered) {
         const stored = await world.client.get<Record<string, unknown>>(obj);

@@ -310,6 +310,10 @@ describe('the portal in Chromium', () => {
       .click();
     await bobPage.waitForURL((u) => u.hostname !== 'vdi.localhost', { timeout: 60_000 });
     const [bobSession] = await sessionsOf('bob');
+    // The ticket URL first, then forward-auth's redirect to the clean one: navigating away before
+    // that redirect has landed would be interrupted by it.
+    await bobPage.waitForURL((u) => u.href === bobSession!.url, { timeout: 30_000 });
+    await standinShows(bobPage, bobSession!.name);
 
     await bobPage.goto(`${stack.portalUrl}/sessions`);
     await sessionRow(bobPage, bobSession!.name).waitFor();
