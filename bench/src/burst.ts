@@ -14,7 +14,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { VDISession, VDITemplate } from '@vdi/crd-types';
 import type { KubeJsonClient, KubeObject } from '@vdi/kube-client';
-import { FIELD_MANAGER, desiredSession, type PlatformOptions } from '@vdi/session-spec';
+import { FIELD_MANAGER, MANAGED_SELECTOR, desiredSession, type PlatformOptions } from '@vdi/session-spec';
 import type { BenchCluster } from './cluster.js';
 import { TEST_SESSION_KEY } from '@vdi/testing';
 import { CHILD_KINDS, createSession } from './kube.js';
@@ -150,7 +150,7 @@ async function childrenPerSession(
   for (const [base, plural] of CHILD_KINDS) {
     const r = await client.call<{ items: unknown[] }>(
       'GET',
-      `${base}/namespaces/${namespace}/${plural}?labelSelector=${encodeURIComponent('app.kubernetes.io/part-of=vdi-platform')}`,
+      `${base}/namespaces/${namespace}/${plural}?labelSelector=${encodeURIComponent(MANAGED_SELECTOR)}`,
     );
     n += r.items.length;
   }

@@ -22,7 +22,7 @@ import { startTurnRestServer } from './engine/turn-rest.js';
 import { TemplateStatusWriter } from './engine/templates.js';
 import { GpuAccountant } from './engine/usage.js';
 import { ViewerWatch } from './engine/viewers.js';
-import { TerminalError, WorkQueue, type Priority } from './engine/work-queue.js';
+import { PRIORITIES, TerminalError, WorkQueue, type Priority } from './engine/work-queue.js';
 import { VdiSessionOperator } from './framework.js';
 
 const log = pino({
@@ -171,8 +171,7 @@ const queue: WorkQueue = new WorkQueue({
   handler: (key) => reconciler.reconcile(key),
   onResult: (key, outcome, ms, err) => {
     metrics.reconcileDuration.observe({ outcome }, ms / 1000);
-    metrics.queueDepth.set({ priority: 'new' }, queue.depthNew);
-    metrics.queueDepth.set({ priority: 'refresh' }, queue.depth - queue.depthNew);
+    for (const priority of PRIORITIES) metrics.queueDepth.set({ priority }, queue.depthOf(priority));
     if (outcome === 'retry' || outcome === 'terminal') {
       metrics.reconcileErrors.inc({ kind: outcome });
       const conflict = err instanceof KubeApiError && err.conflict;

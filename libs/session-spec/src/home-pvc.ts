@@ -8,7 +8,7 @@
 import type { V1PersistentVolumeClaim } from '@kubernetes/client-node';
 import { SessionReason, type VDISession } from '@vdi/crd-types';
 import { SessionSpecError } from './errors.js';
-import { ANNOTATION_USER, LABEL_USER_HASH, childMeta } from './labels.js';
+import { ANNOTATION_USER, LABEL_USER_HASH, PART_OF, childMeta } from './labels.js';
 import { childNames, homePvcName } from './names.js';
 import type { PlatformOptions } from './options.js';
 import {
@@ -122,7 +122,7 @@ export function homeClaim(
       labels: {
         'app.kubernetes.io/name': 'vdi-home',
         'app.kubernetes.io/component': 'home',
-        'app.kubernetes.io/part-of': 'vdi-platform',
+        ...PART_OF,
         'app.kubernetes.io/managed-by': 'vdi-operator',
         [LABEL_USER_HASH]: sessionOwnerHash(session),
       },

@@ -56,6 +56,8 @@ export { parseQuantity, cpuMillis } from './quantity.js';
 export { TRAEFIK_API_VERSION, AUTH_USER_HEADER, type TraefikObject } from './ingress-route.js';
 export {
   FIELD_MANAGER,
+  MANAGED_SELECTOR,
+  PART_OF,
   LABEL_SESSION,
   LABEL_USER_HASH,
   LABEL_TEMPLATE,

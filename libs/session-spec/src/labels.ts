@@ -17,13 +17,17 @@ export const ANNOTATION_USER = 'vdi.kasm.io/user';
 /** The one field manager of everything the operator applies (server-side apply). */
 export const FIELD_MANAGER = 'vdi-operator';
 
+/** The label every object of the platform carries, and the selector of the operator's and the API's watches and lists. */
+export const PART_OF = { 'app.kubernetes.io/part-of': 'vdi-platform' } as const;
+export const MANAGED_SELECTOR = 'app.kubernetes.io/part-of=vdi-platform';
+
 export function commonLabels(session: VDISession, component: string): Record<string, string> {
   const name = session.metadata.name!;
   return {
     'app.kubernetes.io/name': 'vdi-desktop',
     'app.kubernetes.io/instance': name,
     'app.kubernetes.io/component': component,
-    'app.kubernetes.io/part-of': 'vdi-platform',
+    ...PART_OF,
     'app.kubernetes.io/managed-by': FIELD_MANAGER,
     [LABEL_SESSION]: name,
     [LABEL_USER_HASH]: sessionOwnerHash(session),

@@ -13,6 +13,7 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import * as k8s from '@kubernetes/client-node';
 import type { VDISession, VDITemplate } from '@vdi/crd-types';
+import { MANAGED_SELECTOR } from '@vdi/session-spec';
 import {
   InformerSet,
   nodeInformer,
@@ -27,8 +28,8 @@ import { KUBE_CONFIG } from './tokens.js';
 
 export type { Cache };
 
-/** The label every object the operator creates carries; desktop pods are selected by it (as the operator does). */
-export const MANAGED_SELECTOR = 'app.kubernetes.io/part-of=vdi-platform';
+// The label every object the operator creates carries; desktop pods are selected by it (as the operator does).
+export { MANAGED_SELECTOR };
 
 @Injectable()
 export class ApiCaches implements OnModuleInit, OnModuleDestroy {

@@ -7,7 +7,7 @@
 import type { V1PersistentVolumeClaim } from '@kubernetes/client-node';
 import { API_VERSION, KIND_SESSION, type SessionOwner, type VDISession } from '@vdi/crd-types';
 import { KubeApiError, type KubeJsonClient } from '@vdi/kube-client';
-import { LABEL_USER_HASH, ownerAnnotations, ownerHash } from '@vdi/session-spec';
+import { LABEL_USER_HASH, MANAGED_SELECTOR, ownerAnnotations, ownerHash } from '@vdi/session-spec';
 import { planOwnerMigration, type MigrationPlan, type MigrationStep } from './migration.js';
 
 export interface MigrationRun {
@@ -27,7 +27,7 @@ export async function runOwnerMigration(
     kube.call<{ items: VDISession[] }>('GET', `/apis/${API_VERSION}/namespaces/${ns}/vdisessions`),
     kube.call<{ items: V1PersistentVolumeClaim[] }>(
       'GET',
-      `/api/v1/namespaces/${ns}/persistentvolumeclaims?labelSelector=${encodeURIComponent('app.kubernetes.io/part-of=vdi-platform')}`,
+      `/api/v1/namespaces/${ns}/persistentvolumeclaims?labelSelector=${encodeURIComponent(MANAGED_SELECTOR)}`,
     ),
   ]);
   const plan = planOwnerMigration(sessions.items, claims.items, opts.mapping);

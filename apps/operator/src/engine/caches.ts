@@ -19,7 +19,7 @@ import {
   usageInformer,
   type Cache,
 } from '@vdi/kube-client';
-import { CHILD_KINDS, SliceLedger, childListPath } from '@vdi/session-spec';
+import { CHILD_KINDS, MANAGED_SELECTOR, SliceLedger, childListPath } from '@vdi/session-spec';
 import type { Logger } from 'pino';
 
 export type CacheEvent = 'add' | 'update' | 'delete';
@@ -60,7 +60,7 @@ export class Caches {
     events: CacheEvents,
     gpuResource = 'nvidia.com/gpu',
   ) {
-    const managed = 'app.kubernetes.io/part-of=vdi-platform';
+    const managed = MANAGED_SELECTOR;
     this.set = new InformerSet((msg, fields) => log.warn(fields, msg));
     const wire = <T extends k8s.KubernetesObject>(
       name: string,

@@ -30,22 +30,31 @@ function setup(template: Partial<VDITemplateSpec> = {}) {
 }
 
 describe('ChildWriter.apply', () => {
-  it('applies a per-user home only when it does not exist yet (its size is fixed once made)', async () => {
+  it('creates a per-user home only when it does not exist yet (its size is fixed once made), and never takes over one that appeared meanwhile', async () => {
     const w = setup({ persistence: 'user' });
     const home = homePvcName('alice@example.com');
     await w.children.apply(KEY, w.session, w.desired, undefined);
     expect(w.client.summary().slice(0, 3)).toEqual([
       'apply Secret/alice-1-auth',
-      `get PersistentVolumeClaim/${home}`,
-      `apply PersistentVolumeClaim/${home}`,
+      `create PersistentVolumeClaim/${home}`,
+      'apply NetworkPolicy/alice-1',
     ]);
 
-    // Another session of the owner, made with the home already there: left as it is.
+    // Another session of the owner, made with the home already there (the API server listed it): left as it is.
     w.client.clear();
     w.children.forgetApplied();
-    await w.children.apply('vdi-sessions/alice-2', w.session, w.desired, undefined);
-    expect(w.client.summary()).toContain(`get PersistentVolumeClaim/${home}`);
-    expect(w.client.summary()).not.toContain(`apply PersistentVolumeClaim/${home}`);
+    await w.children.apply('vdi-sessions/alice-2', w.session, w.desired, undefined, true);
+    expect(w.client.summary().filter((c) => c.includes('PersistentVolumeClaim'))).toEqual([]);
+
+    // One neither cached nor listed, but there by now (another session of the owner just made it,
+    // or it is someone else's): this pass stops before the pod, and the next one checks whose it is.
+    w.client.clear();
+    w.client.remove('Pod', 'alice-1', 'vdi-sessions');
+    await expect(w.children.apply(KEY, w.session, w.desired, undefined)).rejects.toMatchObject({
+      status: 409,
+      message: expect.stringContaining(`home volume claim vdi-sessions/${home} appeared`),
+    });
+    expect(w.client.summary()).not.toContain('create Pod/alice-1');
   });
 
   it('re-sends nothing for the same desired state; the pod only when there is none', async () => {
@@ -55,8 +64,8 @@ describe('ChildWriter.apply', () => {
     // Before the caches have caught up: our own applies are trusted as on their way.
     const pod = w.client.stored('Pod', 'alice-1', 'vdi-sessions') as never;
     w.client.clear();
-    await w.children.apply(KEY, w.session, w.desired, pod);
-    expect(w.client.summary()).toEqual([`get PersistentVolumeClaim/${homePvcName('alice@example.com')}`]);
+    await w.children.apply(KEY, w.session, w.desired, pod, true);
+    expect(w.client.calls).toEqual([]);
     // Once they have: nothing at all.
     w.cache.sync(w.client);
     w.client.clear();

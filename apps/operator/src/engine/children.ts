@@ -142,12 +142,14 @@ export class ChildWriter {
    * network policy, the pod, then the Service and routes): each child is applied only when the
    * cached one differs from it (another desired state, gone, or written by someone else since),
    * and the pod is created only when there is none. Nothing is sent when nothing changed.
+   * `homeExists`: the per-user home claim is known to exist (the API server listed it just now).
    */
   async apply(
     key: string,
     session: VDISession,
     desired: DesiredSession,
     pod: V1Pod | undefined,
+    homeExists = false,
   ): Promise<void> {
     const r = desired.rendered;
     let sent = 0;
@@ -158,13 +160,16 @@ export class ChildWriter {
       }
       // A per-user home (no owner reference) is shared by all of the owner's sessions, and its
       // size is fixed when it is made: templates with another homeSize must not try to resize it
-      // (local-path and most provisioners refuse, which would fail every later session). Whose
-      // it is was checked against its annotations before rendering (userHomeClaimName).
+      // (local-path and most provisioners refuse, which would fail every later session). So it is
+      // created, never updated. Whose it is was checked against its annotations before rendering
+      // (userHomeClaimName); one that appeared since (another session of the owner made it, or it
+      // is someone else's) fails this pass, and the next one checks it from the cache.
       if (obj === r.home?.claim && !(r.home.claim.metadata?.ownerReferences ?? []).length) {
-        const name = obj.metadata.name;
-        if (this.d.caches.claims.get(name, obj.metadata.namespace)) continue;
-        if (await this.d.client.get<KubeObject>(obj)) continue;
-        await this.d.client.apply(obj, FIELD_MANAGER);
+        if (homeExists || this.d.caches.claims.get(obj.metadata.name, obj.metadata.namespace)) continue;
+        if (!(await this.create(obj))) {
+          const message = `home volume claim ${obj.metadata.namespace}/${obj.metadata.name} appeared while this session was being started; checking whose it is again`;
+          throw new KubeApiError(409, 'AlreadyExists', message, {});
+        }
         sent++;
         continue;
       }
@@ -245,18 +250,7 @@ export class ChildWriter {
    * 409 instead of being changed. True when it made one.
    */
   private async createPod(session: VDISession, desired: DesiredSession): Promise<boolean> {
-    const pod = desired.pod as KubeObject;
-    const collection = await this.d.client.path(pod, false);
-    try {
-      await this.d.client.call(
-        'POST',
-        `${collection}?fieldManager=${encodeURIComponent(FIELD_MANAGER)}`,
-        pod,
-      );
-    } catch (err) {
-      if (err instanceof KubeApiError && err.conflict) return false;
-      throw err;
-    }
+    if (!(await this.create(desired.pod as KubeObject))) return false;
     this.d.events.record(
       session,
       'Normal',
@@ -264,6 +258,22 @@ export class ChildWriter {
       `created desktop pod with encoder ${desired.encoderPlan.encoder}`,
     );
     return true;
+  }
+
+  /** Creates an object (one POST); false when one of its name exists (409), which is left as it is. */
+  private async create(obj: KubeObject): Promise<boolean> {
+    const collection = await this.d.client.path(obj, false);
+    try {
+      await this.d.client.call(
+        'POST',
+        `${collection}?fieldManager=${encodeURIComponent(FIELD_MANAGER)}`,
+        obj,
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof KubeApiError && err.conflict) return false;
+      throw err;
+    }
   }
 
   /**

@@ -88,16 +88,16 @@ describe('EventKeys', () => {
     const starting = session('a1', 'xfce', alice, 'Starting');
     const running = session('a1', 'xfce', alice, 'Running');
 
-    it('a ready pod of a session not yet Running is new (its owner waits for that)', () => {
-      expect(keys.podPriority(pod(true), starting)).toBe('new');
+    it('a ready pod of a session not yet Running finishes it (its owner waits for that, one write away)', () => {
+      expect(keys.podPriority(pod(true), starting)).toBe('finish');
     });
     it('other steps of a start, and a ready pod of a Running session, are refreshes', () => {
       expect(keys.podPriority(pod(false, 'Pending'), starting)).toBe('refresh');
       expect(keys.podPriority(pod(true), running)).toBe('refresh');
       expect(keys.podPriority(pod(true), undefined)).toBe('refresh');
     });
-    it('a failed pod of a session that does not say so yet is new', () => {
-      expect(keys.podPriority(pod(false, 'Failed'), running)).toBe('new');
+    it('a failed pod of a session that does not say so yet finishes it', () => {
+      expect(keys.podPriority(pod(false, 'Failed'), running)).toBe('finish');
     });
   });
 });

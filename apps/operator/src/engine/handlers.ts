@@ -65,17 +65,17 @@ export class EventKeys {
   }
 
   /**
-   * How urgent a desktop pod's event is for its session: `new` when the pod is ready and the
-   * session does not say Running yet — its owner waits for exactly that status — or when the pod
-   * failed (the status must say so, and the slice is released); every other step of a start
-   * (placed, pulling, starting) is a `refresh`, and while new work waits it is folded into the
-   * next write.
+   * How urgent a desktop pod's event is for its session: `finish` when the pod is ready and the
+   * session does not say Running yet — its owner waits for exactly that status, one write away —
+   * or when the pod failed (the status must say so, and the slice is released); every other step
+   * of a start (placed, pulling, starting) is a `refresh`, and while new work waits it is folded
+   * into the next write.
    */
   podPriority(p: k8s.V1Pod, session: VDISession | undefined): Priority {
     if (!session || session.metadata.deletionTimestamp) return 'refresh';
     const ready = p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-    if (ready && session.status?.phase !== 'Running') return 'new';
-    if (p.status?.phase === 'Failed' && session.status?.phase !== 'Failed') return 'new';
+    if (ready && session.status?.phase !== 'Running') return 'finish';
+    if (p.status?.phase === 'Failed' && session.status?.phase !== 'Failed') return 'finish';
     return 'refresh';
   }
 

@@ -19,7 +19,7 @@ export class OperatorMetrics {
   });
   readonly queueDepth = new Gauge({
     name: 'vdi_operator_queue_depth',
-    help: 'Session keys waiting to be reconciled, by priority (new: created/edited/deleted sessions; refresh: the rest)',
+    help: 'Session keys waiting to be reconciled, by priority (finish: a ready or failed desktop its session does not report yet; new: created/edited/deleted sessions; refresh: the rest)',
     labelNames: ['priority'],
     registers: [this.registry],
   });

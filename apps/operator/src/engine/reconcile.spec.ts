@@ -3,6 +3,7 @@
  * of sample-controller's tests): what it writes, in which order, and what it leaves alone.
  */
 import type { VDISession, VDITemplateSpec } from '@vdi/crd-types';
+import { LABEL_USER_HASH, homePvcName, ownerAnnotations, ownerHash, ownerHomeName } from '@vdi/session-spec';
 import { sampleOptions, sampleSession, sampleTemplate } from '@vdi/session-spec/testing';
 import { Reconciler } from './reconcile.js';
 import { FINALIZER } from './session-writes.js';
@@ -38,12 +39,18 @@ const DELETED = [
   'delete Middleware/alice-1-forward-auth',
 ];
 
-function world(o: { template?: Partial<VDITemplateSpec>; session?: Partial<VDISession['metadata']> } = {}) {
+function world(
+  o: {
+    template?: Partial<VDITemplateSpec>;
+    session?: Partial<VDISession['metadata']>;
+    spec?: Partial<VDISession['spec']>;
+  } = {},
+) {
   const client = new FakeKubeClient();
   const cache = fakeCaches();
   const events = new RecordingEvents();
   client.seed(sampleTemplate('ubuntu-desktop', { persistence: 'none', ...o.template }));
-  const s = sessionObject(sampleSession());
+  const s = sessionObject(sampleSession('alice-1', o.spec));
   s.metadata = { ...s.metadata, creationTimestamp: new Date(NOW.getTime() - 1000), ...o.session };
   const session = client.seed(s);
   cache.sync(client);
@@ -82,6 +89,71 @@ describe('Reconciler', () => {
     expect(w.client.stored<VDISession>('VDISession', 'alice-1', 'vdi-sessions')?.metadata.finalizers).toEqual(
       [FINALIZER],
     );
+  });
+
+  describe('a per-user home', () => {
+    const owner = { issuer: 'https://id.example.com/realms/vdi', subject: 'alice-sub' };
+    const selector = `app.kubernetes.io/part-of=vdi-platform,${LABEL_USER_HASH}=${ownerHash(owner)}`;
+    const home = (name: string, holder: typeof owner) => ({
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: {
+        name,
+        namespace: 'vdi-sessions',
+        labels: {
+          'app.kubernetes.io/part-of': 'vdi-platform',
+          'app.kubernetes.io/component': 'home',
+          [LABEL_USER_HASH]: ownerHash(holder),
+        },
+        annotations: ownerAnnotations(holder),
+      },
+      spec: {},
+    });
+    const mounted = (w: ReturnType<typeof world>) =>
+      w.client
+        .stored<{ spec: { volumes: { name: string; persistentVolumeClaim?: { claimName: string } }[] } }>(
+          'Pod',
+          'alice-1',
+          'vdi-sessions',
+        )
+        ?.spec.volumes.find((v) => v.name === 'home')?.persistentVolumeClaim?.claimName;
+
+    it("is looked up with one list of the owner's claims only, and created when there is none", async () => {
+      const w = world({ template: { persistence: 'user' }, spec: { owner } });
+      w.client.seed(home(ownerHomeName({ ...owner, subject: 'bob-sub' }), { ...owner, subject: 'bob-sub' }));
+      const { calls, writes } = await w.pass();
+      expect(calls.filter((c) => c.verb === 'list')).toEqual([
+        expect.objectContaining({ kind: 'PersistentVolumeClaim', labelSelector: selector }),
+      ]);
+      expect(writes).toContain(`create PersistentVolumeClaim/${ownerHomeName(owner)}`);
+      expect(mounted(w)).toBe(ownerHomeName(owner));
+    });
+
+    it('is the one the migration handed to the owner even before the cache shows it (nothing created)', async () => {
+      const w = world({ template: { persistence: 'user' }, spec: { owner } });
+      w.client.seed(home(homePvcName('alice@example.com'), owner));
+      const { writes } = await w.pass();
+      expect(writes.filter((c) => c.includes('PersistentVolumeClaim'))).toEqual([]);
+      expect(mounted(w)).toBe(homePvcName('alice@example.com'));
+      // Once cached, no list at all.
+      w.cache.sync(w.client);
+      const again = await w.pass();
+      expect(again.calls.filter((c) => c.verb === 'list')).toEqual([]);
+    });
+
+    it("is never one that appeared meanwhile without the owner's label: no pod this pass, and the next says whose it is", async () => {
+      const w = world({ template: { persistence: 'user' }, spec: { owner } });
+      const mallory = { ...owner, subject: 'mallory-sub' };
+      // Named as alice's home would be, labelled and annotated for someone else, not cached yet.
+      w.client.seed({ ...home(ownerHomeName(owner), mallory) });
+      await expect(w.pass()).rejects.toMatchObject({ status: 409 });
+      expect(w.client.stored('Pod', 'alice-1', 'vdi-sessions')).toBeUndefined();
+      w.cache.sync(w.client);
+      await w.pass();
+      const status = w.client.stored<VDISession>('VDISession', 'alice-1', 'vdi-sessions')?.status;
+      expect(status?.reason).toBe('HomeNotOwned');
+      expect(w.client.stored('Pod', 'alice-1', 'vdi-sessions')).toBeUndefined();
+    });
   });
 
   it('adds the finalizer only to the version it read (a test of its resourceVersion)', async () => {

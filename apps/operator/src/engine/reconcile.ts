@@ -20,6 +20,8 @@ import { KubeApiError, type KubeJsonClient } from '@vdi/kube-client';
 import {
   ANNOTATION_ENCODER_PLAN,
   LABEL_SESSION,
+  LABEL_USER_HASH,
+  MANAGED_SELECTOR,
   SessionSpecError,
   childNames,
   computeStatus,
@@ -32,6 +34,7 @@ import {
   expiryStage,
   failedForGood,
   formatDuration,
+  sessionOwnerHash,
   userHomeClaimName,
   type DesiredSession,
   type Observation,
@@ -45,11 +48,16 @@ import { FINALIZER, SessionWriter, sessionRef } from './session-writes.js';
 import type { ViewerWatch } from './viewers.js';
 import type { Result } from './work-queue.js';
 
+/** The per-user home claim a session mounts, and whether it is known to exist already. */
+interface UserHome {
+  name: string;
+  exists: boolean;
+}
+
 /** The scheduler's note on a claim bound on first use: the node its volume was provisioned for. */
 const SELECTED_NODE = 'volume.kubernetes.io/selected-node';
 
 /** What the operator's caches select: everything the platform made (caches.ts). */
-const MANAGED = 'app.kubernetes.io/part-of=vdi-platform';
 
 export interface ReconcilerDeps {
   caches: Caches;
@@ -168,15 +176,15 @@ export class Reconciler {
     // encoder plan (the one recorded on an existing pod, or chosen from the free slices there),
     // and the objects; the per-user home claim, which may need the API server, in between.
     let desired: DesiredSession;
+    let home: UserHome | undefined;
     try {
       // Free slices from the count kept by pod events (caches.slices), not a walk over every pod.
       const cluster = { nodes: caches.nodes.list(), slices: caches.slices, desktopPod: pod };
       const planned = planSession(session, template, config.platform, cluster);
+      if (planned.effective.persistence === 'user') home = await this.userHomeClaim(session, pod);
       desired = renderPlanned(session, template, config.platform, planned, {
         sessionKey: config.sessionKey,
-        ...(planned.effective.persistence === 'user'
-          ? { userHomeClaim: await this.userHomeClaim(session, pod) }
-          : {}),
+        ...(home ? { userHomeClaim: home.name } : {}),
       });
     } catch (err) {
       if (!(err instanceof SessionSpecError)) throw err;
@@ -229,7 +237,7 @@ export class Reconciler {
         );
       }
       try {
-        await this.children.apply(key, session, desired, pod);
+        await this.children.apply(key, session, desired, pod, home?.exists);
       } catch (err) {
         if (!(err instanceof KubeApiError) || err.status >= 500 || err.status === 409 || err.status === 429)
           throw err;
@@ -377,20 +385,23 @@ export class Reconciler {
    * own, or a 0.1.x home the owner migration handed over), never one of another identity with the
    * same e-mail (userHomeClaimName; a SessionSpecError otherwise). A claim the cache does not hold
    * would be created: the API server is asked first, since the cache may not show yet a home the
-   * migration has just handed to this owner.
+   * migration has just handed to this owner — for the owner's claims only (the owner label the
+   * migration sets too), not every home of the namespace. `exists`: the claim is known to be there.
    */
-  private async userHomeClaim(session: VDISession, pod: V1Pod | undefined): Promise<string> {
+  private async userHomeClaim(session: VDISession, pod: V1Pod | undefined): Promise<UserHome> {
     const mounted = pod?.spec?.volumes?.find((v) => v.name === 'home')?.persistentVolumeClaim?.claimName;
-    if (mounted) return mounted;
+    if (mounted) return { name: mounted, exists: true };
     const ns = session.metadata.namespace!;
     const cached = this.d.caches.claims.list(ns);
     const name = userHomeClaimName(session, cached);
-    if (cached.some((c) => c.metadata?.name === name)) return name;
+    if (cached.some((c) => c.metadata?.name === name)) return { name, exists: true };
+    const selector = `${MANAGED_SELECTOR},${LABEL_USER_HASH}=${sessionOwnerHash(session)}`;
     const fresh = await this.d.client.call<{ items: V1PersistentVolumeClaim[] }>(
       'GET',
-      `/api/v1/namespaces/${ns}/persistentvolumeclaims?labelSelector=${encodeURIComponent(MANAGED)}`,
+      `/api/v1/namespaces/${ns}/persistentvolumeclaims?labelSelector=${encodeURIComponent(selector)}`,
     );
-    return userHomeClaimName(session, fresh.items);
+    const picked = userHomeClaimName(session, fresh.items);
+    return { name: picked, exists: fresh.items.some((c) => c.metadata?.name === picked) };
   }
 
   /**

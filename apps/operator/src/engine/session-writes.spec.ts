@@ -65,6 +65,35 @@ describe('SessionWriter', () => {
     expect(w.client.calls).toEqual([]);
   });
 
+  it('records no Event for the steps of a normal start, but one for a warning on the way', async () => {
+    const w = setup();
+    const scheduling: VDISessionStatus = {
+      phase: 'Scheduling',
+      reason: 'WaitingForScheduler',
+      message: 'placing',
+    };
+    await w.writes.writeStatus(w.session, scheduling);
+    await w.writes.writeStatus(
+      { ...w.session, status: scheduling },
+      { phase: 'Starting', reason: 'Scheduled' },
+    );
+    expect(w.client.summary()).toEqual([
+      'patch VDISession/alice-1/status',
+      'patch VDISession/alice-1/status',
+    ]);
+    expect(w.events.records).toEqual([]);
+    await w.writes.writeStatus(w.session, {
+      phase: 'Scheduling',
+      reason: 'WaitingForGPU',
+      message: 'no slice',
+    });
+    await w.writes.writeStatus({ ...w.session, status: scheduling }, running);
+    expect(w.events.records.map((e) => `${e.type}/${e.reason}`)).toEqual([
+      'Warning/WaitingForGPU',
+      'Normal/Ready',
+    ]);
+  });
+
   it('ends quietly when the session is gone (404) or the name holds a newer session (422)', async () => {
     const w = setup();
     w.client.failOnce((c) => c.subresource === 'status', apiError(404));

@@ -8,7 +8,13 @@
  * is never overwritten), the finalizer removal and the status test the uid (a newer session that
  * took the name is never written).
  */
-import { API_VERSION, KIND_SESSION, type VDISession, type VDISessionStatus } from '@vdi/crd-types';
+import {
+  API_VERSION,
+  KIND_SESSION,
+  type SessionPhase,
+  type VDISession,
+  type VDISessionStatus,
+} from '@vdi/crd-types';
 import { KubeApiError, withoutManagedFields, type KubeJsonClient, type KubeObject } from '@vdi/kube-client';
 import { FIELD_MANAGER, statusChanged } from '@vdi/session-spec';
 import type { Logger } from 'pino';
@@ -16,6 +22,13 @@ import type { EventRecorder } from './events.js';
 
 /** Domain-qualified, so it is obviously ours among other controllers' finalizers. */
 export const FINALIZER = 'vdi.kasm.io/session-cleanup';
+
+/** Phases a session passes through on its way to Running: no Event of their own (writeStatus). */
+const TRANSIENT_PHASES: ReadonlySet<SessionPhase> = new Set<SessionPhase>([
+  'Pending',
+  'Scheduling',
+  'Starting',
+]);
 
 export interface SessionWriterDeps {
   client: KubeJsonClient;
@@ -168,12 +181,16 @@ export class SessionWriter {
         status.phase === 'Failed' ||
         status.reason === 'WaitingForGPU' ||
         status.reason === 'TemplateNotFound';
-      this.d.events.record(
-        session,
-        warn ? 'Warning' : 'Normal',
-        status.reason ?? status.phase ?? 'Updated',
-        `${status.phase}: ${status.message ?? ''}`,
-      );
+      // An Event for the phases a user acts on and for warnings; the steps of a normal start
+      // (Pending, Scheduling, Starting) are in the status and its conditions — an Event each would
+      // double the writes of every start (DesktopCreated already marks it).
+      if (warn || !TRANSIENT_PHASES.has(status.phase ?? 'Pending'))
+        this.d.events.record(
+          session,
+          warn ? 'Warning' : 'Normal',
+          status.reason ?? status.phase ?? 'Updated',
+          `${status.phase}: ${status.message ?? ''}`,
+        );
       this.d.log.info(
         {
           key: `${session.metadata.namespace}/${session.metadata.name}`,

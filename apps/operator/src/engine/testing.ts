@@ -27,6 +27,8 @@ export interface RecordedCall {
   kind: string;
   /** Empty for a list. */
   name: string;
+  /** A list's label selector, as sent. */
+  labelSelector?: string;
   namespace?: string;
   subresource?: string;
   /** The patch body, the applied object, or the delete's preconditions. */
@@ -210,9 +212,17 @@ export class FakeKubeClient {
       return structuredClone(obj) as T;
     }
     if (method === 'GET' && !name) {
-      this.answer({ verb: 'list', kind, name: '', ...(namespace ? { namespace } : {}) });
+      const labelSelector = new URLSearchParams(path.split('?')[1] ?? '').get('labelSelector') ?? undefined;
+      this.answer({
+        verb: 'list',
+        kind,
+        name: '',
+        ...(namespace ? { namespace } : {}),
+        ...(labelSelector ? { labelSelector } : {}),
+      });
+      const selected = selects(labelSelector);
       const items = [...this.store.values()].filter(
-        (o) => o.kind === kind && (!namespace || o.metadata.namespace === namespace),
+        (o) => o.kind === kind && (!namespace || o.metadata.namespace === namespace) && selected(o),
       );
       return { items: structuredClone(items) } as T;
     }
@@ -449,6 +459,20 @@ export function testConfig(
     startDeadlineSeconds: 300,
     ...over,
   } as OperatorConfig;
+}
+
+/** A label selector's match (equality `k=v` and existence `k` terms, comma-separated: what the engine sends). */
+function selects(selector: string | undefined): (o: KubeObject) => boolean {
+  const terms = (selector ?? '').split(',').filter(Boolean);
+  for (const t of terms)
+    if (/[!()]|\bin\b|notin/.test(t)) throw new Error(`fake client: selector ${t} is not faked`);
+  return (o) => {
+    const labels = (o.metadata as { labels?: Record<string, string> } | undefined)?.labels ?? {};
+    return terms.every((t) => {
+      const [k, v] = t.split('=') as [string, string | undefined];
+      return v === undefined ? k in labels : labels[k] === v;
+    });
+  };
 }
 
 /** The session API object as the API server would store it after a create. */

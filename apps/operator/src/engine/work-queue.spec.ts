@@ -161,29 +161,47 @@ describe('WorkQueue', () => {
       return { q, seen, open };
     };
 
-    it('hands out new work before refreshes, each in arrival order', async () => {
+    it('hands out finishing work first, then new work, then refreshes, each in arrival order', async () => {
       const { q, seen, open } = gated();
       q.add('r1');
       q.add('n1', 'new');
       q.add('r2', 'refresh');
+      q.add('f1', 'finish');
       q.add('n2', 'new');
-      expect(q.depth).toBe(4);
-      expect(q.depthNew).toBe(2);
+      q.add('f2', 'finish');
+      expect(q.depth).toBe(6);
+      expect([q.depthOf('finish'), q.depthOf('new'), q.depthOf('refresh')]).toEqual([2, 2, 2]);
       open();
       await q.idle();
-      expect(seen).toEqual(['busy', 'n1', 'n2', 'r1', 'r2']);
+      expect(seen).toEqual(['busy', 'f1', 'f2', 'n1', 'n2', 'r1', 'r2']);
     });
 
-    it('moves a waiting refresh up when the same key arrives as new, and never queues it twice', async () => {
+    it('never moves a waiting key down: a new key asked for as a refresh stays new', async () => {
+      const { q, seen, open } = gated();
+      q.add('n', 'new');
+      q.add('r');
+      q.add('n');
+      q.add('f', 'finish');
+      q.add('f', 'new');
+      expect(q.depth).toBe(3);
+      expect([q.depthOf('finish'), q.depthOf('new'), q.depthOf('refresh')]).toEqual([1, 1, 1]);
+      open();
+      await q.idle();
+      expect(seen).toEqual(['busy', 'f', 'n', 'r']);
+    });
+
+    it('moves a waiting key up when the same key arrives at a higher priority, and never queues it twice', async () => {
       const { q, seen, open } = gated();
       q.add('a');
       q.add('b');
+      q.add('c', 'new');
       q.add('b', 'new');
       q.add('b');
-      expect(q.depth).toBe(2);
+      q.add('a', 'finish');
+      expect(q.depth).toBe(3);
       open();
       await q.idle();
-      expect(seen).toEqual(['busy', 'b', 'a']);
+      expect(seen).toEqual(['busy', 'a', 'c', 'b']);
     });
 
     it('a key added as new while it is handled runs again ahead of refreshes', async () => {

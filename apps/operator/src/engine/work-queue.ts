@@ -4,17 +4,26 @@
  * being handled is handled again afterwards), N workers run concurrently, failures retry with
  * per-key exponential backoff, and a handler can ask to be called again after a delay.
  *
- * Two priorities: `new` work (a session created, edited, deleted — someone waits for it) is
- * handed out before `refresh` work (status follow-ups from pod and node events, timers, resyncs),
- * so a burst of new sessions is not queued behind the status refreshes of the sessions before it.
- * Per-key guarantees hold across both: a key waits once (in the higher of the priorities it was
- * asked for) and is never handled twice at a time; backoff is per key, whatever its priority.
+ * Three priorities, each an ordered line: `finish` work (a session one status write away from what
+ * its owner waits for: its desktop became ready, or failed) goes first, then `new` work (a session
+ * created, edited, deleted — someone waits for it), then `refresh` work (status follow-ups from pod
+ * and node events, timers, resyncs). In a burst, a desktop that is ready is reported Running
+ * before more sessions are started, and new sessions are not queued behind the status refreshes of
+ * the sessions before them. Per-key guarantees hold across all three: a key waits once (in the
+ * highest of the priorities it was asked for) and is never handled twice at a time; backoff is per
+ * key, whatever its priority.
  *
  * The framework's watch callbacks only `add(key)`; all work happens in the handler.
  */
 
-/** `new`: a change someone waits for. `refresh`: everything else (the default). */
-export type Priority = 'new' | 'refresh';
+/** Highest first. `finish`: one write from done. `new`: a change someone waits for. `refresh`: everything else (the default). */
+export const PRIORITIES = ['finish', 'new', 'refresh'] as const;
+export type Priority = (typeof PRIORITIES)[number];
+
+const rank = (p: Priority): number => PRIORITIES.indexOf(p);
+/** The higher of two priorities. */
+const higher = (a: Priority, b: Priority | undefined): Priority =>
+  b !== undefined && rank(b) < rank(a) ? b : a;
 
 /** What a handler returns: nothing, or a delay after which the key is handled again. */
 export interface Result {
@@ -42,9 +51,10 @@ export interface WorkQueueOptions {
 }
 
 export class WorkQueue {
-  /** Waiting keys in arrival order, one ordered set per priority (a key is in at most one). */
-  private readonly urgent = new Set<string>();
-  private readonly routine = new Set<string>();
+  /** Waiting keys in arrival order, one ordered set per priority, highest first (a key is in at most one). */
+  private readonly lines: Set<string>[] = PRIORITIES.map(() => new Set<string>());
+  /** The line each waiting key is in. */
+  private readonly waiting = new Map<string, Priority>();
   /** Keys being handled, with the priority they were taken at (a retry keeps it). */
   private readonly processing = new Map<string, Priority>();
   /** Keys added while being handled, with the highest priority asked for. */
@@ -66,12 +76,12 @@ export class WorkQueue {
 
   /** Keys waiting (not counting those being handled or waiting for a delay). */
   get depth(): number {
-    return this.urgent.size + this.routine.size;
+    return this.waiting.size;
   }
 
-  /** Keys waiting with priority `new`. */
-  get depthNew(): number {
-    return this.urgent.size;
+  /** Keys waiting with one priority. */
+  depthOf(priority: Priority): number {
+    return this.lines[rank(priority)]!.size;
   }
 
   /** Keys waiting for a delayed retry or requeue. */
@@ -80,22 +90,23 @@ export class WorkQueue {
   }
 
   /**
-   * Queues a key now, unless it already waits; a key waiting as `refresh` moves up when added as
-   * `new` (to the end of the `new` line). A key being handled is handled again afterwards.
+   * Queues a key now, unless it already waits at this priority or a higher one; a key waiting at a
+   * lower priority moves up (to the end of the higher line). A key being handled is handled again
+   * afterwards, at the highest priority asked for meanwhile.
    */
   add(key: string, priority: Priority = 'refresh'): void {
     if (this.shuttingDown) return;
     if (this.processing.has(key)) {
-      if (priority === 'new' || !this.dirty.has(key)) this.dirty.set(key, priority);
+      this.dirty.set(key, higher(priority, this.dirty.get(key)));
       return;
     }
-    if (this.urgent.has(key)) return;
-    if (priority === 'new') {
-      this.routine.delete(key);
-      this.urgent.add(key);
-    } else if (!this.routine.has(key)) {
-      this.routine.add(key);
-    } else return;
+    const current = this.waiting.get(key);
+    if (current !== undefined) {
+      if (rank(current) <= rank(priority)) return;
+      this.lines[rank(current)]!.delete(key);
+    }
+    this.lines[rank(priority)]!.add(key);
+    this.waiting.set(key, priority);
     this.pump();
   }
 
@@ -106,13 +117,13 @@ export class WorkQueue {
     const at = Date.now() + delayMs;
     const pending = this.timers.get(key);
     if (pending && pending.at <= at) {
-      if (priority === 'new') pending.priority = 'new';
+      pending.priority = higher(priority, pending.priority);
       return;
     }
     if (pending) clearTimeout(pending.timer);
     const entry = {
       at,
-      priority: pending?.priority === 'new' ? ('new' as const) : priority,
+      priority: higher(priority, pending?.priority),
       timer: setTimeout(() => {
         this.timers.delete(key);
         this.add(key, entry.priority);
@@ -151,22 +162,20 @@ export class WorkQueue {
     this.shuttingDown = true;
     for (const { timer } of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
-    this.urgent.clear();
-    this.routine.clear();
+    for (const line of this.lines) line.clear();
+    this.waiting.clear();
     this.dirty.clear();
     if (this.active > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
   /** The oldest waiting key of the highest priority, taken out of its line. */
   private next(): [string, Priority] | undefined {
-    for (const [line, priority] of [
-      [this.urgent, 'new'],
-      [this.routine, 'refresh'],
-    ] as const) {
+    for (const [i, line] of this.lines.entries()) {
       const first = line.values().next();
       if (!first.done) {
         line.delete(first.value);
-        return [first.value, priority];
+        this.waiting.delete(first.value);
+        return [first.value, PRIORITIES[i]!];
       }
     }
     return undefined;
@@ -200,7 +209,7 @@ export class WorkQueue {
         this.forget(key);
         this.opts.onResult?.(key, 'terminal', Date.now() - start, err);
       } else {
-        // A failed `new` key stays new: the change it carries is still waited for.
+        // A failed key keeps its priority: the change it carries is still waited for.
         this.addRateLimited(key, priority);
         this.opts.onResult?.(key, 'retry', Date.now() - start, err);
       }
