@@ -51,6 +51,7 @@ const events = new KubeEventRecorder(
   log.child({ module: 'events' }),
   'vdi-operator',
   config.leaderElection.identity,
+  { onDrop: () => metrics.eventsDropped.inc() },
 );
 const ns = config.sessionsNamespace;
 
@@ -286,6 +287,8 @@ async function shutdown(signal: string): Promise<void> {
   leading = false;
   accountant.stop();
   await Promise.all([queue.shutdown(), templateWriter?.shutdown()]);
+  // The Events of what was done are sent before leaving (a bounded wait).
+  await events.flush(2_000);
   await elector.stop();
   await caches.stop();
   server.close();

@@ -1,6 +1,10 @@
 /**
  * Kubernetes Events on a session (`kubectl describe vdisession` shows them): one for each step a
- * user would want to see. Recording never fails a reconcile; a failed write is logged.
+ * user would want to see. Recording never fails or slows a reconcile: Events wait in a bounded
+ * queue and are sent by at most `concurrency` requests at a time, in order (as client-go's
+ * recorder sends them from one goroutine), so in a burst they do not compete with the writes
+ * users wait for — they follow shortly after. A full queue drops the newest (counted and logged,
+ * as client-go does); a failed write is logged.
  */
 import { randomBytes } from 'node:crypto';
 import { API_VERSION, KIND_SESSION, type VDISession } from '@vdi/crd-types';
@@ -11,46 +15,119 @@ export interface EventRecorder {
   record(session: VDISession, type: 'Normal' | 'Warning', reason: string, message: string): void;
 }
 
+export interface EventQueueOptions {
+  /** Event writes in flight at most (default 2). */
+  concurrency?: number;
+  /** Events waiting at most; beyond, new ones are dropped (default 4096). */
+  maxQueued?: number;
+  /** Called for every Event dropped because the queue was full. */
+  onDrop?: () => void;
+}
+
+interface Pending {
+  namespace: string;
+  key: string;
+  reason: string;
+  body: Record<string, unknown>;
+}
+
 export class KubeEventRecorder implements EventRecorder {
+  private readonly pending: Pending[] = [];
+  private inFlight = 0;
+  private dropping = false;
+  private readonly drained: (() => void)[] = [];
+  private readonly concurrency: number;
+  private readonly maxQueued: number;
+
   constructor(
     private readonly client: KubeJsonClient,
     private readonly log: Logger,
     private readonly component = 'vdi-operator',
     private readonly host = process.env.VDI_POD_NAME ?? 'local',
-  ) {}
+    private readonly opts: EventQueueOptions = {},
+  ) {
+    this.concurrency = opts.concurrency ?? 2;
+    this.maxQueued = opts.maxQueued ?? 4096;
+  }
+
+  /** Events waiting to be sent. */
+  get queued(): number {
+    return this.pending.length;
+  }
 
   record(session: VDISession, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    const key = `${session.metadata.namespace}/${session.metadata.name}`;
+    if (this.pending.length >= this.maxQueued) {
+      this.opts.onDrop?.();
+      if (!this.dropping)
+        this.log.warn(
+          { key, reason, queued: this.pending.length },
+          'Event queue full: dropping Events until the API server catches up',
+        );
+      this.dropping = true;
+      return;
+    }
+    this.dropping = false;
+    // The time it happened, not the time it is sent.
     const now = new Date().toISOString();
     const name = `${session.metadata.name}.${Date.now().toString(16)}${randomBytes(2).toString('hex')}`;
-    const event = {
-      apiVersion: 'v1',
-      kind: 'Event',
-      metadata: { name, namespace: session.metadata.namespace },
-      involvedObject: {
-        apiVersion: API_VERSION,
-        kind: KIND_SESSION,
-        name: session.metadata.name,
-        namespace: session.metadata.namespace,
-        uid: session.metadata.uid,
-        resourceVersion: session.metadata.resourceVersion,
-      },
-      type,
+    this.pending.push({
+      namespace: session.metadata.namespace!,
+      key,
       reason,
-      message: message.slice(0, 1024),
-      source: { component: this.component, host: this.host },
-      reportingComponent: this.component,
-      reportingInstance: this.host,
-      firstTimestamp: now,
-      lastTimestamp: now,
-      count: 1,
-    };
-    void this.client
-      .call('POST', `/api/v1/namespaces/${session.metadata.namespace}/events`, event)
-      .catch((err: unknown) => {
-        this.log.warn(
-          { key: `${session.metadata.namespace}/${session.metadata.name}`, reason, err: String(err) },
-          'could not record an event',
-        );
+      body: {
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { name, namespace: session.metadata.namespace },
+        involvedObject: {
+          apiVersion: API_VERSION,
+          kind: KIND_SESSION,
+          name: session.metadata.name,
+          namespace: session.metadata.namespace,
+          uid: session.metadata.uid,
+          resourceVersion: session.metadata.resourceVersion,
+        },
+        type,
+        reason,
+        message: message.slice(0, 1024),
+        source: { component: this.component, host: this.host },
+        reportingComponent: this.component,
+        reportingInstance: this.host,
+        firstTimestamp: now,
+        lastTimestamp: now,
+        count: 1,
+      },
+    });
+    this.pump();
+  }
+
+  /** Resolves when every Event recorded so far was sent (or failed), or after `timeoutMs`. */
+  flush(timeoutMs: number): Promise<void> {
+    if (this.pending.length === 0 && this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      timer.unref?.();
+      this.drained.push(() => {
+        clearTimeout(timer);
+        resolve();
       });
+    });
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.concurrency && this.pending.length > 0) {
+      const e = this.pending.shift()!;
+      this.inFlight++;
+      void this.client
+        .call('POST', `/api/v1/namespaces/${e.namespace}/events`, e.body)
+        .catch((err: unknown) => {
+          this.log.warn({ key: e.key, reason: e.reason, err: String(err) }, 'could not record an event');
+        })
+        .finally(() => {
+          this.inFlight--;
+          this.pump();
+        });
+    }
+    if (this.pending.length === 0 && this.inFlight === 0) for (const done of this.drained.splice(0)) done();
   }
 }

@@ -23,6 +23,11 @@ export class OperatorMetrics {
     labelNames: ['priority'],
     registers: [this.registry],
   });
+  readonly eventsDropped = new Counter({
+    name: 'vdi_operator_events_dropped_total',
+    help: 'Kubernetes Events not sent because the queue of Events waiting for the API server was full',
+    registers: [this.registry],
+  });
   readonly sessionsByPhase = new Gauge({
     name: 'vdi_operator_sessions',
     help: 'Sessions by phase',

@@ -1,0 +1,103 @@
+/**
+ * The Event recorder: Events are sent in order, never more than its concurrency at a time (a burst
+ * of sessions does not turn into a burst of Event writes), a full queue drops and counts, and
+ * flush waits for what was recorded.
+ */
+import type { VDISession } from '@vdi/crd-types';
+import type { KubeJsonClient } from '@vdi/kube-client';
+import { sampleSession } from '@vdi/session-spec/testing';
+import { KubeEventRecorder } from './events.js';
+import { silentLog } from './testing.js';
+
+/** A client whose Event writes wait until released, one by one. */
+function slowClient() {
+  const sent: { path: string; reason: string }[] = [];
+  const waiting: (() => void)[] = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const client = {
+    call(_method: string, path: string, body: { reason: string }) {
+      sent.push({ path, reason: body.reason });
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      return new Promise<void>((resolve) =>
+        waiting.push(() => {
+          inFlight--;
+          resolve();
+        }),
+      );
+    },
+  };
+  const releaseAll = async () => {
+    while (waiting.length > 0) {
+      waiting.shift()!();
+      await new Promise((r) => setImmediate(r));
+    }
+  };
+  return { client: client as unknown as KubeJsonClient, sent, releaseAll, maxInFlight: () => maxInFlight };
+}
+
+const session = {
+  ...sampleSession(),
+  metadata: { ...sampleSession().metadata, resourceVersion: '7' },
+} as VDISession;
+
+describe('KubeEventRecorder', () => {
+  it('sends Events in order with at most `concurrency` writes in flight, and flush waits for all', async () => {
+    const c = slowClient();
+    const rec = new KubeEventRecorder(c.client, silentLog, 'vdi-operator', 'op-0', { concurrency: 2 });
+    for (let i = 0; i < 10; i++) rec.record(session, 'Normal', `Step${i}`, 'something happened');
+    expect(c.sent).toHaveLength(2);
+    expect(rec.queued).toBe(8);
+    let flushed = false;
+    const flush = rec.flush(10_000).then(() => (flushed = true));
+    await c.releaseAll();
+    await flush;
+    expect(flushed).toBe(true);
+    expect(c.maxInFlight()).toBe(2);
+    expect(c.sent.map((e) => e.reason)).toEqual(Array.from({ length: 10 }, (_, i) => `Step${i}`));
+    expect(c.sent[0]!.path).toBe('/api/v1/namespaces/vdi-sessions/events');
+  });
+
+  it('drops and counts Events beyond its queue, and takes new ones again once there is room', async () => {
+    const c = slowClient();
+    let dropped = 0;
+    const rec = new KubeEventRecorder(c.client, silentLog, 'vdi-operator', 'op-0', {
+      concurrency: 1,
+      maxQueued: 3,
+      onDrop: () => dropped++,
+    });
+    for (let i = 0; i < 6; i++) rec.record(session, 'Normal', `E${i}`, 'm');
+    // One in flight, three waiting, two dropped.
+    expect(dropped).toBe(2);
+    await c.releaseAll();
+    rec.record(session, 'Warning', 'Later', 'm');
+    await c.releaseAll();
+    expect(c.sent.map((e) => e.reason)).toEqual(['E0', 'E1', 'E2', 'E3', 'Later']);
+  });
+
+  it('stamps an Event with the time it was recorded and the session it is about', async () => {
+    const bodies: Record<string, unknown>[] = [];
+    const client = {
+      call: (_m: string, _p: string, body: Record<string, unknown>) => (bodies.push(body), Promise.resolve()),
+    } as unknown as KubeJsonClient;
+    const rec = new KubeEventRecorder(client, silentLog, 'vdi-operator', 'op-0');
+    const before = Date.now();
+    rec.record(session, 'Warning', 'WaitingForGPU', 'x'.repeat(2000));
+    await rec.flush(1000);
+    const e = bodies[0]!;
+    expect(e).toMatchObject({
+      type: 'Warning',
+      reason: 'WaitingForGPU',
+      involvedObject: {
+        kind: 'VDISession',
+        name: 'alice-1',
+        uid: session.metadata.uid,
+        resourceVersion: '7',
+      },
+      reportingInstance: 'op-0',
+    });
+    expect((e.message as string).length).toBe(1024);
+    expect(new Date(e.firstTimestamp as string).getTime()).toBeGreaterThanOrEqual(before - 1000);
+  });
+});
