@@ -51,7 +51,11 @@ const events = new KubeEventRecorder(
   log.child({ module: 'events' }),
   'vdi-operator',
   config.leaderElection.identity,
-  { onDrop: () => metrics.eventsDropped.inc() },
+  {
+    onDrop: () => metrics.eventsDropped.inc(),
+    // Events wait while sessions wait to be started or reported Running (events.ts).
+    busy: () => queue.depthOf('finish') + queue.depthOf('new') > 0,
+  },
 );
 const ns = config.sessionsNamespace;
 

@@ -37,6 +37,8 @@ function slowClient() {
   return { client: client as unknown as KubeJsonClient, sent, releaseAll, maxInFlight: () => maxInFlight };
 }
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 const session = {
   ...sampleSession(),
   metadata: { ...sampleSession().metadata, resourceVersion: '7' },
@@ -74,6 +76,36 @@ describe('KubeEventRecorder', () => {
     rec.record(session, 'Warning', 'Later', 'm');
     await c.releaseAll();
     expect(c.sent.map((e) => e.reason)).toEqual(['E0', 'E1', 'E2', 'E3', 'Later']);
+  });
+
+  it('holds Events while the operator is busy, up to their longest wait; flush sends them anyway', async () => {
+    const sent: string[] = [];
+    const client = {
+      call: (_m: string, _p: string, body: { reason: string }) => (sent.push(body.reason), Promise.resolve()),
+    } as unknown as KubeJsonClient;
+    let busy = true;
+    const rec = new KubeEventRecorder(client, silentLog, 'vdi-operator', 'op-0', {
+      busy: () => busy,
+      maxDelayMs: 300,
+      pollMs: 10,
+    });
+    rec.record(session, 'Normal', 'A', 'm');
+    await sleep(100);
+    expect(sent).toEqual([]);
+    // Busy all along: the Event goes once it has waited its longest.
+    await sleep(300);
+    expect(sent).toEqual(['A']);
+    rec.record(session, 'Normal', 'B', 'm');
+    await sleep(50);
+    expect(sent).toEqual(['A']);
+    // No longer busy: it goes at the next look.
+    busy = false;
+    await sleep(50);
+    expect(sent).toEqual(['A', 'B']);
+    busy = true;
+    rec.record(session, 'Normal', 'C', 'm');
+    await rec.flush(1000);
+    expect(sent).toEqual(['A', 'B', 'C']);
   });
 
   it('stamps an Event with the time it was recorded and the session it is about', async () => {

@@ -2,9 +2,11 @@
  * Kubernetes Events on a session (`kubectl describe vdisession` shows them): one for each step a
  * user would want to see. Recording never fails or slows a reconcile: Events wait in a bounded
  * queue and are sent by at most `concurrency` requests at a time, in order (as client-go's
- * recorder sends them from one goroutine), so in a burst they do not compete with the writes
- * users wait for — they follow shortly after. A full queue drops the newest (counted and logged,
- * as client-go does); a failed write is logged.
+ * recorder sends them from one goroutine). While the operator has work someone waits for
+ * (`busy`: sessions to start or to report Running), Events wait — up to `maxDelayMs` — so in a
+ * burst they follow the writes users wait for instead of competing with them; each keeps the time
+ * it happened. A full queue drops the newest (counted and logged, as client-go does); a failed
+ * write is logged.
  */
 import { randomBytes } from 'node:crypto';
 import { API_VERSION, KIND_SESSION, type VDISession } from '@vdi/crd-types';
@@ -22,9 +24,16 @@ export interface EventQueueOptions {
   maxQueued?: number;
   /** Called for every Event dropped because the queue was full. */
   onDrop?: () => void;
+  /** True while work someone waits for is queued: Events wait (default: never busy). */
+  busy?: () => boolean;
+  /** How long an Event waits at most while `busy` (default 60 s). */
+  maxDelayMs?: number;
+  /** How often waiting Events look again whether the operator is still busy (default 250 ms). */
+  pollMs?: number;
 }
 
 interface Pending {
+  at: number;
   namespace: string;
   key: string;
   reason: string;
@@ -35,9 +44,12 @@ export class KubeEventRecorder implements EventRecorder {
   private readonly pending: Pending[] = [];
   private inFlight = 0;
   private dropping = false;
+  private flushing = 0;
   private readonly drained: (() => void)[] = [];
   private readonly concurrency: number;
   private readonly maxQueued: number;
+  private readonly maxDelayMs: number;
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly client: KubeJsonClient,
@@ -48,6 +60,7 @@ export class KubeEventRecorder implements EventRecorder {
   ) {
     this.concurrency = opts.concurrency ?? 2;
     this.maxQueued = opts.maxQueued ?? 4096;
+    this.maxDelayMs = opts.maxDelayMs ?? 60_000;
   }
 
   /** Events waiting to be sent. */
@@ -72,6 +85,7 @@ export class KubeEventRecorder implements EventRecorder {
     const now = new Date().toISOString();
     const name = `${session.metadata.name}.${Date.now().toString(16)}${randomBytes(2).toString('hex')}`;
     this.pending.push({
+      at: Date.now(),
       namespace: session.metadata.namespace!,
       key,
       reason,
@@ -104,7 +118,9 @@ export class KubeEventRecorder implements EventRecorder {
   /** Resolves when every Event recorded so far was sent (or failed), or after `timeoutMs`. */
   flush(timeoutMs: number): Promise<void> {
     if (this.pending.length === 0 && this.inFlight === 0) return Promise.resolve();
-    return new Promise((resolve) => {
+    // Busy or not, everything goes now.
+    this.flushing++;
+    const done = new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, timeoutMs);
       timer.unref?.();
       this.drained.push(() => {
@@ -112,10 +128,28 @@ export class KubeEventRecorder implements EventRecorder {
         resolve();
       });
     });
+    this.pump();
+    return done.finally(() => this.flushing--);
+  }
+
+  /** Whether the oldest waiting Event may go now: the operator is not busy, or it waited long enough. */
+  private mayGo(): boolean {
+    const oldest = this.pending[0];
+    if (!oldest) return false;
+    if (!this.opts.busy?.() || Date.now() - oldest.at >= this.maxDelayMs || this.flushing > 0) return true;
+    // Look again shortly (one timer for the whole queue).
+    if (!this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.pump();
+      }, this.opts.pollMs ?? 250);
+      this.timer.unref?.();
+    }
+    return false;
   }
 
   private pump(): void {
-    while (this.inFlight < this.concurrency && this.pending.length > 0) {
+    while (this.inFlight < this.concurrency && this.mayGo()) {
       const e = this.pending.shift()!;
       this.inFlight++;
       void this.client
