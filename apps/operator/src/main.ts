@@ -122,7 +122,7 @@ const caches = new Caches(
         enqueue(key, keys.podPriority(p, caches.sessions.get(name, ns)));
       }
     },
-    node: () => wake(keys.node()),
+    node: (n, event) => wake(keys.node(n, event)),
     claim: (c) => wake(keys.claim(c)),
     // A child changed by anyone but this process (an edit, a deletion) wakes its session, which
     // applies it again; the echo of our own apply wakes nobody.

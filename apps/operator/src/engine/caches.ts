@@ -30,7 +30,7 @@ export interface CacheEvents {
   child(obj: k8s.KubernetesObject, event: CacheEvent): void;
   template(obj: VDITemplate): void;
   pod(obj: k8s.V1Pod): void;
-  node(obj: k8s.V1Node): void;
+  node(obj: k8s.V1Node, event: CacheEvent): void;
   claim(obj: k8s.V1PersistentVolumeClaim): void;
 }
 

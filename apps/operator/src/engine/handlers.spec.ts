@@ -36,8 +36,28 @@ describe('EventKeys', () => {
     expect(keys.pod({ metadata: {} } as k8s.V1Pod)).toEqual([]);
   });
 
-  it('a node wakes every session not Running (they may fit now)', () => {
-    expect(keys.node()).toEqual(['vdi/a2', 'vdi/b1']);
+  it('a node that comes or changes what placement reads wakes every session not Running (they may fit now); a heartbeat none', () => {
+    const node = (gpus: string, ready = 'True', heartbeat = '2026-03-02T09:00:00Z'): k8s.V1Node => ({
+      metadata: { name: 'gpu-1', resourceVersion: heartbeat, labels: { 'nvidia.com/gpu.present': 'true' } },
+      status: {
+        allocatable: { 'nvidia.com/gpu': gpus },
+        conditions: [
+          { type: 'Ready', status: ready, reason: 'KubeletReady', lastHeartbeatTime: heartbeat as never },
+        ],
+      },
+    });
+    expect(keys.node(node('8'), 'add')).toEqual(['vdi/a2', 'vdi/b1']);
+    // Only its heartbeat and version moved.
+    expect(keys.node(node('8', 'True', '2026-03-02T09:00:40Z'), 'update')).toEqual([]);
+    expect(keys.node(node('16'), 'update')).toEqual(['vdi/a2', 'vdi/b1']);
+    expect(keys.node(node('16', 'False'), 'update')).toEqual(['vdi/a2', 'vdi/b1']);
+    expect(keys.node({ ...node('16', 'False'), spec: { unschedulable: true } }, 'update')).toEqual([
+      'vdi/a2',
+      'vdi/b1',
+    ]);
+    expect(keys.node(node('16'), 'delete')).toEqual(['vdi/a2', 'vdi/b1']);
+    // Seen again after its deletion: new, so it wakes them.
+    expect(keys.node(node('16'), 'add')).toEqual(['vdi/a2', 'vdi/b1']);
   });
 
   it("a session's home wakes it; a per-user home wakes every session of that owner; another claim none", () => {

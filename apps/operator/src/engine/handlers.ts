@@ -1,7 +1,8 @@
 /**
  * Which sessions an event wakes (controller-runtime's handlers): every cache event is mapped to
  * the `namespace/name` keys of the sessions whose reconcile depends on the object, and only
- * those keys are queued. Pure functions of the event's object and the session cache.
+ * those keys are queued. Functions of the event's object and the session cache (and, for nodes,
+ * of what the node's previous event said).
  */
 import type * as k8s from '@kubernetes/client-node';
 import type { VDISession } from '@vdi/crd-types';
@@ -26,6 +27,9 @@ function ownerHashOf(s: VDISession): string {
 }
 
 export class EventKeys {
+  /** Per node, what placement read of it last: an update that changes none of it wakes nobody. */
+  private readonly nodeFacts = new Map<string, string>();
+
   /** `sessions()` lists the cached sessions of the operator's namespace. */
   constructor(
     private readonly namespace: string,
@@ -79,8 +83,27 @@ export class EventKeys {
     return 'refresh';
   }
 
-  /** A node's capacity or readiness changed: sessions that wait for a place may now fit. */
-  node(): string[] {
+  /**
+   * A node came, went, or changed what placement reads (labels, taints, cordon, capacity,
+   * readiness): sessions that wait for a place may now fit. Updates that change none of that (a
+   * status heartbeat, an image list) wake nobody: with thousands of sessions starting, each node's
+   * heartbeats would otherwise re-queue every one of them.
+   */
+  node(n: k8s.V1Node, event: 'add' | 'update' | 'delete' = 'update'): string[] {
+    const name = n.metadata?.name ?? '';
+    if (event === 'delete') this.nodeFacts.delete(name);
+    else {
+      const facts = JSON.stringify([
+        n.metadata?.labels ?? {},
+        n.spec?.taints ?? [],
+        n.spec?.unschedulable ?? false,
+        n.status?.allocatable ?? {},
+        n.status?.capacity ?? {},
+        (n.status?.conditions ?? []).map((c) => [c.type, c.status, c.reason]),
+      ]);
+      if (this.nodeFacts.get(name) === facts) return [];
+      this.nodeFacts.set(name, facts);
+    }
     return this.sessions()
       .filter((s) => s.status?.phase !== 'Running')
       .map(keyOf);
