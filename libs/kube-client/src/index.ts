@@ -21,6 +21,8 @@ export {
 export {
   childMetadata,
   makeTransformingInformer,
+  pagedList,
+  LIST_PAGE_SIZE,
   slimNode,
   slimPod,
   withoutManagedFields,

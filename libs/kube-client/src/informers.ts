@@ -18,18 +18,29 @@ import {
   type VDITemplate,
   type VDIUsage,
 } from '@vdi/crd-types';
-import type { KubeJsonClient } from './client.js';
+import { KubeJsonClient } from './client.js';
 import { childMetadata, makeTransformingInformer, slimNode, slimPod, withoutManagedFields } from './slim.js';
 
 export type Cache<T extends k8s.KubernetesObject> = k8s.Informer<T> & k8s.ObjectCache<T>;
 
+/**
+ * The client an informer lists through (page by page, slim.ts pagedList): `lister` when given
+ * (one shared by a process's caches), else one of its own with two sockets (idle keep-alive
+ * sockets do not hold the process open).
+ */
+const listerFor = (kc: k8s.KubeConfig, lister?: KubeJsonClient) => lister ?? new KubeJsonClient(kc, 2);
+
 /** Kubernetes pods of one namespace with a label selector, kept as the platform reads them (slim.ts). */
-export function podInformer(kc: k8s.KubeConfig, namespace: string, labelSelector: string): Cache<k8s.V1Pod> {
-  const core = kc.makeApiClient(k8s.CoreV1Api);
+export function podInformer(
+  kc: k8s.KubeConfig,
+  namespace: string,
+  labelSelector: string,
+  lister?: KubeJsonClient,
+): Cache<k8s.V1Pod> {
   return makeTransformingInformer<k8s.V1Pod>(
     kc,
+    listerFor(kc, lister),
     `/api/v1/namespaces/${namespace}/pods`,
-    () => core.listNamespacedPod({ namespace, labelSelector }),
     slimPod,
     labelSelector,
   );
@@ -40,12 +51,12 @@ export function claimInformer(
   kc: k8s.KubeConfig,
   namespace: string,
   labelSelector: string,
+  lister?: KubeJsonClient,
 ): Cache<k8s.V1PersistentVolumeClaim> {
-  const core = kc.makeApiClient(k8s.CoreV1Api);
   return makeTransformingInformer<k8s.V1PersistentVolumeClaim>(
     kc,
+    listerFor(kc, lister),
     `/api/v1/namespaces/${namespace}/persistentvolumeclaims`,
-    () => core.listNamespacedPersistentVolumeClaim({ namespace, labelSelector }),
     withoutManagedFields,
     labelSelector,
   );
@@ -64,67 +75,52 @@ export function childInformer(
 ): Cache<k8s.KubernetesObject> {
   return makeTransformingInformer<k8s.KubernetesObject>(
     kc,
+    client,
     collectionPath,
-    () =>
-      client.call<k8s.KubernetesListObject<k8s.KubernetesObject>>(
-        'GET',
-        `${collectionPath}?labelSelector=${encodeURIComponent(labelSelector)}`,
-      ),
     childMetadata,
     labelSelector,
   );
 }
 
 /** The cluster's nodes, kept as placement reads them (slim.ts). */
-export function nodeInformer(kc: k8s.KubeConfig): Cache<k8s.V1Node> {
-  const core = kc.makeApiClient(k8s.CoreV1Api);
-  return makeTransformingInformer<k8s.V1Node>(kc, '/api/v1/nodes', () => core.listNode(), slimNode);
+export function nodeInformer(kc: k8s.KubeConfig, lister?: KubeJsonClient): Cache<k8s.V1Node> {
+  return makeTransformingInformer<k8s.V1Node>(kc, listerFor(kc, lister), '/api/v1/nodes', slimNode);
 }
 
 /** The sessions of one namespace. */
-export function sessionInformer(kc: k8s.KubeConfig, namespace: string): Cache<VDISession> {
-  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+export function sessionInformer(
+  kc: k8s.KubeConfig,
+  namespace: string,
+  lister?: KubeJsonClient,
+): Cache<VDISession> {
   return makeTransformingInformer<VDISession>(
     kc,
+    listerFor(kc, lister),
     `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${PLURAL_SESSION}`,
-    () =>
-      custom.listNamespacedCustomObject({
-        group: GROUP,
-        version: VERSION,
-        namespace,
-        plural: PLURAL_SESSION,
-      }) as Promise<k8s.KubernetesListObject<VDISession>>,
     withoutManagedFields,
   );
 }
 
 /** The GPU-hour ledgers (VDIUsage) of one namespace. */
-export function usageInformer(kc: k8s.KubeConfig, namespace: string): Cache<VDIUsage> {
-  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+export function usageInformer(
+  kc: k8s.KubeConfig,
+  namespace: string,
+  lister?: KubeJsonClient,
+): Cache<VDIUsage> {
   return makeTransformingInformer<VDIUsage>(
     kc,
+    listerFor(kc, lister),
     `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${PLURAL_USAGE}`,
-    () =>
-      custom.listNamespacedCustomObject({
-        group: GROUP,
-        version: VERSION,
-        namespace,
-        plural: PLURAL_USAGE,
-      }) as Promise<k8s.KubernetesListObject<VDIUsage>>,
     withoutManagedFields,
   );
 }
 
 /** The cluster's templates. */
-export function templateInformer(kc: k8s.KubeConfig): Cache<VDITemplate> {
-  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+export function templateInformer(kc: k8s.KubeConfig, lister?: KubeJsonClient): Cache<VDITemplate> {
   return makeTransformingInformer<VDITemplate>(
     kc,
+    listerFor(kc, lister),
     `/apis/${GROUP}/${VERSION}/${PLURAL_TEMPLATE}`,
-    () =>
-      custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL_TEMPLATE }) as Promise<
-        k8s.KubernetesListObject<VDITemplate>
-      >,
     withoutManagedFields,
   );
 }

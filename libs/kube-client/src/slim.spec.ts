@@ -1,5 +1,6 @@
 import type * as k8s from '@kubernetes/client-node';
-import { childMetadata, slimNode, slimPod, withoutManagedFields } from './slim.js';
+import { KubeApiError, type KubeJsonClient } from './client.js';
+import { childMetadata, pagedList, slimNode, slimPod, withoutManagedFields } from './slim.js';
 
 const managedFields = [{ manager: 'vdi-operator', operation: 'Apply', fieldsV1: { 'f:spec': {} } }];
 
@@ -216,5 +217,64 @@ describe('childMetadata', () => {
       },
     });
     expect(JSON.stringify(childMetadata(secret))).not.toContain('c2VjcmV0');
+  });
+});
+
+describe('pagedList', () => {
+  /** A collection of `n` objects served `limit` at a time; `expireAt` answers that page's continue with 410 once. */
+  function server(n: number, expireAt?: number) {
+    const paths: string[] = [];
+    let expired = false;
+    const client = {
+      call: async (_m: string, path: string) => {
+        paths.push(path);
+        const q = new URL(path, 'https://x').searchParams;
+        const from = Number(q.get('continue') ?? 0);
+        if (expireAt !== undefined && from === expireAt && !expired) {
+          expired = true;
+          throw new KubeApiError(410, 'Expired', 'The provided continue parameter is too old', {});
+        }
+        const limit = Number(q.get('limit'));
+        const items = Array.from({ length: Math.min(limit, n - from) }, (_, i) => ({
+          metadata: { name: `o${from + i}` },
+          spec: { large: 'x' },
+        }));
+        const next = from + items.length;
+        return {
+          metadata: { resourceVersion: '42', ...(next < n ? { continue: String(next) } : {}) },
+          items,
+        };
+      },
+    } as unknown as KubeJsonClient;
+    return { client, paths };
+  }
+  const slim = (o: k8s.KubernetesObject) => ({ metadata: { name: o.metadata!.name! } });
+
+  it('follows continue tokens to the end, sends the selector on every page and keeps only transformed items', async () => {
+    const s = server(5);
+    const list = await pagedList(s.client, '/api/v1/configmaps', slim, 'a=b', 2);
+    expect(list.items).toEqual([0, 1, 2, 3, 4].map((i) => ({ metadata: { name: `o${i}` } })));
+    expect(list.metadata?.resourceVersion).toBe('42');
+    expect(s.paths).toEqual([
+      '/api/v1/configmaps?limit=2&labelSelector=a%3Db',
+      '/api/v1/configmaps?limit=2&labelSelector=a%3Db&continue=2',
+      '/api/v1/configmaps?limit=2&labelSelector=a%3Db&continue=4',
+    ]);
+  });
+
+  it('starts over once when a continue token expired, and never returns a partial list', async () => {
+    const s = server(5, 2);
+    const list = await pagedList(s.client, '/api/v1/configmaps', slim, undefined, 2);
+    expect(list.items.map((o) => o.metadata?.name)).toEqual(['o0', 'o1', 'o2', 'o3', 'o4']);
+    expect(s.paths.filter((p) => !p.includes('continue'))).toHaveLength(2);
+  });
+
+  it('fails on any other error', async () => {
+    const client = {
+      call: async () => {
+        throw new KubeApiError(403, 'Forbidden', 'no', {});
+      },
+    } as unknown as KubeJsonClient;
+    await expect(pagedList(client, '/api/v1/pods', slim)).rejects.toMatchObject({ status: 403 });
   });
 });

@@ -9,6 +9,7 @@
  * pin the kept fields of each kind.
  */
 import * as k8s from '@kubernetes/client-node';
+import { KubeApiError, type KubeJsonClient } from './client.js';
 
 /** What a cache stores instead of the object the API server sent. Must not keep references to shared state. */
 export type Transform<T extends k8s.KubernetesObject> = (obj: T) => T;
@@ -167,15 +168,59 @@ function pick<T extends object, K extends keyof T>(obj: T, keys: readonly K[]): 
   return out;
 }
 
+/** Objects per page of an informer's list (client-go's pager uses 500 too). */
+export const LIST_PAGE_SIZE = 500;
+
+/**
+ * Lists a collection page by page (`limit`/`continue`), as plain JSON (no typed models), and keeps
+ * `transform(item)` of each item as its page arrives: the list of 5000 desktop pods is never in
+ * memory whole, only the slim copies and one page. All pages come from one snapshot of the
+ * collection; its resourceVersion is the list's. A continue token that expired (410) while
+ * paging starts the list over, once.
+ */
+export async function pagedList<T extends k8s.KubernetesObject>(
+  client: KubeJsonClient,
+  collectionPath: string,
+  transform: Transform<T>,
+  labelSelector?: string,
+  pageSize = LIST_PAGE_SIZE,
+): Promise<k8s.KubernetesListObject<T>> {
+  for (let attempt = 0; ; attempt++) {
+    const items: T[] = [];
+    let cont: string | undefined;
+    let resourceVersion = '';
+    try {
+      do {
+        const q = new URLSearchParams({ limit: String(pageSize) });
+        if (labelSelector) q.set('labelSelector', labelSelector);
+        if (cont) q.set('continue', cont);
+        const page = await client.call<{
+          metadata?: { resourceVersion?: string; continue?: string };
+          items?: T[];
+        }>('GET', `${collectionPath}?${q.toString()}`);
+        for (const item of page.items ?? []) items.push(transform(item));
+        resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
+        cont = page.metadata?.continue || undefined;
+      } while (cont);
+      return { metadata: { resourceVersion }, items } as k8s.KubernetesListObject<T>;
+    } catch (err) {
+      if (attempt === 0 && cont && err instanceof KubeApiError && err.status === 410) continue;
+      throw err;
+    }
+  }
+}
+
 /**
  * An informer whose cache holds `transform(obj)` for every listed or watched object: client-node's
- * ListWatch with the list function and the watch wrapped. Events (add/update/delete) carry the
- * transformed object too. Watch errors (Status objects) and bookmarks pass through untouched.
+ * ListWatch with the list (pagedList, through `lister`) and the watch wrapped. Events
+ * (add/update/delete) carry the transformed object too. Watch errors (Status objects) and
+ * bookmarks pass through untouched. Listed and watched objects alike are plain JSON (timestamps
+ * are strings).
  */
 export function makeTransformingInformer<T extends k8s.KubernetesObject>(
   kc: k8s.KubeConfig,
+  lister: KubeJsonClient,
   path: string,
-  list: () => Promise<k8s.KubernetesListObject<T>>,
   transform: Transform<T>,
   labelSelector?: string,
 ): k8s.Informer<T> & k8s.ObjectCache<T> {
@@ -195,9 +240,11 @@ export function makeTransformingInformer<T extends k8s.KubernetesObject>(
         done,
       ),
   } as unknown as k8s.Watch;
-  const transformedList = async () => {
-    const result = await list();
-    return { ...result, items: result.items.map(transform) };
-  };
-  return new k8s.ListWatch<T>(path, transforming, transformedList, false, labelSelector);
+  return new k8s.ListWatch<T>(
+    path,
+    transforming,
+    () => pagedList(lister, path, transform, labelSelector),
+    false,
+    labelSelector,
+  );
 }

@@ -1,7 +1,7 @@
 import { API_VERSION } from '@vdi/crd-types';
 import { createTestNamespace, installCrds, testKubeConfig, waitFor, type TestNamespace } from '@vdi/testing';
 import * as k8s from '@kubernetes/client-node';
-import { InformerSet, KubeJsonClient, podInformer, sessionInformer } from '../src/index.js';
+import { InformerSet, KubeJsonClient, pagedList, podInformer, sessionInformer } from '../src/index.js';
 
 describe('InformerSet', () => {
   let ns: TestNamespace;
@@ -148,6 +148,61 @@ describe('slim informers', () => {
     } finally {
       // An open watch would keep the test process alive after a failure.
       await set.stop();
+      c.close();
+    }
+  });
+});
+
+describe('paged lists', () => {
+  let ns: TestNamespace;
+
+  beforeAll(async () => {
+    ns = await createTestNamespace('paged');
+  });
+  afterAll(async () => {
+    await ns.cleanup();
+  });
+
+  it('list every selected object page by page from one snapshot, transformed as each page arrives', async () => {
+    const c = new KubeJsonClient(testKubeConfig());
+    const base = `/api/v1/namespaces/${ns.name}/configmaps`;
+    try {
+      for (let i = 0; i < 7; i++)
+        await c.call('POST', base, {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: {
+            name: `cm-${i}`,
+            labels: { 'app.kubernetes.io/part-of': i < 5 ? 'vdi-platform' : 'other' },
+          },
+          data: { big: 'x'.repeat(1000) },
+        });
+      const pages: string[] = [];
+      const calls: string[] = [];
+      const counting = {
+        call: (method: string, path: string) => {
+          calls.push(path);
+          return c.call(method, path);
+        },
+      } as unknown as KubeJsonClient;
+      const list = await pagedList<k8s.V1ConfigMap>(
+        counting,
+        base,
+        (cm) => {
+          pages.push(cm.metadata!.name!);
+          return { metadata: { name: cm.metadata!.name! } };
+        },
+        'app.kubernetes.io/part-of=vdi-platform',
+        2,
+      );
+      expect(list.items.map((cm) => cm.metadata?.name)).toEqual(['cm-0', 'cm-1', 'cm-2', 'cm-3', 'cm-4']);
+      // Only the transformed copies are kept.
+      expect(list.items.every((cm) => cm.data === undefined)).toBe(true);
+      // Three pages of at most two, the later ones continuing the first's snapshot.
+      expect(calls).toHaveLength(3);
+      expect(calls.slice(1).every((p) => p.includes('continue='))).toBe(true);
+      expect(Number(list.metadata?.resourceVersion)).toBeGreaterThan(0);
+    } finally {
       c.close();
     }
   });

@@ -70,20 +70,21 @@ export class Caches {
       for (const event of ['add', 'update', 'delete'] as const) c.on(event, (o) => cb(o, event));
       return this.set.add(name, c);
     };
-    this.sessions = wire('sessions', sessionInformer(kc, namespace), events.session);
-    this.templates = wire('templates', templateInformer(kc), events.template);
+    // One client lists every collection, page by page (kube-client pagedList).
+    this.lister = new KubeJsonClient(kc, 4);
+    this.sessions = wire('sessions', sessionInformer(kc, namespace, this.lister), events.session);
+    this.templates = wire('templates', templateInformer(kc, this.lister), events.template);
     // Each cache keeps only what the engine reads (kube-client's slim.ts): pods and nodes as the
     // few fields placement, status and usage use; everything without managedFields.
-    const pods = podInformer(kc, namespace, managed);
+    const pods = podInformer(kc, namespace, managed, this.lister);
     this.slices = new SliceLedger(gpuResource);
     // Before the engine's handlers, so a reconcile woken by a pod event sees it counted.
     pods.on('add', (p) => this.slices.pod(p));
     pods.on('update', (p) => this.slices.pod(p));
     pods.on('delete', (p) => this.slices.gone(p));
     this.pods = wire('pods', pods, events.pod);
-    this.nodes = wire('nodes', nodeInformer(kc), events.node);
-    this.claims = wire('claims', claimInformer(kc, namespace, managed), events.claim);
-    this.lister = new KubeJsonClient(kc, 4);
+    this.nodes = wire('nodes', nodeInformer(kc, this.lister), events.node);
+    this.claims = wire('claims', claimInformer(kc, namespace, managed, this.lister), events.claim);
     const children = new Map<string, Cache<k8s.KubernetesObject>>();
     for (const kind of CHILD_KINDS) {
       // Pods and claims have caches of their own (above).
@@ -94,7 +95,7 @@ export class Caches {
       children.set(kind.kind, this.set.add(`children:${kind.plural}`, cache));
     }
     this.children = children;
-    this.usages = this.set.add('usages', usageInformer(kc, namespace));
+    this.usages = this.set.add('usages', usageInformer(kc, namespace, this.lister));
   }
 
   /** Lists everything once (resolves when every cache holds a full list) and keeps watching. */
