@@ -2,6 +2,7 @@
  * The reconciler step by step against a fake API server that records every call (in the manner
  * of sample-controller's tests): what it writes, in which order, and what it leaves alone.
  */
+import type { V1Pod } from '@kubernetes/client-node';
 import type { VDISession, VDITemplateSpec } from '@vdi/crd-types';
 import { LABEL_USER_HASH, homePvcName, ownerAnnotations, ownerHash, ownerHomeName } from '@vdi/session-spec';
 import { sampleOptions, sampleSession, sampleTemplate } from '@vdi/session-spec/testing';
@@ -44,6 +45,7 @@ function world(
     template?: Partial<VDITemplateSpec>;
     session?: Partial<VDISession['metadata']>;
     spec?: Partial<VDISession['spec']>;
+    now?: () => Date;
   } = {},
 ) {
   const client = new FakeKubeClient();
@@ -60,7 +62,7 @@ function world(
     config: testConfig(sampleOptions()),
     log: silentLog,
     events,
-    now: () => NOW,
+    now: o.now ?? (() => NOW),
   });
   /** Reconciles once and returns what it wrote (`verb Kind/name`), clearing the record. */
   const pass = async () => {
@@ -301,6 +303,45 @@ describe('Reconciler', () => {
       ['get', 'VDISession', undefined, 200],
     ]);
     expect(w.client.stored<VDISession>('VDISession', 'alice-1', 'vdi-sessions')?.status).toBeUndefined();
+  });
+
+  it('releases the pod of a start that fails for good in the pass that finds it failed (no later event needed)', async () => {
+    let now = NOW;
+    const w = world({ now: () => now });
+    await w.pass();
+    // The pod was made and cannot be placed for a reason other than a busy GPU: its start deadline runs.
+    const pod = w.client.stored<V1Pod>('Pod', 'alice-1', 'vdi-sessions')!;
+    w.client.seed({
+      ...pod,
+      metadata: { ...pod.metadata, creationTimestamp: NOW.toISOString() },
+      status: {
+        phase: 'Pending',
+        conditions: [
+          {
+            type: 'PodScheduled',
+            status: 'False',
+            reason: 'Unschedulable',
+            message: '0/1 nodes are available: 1 node(s) were unschedulable.',
+            lastTransitionTime: NOW.toISOString(),
+          },
+        ],
+      },
+    });
+    w.cache.sync(w.client);
+    now = new Date(NOW.getTime() + 301_000);
+    const { writes } = await w.pass();
+    // Failed, then the pod released, then the status without the pod.
+    expect(writes).toEqual([
+      'patch VDISession/alice-1/status',
+      'delete Pod/alice-1',
+      'patch VDISession/alice-1/status',
+    ]);
+    const status = w.client.stored<VDISession>('VDISession', 'alice-1', 'vdi-sessions')!.status!;
+    expect(status).toMatchObject({ phase: 'Failed', reason: 'StartDeadlineExceeded' });
+    expect(w.events.reasons()).toContain('DesktopReleased');
+    // Reconciled again: the failure stays, nothing is re-made.
+    w.cache.sync(w.client);
+    expect((await w.pass()).writes).toEqual([]);
   });
 
   it('fails when its status write is refused for its own session', async () => {

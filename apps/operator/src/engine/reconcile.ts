@@ -289,6 +289,15 @@ export class Reconciler {
       ...(idleTimeoutSeconds !== undefined ? { idleTimeoutSeconds } : {}),
     });
     await this.writes.writeStatus(session, status);
+    // A start that failed for good just now releases its desktop in this pass: no later event
+    // need come (its pod may wait forever for a node that cannot take it).
+    if (!stopped && !failedForGood(session) && failedForGood({ ...session, status }))
+      return this.release(
+        { ...session, status },
+        observed,
+        { ...base, session: { ...session, status } },
+        now,
+      );
     if (applyError) return { requeueAfterMs: 30_000 };
     const wake = this.nextWake(status, now);
     const warnWake = stage.nextInMs !== undefined ? stage.nextInMs + 100 : undefined;
