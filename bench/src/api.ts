@@ -12,6 +12,7 @@ import type { KubeJsonClient } from '@vdi/kube-client';
 import { inLanes } from './burst.js';
 import { createSession } from './kube.js';
 import { ProcWatcher, sampleProcess } from './proc.js';
+import { withShippedNodeOptions } from './shipped.js';
 import { summarize, type Summary } from './stats.js';
 
 type Log = (msg: string) => void;
@@ -109,6 +110,8 @@ export async function apiPhase(
         VDI_QUOTA_GPUS_PER_USER: '1000000',
         LOG_LEVEL: 'warn',
         VDI_SESSION_KEY: TEST_SESSION_KEY,
+        // As the shipped Deployment runs it (V8 heap bounds).
+        ...withShippedNodeOptions('api'),
       },
     });
     const url = `http://127.0.0.1:${port}/graphql`;

@@ -10,6 +10,7 @@ import type { Builds } from './build.js';
 import type { ProbeAnswer } from './probe.js';
 import { sampleProcess, type ProcSample } from './proc.js';
 import { metricSum } from './prom.js';
+import { withShippedNodeOptions } from './shipped.js';
 
 export interface OperatorProcess {
   proc: ChildProcess;
@@ -61,7 +62,8 @@ export async function startOperator(o: StartOptions): Promise<OperatorProcess> {
       VDI_POD_NAME: o.identity,
       BENCH_PROBE_PORT: String(probePort),
       BENCH_PROBE_APISERVER: o.apiserverHost,
-      ...o.env,
+      // As the shipped Deployment runs it (V8 heap bounds).
+      ...withShippedNodeOptions('operator', o.env),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
