@@ -18,7 +18,8 @@ const Operator = framework.default;
 export interface WakeUps {
   /** `object` is the event's copy of the session (for its priority only; reconcile reads the cache). */
   session(namespace: string, name: string, object: VDISession, deleted: boolean): void;
-  template(name: string): void;
+  /** `resourceVersion`: the event's version of the template (a deletion passes none). */
+  template(name: string, resourceVersion: string | undefined): void;
 }
 
 export class VdiSessionOperator extends Operator {
@@ -46,7 +47,7 @@ export class VdiSessionOperator extends Operator {
       this.namespace,
     );
     await this.watchResource(GROUP, VERSION, PLURAL_TEMPLATE, async (e: ResourceEvent) =>
-      this.wake.template(e.meta.name),
+      this.wake.template(e.meta.name, String(e.type) === 'DELETED' ? undefined : e.meta.resourceVersion),
     );
   }
 }

@@ -108,12 +108,28 @@ const caches = new Caches(
         reconciler.cacheHas(s);
         return;
       }
-      // A new or edited session goes before status refreshes (work-queue.ts, "Two priorities").
+      // The same version from the framework's watch already woke it (or the other way round).
+      if (
+        !leading ||
+        !keys.news(
+          'session',
+          s.metadata.namespace!,
+          s.metadata.name!,
+          s.metadata.resourceVersion,
+          event === 'delete',
+        )
+      )
+        return;
+      // A new or edited session goes before status refreshes (work-queue.ts, priorities).
       for (const key of keys.session(s)) enqueue(key, keys.sessionPriority(s));
     },
-    template: (t) => {
-      wake(keys.template(t.metadata!.name!));
+    template: (t, event) => {
       templateStatus(t.metadata!.name!);
+      if (
+        leading &&
+        keys.news('template', '', t.metadata!.name!, t.metadata!.resourceVersion, event === 'delete')
+      )
+        wake(keys.template(t.metadata!.name!));
     },
     pod: (p) => {
       // A desktop becoming ready goes before other refreshes: its owner waits for Running.
@@ -198,9 +214,12 @@ const framework = new VdiSessionOperator(
   {
     session: (n, name, s, deleted) => {
       if (!deleted && reconciler.isOwnSessionWrite(s)) return;
+      if (!keys.news('session', n, name, s.metadata?.resourceVersion, deleted)) return;
       enqueue(`${n}/${name}`, keys.sessionPriority(s));
     },
-    template: (name) => wake(keys.template(name)),
+    template: (name, resourceVersion) => {
+      if (keys.news('template', '', name, resourceVersion)) wake(keys.template(name));
+    },
   },
   {
     debug: (m) => log.debug({ module: 'framework' }, m),
@@ -222,8 +241,16 @@ function resync(): void {
 async function becomeLeader(): Promise<void> {
   leading = true;
   metrics.leader.set(1);
-  for (const s of caches.sessions.list(ns)) queue.add(`${ns}/${s.metadata.name}`);
-  for (const t of caches.templates.list()) templateStatus(t.metadata.name!);
+  for (const s of caches.sessions.list(ns)) {
+    // Woken now at the version cached: the framework's first list, which repeats every session
+    // and template, wakes nobody again (EventKeys.news).
+    keys.news('session', ns, s.metadata.name!, s.metadata.resourceVersion);
+    queue.add(`${ns}/${s.metadata.name}`);
+  }
+  for (const t of caches.templates.list()) {
+    keys.news('template', '', t.metadata.name!, t.metadata.resourceVersion);
+    templateStatus(t.metadata.name!);
+  }
   await framework.start();
   viewers.start();
   accountant.start();

@@ -28,7 +28,7 @@ export interface CacheEvents {
   session(obj: VDISession, event: CacheEvent): void;
   /** A session's Service, Secret, NetworkPolicy, Middleware or IngressRoute changed (metadata only). */
   child(obj: k8s.KubernetesObject, event: CacheEvent): void;
-  template(obj: VDITemplate): void;
+  template(obj: VDITemplate, event: CacheEvent): void;
   pod(obj: k8s.V1Pod): void;
   node(obj: k8s.V1Node, event: CacheEvent): void;
   claim(obj: k8s.V1PersistentVolumeClaim): void;

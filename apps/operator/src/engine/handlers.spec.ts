@@ -60,6 +60,22 @@ describe('EventKeys', () => {
     expect(keys.node(node('16'), 'add')).toEqual(['vdi/a2', 'vdi/b1']);
   });
 
+  it('a version of a session or template wakes once, whichever watch delivers it first; a deletion always', () => {
+    const k = new EventKeys('vdi', () => []);
+    expect(k.news('session', 'vdi', 'a1', '10')).toBe(true);
+    // The framework's copy of the same version, and its first list repeating it.
+    expect(k.news('session', 'vdi', 'a1', '10')).toBe(false);
+    expect(k.news('session', 'vdi', 'a1', '11')).toBe(true);
+    // Another object with the same name elsewhere, or of another kind, is its own.
+    expect(k.news('session', 'other', 'a1', '11')).toBe(true);
+    expect(k.news('template', '', 'a1', '11')).toBe(true);
+    expect(k.news('session', 'vdi', 'a1', '11', true)).toBe(true);
+    expect(k.news('session', 'vdi', 'a1', '11', true)).toBe(true);
+    // Made again under the same name after its deletion: news.
+    expect(k.news('session', 'vdi', 'a1', '11')).toBe(true);
+    expect(k.news('session', 'vdi', 'a1', undefined)).toBe(true);
+  });
+
   it("a session's home wakes it; a per-user home wakes every session of that owner; another claim none", () => {
     const claim = (labels: Record<string, string>) =>
       ({ metadata: { labels } }) as k8s.V1PersistentVolumeClaim;

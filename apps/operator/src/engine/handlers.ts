@@ -29,12 +29,37 @@ function ownerHashOf(s: VDISession): string {
 export class EventKeys {
   /** Per node, what placement read of it last: an update that changes none of it wakes nobody. */
   private readonly nodeFacts = new Map<string, string>();
+  /** Per session and template, the resourceVersion an event last woke for. */
+  private readonly woken = new Map<string, string>();
 
   /** `sessions()` lists the cached sessions of the operator's namespace. */
   constructor(
     private readonly namespace: string,
     private readonly sessions: () => readonly VDISession[],
   ) {}
+
+  /**
+   * Whether an event of a session or template carries news: a version no earlier event woke for.
+   * The framework's watch and the caches both deliver every change (and the framework's first
+   * list repeats every object the caches listed); the second copy of a version wakes nobody — the
+   * reconcile the first one queued reads that version or a newer one. A deletion always does.
+   */
+  news(
+    kind: 'session' | 'template',
+    namespace: string,
+    name: string,
+    resourceVersion: string | undefined,
+    deleted = false,
+  ): boolean {
+    const id = `${kind}/${namespace}/${name}`;
+    if (deleted || resourceVersion === undefined) {
+      this.woken.delete(id);
+      return true;
+    }
+    if (this.woken.get(id) === resourceVersion) return false;
+    this.woken.set(id, resourceVersion);
+    return true;
+  }
 
   /** A session changed: itself. */
   session(s: VDISession): string[] {
