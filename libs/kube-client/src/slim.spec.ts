@@ -179,7 +179,7 @@ describe('slimNode', () => {
 });
 
 describe('childMetadata', () => {
-  it("keeps identity, labels, owners, the platform's annotations and who wrote it; never data", () => {
+  it("keeps identity, owners, the platform's labels and annotations and who wrote it; never data", () => {
     const secret = {
       apiVersion: 'v1',
       kind: 'Secret',
@@ -188,7 +188,7 @@ describe('childMetadata', () => {
         namespace: 'vdi',
         uid: 'x1',
         resourceVersion: '42',
-        labels: { 'vdi.kasm.io/session': 's' },
+        labels: { 'vdi.kasm.io/session': 's', 'app.kubernetes.io/part-of': 'vdi-platform' },
         annotations: { 'vdi.kasm.io/applied': 'abc', 'other.example/note': 'dropped' },
         ownerReferences: [{ apiVersion: 'vdi.kasm.io/v1alpha1', kind: 'VDISession', name: 's', uid: 'u1' }],
         managedFields: [

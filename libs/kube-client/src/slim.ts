@@ -115,7 +115,7 @@ export function slimNode(node: k8s.V1Node): k8s.V1Node {
   };
 }
 
-/** Annotations a child's metadata-only copy keeps: the platform's own (e.g. what was applied). */
+/** Annotations and labels a child's metadata-only copy keeps: the platform's own (e.g. what was applied, which session). */
 const OWN_ANNOTATION = /^vdi\.kasm\.io\//;
 
 /** Who wrote an object, without the field sets: enough to tell whether someone else changed it. */
@@ -136,6 +136,9 @@ export function childMetadata<T extends k8s.KubernetesObject>(obj: T): T {
   const annotations = Object.fromEntries(
     Object.entries(m.annotations ?? {}).filter(([k]) => OWN_ANNOTATION.test(k)),
   );
+  // The platform's own labels (which session, whose) only: the app.kubernetes.io/* set is the
+  // same on every child, and 25000 children of 5000 sessions would each keep a copy.
+  const labels = Object.fromEntries(Object.entries(m.labels ?? {}).filter(([k]) => OWN_ANNOTATION.test(k)));
   const writers: Writer[] = (m.managedFields ?? []).map((f) => ({
     manager: f.manager ?? '',
     operation: f.operation ?? '',
@@ -151,10 +154,10 @@ export function childMetadata<T extends k8s.KubernetesObject>(obj: T): T {
         'uid',
         'resourceVersion',
         'generation',
-        'labels',
         'ownerReferences',
         'deletionTimestamp',
       ]),
+      ...(Object.keys(labels).length ? { labels } : {}),
       ...(Object.keys(annotations).length ? { annotations } : {}),
       // The writers stand in for managedFields (a V1ManagedFieldsEntry without its fieldsV1).
       ...(writers.length ? { managedFields: writers } : {}),
