@@ -108,28 +108,22 @@ const caches = new Caches(
         reconciler.cacheHas(s);
         return;
       }
-      // The same version from the framework's watch already woke it (or the other way round).
-      if (
-        !leading ||
-        !keys.news(
-          'session',
-          s.metadata.namespace!,
-          s.metadata.name!,
-          s.metadata.resourceVersion,
-          event === 'delete',
-        )
-      )
-        return;
+      // Seen here first or not, the cache's event wakes (reconciles read the cache); the
+      // framework's copy of this version then wakes nobody (EventKeys.cached).
+      keys.cached(
+        'session',
+        s.metadata.namespace!,
+        s.metadata.name!,
+        s.metadata.resourceVersion,
+        event === 'delete',
+      );
       // A new or edited session goes before status refreshes (work-queue.ts, priorities).
       for (const key of keys.session(s)) enqueue(key, keys.sessionPriority(s));
     },
     template: (t, event) => {
       templateStatus(t.metadata!.name!);
-      if (
-        leading &&
-        keys.news('template', '', t.metadata!.name!, t.metadata!.resourceVersion, event === 'delete')
-      )
-        wake(keys.template(t.metadata!.name!));
+      keys.cached('template', '', t.metadata!.name!, t.metadata!.resourceVersion, event === 'delete');
+      wake(keys.template(t.metadata!.name!));
     },
     pod: (p) => {
       // A desktop becoming ready goes before other refreshes: its owner waits for Running.
@@ -214,11 +208,12 @@ const framework = new VdiSessionOperator(
   {
     session: (n, name, s, deleted) => {
       if (!deleted && reconciler.isOwnSessionWrite(s)) return;
-      if (!keys.news('session', n, name, s.metadata?.resourceVersion, deleted)) return;
+      // The cache delivered this version already (and woke the session for it).
+      if (!deleted && keys.cachedAlready('session', n, name, s.metadata?.resourceVersion)) return;
       enqueue(`${n}/${name}`, keys.sessionPriority(s));
     },
     template: (name, resourceVersion) => {
-      if (keys.news('template', '', name, resourceVersion)) wake(keys.template(name));
+      if (!keys.cachedAlready('template', '', name, resourceVersion)) wake(keys.template(name));
     },
   },
   {
@@ -241,16 +236,10 @@ function resync(): void {
 async function becomeLeader(): Promise<void> {
   leading = true;
   metrics.leader.set(1);
-  for (const s of caches.sessions.list(ns)) {
-    // Woken now at the version cached: the framework's first list, which repeats every session
-    // and template, wakes nobody again (EventKeys.news).
-    keys.news('session', ns, s.metadata.name!, s.metadata.resourceVersion);
-    queue.add(`${ns}/${s.metadata.name}`);
-  }
-  for (const t of caches.templates.list()) {
-    keys.news('template', '', t.metadata.name!, t.metadata.resourceVersion);
-    templateStatus(t.metadata.name!);
-  }
+  // Every cached session once. The framework's first list, which repeats every session and
+  // template at the version the caches delivered, wakes nobody again (EventKeys.cached).
+  for (const s of caches.sessions.list(ns)) queue.add(`${ns}/${s.metadata.name}`);
+  for (const t of caches.templates.list()) templateStatus(t.metadata.name!);
   await framework.start();
   viewers.start();
   accountant.start();

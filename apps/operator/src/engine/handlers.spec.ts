@@ -60,20 +60,21 @@ describe('EventKeys', () => {
     expect(keys.node(node('16'), 'add')).toEqual(['vdi/a2', 'vdi/b1']);
   });
 
-  it('a version of a session or template wakes once, whichever watch delivers it first; a deletion always', () => {
+  it("the framework's copy of a version the caches delivered wakes nobody; one they have not shown yet does", () => {
     const k = new EventKeys('vdi', () => []);
-    expect(k.news('session', 'vdi', 'a1', '10')).toBe(true);
+    // The framework's watch ahead of the cache: its copy wakes (the cache's follows).
+    expect(k.cachedAlready('session', 'vdi', 'a1', '10')).toBe(false);
+    k.cached('session', 'vdi', 'a1', '10');
     // The framework's copy of the same version, and its first list repeating it.
-    expect(k.news('session', 'vdi', 'a1', '10')).toBe(false);
-    expect(k.news('session', 'vdi', 'a1', '11')).toBe(true);
+    expect(k.cachedAlready('session', 'vdi', 'a1', '10')).toBe(true);
+    expect(k.cachedAlready('session', 'vdi', 'a1', '11')).toBe(false);
     // Another object with the same name elsewhere, or of another kind, is its own.
-    expect(k.news('session', 'other', 'a1', '11')).toBe(true);
-    expect(k.news('template', '', 'a1', '11')).toBe(true);
-    expect(k.news('session', 'vdi', 'a1', '11', true)).toBe(true);
-    expect(k.news('session', 'vdi', 'a1', '11', true)).toBe(true);
-    // Made again under the same name after its deletion: news.
-    expect(k.news('session', 'vdi', 'a1', '11')).toBe(true);
-    expect(k.news('session', 'vdi', 'a1', undefined)).toBe(true);
+    expect(k.cachedAlready('session', 'other', 'a1', '10')).toBe(false);
+    expect(k.cachedAlready('template', '', 'a1', '10')).toBe(false);
+    // Gone from the cache: nothing counts as delivered (a session made again under the name is news).
+    k.cached('session', 'vdi', 'a1', '12', true);
+    expect(k.cachedAlready('session', 'vdi', 'a1', '10')).toBe(false);
+    expect(k.cachedAlready('session', 'vdi', 'a1', undefined)).toBe(false);
   });
 
   it("a session's home wakes it; a per-user home wakes every session of that owner; another claim none", () => {

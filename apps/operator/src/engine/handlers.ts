@@ -29,7 +29,7 @@ function ownerHashOf(s: VDISession): string {
 export class EventKeys {
   /** Per node, what placement read of it last: an update that changes none of it wakes nobody. */
   private readonly nodeFacts = new Map<string, string>();
-  /** Per session and template, the resourceVersion an event last woke for. */
+  /** Per session and template, the resourceVersion the caches last delivered. */
   private readonly woken = new Map<string, string>();
 
   /** `sessions()` lists the cached sessions of the operator's namespace. */
@@ -39,26 +39,34 @@ export class EventKeys {
   ) {}
 
   /**
-   * Whether an event of a session or template carries news: a version no earlier event woke for.
-   * The framework's watch and the caches both deliver every change (and the framework's first
-   * list repeats every object the caches listed); the second copy of a version wakes nobody — the
-   * reconcile the first one queued reads that version or a newer one. A deletion always does.
+   * The caches delivered this version of a session or template (`deleted`: it is gone). Reconciles
+   * read the caches, so their events always wake; the framework's watch delivers the same changes
+   * (and its first list repeats every object), and its copy of a version the caches already
+   * delivered wakes nobody (`cachedAlready`). Its copy of a version the caches have not shown yet
+   * still wakes — harmless, and the caches' own event follows and wakes again.
    */
-  news(
+  cached(
     kind: 'session' | 'template',
     namespace: string,
     name: string,
     resourceVersion: string | undefined,
     deleted = false,
-  ): boolean {
+  ): void {
     const id = `${kind}/${namespace}/${name}`;
-    if (deleted || resourceVersion === undefined) {
-      this.woken.delete(id);
-      return true;
-    }
-    if (this.woken.get(id) === resourceVersion) return false;
-    this.woken.set(id, resourceVersion);
-    return true;
+    if (deleted || resourceVersion === undefined) this.woken.delete(id);
+    else this.woken.set(id, resourceVersion);
+  }
+
+  /** Whether the caches already delivered this version (see `cached`). */
+  cachedAlready(
+    kind: 'session' | 'template',
+    namespace: string,
+    name: string,
+    resourceVersion: string | undefined,
+  ): boolean {
+    return (
+      resourceVersion !== undefined && this.woken.get(`${kind}/${namespace}/${name}`) === resourceVersion
+    );
   }
 
   /** A session changed: itself. */
