@@ -46,8 +46,26 @@ describe('ChildWriter.apply', () => {
     await w.children.apply('vdi-sessions/alice-2', w.session, w.desired, undefined, true);
     expect(w.client.summary().filter((c) => c.includes('PersistentVolumeClaim'))).toEqual([]);
 
-    // One neither cached nor listed, but there by now (another session of the owner just made it,
-    // or it is someone else's): this pass stops before the pod, and the next one checks whose it is.
+    // One neither cached nor listed, but there by now: another session of the owner just made it
+    // (both started at once) — it is the owner's, so the start goes on.
+    w.client.clear();
+    w.client.remove('Pod', 'alice-1', 'vdi-sessions');
+    await w.children.apply(KEY, w.session, w.desired, undefined);
+    expect(w.client.summary()).toContain('create Pod/alice-1');
+    // Someone else's under that name: this pass stops before the pod, and the next one checks
+    // whose it is from the cache.
+    const claim = w.client.stored<{ metadata: { labels: Record<string, string> } }>(
+      'PersistentVolumeClaim',
+      home,
+      'vdi-sessions',
+    )!;
+    w.client.seed({
+      ...claim,
+      metadata: {
+        ...claim.metadata,
+        labels: { ...claim.metadata.labels, 'vdi.kasm.io/user-hash': 'someone-else' },
+      },
+    });
     w.client.clear();
     w.client.remove('Pod', 'alice-1', 'vdi-sessions');
     await expect(w.children.apply(KEY, w.session, w.desired, undefined)).rejects.toMatchObject({
@@ -55,6 +73,28 @@ describe('ChildWriter.apply', () => {
       message: expect.stringContaining(`home volume claim vdi-sessions/${home} appeared`),
     });
     expect(w.client.summary()).not.toContain('create Pod/alice-1');
+  });
+
+  it('makes no pod while its home claim is still being deleted (a pod would keep it from going)', async () => {
+    const w = setup({ persistence: 'session' });
+    await w.children.apply(KEY, w.session, w.desired, undefined);
+    w.client.remove('Pod', 'alice-1', 'vdi-sessions');
+    const claim = w.client.stored<{ metadata: Record<string, unknown> }>(
+      'PersistentVolumeClaim',
+      'alice-1-home',
+      'vdi-sessions',
+    )!;
+    w.client.seed({ ...claim, metadata: { ...claim.metadata, deletionTimestamp: '2026-03-02T09:00:00Z' } });
+    w.cache.sync(w.client);
+    w.client.clear();
+    const result = await w.children.apply(KEY, w.session, w.desired, undefined);
+    expect(result.waitingFor).toMatch(/alice-1-home to finish deleting/);
+    expect(w.client.summary()).not.toContain('create Pod/alice-1');
+    // Gone: the pod is made.
+    w.client.remove('PersistentVolumeClaim', 'alice-1-home', 'vdi-sessions');
+    w.cache.sync(w.client);
+    expect(await w.children.apply(KEY, w.session, w.desired, undefined)).toEqual({});
+    expect(w.client.summary()).toContain('create Pod/alice-1');
   });
 
   it('re-sends nothing for the same desired state; the pod only when there is none', async () => {

@@ -11,7 +11,15 @@ import { createHash } from 'node:crypto';
 import type { KubernetesObject, V1Pod } from '@kubernetes/client-node';
 import type { VDISession } from '@vdi/crd-types';
 import { KubeApiError, type KubeJsonClient, type KubeObject, type Stored } from '@vdi/kube-client';
-import { FIELD_MANAGER, childNames, childRefs, type DesiredSession } from '@vdi/session-spec';
+import {
+  ANNOTATION_OWNER_ISSUER,
+  ANNOTATION_OWNER_SUBJECT,
+  FIELD_MANAGER,
+  LABEL_USER_HASH,
+  childNames,
+  childRefs,
+  type DesiredSession,
+} from '@vdi/session-spec';
 import type { Logger } from 'pino';
 import type { Caches } from './caches.js';
 import type { EventRecorder } from './events.js';
@@ -150,11 +158,25 @@ export class ChildWriter {
     desired: DesiredSession,
     pod: V1Pod | undefined,
     homeExists = false,
-  ): Promise<void> {
+  ): Promise<{ waitingFor?: string }> {
     const r = desired.rendered;
     let sent = 0;
+    // A home claim still being deleted (a previous session's of the same name, or a home an admin
+    // deletes): a pod made now would mount it and keep it from going, so no pod until it is gone
+    // (its delete event wakes the session; the caller also looks again shortly).
+    const homeName = r.home?.claim.metadata?.name;
+    const terminating = homeName
+      ? this.d.caches.claims.get(homeName, r.home!.claim.metadata?.namespace)?.metadata?.deletionTimestamp
+      : undefined;
     for (const obj of desired.objects as Child[]) {
       if (obj === (desired.pod as unknown)) {
+        if (!pod && terminating) {
+          this.d.log.info(
+            { key, uid: session.metadata.uid, claim: homeName },
+            'home claim still being deleted: the desktop pod waits until it is gone',
+          );
+          return { waitingFor: `home volume claim ${homeName} to finish deleting` };
+        }
         if (!pod && (await this.createPod(session, desired))) sent++;
         continue;
       }
@@ -166,7 +188,7 @@ export class ChildWriter {
       // is someone else's) fails this pass, and the next one checks it from the cache.
       if (obj === r.home?.claim && !(r.home.claim.metadata?.ownerReferences ?? []).length) {
         if (homeExists || this.d.caches.claims.get(obj.metadata.name, obj.metadata.namespace)) continue;
-        if (!(await this.create(obj))) {
+        if (!(await this.create(obj)) && !(await this.sameOwnerHome(obj))) {
           const message = `home volume claim ${obj.metadata.namespace}/${obj.metadata.name} appeared while this session was being started; checking whose it is again`;
           throw new KubeApiError(409, 'AlreadyExists', message, {});
         }
@@ -176,6 +198,29 @@ export class ChildWriter {
       if (await this.applyChild(session, obj)) sent++;
     }
     if (sent > 0) this.d.log.debug({ key, uid: session.metadata.uid, objects: sent }, 'children applied');
+    return {};
+  }
+
+  /**
+   * Whether the per-user home claim that exists under `desired`'s name (a create answered 409)
+   * belongs to the same owner: the same owner-hash label and owner annotations (two sessions of one
+   * owner starting at once both create it; one wins). Someone else's is not.
+   */
+  private async sameOwnerHome(desired: Child): Promise<boolean> {
+    const existing = await this.d.client.get<Child & { metadata: { labels?: Record<string, string> } }>(
+      desired,
+    );
+    if (!existing) return false;
+    const want = desired.metadata as {
+      labels?: Record<string, string>;
+      annotations?: Record<string, string>;
+    };
+    const owned = (m: { annotations?: Record<string, string> }) =>
+      [ANNOTATION_OWNER_ISSUER, ANNOTATION_OWNER_SUBJECT].map((k) => m.annotations?.[k] ?? null).join('\n');
+    return (
+      existing.metadata.labels?.[LABEL_USER_HASH] === want.labels?.[LABEL_USER_HASH] &&
+      owned(existing.metadata) === owned(want)
+    );
   }
 
   /** Applies one child unless the cached one is current; true when it sent it. */

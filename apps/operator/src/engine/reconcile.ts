@@ -224,6 +224,7 @@ export class Reconciler {
     }
 
     let applyError: string | undefined;
+    let waitingFor: string | undefined;
     this.children.noteOwner(key, session.metadata.uid!);
     if (stopped) {
       await this.stopDesktop(session, pod);
@@ -237,7 +238,7 @@ export class Reconciler {
         );
       }
       try {
-        await this.children.apply(key, session, desired, pod, home?.exists);
+        ({ waitingFor } = await this.children.apply(key, session, desired, pod, home?.exists));
       } catch (err) {
         if (!(err instanceof KubeApiError) || err.status >= 500 || err.status === 409 || err.status === 429)
           throw err;
@@ -299,6 +300,7 @@ export class Reconciler {
         now,
       );
     if (applyError) return { requeueAfterMs: 30_000 };
+    if (waitingFor) return { requeueAfterMs: 1_000 };
     const wake = this.nextWake(status, now);
     const warnWake = stage.nextInMs !== undefined ? stage.nextInMs + 100 : undefined;
     return {
