@@ -133,7 +133,11 @@ const caches = new Caches(
       }
     },
     node: (n, event) => wake(keys.node(n, event)),
-    claim: (c) => wake(keys.claim(c)),
+    claim: (c, event) => {
+      // A deleted claim is applied again at the next look, not trusted as on its way.
+      if (event === 'delete') reconciler.forgetChild({ ...c, kind: 'PersistentVolumeClaim' });
+      wake(keys.claim(c));
+    },
     // A child changed by anyone but this process (an edit, a deletion) wakes its session, which
     // applies it again; the echo of our own apply wakes nobody.
     child: (c, event) => {

@@ -31,7 +31,7 @@ export interface CacheEvents {
   template(obj: VDITemplate, event: CacheEvent): void;
   pod(obj: k8s.V1Pod): void;
   node(obj: k8s.V1Node, event: CacheEvent): void;
-  claim(obj: k8s.V1PersistentVolumeClaim): void;
+  claim(obj: k8s.V1PersistentVolumeClaim, event: CacheEvent): void;
 }
 
 export class Caches {
