@@ -47,6 +47,9 @@ export async function startOperator(o: StartOptions): Promise<OperatorProcess> {
   const probePort = await freePort();
   const args = [
     ...(o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : []),
+    // `kill -USR2 <pid>` writes a V8 heap snapshot into the benchmark's working directory (what
+    // holds the operator's memory, by object), without stopping the run.
+    '--heapsnapshot-signal=SIGUSR2',
     '--import',
     pathToFileURL(o.builds.probe).href,
     o.builds.operator,

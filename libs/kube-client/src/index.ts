@@ -26,6 +26,7 @@ export {
   slimNode,
   slimPod,
   withoutManagedFields,
+  type ChildKeys,
   type Transform,
-  type Writer,
 } from './slim.js';
+export { StringPool, cachePool } from './intern.js';

@@ -19,7 +19,15 @@ import {
   type VDIUsage,
 } from '@vdi/crd-types';
 import { KubeJsonClient } from './client.js';
-import { childMetadata, makeTransformingInformer, slimNode, slimPod, withoutManagedFields } from './slim.js';
+import { cachePool } from './intern.js';
+import {
+  childMetadata,
+  makeTransformingInformer,
+  slimNode,
+  slimPod,
+  withoutManagedFields,
+  type ChildKeys,
+} from './slim.js';
 
 export type Cache<T extends k8s.KubernetesObject> = k8s.Informer<T> & k8s.ObjectCache<T>;
 
@@ -29,6 +37,29 @@ export type Cache<T extends k8s.KubernetesObject> = k8s.Informer<T> & k8s.Object
  * sockets do not hold the process open).
  */
 const listerFor = (kc: k8s.KubeConfig, lister?: KubeJsonClient) => lister ?? new KubeJsonClient(kc, 2);
+
+/**
+ * A transform whose result has its repeated strings shared with every other cached object
+ * (intern.ts): the namespace, names of templates and users, conditions' reasons and messages.
+ */
+function pooled<T extends k8s.KubernetesObject>(transform: (obj: T) => T): (obj: T) => T {
+  return (obj) => cachePool.internAll(transform(obj));
+}
+
+/**
+ * A child's copy with the strings it shares with its session and siblings pooled (kind, API
+ * version, namespace, the session label, owner uids); its own name, version and applied hash are
+ * unique to it.
+ */
+function pooledChild<T extends k8s.KubernetesObject>(child: T): T {
+  const m = child.metadata!;
+  if (child.apiVersion) child.apiVersion = cachePool.intern(child.apiVersion);
+  if (child.kind) child.kind = cachePool.intern(child.kind);
+  if (m.namespace) m.namespace = cachePool.intern(m.namespace);
+  for (const k of Object.keys(m.labels ?? {})) m.labels![k] = cachePool.intern(m.labels![k]!);
+  for (const o of m.ownerReferences ?? []) o.uid = cachePool.intern(o.uid);
+  return child;
+}
 
 /** Kubernetes pods of one namespace with a label selector, kept as the platform reads them (slim.ts). */
 export function podInformer(
@@ -41,7 +72,7 @@ export function podInformer(
     kc,
     listerFor(kc, lister),
     `/api/v1/namespaces/${namespace}/pods`,
-    slimPod,
+    pooled(slimPod),
     labelSelector,
   );
 }
@@ -57,34 +88,36 @@ export function claimInformer(
     kc,
     listerFor(kc, lister),
     `/api/v1/namespaces/${namespace}/persistentvolumeclaims`,
-    withoutManagedFields,
+    pooled(withoutManagedFields),
     labelSelector,
   );
 }
 
 /**
  * Objects of one collection (`/api/v1/namespaces/ns/services`, `/apis/traefik.io/v1alpha1/…`)
- * selected by label, as metadata only (slim.ts `childMetadata`): what the operator needs to know
- * about the children it wrote. Listed through `client` (any kind, no typed API class needed).
+ * selected by label, as the few metadata facts `childMetadata` keeps (with the labels and
+ * annotations in `keep`): what the operator needs to know about the children it wrote. Listed
+ * through `client` (any kind, no typed API class needed).
  */
 export function childInformer(
   kc: k8s.KubeConfig,
   client: KubeJsonClient,
   collectionPath: string,
   labelSelector: string,
+  keep: ChildKeys,
 ): Cache<k8s.KubernetesObject> {
   return makeTransformingInformer<k8s.KubernetesObject>(
     kc,
     client,
     collectionPath,
-    childMetadata,
+    (obj) => pooledChild(childMetadata(obj, keep)),
     labelSelector,
   );
 }
 
 /** The cluster's nodes, kept as placement reads them (slim.ts). */
 export function nodeInformer(kc: k8s.KubeConfig, lister?: KubeJsonClient): Cache<k8s.V1Node> {
-  return makeTransformingInformer<k8s.V1Node>(kc, listerFor(kc, lister), '/api/v1/nodes', slimNode);
+  return makeTransformingInformer<k8s.V1Node>(kc, listerFor(kc, lister), '/api/v1/nodes', pooled(slimNode));
 }
 
 /** The sessions of one namespace. */
@@ -97,7 +130,7 @@ export function sessionInformer(
     kc,
     listerFor(kc, lister),
     `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${PLURAL_SESSION}`,
-    withoutManagedFields,
+    pooled(withoutManagedFields),
   );
 }
 
@@ -111,7 +144,7 @@ export function usageInformer(
     kc,
     listerFor(kc, lister),
     `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${PLURAL_USAGE}`,
-    withoutManagedFields,
+    pooled(withoutManagedFields),
   );
 }
 
@@ -121,7 +154,7 @@ export function templateInformer(kc: k8s.KubeConfig, lister?: KubeJsonClient): C
     kc,
     listerFor(kc, lister),
     `/apis/${GROUP}/${VERSION}/${PLURAL_TEMPLATE}`,
-    withoutManagedFields,
+    pooled(withoutManagedFields),
   );
 }
 

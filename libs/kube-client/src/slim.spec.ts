@@ -75,9 +75,41 @@ describe('slimPod', () => {
       phase: 'Running',
       podIP: '10.0.0.5',
       message: 'm',
-      conditions: [{ type: 'Ready', status: 'True' }],
-      containerStatuses: [{ name: 'desktop', ready: true, restartCount: 0, image: 'img', imageID: 'x' }],
-      initContainerStatuses: [{ name: 'init', ready: true, restartCount: 0, image: 'img', imageID: 'x' }],
+      conditions: [
+        {
+          type: 'Ready',
+          status: 'True',
+          lastProbeTime: 'p' as unknown as Date,
+          lastTransitionTime: new Date(0),
+        },
+        { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/3 nodes' },
+      ],
+      containerStatuses: [
+        {
+          name: 'desktop',
+          ready: true,
+          started: true,
+          restartCount: 2,
+          image: 'img',
+          imageID: 'x',
+          containerID: 'containerd://1',
+          state: { running: { startedAt: new Date(0) } },
+          lastState: { terminated: { exitCode: 1, startedAt: new Date(0) } },
+          volumeMounts: [{ name: 'home', mountPath: '/home' }],
+          resources: { limits: { cpu: '1' } },
+          user: { linux: { uid: 1000, gid: 1000 } },
+        },
+      ],
+      initContainerStatuses: [
+        {
+          name: 'init',
+          ready: true,
+          restartCount: 0,
+          image: 'img',
+          imageID: 'x',
+          state: { waiting: { reason: 'r' } },
+        },
+      ],
       hostIP: '192.168.0.1',
       qosClass: 'Burstable',
     },
@@ -105,9 +137,24 @@ describe('slimPod', () => {
       phase: 'Running',
       podIP: '10.0.0.5',
       message: 'm',
-      conditions: pod.status!.conditions,
-      containerStatuses: pod.status!.containerStatuses,
-      initContainerStatuses: pod.status!.initContainerStatuses,
+      conditions: [
+        { type: 'Ready', status: 'True', lastTransitionTime: new Date(0) },
+        { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/3 nodes' },
+      ],
+      containerStatuses: [
+        {
+          name: 'desktop',
+          ready: true,
+          started: true,
+          restartCount: 2,
+          image: 'img',
+          state: { running: { startedAt: new Date(0) } },
+          lastState: { terminated: { exitCode: 1, startedAt: new Date(0) } },
+        },
+      ],
+      initContainerStatuses: [
+        { name: 'init', ready: true, restartCount: 0, image: 'img', state: { waiting: { reason: 'r' } } },
+      ],
     });
   });
 
@@ -179,44 +226,67 @@ describe('slimNode', () => {
 });
 
 describe('childMetadata', () => {
-  it("keeps identity, owners, the platform's labels and annotations and who wrote it; never data", () => {
-    const secret = {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: {
-        name: 's-auth',
-        namespace: 'vdi',
-        uid: 'x1',
-        resourceVersion: '42',
-        labels: { 'vdi.kasm.io/session': 's', 'app.kubernetes.io/part-of': 'vdi-platform' },
-        annotations: { 'vdi.kasm.io/applied': 'abc', 'other.example/note': 'dropped' },
-        ownerReferences: [{ apiVersion: 'vdi.kasm.io/v1alpha1', kind: 'VDISession', name: 's', uid: 'u1' }],
-        managedFields: [
-          { manager: 'vdi-operator', operation: 'Apply', fieldsV1: { 'f:data': {} } },
-          { manager: 'kubectl-edit', operation: 'Update', fieldsV1: { 'f:data': {} }, subresource: '' },
-        ],
+  const keep = { labels: ['vdi.kasm.io/session'], annotations: ['vdi.kasm.io/applied'] };
+  const secret = {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: {
+      name: 's-auth',
+      namespace: 'vdi',
+      uid: 'x1',
+      resourceVersion: '42',
+      generation: 3,
+      labels: {
+        'vdi.kasm.io/session': 's',
+        'vdi.kasm.io/template': 't',
+        'app.kubernetes.io/part-of': 'vdi-platform',
       },
-      data: { password: 'c2VjcmV0' },
-      type: 'Opaque',
-    };
-    expect(childMetadata(secret)).toEqual({
+      annotations: { 'vdi.kasm.io/applied': 'abc', 'vdi.kasm.io/user': 'alice', 'other.example/note': 'x' },
+      ownerReferences: [
+        {
+          apiVersion: 'vdi.kasm.io/v1alpha1',
+          kind: 'VDISession',
+          name: 's',
+          uid: 'u1',
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
+      managedFields: [
+        { manager: 'vdi-operator', operation: 'Apply', fieldsV1: { 'f:data': {} } },
+        { manager: 'kubectl-edit', operation: 'Update', fieldsV1: { 'f:data': {} }, subresource: '' },
+      ],
+    },
+    data: { password: 'c2VjcmV0' },
+    type: 'Opaque',
+  };
+
+  it('keeps name, version, the labels and annotations asked for and the owners’ uids; never data', () => {
+    expect(childMetadata(secret, keep)).toEqual({
       apiVersion: 'v1',
       kind: 'Secret',
       metadata: {
         name: 's-auth',
         namespace: 'vdi',
-        uid: 'x1',
         resourceVersion: '42',
         labels: { 'vdi.kasm.io/session': 's' },
         annotations: { 'vdi.kasm.io/applied': 'abc' },
-        ownerReferences: secret.metadata.ownerReferences,
-        managedFields: [
-          { manager: 'vdi-operator', operation: 'Apply' },
-          { manager: 'kubectl-edit', operation: 'Update' },
-        ],
+        ownerReferences: [{ uid: 'u1' }],
       },
     });
-    expect(JSON.stringify(childMetadata(secret))).not.toContain('c2VjcmV0');
+    expect(JSON.stringify(childMetadata(secret, keep))).not.toContain('c2VjcmV0');
+  });
+
+  it('keeps a deletion in progress and leaves out labels and annotations it does not have', () => {
+    const deleting = {
+      kind: 'Service',
+      metadata: { name: 'svc', namespace: 'vdi', deletionTimestamp: '2026-12-05T00:00:00Z' },
+    } as unknown as typeof secret;
+    expect(childMetadata(deleting, keep)).toEqual({
+      apiVersion: undefined,
+      kind: 'Service',
+      metadata: { name: 'svc', namespace: 'vdi', deletionTimestamp: '2026-12-05T00:00:00Z' },
+    });
   });
 });
 

@@ -39,9 +39,10 @@ export function withoutManagedFields<T extends k8s.KubernetesObject>(obj: T): T 
 
 /**
  * A desktop pod as the platform reads it: where it runs, what it asks for (GPU time-slices are
- * container limits), the home claim it mounts, and its status. Env, probes, security contexts,
- * the other volumes and container commands are dropped — they are the bulk of a pod and are
- * written by the operator, never read back.
+ * container limits), the home claim it mounts, and its status (conditions without probe times,
+ * container statuses as containerStatus keeps them). Env, probes, security contexts, the other
+ * volumes and container commands are dropped — they are the bulk of a pod and are written by the
+ * operator, never read back.
  */
 export function slimPod(pod: k8s.V1Pod): k8s.V1Pod {
   const container = (c: k8s.V1Container): k8s.V1Container => ({
@@ -76,15 +77,40 @@ export function slimPod(pod: k8s.V1Pod): k8s.V1Pod {
       ? {
           status: {
             ...pick(pod.status, ['phase', 'reason', 'message', 'podIP', 'startTime', 'nominatedNodeName']),
-            ...(pod.status.conditions ? { conditions: pod.status.conditions } : {}),
-            ...(pod.status.containerStatuses ? { containerStatuses: pod.status.containerStatuses } : {}),
+            ...(pod.status.conditions
+              ? {
+                  conditions: pod.status.conditions.map((c) =>
+                    pick(c, ['type', 'status', 'reason', 'message', 'lastTransitionTime']),
+                  ),
+                }
+              : {}),
+            ...(pod.status.containerStatuses
+              ? { containerStatuses: pod.status.containerStatuses.map(containerStatus) }
+              : {}),
             ...(pod.status.initContainerStatuses
-              ? { initContainerStatuses: pod.status.initContainerStatuses }
+              ? { initContainerStatuses: pod.status.initContainerStatuses.map(containerStatus) }
               : {}),
           },
         }
       : {}),
   };
+}
+
+/**
+ * A container's status as the session status reads it: whether and since when it runs, why it
+ * waits or ended, how often it restarted. Image and container ids, mounts, resources and the
+ * user it runs as go.
+ */
+function containerStatus(c: k8s.V1ContainerStatus): k8s.V1ContainerStatus {
+  return pick(c, [
+    'name',
+    'image',
+    'ready',
+    'started',
+    'restartCount',
+    'state',
+    'lastState',
+  ]) as k8s.V1ContainerStatus;
 }
 
 /**
@@ -115,52 +141,45 @@ export function slimNode(node: k8s.V1Node): k8s.V1Node {
   };
 }
 
-/** Annotations and labels a child's metadata-only copy keeps: the platform's own (e.g. what was applied, which session). */
-const OWN_ANNOTATION = /^vdi\.kasm\.io\//;
+/** Which labels and annotations a child's cached copy keeps (the ones its readers look up). */
+export interface ChildKeys {
+  labels: readonly string[];
+  annotations: readonly string[];
+}
 
-/** Who wrote an object, without the field sets: enough to tell whether someone else changed it. */
-export interface Writer {
-  manager: string;
-  operation: string;
-  subresource?: string;
+function only(
+  from: Record<string, string> | undefined,
+  keys: readonly string[],
+): Record<string, string> | undefined {
+  if (!from) return undefined;
+  let out: Record<string, string> | undefined;
+  for (const k of keys) if (from[k] !== undefined) (out ??= {})[k] = from[k];
+  return out;
 }
 
 /**
  * An object the operator wrote for a session (Service, Secret, NetworkPolicy, Traefik route…)
- * as metadata only: identity, labels, the platform's annotations, owners and who wrote it. Enough
- * to know the child exists, which desired state it was applied from and whether anyone else has
- * changed it since — never its data (a Secret's values do not stay in memory).
+ * as the few facts its readers use: name and version, the labels and annotations named in
+ * `keep` (which session it is for, which desired state was applied), the uids of its owners and
+ * whether it is being deleted. Enough to know the child exists, whether it is what was applied
+ * and whose it is — never its data (a Secret's values do not stay in memory), and none of the
+ * rest of its metadata: 25000 children of 5000 sessions are most of the operator's cache.
  */
-export function childMetadata<T extends k8s.KubernetesObject>(obj: T): T {
+export function childMetadata<T extends k8s.KubernetesObject>(obj: T, keep: ChildKeys): T {
   const m = obj.metadata ?? {};
-  const annotations = Object.fromEntries(
-    Object.entries(m.annotations ?? {}).filter(([k]) => OWN_ANNOTATION.test(k)),
-  );
-  // The platform's own labels (which session, whose) only: the app.kubernetes.io/* set is the
-  // same on every child, and 25000 children of 5000 sessions would each keep a copy.
-  const labels = Object.fromEntries(Object.entries(m.labels ?? {}).filter(([k]) => OWN_ANNOTATION.test(k)));
-  const writers: Writer[] = (m.managedFields ?? []).map((f) => ({
-    manager: f.manager ?? '',
-    operation: f.operation ?? '',
-    ...(f.subresource ? { subresource: f.subresource } : {}),
-  }));
+  const labels = only(m.labels, keep.labels);
+  const annotations = only(m.annotations, keep.annotations);
   return {
     apiVersion: obj.apiVersion,
     kind: obj.kind,
     metadata: {
-      ...pick(m, [
-        'name',
-        'namespace',
-        'uid',
-        'resourceVersion',
-        'generation',
-        'ownerReferences',
-        'deletionTimestamp',
-      ]),
-      ...(Object.keys(labels).length ? { labels } : {}),
-      ...(Object.keys(annotations).length ? { annotations } : {}),
-      // The writers stand in for managedFields (a V1ManagedFieldsEntry without its fieldsV1).
-      ...(writers.length ? { managedFields: writers } : {}),
+      ...pick(m, ['name', 'namespace', 'resourceVersion', 'deletionTimestamp']),
+      ...(labels ? { labels } : {}),
+      ...(annotations ? { annotations } : {}),
+      // Whose it is: the owners' uids (an owner reference without its kind, name and flags).
+      ...(m.ownerReferences?.length
+        ? { ownerReferences: m.ownerReferences.map((o) => ({ uid: o.uid }) as k8s.V1OwnerReference) }
+        : {}),
     },
   } as T;
 }

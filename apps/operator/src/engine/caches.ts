@@ -18,9 +18,17 @@ import {
   templateInformer,
   usageInformer,
   type Cache,
+  type ChildKeys,
 } from '@vdi/kube-client';
-import { CHILD_KINDS, MANAGED_SELECTOR, SliceLedger, childListPath } from '@vdi/session-spec';
+import { CHILD_KINDS, LABEL_SESSION, MANAGED_SELECTOR, SliceLedger, childListPath } from '@vdi/session-spec';
 import type { Logger } from 'pino';
+import { ANNOTATION_APPLIED } from './children.js';
+
+/**
+ * What a child's cached copy keeps besides its identity and owners: the session it is for (its
+ * events wake that session) and the hash of what was applied (children.ts compares it).
+ */
+export const CHILD_CACHE_KEYS: ChildKeys = { labels: [LABEL_SESSION], annotations: [ANNOTATION_APPLIED] };
 
 export type CacheEvent = 'add' | 'update' | 'delete';
 
@@ -41,9 +49,9 @@ export class Caches {
   readonly nodes: Cache<k8s.V1Node>;
   readonly claims: Cache<k8s.V1PersistentVolumeClaim>;
   /**
-   * The other children the operator writes, by kind, as metadata only (what was applied, who
-   * wrote it): a reconcile compares the desired children with these instead of re-sending them,
-   * and a child changed or deleted by someone else wakes its session.
+   * The other children the operator writes, by kind, as a few metadata facts (which session, what
+   * was applied, whose): a reconcile compares the desired children with these instead of
+   * re-sending them, and a child changed or deleted by someone else wakes its session.
    */
   readonly children: ReadonlyMap<string, Cache<k8s.KubernetesObject>>;
   private readonly lister: KubeJsonClient;
@@ -89,7 +97,7 @@ export class Caches {
     for (const kind of CHILD_KINDS) {
       // Pods and claims have caches of their own (above).
       if (kind.kind === 'Pod' || kind.kind === 'PersistentVolumeClaim') continue;
-      const cache = childInformer(kc, this.lister, childListPath(kind, namespace), managed);
+      const cache = childInformer(kc, this.lister, childListPath(kind, namespace), managed, CHILD_CACHE_KEYS);
       for (const event of ['add', 'update', 'delete'] as const)
         cache.on(event, (o) => events.child({ ...o, apiVersion: kind.apiVersion, kind: kind.kind }, event));
       children.set(kind.kind, this.set.add(`children:${kind.plural}`, cache));

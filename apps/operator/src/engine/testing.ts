@@ -18,7 +18,7 @@ import { KubeApiError, childMetadata, type KubeJsonClient, type KubeObject } fro
 import { apiBasePath, CHILD_KINDS, SliceLedger } from '@vdi/session-spec';
 import { pino } from 'pino';
 import type { OperatorConfig } from '../config.js';
-import type { Caches } from './caches.js';
+import { CHILD_CACHE_KEYS, type Caches } from './caches.js';
 import type { EventRecorder } from './events.js';
 
 /** One call the engine made: `get`, `list`, `create`, `apply`, `delete` or `patch` (of `subresource`). */
@@ -421,7 +421,8 @@ export function fakeCaches(): FakeCaches {
       f.pods.replace(client.all<V1Pod>('Pod'));
       f.nodes.replace(client.all<V1Node>('Node'));
       f.claims.replace(client.all<V1PersistentVolumeClaim>('PersistentVolumeClaim'));
-      for (const [kind, cache] of children) cache.replace(client.all<KubeObject>(kind).map(childMetadata));
+      for (const [kind, cache] of children)
+        cache.replace(client.all<KubeObject>(kind).map((o) => childMetadata(o, CHILD_CACHE_KEYS)));
     },
   };
 }
