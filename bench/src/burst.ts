@@ -202,7 +202,13 @@ export async function runBurst(ctx: BurstContext, o: BurstOptions): Promise<Burs
     issued = Date.now() - t0;
     ctx.log(`${o.mode}: ${o.sessions} creations issued in ${(issued / 1000).toFixed(1)} s`);
     let lastReport = 0;
+    const op = o.operator;
     await timeline.waitAllRunning(names, o.timeoutMs, (n) => {
+      // An operator that died ends the wait at once, with what it said last.
+      if (op && !op.alive())
+        throw new Error(
+          `the operator exited (${op.proc.exitCode ?? op.proc.signalCode}) with ${n} of ${o.sessions} sessions Running; its last lines:\n${op.logs.slice(-15).join('\n')}`,
+        );
       if (Date.now() - lastReport > 5_000) {
         lastReport = Date.now();
         ctx.log(`${o.mode}: ${n}/${o.sessions} Running after ${((Date.now() - t0) / 1000).toFixed(0)} s`);

@@ -553,6 +553,16 @@ describe('the start deadline (counted from when the platform could start the des
     expect(st.startDeadlineAt).toBeUndefined();
   });
 
+  it('never runs while the scheduler has not decided on the pod yet (its queue, a home being provisioned)', () => {
+    const unseen = podOf(1);
+    unseen.status!.conditions = [];
+    const st = computeStatus(observe({ pod: unseen, now: later(3_600) }));
+    expect(st.phase).toBe('Scheduling');
+    expect(st.reason).toBe('WaitingForScheduler');
+    expect(st.message).toMatch(/does not count against its start deadline/);
+    expect(st.startDeadlineAt).toBeUndefined();
+  });
+
   it('does not run before the operator made the pod (a burst it is still working through)', () => {
     const st = computeStatus(observe({ now: later(3_600) }));
     expect(st.phase).toBe('Scheduling');

@@ -128,7 +128,8 @@ const waitingForScheduler: Cond = {
   type: T.Scheduled,
   status: 'False',
   reason: R.WaitingForScheduler,
-  message: 'waiting for the scheduler to place the desktop',
+  message:
+    "waiting for the scheduler to place the desktop (time in the scheduler's queue does not count against its start deadline)",
 };
 
 /**
@@ -309,16 +310,22 @@ export function startClock(session: VDISession): Date | undefined {
   return since ? new Date(since) : undefined;
 }
 
-/** Scheduled reasons that mean "in the queue for a place": time there never counts against the start deadline. */
-const QUEUED = new Set<string>([R.WaitingForGPU, R.WaitingForHomeNode]);
+/**
+ * Scheduled reasons that mean "in a queue for a place": time there never counts against the start
+ * deadline. WaitingForScheduler is the scheduler's own queue (no verdict on the pod yet; also
+ * while a new home volume is provisioned for it): a burst larger than the scheduler clears at once
+ * must not fail the sessions at its end.
+ */
+const QUEUED = new Set<string>([R.WaitingForGPU, R.WaitingForHomeNode, R.WaitingForScheduler]);
 
 /**
  * Since when the start deadline runs: the latest of the start (creation or resume), the creation
  * of the current desktop pod (the operator worked on it) and its placement on a node (a slice
  * was free). Undefined — the deadline does not run — before the operator made the pod and while
- * the pod waits in the queue for a GPU time-slice or for its home's node: a session behind a
- * long queue, or behind a burst the operator is still working through, is never failed for it.
- * A pod the scheduler cannot place for any other reason (no node matches) does run the deadline.
+ * the pod waits in a queue: for a GPU time-slice, for its home's node, or for the scheduler to
+ * get to it at all. A session behind a long queue, or behind a burst the operator or the
+ * scheduler is still working through, is never failed for it. A pod the scheduler found no node
+ * for, for any other reason (no node matches), does run the deadline.
  */
 function deadlineClock(
   o: Observation,
