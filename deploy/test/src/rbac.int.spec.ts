@@ -521,6 +521,14 @@ describe('tightness: what each account may and may not do (SelfSubjectAccessRevi
     // Templates: the operator writes their status only; the spec is the admins'.
     ['operator', true, { verb: 'patch', group: VDI_GROUP, resource: 'vditemplates', subresource: 'status' }],
     ['operator', false, { verb: 'patch', group: VDI_GROUP, resource: 'vditemplates' }],
+    // The API manages templates for admins (create, patch, delete), never their status, and
+    // with no more verbs than it uses.
+    ['api', true, { verb: 'create', group: VDI_GROUP, resource: 'vditemplates' }],
+    ['api', true, { verb: 'patch', group: VDI_GROUP, resource: 'vditemplates' }],
+    ['api', true, { verb: 'delete', group: VDI_GROUP, resource: 'vditemplates' }],
+    ['api', false, { verb: 'update', group: VDI_GROUP, resource: 'vditemplates' }],
+    ['api', false, { verb: 'deletecollection', group: VDI_GROUP, resource: 'vditemplates' }],
+    ['api', false, { verb: 'patch', group: VDI_GROUP, resource: 'vditemplates', subresource: 'status' }],
   ];
 
   it.each(

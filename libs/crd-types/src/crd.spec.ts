@@ -3,6 +3,8 @@ import path from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { crdFiles, crdManifests, toOpenApi } from './crd.js';
 
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
 const crdDir = path.resolve(import.meta.dirname, '../../../deploy/kustomize/base/crds');
 
 describe('generated CRD YAML', () => {
@@ -45,6 +47,22 @@ describe('crdManifests', () => {
         ['Ready', '.status.readyAt'],
       ]),
     );
+  });
+});
+
+describe('the retired flag of templates', () => {
+  const { vditemplates } = crdManifests();
+  const schema = vditemplates.spec.versions[0]!.schema.openAPIV3Schema.properties.spec as {
+    properties: Record<string, Json>;
+    required?: string[];
+  };
+
+  it('is an optional boolean the API server defaults to false, shown by kubectl get', () => {
+    expect(schema.properties.retired).toMatchObject({ type: 'boolean', default: false });
+    expect(schema.required ?? []).not.toContain('retired');
+    expect(
+      vditemplates.spec.versions[0]!.additionalPrinterColumns.find((c) => c.name === 'Retired'),
+    ).toMatchObject({ type: 'boolean', jsonPath: '.spec.retired' });
   });
 });
 

@@ -128,6 +128,7 @@ export function crdManifests() {
         { name: 'GPU', type: 'integer', jsonPath: '.spec.resources.defaultGPU' },
         { name: 'Ready', type: 'boolean', jsonPath: '.status.ready' },
         { name: 'Sessions', type: 'integer', jsonPath: '.status.sessions' },
+        { name: 'Retired', type: 'boolean', jsonPath: '.spec.retired' },
         { name: 'Image', type: 'string', jsonPath: '.spec.image', priority: 1 },
         { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
       ],

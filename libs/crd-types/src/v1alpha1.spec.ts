@@ -1,5 +1,6 @@
 import {
   API_VERSION,
+  isRetired,
   isTerminalPhase,
   SESSION_PHASES,
   sessionSpecErrors,
@@ -74,5 +75,16 @@ describe('schema checks of optional template fields', () => {
       templateSpecErrors({ ...base, tolerations: [{ key: 'k', operator: 'Exists', effect: 'NoSchedule' }] }),
     ).toEqual([]);
     expect(templateSpecErrors({ ...base, env: [{ name: 'A', value: 'b' }] })).toEqual([]);
+  });
+});
+
+describe('retired templates', () => {
+  it('a template is not retired unless it says so, and the default is what the API server fills in', () => {
+    const spec = withTemplateDefaults({ image: 'img', displayName: 'D' });
+    expect(spec.retired).toBe(false);
+    expect(isRetired({ spec })).toBe(false);
+    expect(isRetired({ spec: { ...spec, retired: true } })).toBe(true);
+    expect(templateSpecErrors({ ...spec, retired: true })).toEqual([]);
+    expect(templateSpecErrors({ ...spec, retired: 'yes' }).join()).toContain('/retired');
   });
 });

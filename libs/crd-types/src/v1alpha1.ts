@@ -458,6 +458,15 @@ export const VDITemplateSpecSchema = Type.Object({
     description:
       'user: home kept per user across sessions; session: home lives and dies with the session; none: no home volume',
   }),
+  // Optional in the TypeScript type (specs built in code need not say it); the API server fills
+  // in false, so a stored template always has it.
+  retired: Type.Optional(
+    Type.Boolean({
+      default: false,
+      description:
+        'a retired template takes no new sessions (the API refuses them and the portal does not offer it); its existing sessions keep running and it stays readable; set back to false to restore it',
+    }),
+  ),
 });
 export type VDITemplateSpec = Static<typeof VDITemplateSpecSchema>;
 
@@ -648,6 +657,11 @@ export function withTemplateDefaults(
 /** Schema errors of a template spec (after defaults), as `path: message` lines; empty when valid. */
 export function templateSpecErrors(spec: unknown): string[] {
   return [...Value.Errors(VDITemplateSpecSchema, spec)].map((e) => `${e.path || '/'}: ${e.message}`);
+}
+
+/** True for a template an admin retired: it takes no new sessions (its existing ones keep running). */
+export function isRetired(template: { spec: { retired?: boolean } }): boolean {
+  return template.spec.retired === true;
 }
 
 /** Schema errors of a session spec, as `path: message` lines; empty when valid. */

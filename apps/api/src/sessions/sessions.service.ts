@@ -13,6 +13,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
   API_VERSION,
+  isRetired,
   isStopped,
   KIND_SESSION,
   type VDISession,
@@ -147,9 +148,18 @@ export class SessionsService {
       }
       const template = this.templates.get(input.template);
       if (!template) {
-        const names = this.templates.list().map((t) => t.metadata.name);
+        const names = this.templates
+          .list()
+          .filter((t) => !isRetired(t))
+          .map((t) => t.metadata.name);
         throw badInput(
           `there is no template ${quoted(input.template)}${names.length ? `; choose one of: ${names.join(', ')}` : ''}`,
+          'template',
+        );
+      }
+      if (isRetired(template)) {
+        throw badInput(
+          `template '${input.template}' is retired: it takes no new sessions (existing ones keep running); choose another template, or ask an admin to restore it`,
           'template',
         );
       }

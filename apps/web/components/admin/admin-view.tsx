@@ -1,9 +1,11 @@
 'use client';
 /**
  * The admin page: GPU capacity per node (re-read every few seconds) and every user's sessions
- * (newest first, a page at a time, live), each of which can be deleted. The API enforces the admin role; this page only explains
+ * (newest first, a page at a time, live), each of which can be deleted; a link to the templates
+ * page (template-admin.tsx). The API enforces the admin role; this page only explains
  * when the user does not have it.
  */
+import Link from 'next/link';
 import { useCallback } from 'react';
 import {
   ADMIN,
@@ -78,6 +80,10 @@ function AdminPanels() {
             {capacity.sessionsWaiting} {capacity.sessionsWaiting === 1 ? 'session' : 'sessions'} waiting
           </p>
         )}
+        <p>
+          <Link href="/admin/templates">Manage templates</Link>: create, edit, retire and restore the desktops
+          users can launch, and see their status and sessions.
+        </p>
       </div>
       <section aria-labelledby="capacity-heading" className="section">
         <h2 id="capacity-heading">GPU capacity per node</h2>

@@ -4,22 +4,23 @@
  * GPU. While no time-slice is free, a GPU template's button says its launch is queued, with the
  * reason (the session waits and starts by itself; its page shows the place in the queue); the
  * capacity is re-read every few seconds. Launching creates the session and goes to its progress
- * page.
+ * page. A retired template is not offered: users do not see it, admins see it marked and cannot
+ * launch it.
  */
 import { useRouter } from 'next/navigation';
 import { useCallback, useEffect, useState } from 'react';
 import {
   CAPACITY,
   CREATE_SESSION,
-  GALLERY,
   USAGE,
   type CapacityData,
   type CreateSessionData,
-  type GalleryData,
   type UsageData,
 } from '../../lib/api/operations';
-import type { GpuUsage, Template } from '../../lib/api/types';
-import { capacitySummary, isGpuTemplate, templateAvailability } from '../../lib/availability';
+import { TEMPLATE_GALLERY, type GalleryTemplate, type TemplateGalleryData } from '../../lib/api/templates';
+import type { GpuUsage } from '../../lib/api/types';
+import { capacitySummary, isGpuTemplate } from '../../lib/availability';
+import { galleryTemplates, launchAvailability } from '../../lib/template-form';
 import { explainError } from '../../lib/errors';
 import { usageSummary } from '../../lib/usage';
 import { useAuth } from '../auth/auth-provider';
@@ -28,9 +29,9 @@ import { Alert } from '../ui/alert';
 const CAPACITY_REFRESH_MS = 5_000;
 
 export function Gallery() {
-  const { api } = useAuth();
+  const { api, user } = useAuth();
   const router = useRouter();
-  const [data, setData] = useState<GalleryData>();
+  const [data, setData] = useState<TemplateGalleryData>();
   const [loadError, setLoadError] = useState<string>();
   const [launching, setLaunching] = useState<string>();
   const [launchError, setLaunchError] = useState<{ template: string; text: string }>();
@@ -43,7 +44,7 @@ export function Gallery() {
       .then((d) => setUsage(d.usage))
       .catch(() => setUsage(undefined));
     try {
-      setData(await api.request<GalleryData>(GALLERY));
+      setData(await api.request<TemplateGalleryData>(TEMPLATE_GALLERY));
       setLoadError(undefined);
     } catch (err) {
       setLoadError(explainError(err, { action: 'load the desktop templates' }));
@@ -73,7 +74,7 @@ export function Gallery() {
     };
   }, [api]);
 
-  const launch = async (t: Template) => {
+  const launch = async (t: GalleryTemplate) => {
     setLaunching(t.name);
     setLaunchError(undefined);
     try {
@@ -87,6 +88,9 @@ export function Gallery() {
       void load();
     }
   };
+
+  // Retired templates take no new sessions: users are not offered them; admins see them marked.
+  const shown = data && galleryTemplates(data.templates, user?.isAdmin ?? false);
 
   return (
     <>
@@ -113,16 +117,16 @@ export function Gallery() {
           Loading the desktops…
         </p>
       )}
-      {data && data.templates.length === 0 && (
+      {shown && shown.length === 0 && (
         <p className="panel">There are no desktop templates yet. An admin has to add one.</p>
       )}
-      {data && data.templates.length > 0 && (
+      {data && shown && shown.length > 0 && (
         <ul className="template-grid" aria-label="Desktop templates">
-          {data.templates.map((t) => (
+          {shown.map((t) => (
             <TemplateCard
               key={t.name}
               template={t}
-              availability={templateAvailability(t, data.capacity)}
+              availability={launchAvailability(t, data.capacity)}
               launching={launching === t.name}
               busy={launching !== undefined}
               error={launchError?.template === t.name ? launchError.text : undefined}
@@ -143,8 +147,8 @@ function TemplateCard({
   error,
   onLaunch,
 }: {
-  template: Template;
-  availability: ReturnType<typeof templateAvailability>;
+  template: GalleryTemplate;
+  availability: ReturnType<typeof launchAvailability>;
   launching: boolean;
   busy: boolean;
   error: string | undefined;
