@@ -18,7 +18,7 @@ import {
 import type { Capacity, GpuUsage } from '../../lib/api/types';
 import { capacitySummary } from '../../lib/availability';
 import { hours, renewalDate } from '../../lib/usage';
-import { useAuth } from '../auth/auth-provider';
+import { AdminOnly } from './admin-only';
 import { useDeleteSession } from '../sessions/delete-session';
 import { SessionTable } from '../sessions/session-table';
 import { useOpenSession } from '../sessions/use-open-session';
@@ -34,19 +34,11 @@ const pickCapacity = (d: CapacityData) => d.capacity;
 const pickUsages = (d: UsagesData) => d.usages;
 
 export function AdminView() {
-  const { user } = useAuth();
-  if (!user?.isAdmin) {
-    return (
-      <>
-        <h1>Admin</h1>
-        <Alert>
-          This page is for platform admins. You are logged in as {user?.username ?? 'someone'}, who is not
-          one.
-        </Alert>
-      </>
-    );
-  }
-  return <AdminPanels />;
+  return (
+    <AdminOnly title="Admin">
+      <AdminPanels />
+    </AdminOnly>
+  );
 }
 
 function AdminPanels() {

@@ -35,6 +35,7 @@ import {
   type TemplateForm,
 } from '../../lib/template-form';
 import { useAuth } from '../auth/auth-provider';
+import { AdminOnly } from './admin-only';
 import { Alert } from '../ui/alert';
 import { ConfirmDialog } from '../ui/confirm-dialog';
 import { usePolled } from '../ui/use-polled';
@@ -57,19 +58,11 @@ const fieldsetStyle = { border: 0, padding: 0, margin: '1rem 0 0' } as const;
 type Editing = { mode: 'create' } | { mode: 'edit'; template: AdminTemplate };
 
 export function TemplateAdminView() {
-  const { user } = useAuth();
-  if (!user?.isAdmin) {
-    return (
-      <>
-        <h1>Templates</h1>
-        <Alert>
-          This page is for platform admins. You are logged in as {user?.username ?? 'someone'}, who is not
-          one.
-        </Alert>
-      </>
-    );
-  }
-  return <TemplateAdmin />;
+  return (
+    <AdminOnly title="Templates">
+      <TemplateAdmin />
+    </AdminOnly>
+  );
 }
 
 function TemplateAdmin() {
