@@ -353,6 +353,25 @@ export class Fixture {
     }
   }
 
+  /**
+   * Waits until no object carries the session's label. The operator deletes every child before it
+   * lets a session go, but a deleted claim stays while its pod ends (pvc-protection), so "gone" is a
+   * state to wait for, not a snapshot.
+   */
+  async waitNoChildren(session: string, timeoutMs = 30_000): Promise<void> {
+    let left: { kind: string; name: string }[] = [];
+    await waitFor(
+      `children of ${session} gone`,
+      async () => {
+        left = await this.children(session);
+        return left.length === 0;
+      },
+      timeoutMs,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; still there: ${left.map((c) => `${c.kind}/${c.name}`).join(', ')}`);
+    });
+  }
+
   /** Every object in the namespace that carries the session label, by kind. */
   async children(session?: string): Promise<{ kind: string; name: string; owners: string[] }[]> {
     const selector = session ? `vdi.kasm.io/session=${session}` : 'vdi.kasm.io/session';

@@ -105,7 +105,7 @@ describe('session operator', () => {
     const before = await f.get('alice-1');
     await f.delete('alice-1');
     await f.waitGone('alice-1');
-    expect(await f.children('alice-1')).toEqual([]);
+    await f.waitNoChildren('alice-1');
     const claim = await f.core.readNamespacedPersistentVolumeClaim({
       name: before!.status!.homeClaim!,
       namespace: ns.name,
@@ -218,7 +218,7 @@ describe('session operator', () => {
     expect(events.find((e) => e.reason === 'LifetimeExpired')?.message).toMatch(
       /maximum lifetime of 1m \(due /,
     );
-    expect(await f.children('eve-1')).toEqual([]);
+    await f.waitNoChildren('eve-1');
     await f.delete('frank-1');
     await f.waitGone('frank-1');
     await f.deleteTemplate(t);
@@ -375,7 +375,7 @@ describe('session operator', () => {
       expect((await f.children('temp-1')).map((c) => c.kind)).toContain('persistentvolumeclaims');
       await f.delete('temp-1');
       await f.waitGone('temp-1');
-      expect(await f.children('temp-1')).toEqual([]);
+      await f.waitNoChildren('temp-1');
     } finally {
       await f.deleteTemplate(t);
     }

@@ -164,6 +164,8 @@ export type WarnFn = (msg: string, fields: Record<string, unknown>) => void;
 export class InformerSet {
   private readonly caches: [string, Cache<k8s.KubernetesObject>][] = [];
   private readonly synced_ = new Set<string>();
+  /** Caches whose watch failed while their first start() was still running (errors before sync). */
+  private readonly failedWhileStarting = new Map<string, unknown>();
   private stopped = false;
 
   constructor(private readonly warn: WarnFn) {}
@@ -172,20 +174,36 @@ export class InformerSet {
     const c = cache as unknown as Cache<k8s.KubernetesObject>;
     this.caches.push([name, c]);
     c.on('error', (err?: unknown) => {
-      // Before the first sync, startOne retries the list itself.
-      if (this.stopped || !this.synced_.has(name)) return;
-      const delay = 500 + Math.floor(Math.random() * 1500);
-      this.warn('watch failed; restarting the informer', { cache: name, err: String(err), retryInMs: delay });
-      setTimeout(() => void c.start().catch(() => undefined), delay).unref();
+      if (this.stopped) return;
+      // Before the first sync, startOne decides: a failed list is retried there, and a watch
+      // refused right after a good list is restarted once the cache counts as synced.
+      if (!this.synced_.has(name)) this.failedWhileStarting.set(name, err);
+      else this.restartLater(name, c, err);
     });
     return cache;
   }
 
+  private restartLater(name: string, c: Cache<k8s.KubernetesObject>, err: unknown): void {
+    const delay = 500 + Math.floor(Math.random() * 1500);
+    this.warn('watch failed; restarting the informer', { cache: name, err: String(err), retryInMs: delay });
+    setTimeout(() => {
+      if (!this.stopped) void c.start().catch(() => undefined);
+    }, delay).unref();
+  }
+
   private async startOne(name: string, cache: Cache<k8s.KubernetesObject>): Promise<void> {
     for (let attempt = 0; !this.stopped; attempt++) {
+      this.failedWhileStarting.delete(name);
       await cache.start().catch(() => undefined);
       if ((cache as unknown as { latestResourceVersion(): string }).latestResourceVersion()) {
         this.synced_.add(name);
+        // The list worked but its watch already failed: nothing else would start it again, and
+        // the cache would stay at the list's state for good (sessions stuck in their first phase).
+        if (this.failedWhileStarting.has(name)) {
+          const err = this.failedWhileStarting.get(name);
+          this.failedWhileStarting.delete(name);
+          this.restartLater(name, cache, err);
+        }
         return;
       }
       const delay = Math.min(10_000, 200 * 2 ** attempt) + Math.floor(Math.random() * 200);
