@@ -497,22 +497,29 @@ describe('a real desktop through the portal', () => {
     expect(Number(username.split(':')[0]) - Date.now() / 1000).toBeLessThanOrEqual(3600);
 
     // The connection in use is relayed by coturn, which logged the allocation for that username.
-    const pair = await retryOnNavigation(() =>
-      page.evaluate(async () => {
-        const peers = (window as unknown as { __vdiPeers: RTCPeerConnection[] }).__vdiPeers;
-        for (const pc of peers) {
-          type Stat = Record<string, string | undefined>;
-          const stats = (await pc.getStats()) as unknown as Map<string, Stat>;
-          for (const s of stats.values()) {
-            if (s.type !== 'transport' || !s.selectedCandidatePairId) continue;
-            const p = stats.get(s.selectedCandidatePairId)!;
-            const local = stats.get(p.localCandidateId!)!;
-            return { state: p.state, localType: local.candidateType, relayProtocol: local.relayProtocol };
+    // Chromium reports the selected pair as in-progress for a moment before its checks succeed.
+    let pair: { state?: string; localType?: string; relayProtocol?: string } | undefined;
+    await waitFor('the selected ICE pair succeeded', async () => {
+      pair = await retryOnNavigation(() =>
+        page.evaluate(async () => {
+          const peers = (window as unknown as { __vdiPeers: RTCPeerConnection[] }).__vdiPeers;
+          for (const pc of peers) {
+            type Stat = Record<string, string | undefined>;
+            const stats = (await pc.getStats()) as unknown as Map<string, Stat>;
+            for (const s of stats.values()) {
+              if (s.type !== 'transport' || !s.selectedCandidatePairId) continue;
+              const p = stats.get(s.selectedCandidatePairId)!;
+              const local = stats.get(p.localCandidateId!)!;
+              return { state: p.state, localType: local.candidateType, relayProtocol: local.relayProtocol };
+            }
           }
-        }
-        return undefined;
-      }),
-    );
+          return undefined;
+        }),
+      );
+      return pair?.state === 'succeeded';
+    }).catch((err: Error) => {
+      throw new Error(`${err.message}; last pair: ${JSON.stringify(pair)}`);
+    });
     expect(pair).toEqual({ state: 'succeeded', localType: 'relay', relayProtocol: 'udp' });
     await waitFor(
       `coturn's allocation for ${username}`,
