@@ -393,6 +393,21 @@ export class Fixture {
     return out;
   }
 
+  /**
+   * Waits for an Event of `reason` about `name` and returns every such Event. The operator writes
+   * Events asynchronously and holds them (at most 60 s) while sessions wait to start.
+   */
+  async waitEvent(name: string, reason: string, timeoutMs = 70_000): Promise<SessionEvent[]> {
+    return waitFor(
+      `a ${reason} Event for ${name}`,
+      async () => {
+        const got = (await this.events(name)).filter((e) => e.reason === reason);
+        return got.length > 0 ? got : undefined;
+      },
+      timeoutMs,
+    );
+  }
+
   async events(name: string): Promise<SessionEvent[]> {
     const r = await this.client.call<{ items: SessionEvent[] }>(
       'GET',

@@ -57,12 +57,16 @@ describe('a home on node-local storage', () => {
     for (const n of nodes) await n.remove();
   });
 
-  /** A pod holding the one time-slice of `node` (placed there directly, as any other tenant's). */
-  const holdSlice = (node: IsolatedNode) =>
-    f.core.createNamespacedPod({
+  /**
+   * A pod holding the one time-slice of `node` (placed there directly, as any other tenant's),
+   * once it runs there.
+   */
+  const holdSlice = async (node: IsolatedNode) => {
+    const name = `slice-holder-${node.name}`;
+    await f.core.createNamespacedPod({
       namespace: ns.name,
       body: {
-        metadata: { name: `slice-holder-${node.name}` },
+        metadata: { name },
         spec: {
           nodeName: node.name,
           tolerations: node.tolerations as k8s.V1Toleration[],
@@ -70,6 +74,11 @@ describe('a home on node-local storage', () => {
         },
       },
     });
+    await waitFor(`${name} running`, async () => {
+      const p = await f.core.readNamespacedPod({ name, namespace: ns.name });
+      return p.status?.phase === 'Running';
+    });
+  };
 
   it('waits for its home node with its own reason while another node has a free slice, then starts there by itself', async () => {
     await f.session('dave-1', template);

@@ -279,7 +279,10 @@ describe('a real desktop through the portal', () => {
       latencies.push(await keyToPixelsMs(page, i % 2 ? 'Backspace' : 'x'));
     }
     log(`keypress → changed pixels: ${latencies.map((l) => Math.round(l)).join(', ')} ms`);
-    expect(latencies.every((l) => l > 0 && l < 2_000)).toBe(true);
+    // Every key arrives (keyToPixelsMs gives up at 5 s), and typically fast: one slow frame on a
+    // loaded 2-core machine is not a lost key.
+    expect(latencies.every((l) => l > 0 && l < 5_000)).toBe(true);
+    expect([...latencies].sort((a, b) => a - b)[Math.floor(latencies.length / 2)]).toBeLessThan(2_000);
     await screenshot(page, 'real-desktop');
     alicePage = page;
   }, 300_000);
@@ -291,9 +294,16 @@ describe('a real desktop through the portal', () => {
       metadata: { name: NAMESPACE },
     });
     expect(ns!.metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
-    const procs = podProcesses(firstPodUid);
-    // The sandbox, the entrypoint's session launcher, Xvfb, the desktop and Selkies at least.
-    expect(procs.length).toBeGreaterThanOrEqual(5);
+    // The sandbox, the launcher, Xvfb, the desktop and Selkies at least (the desktop's parts may
+    // still be starting: wait for them).
+    const procs = await waitFor(
+      'the desktop pod’s processes',
+      async () => {
+        const ps = podProcesses(firstPodUid);
+        return ps.length >= 5 ? ps : undefined;
+      },
+      60_000,
+    );
     for (const p of procs) {
       expect([p.pid, /^Uid:\s+(\d+)/m.exec(p.status)![1]]).toEqual([p.pid, '1000']);
       expect([p.pid, /^CapEff:\s+(\w+)/m.exec(p.status)![1]]).toEqual([p.pid, '0000000000000000']);
@@ -404,7 +414,11 @@ describe('a real desktop through the portal', () => {
       70_000,
       1000,
     );
-    expect(await view()).toMatchObject({ phase: 'Running', state: 'Running', viewers: 1 });
+    // A websocket that reconnects on a loaded machine shows 0 viewers for a moment: wait for 1.
+    await waitFor('one viewer after the idle timeout', async () => {
+      const v = await view();
+      return v?.phase === 'Running' && v.state === 'Running' && v.viewers === 1;
+    });
 
     // The page goes: idle from the next look, and stopped a minute later (not deleted).
     await page.close();
@@ -428,11 +442,19 @@ describe('a real desktop through the portal', () => {
     expect(stopped.state).toBe('Stopped');
     expect(Date.now()).toBeGreaterThanOrEqual(new Date(idle.idleUntil!).getTime());
     await waitFor('the idle desktop’s pod gone', async () => (await pod(name)) === undefined, 60_000);
-    const events = await client.call<{ items: { reason?: string; message?: string }[] }>(
-      'GET',
-      `/api/v1/namespaces/${NAMESPACE}/events?fieldSelector=${encodeURIComponent(`involvedObject.name=${name},reason=IdleStopped`)}`,
+    // Events are written asynchronously: wait for this one.
+    const idleEvent = await waitFor(
+      'the IdleStopped Event',
+      async () =>
+        (
+          await client.call<{ items: { reason?: string; message?: string }[] }>(
+            'GET',
+            `/api/v1/namespaces/${NAMESPACE}/events?fieldSelector=${encodeURIComponent(`involvedObject.name=${name},reason=IdleStopped`)}`,
+          )
+        ).items[0],
+      70_000,
     );
-    expect(events.items[0]?.message).toMatch(/nobody watched the desktop for 1m .*resume it/);
+    expect(idleEvent.message).toMatch(/nobody watched the desktop for 1m .*resume it/);
     await deleteSession(name);
   }, 420_000);
 

@@ -449,11 +449,19 @@ describe('the portal in Chromium', () => {
       30_000,
       250,
     );
-    const events = await kube.call<{ items: k8s.CoreV1Event[] }>(
-      'GET',
-      `/api/v1/namespaces/${stack.sessionsNamespace}/events?fieldSelector=${encodeURIComponent(`involvedObject.name=${bobSession!.name},reason=BudgetExhausted`)}`,
+    // The operator writes Events asynchronously: wait for it.
+    const exhausted = await waitFor(
+      'the BudgetExhausted Event',
+      async () =>
+        (
+          await kube.call<{ items: k8s.CoreV1Event[] }>(
+            'GET',
+            `/api/v1/namespaces/${stack.sessionsNamespace}/events?fieldSelector=${encodeURIComponent(`involvedObject.name=${bobSession!.name},reason=BudgetExhausted`)}`,
+          )
+        ).items[0],
+      70_000,
     );
-    expect(events.items[0]?.message).toMatch(/^GPU budget used up: you have used 200 GPU-hours/);
+    expect(exhausted.message).toMatch(/^GPU budget used up: you have used 200 GPU-hours/);
 
     // The admin sees everyone's usage.
     const admin = await userContext();

@@ -74,7 +74,7 @@ describe('access path: Traefik → desktop stand-in', () => {
   it('runs the Traefik version of versions.env, started in seconds', () => {
     const versions = readFileSync(path.join(repoRoot, 'tools/controlplane/versions.env'), 'utf8');
     expect(traefik.version).toBe(/^TRAEFIK_VERSION=(\S+)$/m.exec(versions)![1]);
-    expect(traefik.startMs).toBeLessThan(20_000);
+    expect(traefik.startMs).toBeLessThan(60_000);
   });
 
   it("gives Traefik a token that reads routes and endpoints but nothing it doesn't need", async () => {

@@ -32,7 +32,7 @@ describe('cluster lifecycle', () => {
     try {
       const first = await up(cfg, (m) => lines.push(m));
       expect(first.reused).toBe(false);
-      expect(first.startedInMs).toBeLessThan(30_000);
+      expect(first.startedInMs).toBeLessThan(90_000);
       expect(lines.join('\n')).toMatch(
         /etcd healthy[\s\S]*kube-apiserver healthy[\s\S]*kube-scheduler healthy[\s\S]*kwok healthy/,
       );
@@ -59,7 +59,7 @@ describe('cluster lifecycle', () => {
       });
       expect(restarted.pid).not.toBe(apiserver.pid);
       expect(isAlive(apiserver.pid)).toBe(false);
-      expect(restarted.downMs).toBeLessThan(60_000);
+      expect(restarted.downMs).toBeLessThan(90_000);
       expect((await status(cfg)).running).toBe(true);
 
       await down(cfg, () => undefined);
@@ -70,5 +70,5 @@ describe('cluster lifecycle', () => {
     } finally {
       await down(cfg, () => undefined).catch(() => undefined);
     }
-  }, 120_000);
+  }, 300_000);
 });
