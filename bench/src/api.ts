@@ -4,6 +4,7 @@
  * users from the local Keycloak, and autocannon with N concurrent clients per query. Then the
  * throughput of createSession, the one write.
  */
+import { pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
 import { passwordGrant, start as startKeycloak } from '@vdi/keycloak';
 import { startApiService, type ServiceProcess } from '@vdi/platform';
@@ -12,7 +13,9 @@ import type { KubeJsonClient } from '@vdi/kube-client';
 import { inLanes } from './burst.js';
 import { createSession } from './kube.js';
 import { ProcWatcher, sampleProcess } from './proc.js';
-import { withShippedNodeOptions } from './shipped.js';
+import { processMemory, type ProcessMemory } from './heap.js';
+import type { ProbeAnswer } from './probe.js';
+import { withShippedRuntime } from './shipped.js';
 import { summarize, type Summary } from './stats.js';
 
 type Log = (msg: string) => void;
@@ -47,6 +50,8 @@ export interface ApiResult {
     /** The API process's largest RSS while the createSession calls ran (sampled every 250 ms). */
     peakRssBytes: number;
   };
+  /** The API process's memory right after the createSession calls: V8's heap by space, the RSS beside it. */
+  memory?: ProcessMemory;
   apiRssBytes: number;
   apiCpuMs: number;
 }
@@ -85,6 +90,8 @@ export async function apiPhase(
     clients: number;
     durationSeconds: number;
     creates: number;
+    /** The bundled probe (src/probe.ts), loaded into the API for its heap by space. */
+    probe: string;
   },
   log: Log,
 ): Promise<ApiResult> {
@@ -98,6 +105,7 @@ export async function apiPhase(
       () => undefined,
     );
   const port = await freePort();
+  const probePort = await freePort();
   let api: ServiceProcess | undefined;
   try {
     api = await startApiService({
@@ -110,8 +118,10 @@ export async function apiPhase(
         VDI_QUOTA_GPUS_PER_USER: '1000000',
         LOG_LEVEL: 'warn',
         VDI_SESSION_KEY: TEST_SESSION_KEY,
-        // As the shipped Deployment runs it (V8 heap bounds).
-        ...withShippedNodeOptions('api'),
+        BENCH_PROBE_PORT: String(probePort),
+        // With every runtime setting the shipped image and Deployment give it (V8 heap bounds, …),
+        // and the benchmark's probe loaded first (it answers on BENCH_PROBE_PORT).
+        ...withShippedRuntime('api', { NODE_OPTIONS: `--import=${pathToFileURL(o.probe).href}` }),
       },
     });
     const url = `http://127.0.0.1:${port}/graphql`;
@@ -195,6 +205,12 @@ export async function apiPhase(
     });
     const ms = Date.now() - t0;
     const createMemory = watch.stop();
+    const memory = await fetch(`http://127.0.0.1:${probePort}/`)
+      .then(async (r) => processMemory((await r.json()) as ProbeAnswer))
+      .catch((err: unknown) => {
+        log(`api: the probe in the API did not answer (${String(err)}); no heap by space`);
+        return undefined;
+      });
     log(
       `api: createSession ${ok}/${o.creates} in ${(ms / 1000).toFixed(1)} s, API peak RSS ${(createMemory.peakRssBytes / 1e6).toFixed(0)} MB`,
     );
@@ -213,6 +229,7 @@ export async function apiPhase(
         latencyMs: summarize(latencies),
         peakRssBytes: createMemory.peakRssBytes,
       },
+      ...(memory ? { memory } : {}),
       apiRssBytes: s?.rssBytes ?? NaN,
       apiCpuMs: (s?.cpuMs ?? NaN) - cpu0,
     };

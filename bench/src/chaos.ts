@@ -10,6 +10,7 @@
 import { API_VERSION, type VDISession } from '@vdi/crd-types';
 import { KubeApiError, type KubeJsonClient } from '@vdi/kube-client';
 import { LABEL_SESSION } from '@vdi/session-spec';
+import type * as k8s from '@kubernetes/client-node';
 import type { Builds } from './build.js';
 import type { BenchCluster } from './cluster.js';
 import {
@@ -64,6 +65,101 @@ export interface ChaosResult {
   drain?: { ms: number; sessionsLeft: number; childrenLeft: number; stuckFinalizers: string[] };
   /** Last lines of the operator's logs, for a failed run. */
   operatorLogTail: string[];
+  /** When it did not converge: one block per stuck session (its phase, conditions and pods). */
+  stuck?: string[];
+}
+
+/** The pod fields a diagnosis shows. */
+type PodView = Pick<k8s.V1Pod, 'metadata' | 'spec' | 'status'>;
+
+/**
+ * The sessions an invariant report names (each problem starts with `<session>:`; a leaked child
+ * names its session after `session `), in first-seen order.
+ */
+export function stuckSessionNames(r: InvariantReport): string[] {
+  const names = new Set<string>();
+  for (const p of [...r.notRunning, ...r.stuckFinalizers, ...r.duplicatePods, ...r.unexpected])
+    names.add(p.slice(0, p.indexOf(':')));
+  for (const p of r.leakedChildren) {
+    const m = /session (\S+?)[: ]/.exec(p) ?? /not (\S+) \(/.exec(p);
+    if (m) names.add(m[1]!);
+  }
+  names.delete('');
+  return [...names];
+}
+
+const conditionLine = (c: { type: string; status: string; reason?: string; message?: string }) =>
+  `${c.type}=${c.status}${c.reason ? ` (${c.reason}${c.message ? `: ${c.message}` : ''})` : c.message ? ` (${c.message})` : ''}`;
+
+/** One line per pod: phase, node, deletion, conditions that are not True, container states. */
+function podLine(pod: PodView): string {
+  const st = pod.status ?? {};
+  const containers = (st.containerStatuses ?? []).map((c) => {
+    const w = c.state?.waiting;
+    const t = c.state?.terminated;
+    const state = w ? `waiting ${w.reason ?? ''}` : t ? `terminated ${t.reason ?? t.exitCode}` : 'running';
+    return `${c.name} ${state.trim()}${c.restartCount ? ` (${c.restartCount} restarts)` : ''}`;
+  });
+  const conditions = (st.conditions ?? []).filter((c) => c.status !== 'True').map(conditionLine);
+  return (
+    `    pod ${pod.metadata?.name} (uid ${pod.metadata?.uid}): ${st.phase ?? 'no phase'}` +
+    `, node ${pod.spec?.nodeName ?? 'none'}` +
+    (pod.metadata?.deletionTimestamp ? `, deleted at ${String(pod.metadata.deletionTimestamp)}` : '') +
+    (conditions.length ? `; not true: ${conditions.join(', ')}` : '') +
+    (containers.length ? `; containers: ${containers.join(', ')}` : '')
+  );
+}
+
+/**
+ * One block per stuck session, as the API server holds it: the session's phase, deletion,
+ * finalizers and conditions, then each pod with its label — what a run that did not converge
+ * prints before it fails.
+ */
+export function describeStuckSessions(
+  names: readonly string[],
+  sessions: readonly VDISession[],
+  pods: readonly PodView[],
+): string[] {
+  const byName = new Map(sessions.map((s) => [s.metadata.name!, s]));
+  const out: string[] = [];
+  for (const name of names) {
+    const s = byName.get(name);
+    const block = [
+      s
+        ? `session ${name} (uid ${s.metadata.uid}): phase ${s.status?.phase ?? 'none'}` +
+          (s.status?.reason ? ` (${s.status.reason})` : '') +
+          (s.metadata.deletionTimestamp ? `, deleted at ${String(s.metadata.deletionTimestamp)}` : '') +
+          `, finalizers ${(s.metadata.finalizers ?? []).join(', ') || 'none'}`
+        : `session ${name}: not in the API server`,
+    ];
+    for (const c of s?.status?.conditions ?? []) block.push(`    condition ${conditionLine(c)}`);
+    const own = pods.filter((p) => p.metadata?.labels?.[LABEL_SESSION] === name);
+    if (own.length === 0) block.push('    no pod');
+    for (const p of own) block.push(podLine(p));
+    out.push(block.join('\n'));
+  }
+  return out;
+}
+
+/** Reads the stuck sessions and their pods and describes them (see describeStuckSessions). */
+async function diagnoseStuck(
+  client: KubeJsonClient,
+  namespace: string,
+  report: InvariantReport,
+  limit = 30,
+): Promise<string[]> {
+  const names = stuckSessionNames(report);
+  const sessions = await client.call<{ items: VDISession[] }>(
+    'GET',
+    `/apis/${API_VERSION}/namespaces/${namespace}/vdisessions`,
+  );
+  const pods = await client.call<{ items: PodView[] }>(
+    'GET',
+    `/api/v1/namespaces/${namespace}/pods?labelSelector=${encodeURIComponent(LABEL_SESSION)}`,
+  );
+  const blocks = describeStuckSessions(names.slice(0, limit), sessions.items, pods.items);
+  if (names.length > limit) blocks.push(`… and ${names.length - limit} more sessions`);
+  return blocks;
 }
 
 export async function listSessions(client: KubeJsonClient, namespace: string): Promise<SessionView[]> {
@@ -320,6 +416,13 @@ export async function runChaos(
     log(
       `chaos: ${converged ? 'converged' : 'NOT converged'} ${(convergeMs / 1000).toFixed(1)} s after the churn (${live.size} live sessions)`,
     );
+    let stuck: string[] | undefined;
+    if (!converged) {
+      stuck = await diagnoseStuck(client, namespace, report).catch((err: unknown) => [
+        `the stuck sessions could not be read: ${String(err)}`,
+      ]);
+      log(`chaos: ${stuck.length} stuck sessions, as the API server holds them:\n${stuck.join('\n')}`);
+    }
     const result: ChaosResult = {
       sessions: o.sessions,
       deleted,
@@ -334,6 +437,7 @@ export async function runChaos(
       invariants: report,
       clientRetries: retries,
       operatorLogTail: [],
+      ...(stuck ? { stuck } : {}),
     };
 
     if (o.drain) {

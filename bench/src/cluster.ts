@@ -5,6 +5,7 @@
  * not disturbed by theirs, and the API server can be restarted for the chaos run. `--cluster
  * shared` uses the shared local cluster instead (phases still get their own namespace and nodes).
  */
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import {
@@ -66,7 +67,12 @@ function wrap(cfg: ClusterConfig, kubeconfig: string, own: boolean, log: Log): B
   };
 }
 
-/** Starts a throw-away cluster under `stateDir` on free ports, with the platform's CRDs. */
+/**
+ * Starts a throw-away cluster under `stateDir` on free ports, with the platform's CRDs, from
+ * nothing: whatever an earlier run left there (a killed run's processes, its etcd data) is
+ * stopped and deleted first. Reused etcd data brought back thousands of old sessions and pods,
+ * and the new run's sessions waited behind them in the scheduler's queue.
+ */
 export async function startOwnCluster(stateDir: string, log: Log): Promise<BenchCluster> {
   const ports = await Promise.all(Array.from({ length: 6 }, () => freePort()));
   const cfg = loadConfig({
@@ -80,10 +86,26 @@ export async function startOwnCluster(stateDir: string, log: Log): Promise<Bench
     VDI_SCHEDULER_PORT: String(ports[4]),
     VDI_KWOK_PORT: String(ports[5]),
   });
+  await purgeOwnCluster(cfg, log);
   const r = await up(cfg, (m) => log(`cluster: ${m}`));
   const cluster = wrap(cfg, r.kubeconfig, true, log);
   await installCrds(cluster.kc);
   return cluster;
+}
+
+/**
+ * Stops what an earlier cluster in `cfg.stateDir` left running (by the pids of its state file) and
+ * deletes its state — etcd data, PKI, logs. Only ever the benchmark's own directory.
+ */
+export async function purgeOwnCluster(cfg: ClusterConfig, log: Log): Promise<void> {
+  const p = statePaths(cfg);
+  if (!existsSync(p.dir) || readdirSync(p.dir).length === 0) return;
+  const left = readState(p.state).processes.map((x) => `${x.name} (pid ${x.pid})`);
+  log(
+    `cluster: purging the previous cluster state in ${p.dir}` +
+      (left.length ? `; stopping what it left: ${left.join(', ')}` : ''),
+  );
+  await down(cfg, (m) => log(`cluster: ${m}`), true);
 }
 
 /** The shared local cluster (started when it is not running), with the platform's CRDs. */

@@ -4,6 +4,8 @@ describe('process roles', () => {
   it.each([
     ['Xvfb', 'Xvfb -displayfd 5 -auth /run/user/1000/x', 'xvfb'],
     ['pulseaudio', 'pulseaudio --daemonize=no --exit-idle-time=-1', 'sound'],
+    ['python3', '/usr/bin/python3 -I /usr/local/lib/vdi-desktop/launcher.py', 'launcher'],
+    ['python3', '/opt/selkies/bin/python3 -u /usr/local/lib/vdi/launcher.py --width 1280', 'launcher'],
     ['selkies-session', '/opt/selkies/bin/python3 /opt/selkies/bin/selkies-session', 'launcher'],
     ['python3', '/opt/selkies/bin/python3 -m selkies', 'selkies'],
     ['python3', '/opt/selkies/bin/python3 -m selkies --audio-enabled=false', 'selkies'],

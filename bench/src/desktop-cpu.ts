@@ -22,7 +22,9 @@ export function processRole(comm: string, cmdline: string): ProcessRole {
   if (cmdline.includes(LOAD_MARKER)) return 'load';
   if (comm === 'Xvfb') return 'xvfb';
   if (comm === 'pulseaudio' || comm.startsWith('pipewire') || comm === 'wireplumber') return 'sound';
-  if (/\bselkies-session\b/.test(cmdline)) return 'launcher';
+  // The platform's launcher (`python3 …/launcher.py`); `selkies-session` launched earlier images,
+  // whose raw runs still classify.
+  if (/\blauncher\.py\b/.test(cmdline) || /\bselkies-session\b/.test(cmdline)) return 'launcher';
   if (/ -m selkies\b/.test(cmdline)) return 'selkies';
   if (comm.startsWith('xfce4-terminal')) return 'terminal';
   return 'desktop';

@@ -47,6 +47,9 @@ const launch = (parts: [number, number, number, number, number]): LaunchRun => {
       podSeen: 100,
       podBound,
       containerStarted,
+      launcherUp: containerStarted + 300,
+      soundUp: containerStarted + 1500,
+      selkiesSpawned: containerStarted + 1100,
       desktopSpawned: containerStarted + 1200,
       healthy,
       podReady: healthy + running - 50,
@@ -68,6 +71,7 @@ const result = (
     selkiesSpawnedMs: 900,
     firstFrameMs: 1100,
     keyToPixels: summarize(o.raw ?? [25, 28, 30, 32, 40]),
+    keyProbe: { notKeys: 1, misses: 0, foundNearLast: 4, clock: 'video-frame' },
     streams: [stream(720, 60, 0.3), stream(1080, 60, 0.6)],
   },
   platform: {
@@ -147,7 +151,19 @@ describe('desktop section', () => {
 
   it('has both paths, the launch parts per launch and the stage table', () => {
     expect(md).toMatch(/^## Desktop/);
-    expect(md).toContain('| raw Selkies | health 1.8 s, first frame +1.1 s |');
+    expect(md).toContain(
+      '| raw Selkies | health 1.8 s, first frame +1.1 s | 30 ms / 38 ms / 40 ms (n = 5) | 5 counted (4 found near the last key); ' +
+        '1 changes not one character, 0 never showed | video frames (requestVideoFrameCallback) |',
+    );
+    // A run without the probe's facts (an older result) still renders.
+    expect(md).toMatch(/\| platform \| 4\.3 s, 4\.6 s, 5\.7 s \| .* \| 5 counted \| – \|/);
+    expect(md).toContain('(the launcher spawned Selkies after 1.10 s, XFCE after 1.20 s)');
+    // The sound server starts beside Xvfb and Selkies does not wait for it: not a stage.
+    expect(md).not.toMatch(/\| launcher: sound server up/);
+    expect(md).toContain(
+      'Beside the stages: launcher: sound server up (or given up) (soundUp, pod log) 1.20 s after the launcher’s start ' +
+        '(median; 1.20 s, 1.20 s, 1.20 s).',
+    );
     expect(md).toContain(
       '| container started → /api/health (inside the image) | 2.10 s | 2.00 s | 2.10 s | 2.50 s |',
     );

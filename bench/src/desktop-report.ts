@@ -8,6 +8,7 @@ import type { CpuWindow, ProcessRole } from './desktop-cpu.js';
 import {
   LAUNCH_MARKS,
   STAGE_GROUPS,
+  isParallel,
   launchStages,
   medianSpan,
   medianStages,
@@ -59,6 +60,18 @@ export interface DesktopTarget {
   facts: string;
 }
 
+/** How the keypresses of one path were measured (see bench/src/desktop.ts, keyLatencies). */
+export interface KeyProbeFacts {
+  /** Changes after a key that were not about one character: not counted. */
+  notKeys: number;
+  /** Keys whose change never showed within the timeout. */
+  misses: number;
+  /** Counted keys found in the region around the previous key (the others searched the frame). */
+  foundNearLast: number;
+  /** `video-frame`: requestVideoFrameCallback; `animation-frame`: the canvas; `none`: no key counted. */
+  clock: 'video-frame' | 'animation-frame' | 'none';
+}
+
 export interface DesktopResult {
   image: { ref: string; archiveBytes: number };
   /** The raw Selkies process (the image's rootfs, sandboxed like the pod, no Kubernetes). */
@@ -70,12 +83,14 @@ export interface DesktopResult {
     /** Page opened → first frame. */
     firstFrameMs: number;
     keyToPixels: Summary;
+    keyProbe?: KeyProbeFacts;
     streams: StreamSample[];
   };
   /** The platform path: portal → API → operator → real node → Traefik → forward-auth → Selkies. */
   platform: {
     launches: LaunchRun[];
     keyToPixels: Summary;
+    keyProbe?: KeyProbeFacts;
     streams: StreamSample[];
   };
   /** Pod resources of the CPU template (request / limit), for the CPU's context. */
@@ -213,7 +228,7 @@ function latencyFacts(d: DesktopResult): string {
 const ROLES: [ProcessRole[], string][] = [
   [['selkies'], 'Selkies'],
   [['xvfb'], 'Xvfb'],
-  [['desktop', 'terminal', 'launcher', 'sound'], 'XFCE, terminal, launcher, PulseAudio'],
+  [['desktop', 'terminal', 'launcher', 'sound'], 'XFCE, terminal, launcher, sound server'],
   [['load'], 'load generator'],
 ];
 const roleCores = (w: CpuWindow, roles: ProcessRole[]) => roles.reduce((a, r) => a + (w.byRole[r] ?? 0), 0);
@@ -253,13 +268,22 @@ function renderLaunch(d: DesktopResult): string[] {
     );
   }
   out.push('');
+  const beside = LAUNCH_MARKS.filter((m) => isParallel(m) && marks.some((l) => l[m.id] !== undefined));
+  for (const m of beside)
+    out.push(
+      `Beside the stages: ${m.stage} (${m.id}, ${m.source}) ${s2(medianSpan(marks, 'launcherUp', m.id))} after the ` +
+        `launcher’s start (median; ${marks.map((l) => s2(span(l, 'launcherUp', m.id))).join(', ')}).`,
+      '',
+    );
   const cpu = runs.map((r) => r.startCpuSeconds).filter((x): x is number => x !== undefined);
   const thr = runs.map((r) => r.startThrottledMs).filter((x): x is number => x !== undefined);
   const inImage = medianSpan(marks, 'containerStarted', 'healthy');
-  const spawned = medianSpan(marks, 'containerStarted', 'desktopSpawned');
+  const selkiesSpawned = medianSpan(marks, 'containerStarted', 'selkiesSpawned');
+  const desktopSpawned = medianSpan(marks, 'containerStarted', 'desktopSpawned');
   out.push(
     `Inside the image, against the raw process started the same way without Kubernetes: the pod answered /api/health ` +
-      `${s2(inImage)} after its container started (the launcher spawned XFCE and Selkies after ${s2(spawned)}), the raw process ` +
+      `${s2(inImage)} after its container started (the launcher spawned Selkies after ${s2(selkiesSpawned)}, XFCE after ` +
+      `${s2(desktopSpawned)}), the raw process ` +
       `${s2(d.raw.healthMs)} after its start (Selkies spawned after ${s2(d.raw.selkiesSpawnedMs)}): ${ratio(inImage, d.raw.healthMs)}. ` +
       (cpu.length
         ? `From its start to the first frame the pod used ${c2(median(cpu))} core-seconds (median)` +
@@ -330,6 +354,22 @@ function renderCpu(d: DesktopResult): string[] {
   ];
 }
 
+/** Counted keys, those found near the last one, and the changes that were not counted. */
+function keyFacts(sum: Summary, k: KeyProbeFacts | undefined): string {
+  if (!k) return `${sum.n} counted`;
+  return (
+    `${sum.n} counted (${k.foundNearLast} found near the last key); ` +
+    `${k.notKeys} changes not one character, ${k.misses} never showed`
+  );
+}
+
+const clockText = (k: KeyProbeFacts | undefined) =>
+  !k || k.clock === 'none'
+    ? '–'
+    : k.clock === 'video-frame'
+      ? 'video frames (requestVideoFrameCallback)'
+      : 'animation frames (canvas)';
+
 /** The report's "Desktop" section. */
 export function renderDesktopSection(d: DesktopResult): string[] {
   const sum = (x: Summary) => `${ms(x.p50)} / ${ms(x.p95)} / ${ms(x.p99)} (n = ${x.n})`;
@@ -339,12 +379,15 @@ export function renderDesktopSection(d: DesktopResult): string[] {
     `Image \`${d.image.ref}\` (${(d.image.archiveBytes / 2 ** 20).toFixed(0)} MiB archive). The raw process is the same ` +
       'image run as uid 1000 on a read-only root without Kubernetes; the platform path is a session launched from the ' +
       'portal in Chromium, on the real node, through Traefik and forward-auth. Both are measured by the same probe in ' +
-      'the page: a keydown timestamp, then the first animation frame whose stream surface differs.',
+      'the page: the keydown’s timestamp, then each frame checked as it is shown (`requestVideoFrameCallback` on the ' +
+      'video, at the time the frame is expected on screen; animation frames while the canvas paints) until one differs ' +
+      'from the picture before the key. A key counts only when its change is about one character of the terminal ' +
+      '(a letter typed, then Backspace).',
     '',
-    '| path | launch → first frame | keypress → pixels p50 / p95 / p99 |',
-    '| --- | --- | --- |',
-    `| raw Selkies | health ${s1(d.raw.healthMs)}, first frame +${s1(d.raw.firstFrameMs)} | ${sum(d.raw.keyToPixels)} |`,
-    `| platform | ${d.platform.launches.map((l) => s1(l.ms)).join(', ')} | ${sum(d.platform.keyToPixels)} |`,
+    '| path | launch → first frame | keypress → pixels p50 / p95 / p99 | keys | frames timed by |',
+    '| --- | --- | --- | --- | --- |',
+    `| raw Selkies | health ${s1(d.raw.healthMs)}, first frame +${s1(d.raw.firstFrameMs)} | ${sum(d.raw.keyToPixels)} | ${keyFacts(d.raw.keyToPixels, d.raw.keyProbe)} | ${clockText(d.raw.keyProbe)} |`,
+    `| platform | ${d.platform.launches.map((l) => s1(l.ms)).join(', ')} | ${sum(d.platform.keyToPixels)} | ${keyFacts(d.platform.keyToPixels, d.platform.keyProbe)} | ${clockText(d.platform.keyProbe)} |`,
     '',
     ...renderLaunch(d),
     ...renderCpu(d),

@@ -18,13 +18,13 @@ import { REAL_DESKTOP_TEMPLATE, startStack, type Stack } from '@vdi/platform';
 import {
   framesPerSecond,
   holdRealNode,
-  keyToPixelsMs,
+  keyToPixels,
   launchChromium,
-  sampleSurface,
-  waitChange,
   waitFirstFrame,
   waitFor,
   waitStill,
+  type Box,
+  type KeyChange,
 } from '@vdi/testing';
 import * as k8s from '@kubernetes/client-node';
 import type { Browser, Page } from 'playwright-core';
@@ -40,9 +40,10 @@ import {
   processRole,
   type DesktopProcesses,
 } from './desktop-cpu.js';
-import type { DesktopResult, LaunchRun, StreamSample } from './desktop-report.js';
+import type { DesktopResult, KeyProbeFacts, LaunchRun, StreamSample } from './desktop-report.js';
 import { LaunchRecorder, PageMarks } from './launch-recorder.js';
 import { relativeTo } from './launch-timeline.js';
+import { boxText, isCharSized } from './keys.js';
 import { summarize } from './stats.js';
 
 type Log = (m: string) => void;
@@ -78,50 +79,112 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Clicks into the desktop's terminal (the window at the top left of the screen) and makes sure
- * keys reach it: the first keys after the click can go to the window manager's focus change, so
- * it presses a letter until one shows, then removes what it typed.
+ * keys reach it: the first keys after the click can go to the window manager's focus change, and
+ * a change on the stream proves nothing by itself (the click redraws the window; a cursor blinks).
+ * So it types a letter and, when that changed about one character (isCharSized), deletes it with
+ * Backspace, which must change about one character at the same place too. Returns where the
+ * Backspace changed the picture: the region the next key is looked for first.
  */
-async function focusTerminal(page: Page): Promise<void> {
+async function focusTerminal(page: Page, log: Log): Promise<Box> {
   await page.mouse.click(400, 300);
-  let typed = 0;
-  for (let i = 0; ; i++) {
-    const before = await sampleSurface(page);
-    await page.keyboard.press('x');
-    typed++;
-    const shown = await waitChange(page, before, 1_500).then(
-      () => true,
-      () => false,
+  // Letters typed that no Backspace followed: removed at the end (extra ones at an empty prompt
+  // change nothing).
+  let unmatched = 0;
+  const seen: string[] = [];
+  try {
+    for (let i = 0; i < 20; i++) {
+      await waitStill(page, 250, 5_000).catch(() => undefined);
+      const typed = await keyToPixels(page, 'x', { timeoutMs: 1_500 }).catch(() => undefined);
+      seen.push(typed ? boxText(typed.box) : 'no change');
+      if (!typed || !isCharSized(typed.box)) {
+        unmatched++;
+        continue;
+      }
+      const erased = await keyToPixels(page, 'Backspace', { hint: typed.box, timeoutMs: 1_500 }).catch(
+        () => undefined,
+      );
+      seen.push(erased ? `⌫ ${boxText(erased.box)}` : '⌫ no change');
+      if (erased && isCharSized(erased.box) && overlaps(erased.box, typed.box)) return erased.box;
+    }
+    throw new Error(
+      `no key reached the desktop’s terminal as one character after 20 tries (changes seen: ${seen.join(', ')})`,
     );
-    if (shown) break;
-    if (i >= 20) throw new Error('no key reached the desktop’s terminal after 20 presses');
+  } finally {
+    if (seen.length > 2) log(`focusing the terminal took ${seen.length} keys: ${seen.join(', ')}`);
+    for (let i = 0; i < unmatched; i++) await page.keyboard.press('Backspace');
   }
-  for (let i = 0; i < typed; i++) await page.keyboard.press('Backspace');
 }
 
-/** Keypress → pixels, `n` times, alternating a letter and Backspace in the desktop's terminal. */
-async function keyLatencies(page: Page, n: number, log: Log): Promise<number[]> {
-  const out: number[] = [];
-  await focusTerminal(page);
-  let misses = 0;
-  for (let i = 0; out.length < n; i++) {
+/** Whether two boxes overlap or touch (a letter and the Backspace that erases it). */
+const overlaps = (a: Box, b: Box) =>
+  a.x <= b.x + b.width && b.x <= a.x + a.width && a.y <= b.y + b.height && b.y <= a.y + a.height;
+
+/** Keypresses measured, and those whose change was not a keypress reaching the terminal. */
+export interface KeyRun {
+  ms: number[];
+  /** A change that was not about one character (a redraw, a clock): not counted. */
+  notKeys: number;
+  /** No change at all within the timeout (focus moved): the terminal clicked again. */
+  misses: number;
+  /** Of the counted keys: found in the region around the last key (the rest searched the frame). */
+  foundNearLast: number;
+  clock: KeyChange['clock'] | 'none';
+}
+
+/** What the report states about how the keys were measured. */
+const keyProbe = (k: KeyRun): KeyProbeFacts => ({
+  notKeys: k.notKeys,
+  misses: k.misses,
+  foundNearLast: k.foundNearLast,
+  clock: k.clock,
+});
+
+/**
+ * Keypress → pixels, `n` times, alternating a letter and Backspace in the desktop's terminal. A
+ * key counts only when its change is about one character (isCharSized); the region of the last
+ * counted key is searched first.
+ */
+async function keyLatencies(page: Page, n: number, log: Log): Promise<KeyRun> {
+  const run: KeyRun = { ms: [], notKeys: 0, misses: 0, foundNearLast: 0, clock: 'none' };
+  let hint = await focusTerminal(page, log);
+  const limit = Math.max(5, Math.ceil(n / 4));
+  for (let i = 0; run.ms.length < n; i++) {
     await waitStill(page, 250, 10_000).catch(() => undefined);
+    let r: KeyChange;
     try {
-      out.push(await keyToPixelsMs(page, i % 2 ? 'Backspace' : 'x'));
+      r = await keyToPixels(page, i % 2 ? 'Backspace' : 'x', { hint });
     } catch (err) {
       // A key that never showed (focus moved): counted, the terminal clicked again.
-      if (++misses > 5)
-        throw new Error(`${misses} keys never showed on the stream: ${(err as Error).message}`);
-      await focusTerminal(page);
+      if (++run.misses > limit)
+        throw new Error(`${run.misses} keys never showed on the stream: ${(err as Error).message}`);
+      hint = await focusTerminal(page, log);
+      continue;
     }
+    if (!isCharSized(r.box)) {
+      if (++run.notKeys > limit)
+        throw new Error(
+          `${run.notKeys} changes after a key were not one character (the last ${boxText(r.box)}): ` +
+            'is the terminal focused at the top left of the desktop?',
+        );
+      continue;
+    }
+    run.ms.push(r.ms);
+    run.clock = r.clock;
+    if (r.searched === 'hint') run.foundNearLast++;
+    hint = r.box;
   }
-  if (misses) log(`${misses} of ${n + misses} keys never showed (focus moved); measured the rest`);
-  return out;
+  if (run.misses || run.notKeys)
+    log(
+      `${run.misses} keys never showed (focus moved), ${run.notKeys} changes were not one character; ` +
+        `measured ${n} keys`,
+    );
+  return run;
 }
 
 /** Types the load command into the terminal and waits until its process runs (two tries). */
-async function startLoad(page: Page, d: DesktopProcesses): Promise<void> {
+async function startLoad(page: Page, d: DesktopProcesses, log: Log): Promise<void> {
   for (let attempt = 1; ; attempt++) {
-    await focusTerminal(page);
+    await focusTerminal(page, log);
     await page.keyboard.type(LOAD_COMMAND, { delay: 15 });
     await page.keyboard.press('Enter');
     const running = await waitFor(
@@ -188,7 +251,7 @@ async function cpuStates(
   const windowMs = o.windowSeconds * 1000;
   await waitStill(page, 500, 15_000).catch(() => undefined);
   const viewerStill = await measureCpu(d, () => sleep(windowMs));
-  await startLoad(page, d);
+  await startLoad(page, d, log);
   // The terminal is scrolling at its steady rate before the window opens.
   await sleep(1_000);
   let fps = NaN;
@@ -215,7 +278,7 @@ async function rawProcess(image: DesktopImage, browser: Browser, o: DesktopPhase
   let healthMs = NaN;
   let selkiesSpawnedMs: number | undefined;
   let firstFrameMs = NaN;
-  let keys: number[] = [];
+  let keys: KeyRun = { ms: [], notKeys: 0, misses: 0, foundNearLast: 0, clock: 'none' };
   for (const [width, height] of [
     [1280, 720],
     [1920, 1080],
@@ -257,9 +320,16 @@ async function rawProcess(image: DesktopImage, browser: Browser, o: DesktopPhase
     }
   }
   log(
-    `raw Selkies: health ${healthMs} ms (Selkies spawned at ${selkiesSpawnedMs} ms), first frame +${firstFrameMs} ms, keypress → pixels p50 ${summarize(keys).p50.toFixed(0)} ms`,
+    `raw Selkies: health ${healthMs} ms (Selkies spawned at ${selkiesSpawnedMs} ms), first frame +${firstFrameMs} ms, keypress → pixels p50 ${summarize(keys.ms).p50.toFixed(0)} ms`,
   );
-  return { healthMs, selkiesSpawnedMs, firstFrameMs, keyToPixels: summarize(keys), streams };
+  return {
+    healthMs,
+    selkiesSpawnedMs,
+    firstFrameMs,
+    keyToPixels: summarize(keys.ms),
+    keyProbe: keyProbe(keys),
+    streams,
+  };
 }
 
 async function gql<T>(stack: Stack, query: string, variables: Record<string, unknown> = {}): Promise<T> {
@@ -404,7 +474,7 @@ export async function desktopPhase(o: DesktopPhaseOptions, log: Log): Promise<De
       await deleteAll(stack);
       const launches: LaunchRun[] = [];
       const streams: StreamSample[] = [];
-      let keys: number[] = [];
+      let keys: KeyRun = { ms: [], notKeys: 0, misses: 0, foundNearLast: 0, clock: 'none' };
       let cpuSpec: DesktopResult['podCpu'];
       for (let i = 0; i < o.launches; i++) {
         const l = await launchOnce(stack, browser, recorder, keycloakUrl, log);
@@ -485,7 +555,7 @@ export async function desktopPhase(o: DesktopPhaseOptions, log: Log): Promise<De
       return {
         image: { ref: image.ref, archiveBytes: statSync(image.path).size },
         raw,
-        platform: { launches, keyToPixels: summarize(keys), streams },
+        platform: { launches, keyToPixels: summarize(keys.ms), keyProbe: keyProbe(keys), streams },
         ...(cpuSpec ? { podCpu: cpuSpec } : {}),
         cores: os.cpus().length,
       };

@@ -2,6 +2,7 @@ import {
   containerdMarks,
   kubeletProbeReady,
   launchStages,
+  launcherEvent,
   medianSpan,
   medianStages,
   podLogMarks,
@@ -64,39 +65,78 @@ describe('the kubelet’s log', () => {
 describe('the desktop’s own log', () => {
   const t = (ms: number) =>
     new Date(Date.UTC(2026, 11, 4, 14, 0, 0, ms)).toISOString().replace('Z', '123456Z');
+  // The platform launcher's lines (images/desktop) and Selkies' own, as the pods/log API gives them.
   const log = [
-    `${t(400)} INFO:settings:A manual resolution setting was activated; locking to manual mode.`,
+    `${t(400)} [vdi-launcher] t_ms=0 event=start width=1280 height=720`,
     `${t(430)} E: [pulseaudio] core-util.c: Failed to connect to system bus`,
-    `${t(600)} [selkies-session] pulseaudio serves the session's audio`,
-    `${t(900)} [selkies-session] Xvfb serves display :0`,
-    `${t(1400)} [selkies-session] the screen starts at 1280x720`,
-    `${t(1410)} [selkies-session] desktop xfce on :0`,
+    `${t(410)} [vdi-launcher] t_ms=10 event=sound-spawned pid=12`,
+    `${t(900)} [vdi-launcher] t_ms=500 event=x-up display=:0 size=1280x720`,
+    `${t(1000)} [vdi-launcher] t_ms=600 event=selkies-spawned pid=41`,
+    `${t(1010)} [vdi-launcher] t_ms=610 event=desktop-spawned pid=42 session=xfce`,
+    // The sound server comes up beside Xvfb, here after it.
+    `${t(1200)} [vdi-launcher] t_ms=800 event=sound-up pid=12 server=unix:/run/user/1000/pulse/native`,
     `${t(5850)} INFO:main:Selkies 2.1.0 starting: websockets transport, X11 (:0) capture`,
     `${t(6180)} INFO:server:Selkies server running on http://0.0.0.0:8080`,
+    `${t(7000)} [vdi-launcher] t_ms=6600 event=restart child=desktop code=1`,
+    `${t(7100)} [vdi-launcher] t_ms=6700 event=desktop-spawned pid=77 session=xfce`,
     `${t(9000)} INFO:server:Selkies server running on http://0.0.0.0:8080`,
+    `${t(9500)} [vdi-launcher] t_ms=9100 event=stopping signal=SIGTERM`,
+    `${t(9600)} [vdi-launcher] t_ms=9200 event=stopped`,
     'not a timestamped line',
   ].join('\n');
   const at = (ms: number) => Date.UTC(2026, 11, 4, 14, 0, 0, ms);
 
-  it('marks the first line of each start-up step', () => {
+  it('marks the first line of each start-up step; a restart and the stop set none', () => {
     expect(podLogMarks(log)).toEqual({
       launcherUp: at(400),
-      soundUp: at(600),
+      soundUp: at(1200),
       xUp: at(900),
-      screenSized: at(1400),
-      desktopSpawned: at(1410),
+      selkiesSpawned: at(1000),
+      desktopSpawned: at(1010),
       selkiesStarting: at(5850),
       selkiesListening: at(6180),
     });
   });
 
-  it('knows a session without sound', () => {
-    expect(
-      podLogMarks(`${t(10)} [selkies-session] no sound server came up; the session has no audio`),
-    ).toEqual({
-      launcherUp: at(10),
-      soundUp: at(10),
+  it('reads a launcher line’s event and fields, and nothing else', () => {
+    expect(launcherEvent('[vdi-launcher] t_ms=610 event=desktop-spawned pid=42 session=xfce')).toEqual({
+      event: 'desktop-spawned',
+      fields: { t_ms: '610', pid: '42', session: 'xfce' },
     });
+    expect(
+      launcherEvent(
+        '[vdi-launcher] t_ms=5 event=sound-failed reason="PulseAudio did not \\"serve\\" within 20 s" x=a=b',
+      ),
+    ).toEqual({
+      event: 'sound-failed',
+      fields: { t_ms: '5', reason: 'PulseAudio did not "serve" within 20 s', x: 'a=b' },
+    });
+    expect(launcherEvent('[vdi-launcher] t_ms=3')).toBeUndefined();
+    expect(launcherEvent('[selkies-session] Xvfb serves display :0')).toBeUndefined();
+    expect(launcherEvent('INFO:main:Selkies 2.1.0 starting')).toBeUndefined();
+  });
+
+  it('ends the sound and desktop steps when the launcher gives them up', () => {
+    expect(
+      podLogMarks(
+        [
+          `${t(10)} [vdi-launcher] t_ms=0 event=start`,
+          `${t(30)} [vdi-launcher] t_ms=20 event=sound-failed reason="pulseaudio is not installed"`,
+          `${t(90)} [vdi-launcher] t_ms=80 event=desktop-missing reason="no X11 session is installed; the display stays empty"`,
+        ].join('\n'),
+      ),
+    ).toEqual({ launcherUp: at(10), soundUp: at(30), desktopSpawned: at(90) });
+  });
+
+  it('does not take a Selkies line for a launcher event or the other way round', () => {
+    expect(
+      podLogMarks(
+        [
+          `${t(10)} [vdi-launcher] t_ms=0 event=start`,
+          `${t(20)} INFO:main:event=x-up is not a launcher line`,
+        ].join('\n'),
+      ),
+    ).toEqual({ launcherUp: at(10) });
   });
 });
 
@@ -108,6 +148,22 @@ describe('stages of a launch', () => {
       ['podSeen', 200, 300],
       ['podBound', 20, 320],
       ['firstFrame', 4680, 5000],
+    ]);
+  });
+
+  it('leaves a mark beside the critical path (the sound server) out of the stages', () => {
+    const stages = launchStages({
+      containerStarted: 500,
+      launcherUp: 700,
+      xUp: 900,
+      soundUp: 1400,
+      selkiesSpawned: 950,
+    });
+    expect(stages.map((s) => [s.id, s.ms])).toEqual([
+      ['containerStarted', 500],
+      ['launcherUp', 200],
+      ['xUp', 200],
+      ['selkiesSpawned', 50],
     ]);
   });
 

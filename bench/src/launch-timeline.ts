@@ -16,12 +16,15 @@ export const LAUNCH_MARKS = [
   { id: 'sandboxReady', stage: 'containerd: sandbox (pause, CNI)', source: 'containerd' },
   { id: 'containerCreated', stage: 'containerd: CreateContainer', source: 'containerd' },
   { id: 'containerStarted', stage: 'containerd: StartContainer', source: 'containerd' },
-  // Inside the image (selkies-session's own log lines, timestamped by the container runtime).
-  { id: 'launcherUp', stage: 'entrypoint + launcher (Python) up', source: 'pod log' },
-  { id: 'soundUp', stage: 'launcher: PulseAudio up', source: 'pod log' },
-  { id: 'xUp', stage: 'launcher: Xvfb up', source: 'pod log' },
-  { id: 'screenSized', stage: 'launcher: `selkies resize` (a 2nd Python)', source: 'pod log' },
-  { id: 'desktopSpawned', stage: 'launcher: XFCE and Selkies spawned', source: 'pod log' },
+  // Inside the image: the platform's launcher (its `[vdi-launcher] … event=…` lines), then Selkies'
+  // own lines; timestamped by the container runtime.
+  { id: 'launcherUp', stage: 'entrypoint → launcher (Python) up', source: 'pod log' },
+  // The launcher starts the sound server beside Xvfb and starts Selkies once X serves, without
+  // waiting for sound: off the critical path, shown beside the stages.
+  { id: 'soundUp', stage: 'launcher: sound server up (or given up)', source: 'pod log', parallel: true },
+  { id: 'xUp', stage: 'launcher: Xvfb up at the session’s size', source: 'pod log' },
+  { id: 'selkiesSpawned', stage: 'launcher: Selkies spawned', source: 'pod log' },
+  { id: 'desktopSpawned', stage: 'launcher: XFCE spawned', source: 'pod log' },
   { id: 'selkiesStarting', stage: 'Selkies imports (XFCE starting beside it)', source: 'pod log' },
   { id: 'selkiesListening', stage: 'Selkies sets up its server', source: 'pod log' },
   { id: 'healthy', stage: 'GET /api/health answers', source: 'bench poll' },
@@ -40,6 +43,9 @@ export const LAUNCH_MARKS = [
 
 export type LaunchMarkId = (typeof LAUNCH_MARKS)[number]['id'];
 
+/** Whether a mark lies beside the critical path (its time overlaps the stages; not one of them). */
+export const isParallel = (m: (typeof LAUNCH_MARKS)[number]): boolean => 'parallel' in m && m.parallel;
+
 /** Marks of one launch: ms after the click; a mark that was not seen is absent. */
 export type LaunchMarks = Partial<Record<LaunchMarkId, number>>;
 
@@ -55,13 +61,15 @@ export interface LaunchStage {
 
 /**
  * The stages of one launch: consecutive present marks, in critical-path order. A missing mark
- * folds its time into the next stage (its label then names both).
+ * folds its time into the next stage (its label then names both); a mark beside the critical
+ * path (isParallel) is not a stage.
  */
 export function launchStages(marks: LaunchMarks): LaunchStage[] {
   const out: LaunchStage[] = [];
   let prev = 0;
   let skipped: string[] = [];
   for (const m of LAUNCH_MARKS) {
+    if (isParallel(m)) continue;
     const at = marks[m.id];
     if (at === undefined || !Number.isFinite(at)) {
       skipped.push(m.stage);
@@ -198,13 +206,43 @@ export function kubeletProbeReady(
   return undefined;
 }
 
-/** The desktop's own start-up lines (selkies-session, then Selkies), by the mark they set. */
-const POD_LOG_MARKS: [LaunchMarkId, RegExp][] = [
-  ['launcherUp', /^INFO:settings:|^\[selkies-session\]/],
-  ['soundUp', /^\[selkies-session\] (\S+ serves the session's audio|no sound server came up)/],
-  ['xUp', /^\[selkies-session\] Xvfb serves display/],
-  ['screenSized', /^\[selkies-session\] the screen (starts at|could not be sized)/],
-  ['desktopSpawned', /^\[selkies-session\] (desktop .* on |no X11 session is installed)/],
+/**
+ * The platform launcher's events (images/desktop: `[vdi-launcher] t_ms=<ms> event=<name> k=v…` on
+ * stderr) by the mark they set. `restart`, `stopping` and `stopped` are not part of a start.
+ */
+const LAUNCHER_EVENTS: Partial<Record<string, LaunchMarkId>> = {
+  start: 'launcherUp',
+  'sound-up': 'soundUp',
+  // The session goes on without sound: the sound step ended there.
+  'sound-failed': 'soundUp',
+  'x-up': 'xUp',
+  'selkies-spawned': 'selkiesSpawned',
+  'desktop-spawned': 'desktopSpawned',
+  // No X11 session installed: the step ended without a desktop.
+  'desktop-missing': 'desktopSpawned',
+};
+
+/**
+ * The event of a launcher line and its fields (logfmt: `key=value`, a value with spaces, quotes
+ * or `=` in double quotes with backslash escapes), or undefined for any other line.
+ */
+export function launcherEvent(line: string): { event: string; fields: Record<string, string> } | undefined {
+  if (!line.startsWith('[vdi-launcher] ')) return undefined;
+  const fields: Record<string, string> = {};
+  for (const m of line.slice('[vdi-launcher] '.length).matchAll(/([\w.-]+)=("(?:[^"\\]|\\.)*"|\S*)/g)) {
+    const v = m[2]!;
+    fields[m[1]!] = v.startsWith('"')
+      ? v.slice(1, -1).replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c))
+      : v;
+  }
+  const event = fields.event;
+  if (!event) return undefined;
+  delete fields.event;
+  return { event, fields };
+}
+
+/** Selkies' own start-up lines, by the mark they set. */
+const SELKIES_LINES: [LaunchMarkId, RegExp][] = [
   ['selkiesStarting', /^INFO:main:Selkies \S+ starting/],
   ['selkiesListening', /Selkies server running on /],
 ];
@@ -221,7 +259,13 @@ export function podLogMarks(log: string): LaunchMarks {
     const at = Date.parse(raw.slice(0, sp));
     if (!Number.isFinite(at)) continue;
     const line = raw.slice(sp + 1);
-    for (const [id, re] of POD_LOG_MARKS) if (out[id] === undefined && re.test(line)) out[id] = at;
+    const launcher = launcherEvent(line);
+    if (launcher) {
+      const id = LAUNCHER_EVENTS[launcher.event];
+      if (id && out[id] === undefined) out[id] = at;
+      continue;
+    }
+    for (const [id, re] of SELKIES_LINES) if (out[id] === undefined && re.test(line)) out[id] = at;
   }
   return out;
 }

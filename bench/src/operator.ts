@@ -10,7 +10,7 @@ import type { Builds } from './build.js';
 import type { ProbeAnswer } from './probe.js';
 import { sampleProcess, type ProcSample } from './proc.js';
 import { metricSum } from './prom.js';
-import { withShippedNodeOptions } from './shipped.js';
+import { withShippedRuntime } from './shipped.js';
 
 export interface OperatorProcess {
   proc: ChildProcess;
@@ -65,8 +65,8 @@ export async function startOperator(o: StartOptions): Promise<OperatorProcess> {
       VDI_POD_NAME: o.identity,
       BENCH_PROBE_PORT: String(probePort),
       BENCH_PROBE_APISERVER: o.apiserverHost,
-      // As the shipped Deployment runs it (V8 heap bounds).
-      ...withShippedNodeOptions('operator', o.env),
+      // With every runtime setting the shipped image and Deployment give it (V8 heap bounds, …).
+      ...withShippedRuntime('operator', o.env),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

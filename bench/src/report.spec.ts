@@ -119,6 +119,15 @@ function good(): BenchReport {
       rssBytes: 120e6,
       peakRssBytes: 150e6,
       heapUsedBytes: 50e6,
+      memory: {
+        rssBytes: 120e6,
+        heapSpaces: [
+          { name: 'old_space', sizeBytes: 60e6, usedBytes: 45e6, physicalBytes: 55e6 },
+          { name: 'new_space', sizeBytes: 8e6, usedBytes: 1e6, physicalBytes: 4e6 },
+        ],
+        heap: { totalBytes: 68e6, physicalBytes: 59e6, usedBytes: 46e6, mallocedBytes: 1e6 },
+        externalBytes: 3e6,
+      },
       objectBytes: {
         pods: { json: 9000, withoutManagedFields: 6000 },
         sessions: { json: 5000, withoutManagedFields: 3000 },
@@ -145,6 +154,12 @@ function good(): BenchReport {
         ...{ peakRssBytes: 350e6 },
       },
       apiRssBytes: 300e6,
+      memory: {
+        rssBytes: 300e6,
+        heapSpaces: [{ name: 'old_space', sizeBytes: 200e6, usedBytes: 150e6, physicalBytes: 190e6 }],
+        heap: { totalBytes: 200e6, physicalBytes: 190e6, usedBytes: 150e6, mallocedBytes: 2e6 },
+        externalBytes: 5e6,
+      },
       apiCpuMs: 1000,
     },
     chaos: {
@@ -486,6 +501,12 @@ describe('renderMarkdown', () => {
     expect(md).toContain('`VDI_START_DEADLINE_SECONDS=300`');
     expect(md).toContain('| `sessions` | alice | 50 | 2000 | 3 ms | 6 ms | 12 ms | 24 ms | 0 / 0 | yes |');
     expect(md).toContain('API process: peak RSS 350 MB during the phase, 300 MB RSS after it');
+    expect(md).toContain(
+      '| operator: V8 heap by space (used / resident) | old 45.0 / 55.0 MB, new 1.0 / 4.0 MB |',
+    );
+    expect(md).toContain('| operator: RSS outside V8’s heap | 61.0 MB of 120.0 MB RSS (51 %) |');
+    expect(md).toContain('| API: V8 heap by space (used / resident) | old 150.0 / 190.0 MB |');
+    expect(md).toContain('| API: RSS outside V8’s heap | 110.0 MB of 300.0 MB RSS (37 %) |');
     expect(md).toContain('## Computed from the run');
     expect(md).toContain('| `claim` | apps/operator/src/main.ts | 600 | 15 % |');
     expect(md).not.toMatch(/NaN|undefined/);

@@ -7,6 +7,7 @@ import type { BurstResult } from './burst.js';
 import type { OperatorPhaseResult } from './bursts.js';
 import type { ChaosResult } from './chaos.js';
 import { renderChart, type Panel } from './chart.js';
+import { memoryRows } from './heap.js';
 import { problemCount } from './invariants.js';
 import type { MachineInfo, MachineLoad } from './machine.js';
 import type { BenchOptions } from './options.js';
@@ -836,6 +837,7 @@ export function renderMarkdown(r: BenchReport): string {
           ['RSS with everything cached', mb(st.rssBytes)],
           ['peak RSS (VmHWM)', mb(st.peakRssBytes)],
           ['V8 heap used', mb(st.heapUsedBytes)],
+          ...(st.memory ? memoryRows('operator', st.memory) : []),
           ['ramp operator peak RSS', mb(st.ramp.peakRssBytes)],
           ...Object.entries(st.objectBytes ?? {}).map(([kind, b]) => [
             `cached ${kind}: JSON per object (without managedFields)`,
@@ -883,6 +885,13 @@ export function renderMarkdown(r: BenchReport): string {
         `${mb(a.apiRssBytes)} RSS after it, ${s1(a.apiCpuMs)} CPU over the phase.`,
       '',
     );
+    if (a.memory)
+      push(
+        'The API process right after the createSession calls (the probe inside it, `v8.getHeapSpaceStatistics()`):',
+        '',
+        table(['', ''], memoryRows('API', a.memory)),
+        '',
+      );
   }
 
   if (r.chaos) {

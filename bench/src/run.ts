@@ -161,6 +161,7 @@ export async function runBench(
                 clients: o.apiClients,
                 durationSeconds: o.apiDurationSeconds,
                 creates: o.apiCreates,
+                probe: builds.probe,
               },
               log,
             ),

@@ -6,12 +6,14 @@
  *   - resync: the reconcile of every cached session that follows. It is the periodic resync's
  *     work exactly (a fresh process has applied nothing, as after `forgetApplied()`; every key is
  *     queued once), timed until the queue is empty;
- *   - idle: CPU over a quiet window, and RSS now and at its peak (VmHWM) with everything cached.
+ *   - idle: CPU over a quiet window, and RSS now and at its peak (VmHWM) with everything cached;
+ *     V8's heap by space from the probe inside the process, and the RSS outside it.
  * The measured operator keeps running for the API phase, which then has `sessions` in the cluster.
  */
 import { API_VERSION } from '@vdi/crd-types';
 import type { Builds } from './build.js';
 import { runBurst, type BurstResult } from './burst.js';
+import { processMemory, type ProcessMemory } from './heap.js';
 import type { BenchCluster } from './cluster.js';
 import { operatorEnv, type Persistence } from './kube.js';
 import { startOperator, waitLeader, type OperatorProcess } from './operator.js';
@@ -45,6 +47,8 @@ export interface SteadyResult {
   rssBytes: number;
   peakRssBytes: number;
   heapUsedBytes: number;
+  /** The measured operator's memory with everything cached: V8's heap by space, and the RSS beside it. */
+  memory?: ProcessMemory;
   /** Mean JSON size of the objects the operator caches per session, and without managedFields. */
   objectBytes: Record<string, { json: number; withoutManagedFields: number }>;
 }
@@ -228,6 +232,7 @@ export async function steadyPhase(
       rssBytes: idle1.rssBytes,
       peakRssBytes: idle1.peakRssBytes,
       heapUsedBytes: probe.memory.heapUsed,
+      memory: processMemory(probe),
       objectBytes: await objectSizes(world.client, world.namespace),
     };
     log(

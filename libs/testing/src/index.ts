@@ -29,10 +29,14 @@ export { holdRealNode } from './real-node.js';
 export { CHROMIUM_FLAGS, CHROMIUM_PATH, launchChromium } from './browser.js';
 export {
   framesPerSecond,
+  keyToPixels,
   keyToPixelsMs,
   sampleSurface,
   waitChange,
   waitFirstFrame,
   waitStill,
+  type Box,
+  type KeyChange,
+  type KeyOptions,
   type SurfaceSample,
 } from './stream.js';

@@ -2,11 +2,26 @@
 /**
  * Probes of a Selkies stream in a real page (Chromium through playwright-core): what the user
  * sees, read from the stream surface itself — the first frame, a change, keypress → changed
- * pixels, frames per second. Selkies 2.x paints the first websockets frame on
+ * pixels (when and where), frames per second. Selkies 2.x paints the first websockets frame on
  * `canvas#videoCanvas` and then plays `video#videoStream`; WebRTC mode plays `video#stream`.
  * Everything runs inside the page, so a measurement does not include the test's own round trips.
  */
 import type { Page } from 'playwright-core';
+import { changedBox, expandBox, touchesInnerEdge, type Box } from './frame-diff.js';
+
+export type { Box } from './frame-diff.js';
+
+/** frame-diff.ts's functions as the page holds them (`window.__vdiFrameDiff`). */
+interface FrameDiff {
+  changedBox: typeof changedBox;
+  expandBox: typeof expandBox;
+  touchesInnerEdge: typeof touchesInnerEdge;
+}
+
+/** Installs frame-diff.ts's functions in the page, from their source text (idempotent). */
+const FRAME_DIFF =
+  `globalThis.__vdiFrameDiff ??= { changedBox: ${changedBox.toString()}, ` +
+  `expandBox: ${expandBox.toString()}, touchesInnerEdge: ${touchesInnerEdge.toString()} };`;
 
 export interface SurfaceSample {
   /** Which element showed the stream: `video#videoStream`, `canvas#videoCanvas`, … or none. */
@@ -25,15 +40,30 @@ export interface SurfaceSample {
  */
 const NAME_SHIM = 'globalThis.__name ??= (f) => f';
 
+/** The stream surface the page shows now (see SURFACES), with its size. */
+interface Surface {
+  source: string;
+  el: HTMLVideoElement | HTMLCanvasElement;
+  isVideo: boolean;
+  width: number;
+  height: number;
+}
+
+/** The page-side probe (`window.__vdiStreamProbe`). */
+interface PageProbe {
+  surface(): Surface | undefined;
+  /** Draws the surface at its own size onto the probe's full-size canvas and returns its context. */
+  drawFull(s: Surface): CanvasRenderingContext2D;
+  grab(): { source: string; width: number; height: number; data?: Uint8ClampedArray };
+  /** The keypress measurement armed by armKey (stream.ts, keyToPixels). */
+  key?: Promise<KeyChange>;
+}
+
 /** The page-side probe, installed once per page (idempotent). */
 async function install(page: Page): Promise<void> {
   await page.evaluate(NAME_SHIM);
   await page.evaluate(() => {
-    type Probe = {
-      grab(full?: boolean): { source: string; width: number; height: number; data?: Uint8ClampedArray };
-      armed?: { base: Uint8ClampedArray; pressedAt?: number; resolve: (ms: number) => void };
-    };
-    const w = window as unknown as { __vdiStreamProbe?: Probe };
+    const w = window as unknown as { __vdiStreamProbe?: PageProbe };
     if (w.__vdiStreamProbe) return;
     const scratch = document.createElement('canvas');
     scratch.width = 320;
@@ -42,8 +72,8 @@ async function install(page: Page): Promise<void> {
     // Full size for keypress → pixels: one typed character is too small to survive downscaling.
     const full = document.createElement('canvas');
     const fullCtx = full.getContext('2d', { willReadFrequently: true })!;
-    const probe: Probe = {
-      grab(atFullSize?: boolean) {
+    const probe: PageProbe = {
+      surface() {
         const candidates: [string, HTMLVideoElement | HTMLCanvasElement | null][] = [
           ['video#videoStream', document.querySelector<HTMLVideoElement>('video#videoStream')],
           ['video#stream', document.querySelector<HTMLVideoElement>('video#stream')],
@@ -57,53 +87,30 @@ async function install(page: Page): Promise<void> {
           if (!width || !height || (isVideo && el.readyState < 2)) continue;
           const style = getComputedStyle(el);
           if (style.display === 'none' || style.visibility === 'hidden') continue;
-          if (atFullSize) {
-            if (full.width !== width || full.height !== height) {
-              full.width = width;
-              full.height = height;
-            }
-            fullCtx.drawImage(el, 0, 0, width, height);
-            return { source, width, height, data: fullCtx.getImageData(0, 0, width, height).data };
-          }
-          ctx.drawImage(el, 0, 0, scratch.width, scratch.height);
-          return { source, width, height, data: ctx.getImageData(0, 0, scratch.width, scratch.height).data };
+          return { source, el, isVideo, width, height };
         }
-        return { source: 'none', width: 0, height: 0 };
+        return undefined;
+      },
+      drawFull(s) {
+        if (full.width !== s.width || full.height !== s.height) {
+          full.width = s.width;
+          full.height = s.height;
+        }
+        fullCtx.drawImage(s.el, 0, 0, s.width, s.height);
+        return fullCtx;
+      },
+      grab() {
+        const s = probe.surface();
+        if (!s) return { source: 'none', width: 0, height: 0 };
+        ctx.drawImage(s.el, 0, 0, scratch.width, scratch.height);
+        return {
+          source: s.source,
+          width: s.width,
+          height: s.height,
+          data: ctx.getImageData(0, 0, scratch.width, scratch.height).data,
+        };
       },
     };
-    // Keypress → changed pixels: the keydown's time in the page, then every animation frame until
-    // the picture differs from the one before the key (enough pixels, by more than codec noise).
-    window.addEventListener(
-      'keydown',
-      () => {
-        if (probe.armed && probe.armed.pressedAt === undefined) probe.armed.pressedAt = performance.now();
-      },
-      { capture: true },
-    );
-    const tick = () => {
-      const a = probe.armed;
-      if (a?.pressedAt !== undefined) {
-        // The frame's time, before the comparison's own cost.
-        const now = performance.now();
-        const g = probe.grab(true);
-        if (g.data && g.data.length === a.base.length) {
-          let changed = 0;
-          for (let i = 0; i < g.data.length; i += 4) {
-            const d =
-              Math.abs(g.data[i]! - a.base[i]!) +
-              Math.abs(g.data[i + 1]! - a.base[i + 1]!) +
-              Math.abs(g.data[i + 2]! - a.base[i + 2]!);
-            if (d > 96) changed++;
-          }
-          if (changed >= 3) {
-            probe.armed = undefined;
-            a.resolve(now - a.pressedAt);
-          }
-        }
-      }
-      requestAnimationFrame(tick);
-    };
-    requestAnimationFrame(tick);
     w.__vdiStreamProbe = probe;
   });
 }
@@ -112,13 +119,7 @@ async function install(page: Page): Promise<void> {
 export async function sampleSurface(page: Page): Promise<SurfaceSample> {
   await install(page);
   return page.evaluate(() => {
-    const probe = (
-      window as unknown as {
-        __vdiStreamProbe: {
-          grab(): { source: string; width: number; height: number; data?: Uint8ClampedArray };
-        };
-      }
-    ).__vdiStreamProbe;
+    const probe = (window as unknown as { __vdiStreamProbe: PageProbe }).__vdiStreamProbe;
     const g = probe.grab();
     if (!g.data) return { source: g.source, width: 0, height: 0, nonBlank: false, hash: '' };
     let h = 0x811c9dc5;
@@ -197,42 +198,161 @@ export async function waitStill(page: Page, quietMs = 300, timeoutMs = 10_000): 
   });
 }
 
+/** Where a key's effect showed on the stream, and when. */
+export interface KeyChange {
+  /** keydown → the first frame shown that differs from the picture before the key, ms. */
+  ms: number;
+  /** Where that frame differs (stream pixels). */
+  box: Box;
+  /** How many pixels differ in it. */
+  changed: number;
+  /** `hint`: found in the region around the hint; `full`: the whole frame was searched. */
+  searched: 'hint' | 'full';
+  /**
+   * How the frame was timed: `video-frame` — requestVideoFrameCallback on the video, at the time
+   * the frame is expected on screen; `animation-frame` — the canvas, at the animation frame that
+   * drew it.
+   */
+  clock: 'video-frame' | 'animation-frame';
+  /** The stream's size (the frame the box is in). */
+  width: number;
+  height: number;
+}
+
+export interface KeyOptions {
+  /** Where the change is expected (the last key's box): searched first, grown by `margin`. */
+  hint?: Box;
+  /** Pixels the hint grows by on each side (default: 48 across, 24 down). */
+  margin?: { x: number; y: number };
+  timeoutMs?: number;
+}
+
+/** Pixels that must change for a frame to count as changed (more than codec noise's odd pixel). */
+const MIN_CHANGED = 3;
+
 /**
  * Keypress → changed pixels, in the page: arms the probe on the current picture, presses `key`
  * through the browser (a real keydown the Selkies client sends to the desktop), and resolves with
- * the milliseconds from the keydown to the first animation frame that shows the change.
+ * the time from the keydown to the first frame shown that differs, and where it differs. Each frame
+ * is checked when it is shown — `requestVideoFrameCallback` on the video, animation frames while
+ * the canvas paints — not by polling; the region around `hint` is searched first, the whole frame
+ * only when the change is not (all) there.
  */
-export async function keyToPixelsMs(page: Page, key: string, timeoutMs = 5_000): Promise<number> {
+export async function keyToPixels(page: Page, key: string, o: KeyOptions = {}): Promise<KeyChange> {
   await install(page);
-  const result = page.evaluate(
-    (limit) =>
-      new Promise<number>((resolve, reject) => {
-        type Armed = { base: Uint8ClampedArray; pressedAt?: number; resolve: (ms: number) => void };
-        const probe = (
-          window as unknown as {
-            __vdiStreamProbe: { grab(full?: boolean): { data?: Uint8ClampedArray }; armed?: Armed };
-          }
-        ).__vdiStreamProbe;
-        const base = probe.grab(true).data;
-        if (!base) return reject(new Error('no stream surface to measure on'));
+  await page.evaluate(FRAME_DIFF);
+  await page.evaluate(
+    ({ limit, hint, margin, minChanged }) => {
+      const probe = (window as unknown as { __vdiStreamProbe: PageProbe }).__vdiStreamProbe;
+      const diff = (window as unknown as { __vdiFrameDiff: FrameDiff }).__vdiFrameDiff;
+      const first = probe.surface();
+      if (!first) {
+        probe.key = Promise.reject(new Error('no stream surface to measure on'));
+        probe.key.catch(() => undefined);
+        return;
+      }
+      const { width, height } = first;
+      const base = probe.drawFull(first).getImageData(0, 0, width, height).data;
+      probe.key = new Promise<KeyChange>((resolve, reject) => {
+        let pressedAt: number | undefined;
+        let done = false;
+        const onKey = () => {
+          pressedAt ??= performance.now();
+        };
+        window.addEventListener('keydown', onKey, { capture: true });
+        const finish = () => {
+          done = true;
+          clearTimeout(timer);
+          window.removeEventListener('keydown', onKey, { capture: true });
+        };
         const timer = setTimeout(() => {
-          probe.armed = undefined;
+          finish();
           reject(new Error(`no change within ${limit} ms of the key`));
         }, limit);
-        probe.armed = {
-          base: new Uint8ClampedArray(base),
-          resolve: (ms) => {
-            clearTimeout(timer);
-            resolve(ms);
-          },
+        // One shown frame: does it differ from the picture before the key, and where?
+        const check = (shownAt: number, clock: KeyChange['clock']) => {
+          // A frame shown before the keydown cannot show its effect.
+          if (pressedAt === undefined || shownAt < pressedAt) return;
+          const s = probe.surface();
+          if (!s || s.width !== width || s.height !== height) return;
+          const c = probe.drawFull(s);
+          let searched: KeyChange['searched'] = 'full';
+          let found: { changed: number; box?: Box } | undefined;
+          if (hint) {
+            const region = diff.expandBox(hint, margin.x, margin.y, width, height);
+            if (region.width > 0 && region.height > 0) {
+              const r = diff.changedBox(
+                base,
+                width,
+                c.getImageData(region.x, region.y, region.width, region.height).data,
+                region,
+              );
+              if (r.box && r.changed >= minChanged && !diff.touchesInnerEdge(r.box, region, width, height)) {
+                found = r;
+                searched = 'hint';
+              }
+            }
+          }
+          if (!found) {
+            const r = diff.changedBox(base, width, c.getImageData(0, 0, width, height).data, {
+              x: 0,
+              y: 0,
+              width,
+              height,
+            });
+            if (r.changed >= minChanged) found = r;
+          }
+          if (!found?.box) return;
+          finish();
+          resolve({
+            ms: shownAt - pressedAt,
+            box: found.box,
+            changed: found.changed,
+            searched,
+            clock,
+            width,
+            height,
+          });
         };
-      }),
-    timeoutMs,
+        // Every frame as it is shown, on whichever surface shows the stream at that moment.
+        const next = () => {
+          if (done) return;
+          const s = probe.surface();
+          const video = s?.isVideo ? (s.el as HTMLVideoElement) : undefined;
+          if (video && typeof video.requestVideoFrameCallback === 'function') {
+            video.requestVideoFrameCallback((now, meta) => {
+              if (done) return;
+              check(meta.expectedDisplayTime ?? now, 'video-frame');
+              next();
+            });
+          } else {
+            requestAnimationFrame(() => {
+              if (done) return;
+              check(performance.now(), 'animation-frame');
+              next();
+            });
+          }
+        };
+        next();
+      });
+      // Read by the second evaluate; never an unhandled rejection meanwhile.
+      probe.key.catch(() => undefined);
+    },
+    {
+      limit: o.timeoutMs ?? 5_000,
+      hint: o.hint,
+      margin: o.margin ?? { x: 48, y: 24 },
+      minChanged: MIN_CHANGED,
+    },
   );
-  // The probe is armed once evaluate has run its synchronous part; a tick later is safe.
-  await page.waitForTimeout(20);
+  // Armed: the picture before the key is taken and the keydown listener is in place.
   await page.keyboard.press(key);
-  return result;
+  return page.evaluate(() => (window as unknown as { __vdiStreamProbe: PageProbe }).__vdiStreamProbe.key!);
+}
+
+/** keyToPixels' milliseconds alone (keydown → the first frame shown that differs). */
+export async function keyToPixelsMs(page: Page, key: string, timeoutMs = 5_000): Promise<number> {
+  return (await keyToPixels(page, key, { timeoutMs })).ms;
 }
 
 /**
