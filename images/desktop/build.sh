@@ -5,7 +5,8 @@
 # diff_id is the digest of the uncompressed tar), importable with `ctr -n k8s.io images import`.
 #
 # Output: $VDI_CACHE/images/desktop-<hash>.oci.tar, image reference vdi.local/desktop:<hash>, where
-# <hash> covers every input (this script, the package list, setup.sh, entrypoint.sh, versions.env):
+# <hash> covers every input (this script, the package list, setup.sh, entrypoint.sh, launcher.py,
+# versions.env):
 # a changed input gives a new image, an unchanged one is not rebuilt. Downloaded .debs and pip's
 # cache are kept under $VDI_CACHE/images/ so a rebuild fetches nothing it already has.
 #
@@ -17,7 +18,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=versions.env
 source "$here/versions.env"
 cache="${VDI_CACHE:-$HOME/.cache/vdi-platform}/images"
-hash="$(cd "$here" && cat build.sh packages.txt setup.sh entrypoint.sh versions.env | sha256sum | cut -c1-12)"
+hash="$(cd "$here" && cat build.sh packages.txt setup.sh entrypoint.sh launcher.py versions.env | sha256sum | cut -c1-12)"
 ref="vdi.local/desktop:$hash"
 out="$cache/desktop-$hash.oci.tar"
 log() { printf '[desktop image] %s\n' "$*" >&2; }
@@ -66,6 +67,9 @@ mmdebstrap --mode=root --variant=minbase --format=tar --skip=output/dev,download
   --customize-hook='rm -rf "$1/var/cache/vdi-pip" "$1/tmp/vdi-setup.sh" "$1/tmp/vdi-build-ca.crt"' \
   --customize-hook="upload '$here/entrypoint.sh' /usr/local/bin/vdi-desktop-entrypoint" \
   --customize-hook='chmod 0755 "$1/usr/local/bin/vdi-desktop-entrypoint"' \
+  --customize-hook='mkdir -p "$1/usr/local/lib/vdi-desktop"' \
+  --customize-hook="upload '$here/launcher.py' /usr/local/lib/vdi-desktop/launcher.py" \
+  --customize-hook='chmod 0644 "$1/usr/local/lib/vdi-desktop/launcher.py"' \
   "$DEBIAN_SUITE" "$work/layer.tar" "$mirror" 2>&1 | tee "$cache/build-$hash.log" |
   while IFS= read -r line; do
     case "$line" in

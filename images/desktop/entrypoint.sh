@@ -1,7 +1,8 @@
 #!/bin/sh
 # The desktop image's entrypoint: checks the writable places a read-only root filesystem needs,
-# gives a new home its skeleton, then runs Selkies' session launcher (Xvfb, PulseAudio, XFCE,
-# Selkies), configured by the SELKIES_* environment. Exit 78 (EX_CONFIG) names what is missing.
+# gives a new home its skeleton, then execs the image's launcher (launcher.py: Xvfb, PulseAudio,
+# Selkies and XFCE), configured by the SELKIES_* environment; its arguments go to the launcher
+# (`--session NAME`) and Selkies. Exit 78 (EX_CONFIG) names what is missing.
 # A WebRTC desktop first waits for the platform's TURN REST endpoint: Selkies reads it once at
 # start, and without it would stream with no relay (exit 75, EX_TEMPFAIL, lets the kubelet retry).
 set -eu
@@ -54,4 +55,5 @@ while True:
 PY
 fi
 cd "$HOME"
-exec /opt/selkies/bin/selkies-session "$@"
+# Debian's Python, isolated (-I: no PYTHON* variables, no user site); the launcher is stdlib only.
+exec /usr/bin/python3 -I /usr/local/lib/vdi-desktop/launcher.py "$@"

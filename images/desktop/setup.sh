@@ -28,8 +28,8 @@ fi
 # Byte-code that holds on a read-only root: pip's .pyc files are checked against their source's
 # mtime, which the image's layers do not keep as pip saw it, so most were stale and every start
 # compiled ~360 modules again in memory (the root cannot take new ones) — 1.5 s of CPU for Selkies
-# alone, three times over (the launcher, `selkies resize`, Selkies). Hash-checked byte-code stays
-# valid whatever the mtimes, and still follows a source a derived image patches.
+# alone. Hash-checked byte-code stays valid whatever the mtimes, and still follows a source a
+# derived image patches.
 /opt/selkies/bin/python3 -m compileall -q -f -j 0 --invalidation-mode checked-hash /opt/selkies/lib/python3*/site-packages >/dev/null
 
 # A read-only root: nothing may need writing outside $HOME, /tmp, /dev/shm and XDG_RUNTIME_DIR.
@@ -50,13 +50,54 @@ cat > /etc/xdg/xfce4/xfconf/xfce-perchannel-xml/xfwm4.xml <<'XML'
   </property>
 </channel>
 XML
-cat > /etc/xdg/autostart/vdi-terminal.desktop <<'DESKTOP'
-[Desktop Entry]
-Type=Application
-Name=Terminal
-Exec=xfce4-terminal
-OnlyShowIn=XFCE;
-DESKTOP
+# The session xfce4-session starts when the user has none saved (and none is ever saved: the
+# session is the image's): the window manager, settings daemon, panel and desktop, and the terminal
+# as a client in xfdesktop's start group. Not an autostart entry: xfce4-session runs those only
+# after every session client has registered over XSMP, so an autostarted terminal mapped ~8 s after
+# login; as a session client it maps 1-2 s after. (Debian's default also starts Thunar's daemon,
+# which the image does not install.)
+cat > /etc/xdg/xfce4/xfconf/xfce-perchannel-xml/xfce4-session.xml <<'XML'
+<?xml version="1.0" encoding="UTF-8"?>
+<channel name="xfce4-session" version="1.0">
+  <property name="general" type="empty">
+    <property name="FailsafeSessionName" type="string" value="Failsafe"/>
+    <property name="LockCommand" type="string" value=""/>
+    <property name="SaveOnExit" type="bool" value="false"/>
+    <property name="AutoSave" type="bool" value="false"/>
+  </property>
+  <property name="sessions" type="empty">
+    <property name="Failsafe" type="empty">
+      <property name="IsFailsafe" type="bool" value="true"/>
+      <property name="Count" type="int" value="5"/>
+      <property name="Client0_Command" type="array">
+        <value type="string" value="xfwm4"/>
+      </property>
+      <property name="Client0_Priority" type="int" value="15"/>
+      <property name="Client0_PerScreen" type="bool" value="false"/>
+      <property name="Client1_Command" type="array">
+        <value type="string" value="xfsettingsd"/>
+      </property>
+      <property name="Client1_Priority" type="int" value="20"/>
+      <property name="Client1_PerScreen" type="bool" value="false"/>
+      <property name="Client2_Command" type="array">
+        <value type="string" value="xfce4-panel"/>
+      </property>
+      <property name="Client2_Priority" type="int" value="25"/>
+      <property name="Client2_PerScreen" type="bool" value="false"/>
+      <property name="Client3_Command" type="array">
+        <value type="string" value="xfdesktop"/>
+      </property>
+      <property name="Client3_Priority" type="int" value="35"/>
+      <property name="Client3_PerScreen" type="bool" value="false"/>
+      <property name="Client4_Command" type="array">
+        <value type="string" value="xfce4-terminal"/>
+      </property>
+      <property name="Client4_Priority" type="int" value="35"/>
+      <property name="Client4_PerScreen" type="bool" value="false"/>
+    </property>
+  </property>
+</channel>
+XML
 # Autostart entries that need services a container does not have.
 rm -f /etc/xdg/autostart/{xscreensaver,light-locker,xfce4-power-manager,pulseaudio,xiccd,at-spi-dbus-bus}.desktop
 

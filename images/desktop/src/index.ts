@@ -95,6 +95,10 @@ export interface DesktopProcess {
   logs: string[];
   /** Milliseconds from start to /api/health answering 200. */
   healthyAfterMs: number;
+  /** When the process was spawned (epoch ms). */
+  startedAt: number;
+  /** Resolves with the exit code once the process has exited (null when a signal ended it). */
+  exited: Promise<number | null>;
   stop(): Promise<void>;
 }
 
@@ -302,7 +306,19 @@ export async function runDesktop(image: DesktopImage, o: RunOptions = {}): Promi
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { port, url, user: 'vdi', password, home, proc, logs, healthyAfterMs: Date.now() - t0, stop };
+  return {
+    port,
+    url,
+    user: 'vdi',
+    password,
+    home,
+    proc,
+    logs,
+    healthyAfterMs: Date.now() - t0,
+    startedAt: t0,
+    exited,
+    stop,
+  };
 }
 
 /** Runs the entrypoint and resolves with its exit code and output (for refusals; no health wait). */
@@ -339,4 +355,90 @@ export function processTree(root: number): number[] {
   };
   walk(root);
   return out;
+}
+
+/** One event of the image's launcher (launcher.py), from its stderr line. */
+export interface LauncherEvent {
+  /** Milliseconds since the launcher started. */
+  tMs: number;
+  event: string;
+  /** The line's other key=value pairs (quoted values unquoted). */
+  fields: Record<string, string>;
+}
+
+const LAUNCHER_PREFIX = '[vdi-launcher] ';
+
+/**
+ * Parses `[vdi-launcher] t_ms=<int> event=<name> key=value ...` (logfmt: a value with a space,
+ * `"`, `=` or `\\` is double-quoted with `\\` escapes); undefined for any other line.
+ */
+export function parseLauncherLine(line: string): LauncherEvent | undefined {
+  const at = line.indexOf(LAUNCHER_PREFIX);
+  if (at < 0) return undefined;
+  const fields: Record<string, string> = {};
+  const pair = /([A-Za-z_][\w-]*)=(?:"((?:[^"\\]|\\.)*)"|(\S*))/g;
+  const rest = line.slice(at + LAUNCHER_PREFIX.length);
+  for (let m = pair.exec(rest); m; m = pair.exec(rest)) {
+    fields[m[1]!] =
+      m[2] !== undefined ? m[2].replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c)) : m[3]!;
+  }
+  const { t_ms: tMs, event, ...others } = fields;
+  if (tMs === undefined || !/^\d+$/.test(tMs) || !event) return undefined;
+  return { tMs: Number(tMs), event, fields: others };
+}
+
+/** The launcher's events among a desktop's output lines, in the order they were printed. */
+export function launcherEvents(lines: readonly string[]): LauncherEvent[] {
+  return lines.map(parseLauncherLine).filter((e): e is LauncherEvent => e !== undefined);
+}
+
+/** A process of a running desktop: its host pid, `comm` name and command line. */
+export interface DesktopProcessInfo {
+  pid: number;
+  name: string;
+  cmdline: string[];
+}
+
+/** The processes under `root` (a running desktop's `proc.pid`) with their names, from /proc. */
+export function desktopProcesses(root: number): DesktopProcessInfo[] {
+  const out: DesktopProcessInfo[] = [];
+  for (const pid of processTree(root)) {
+    try {
+      const name = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+      out.push({ pid, name, cmdline });
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+/**
+ * Runs `argv` (from the image, e.g. xdotool) as uid 1000 inside a running desktop's mount
+ * namespace, on its display: the X socket and cookie live in the desktop's private /tmp and
+ * runtime directory. Needs root (nsenter). Returns stdout; throws with stderr on failure.
+ */
+export function runOnDisplay(d: DesktopProcess, argv: string[]): string {
+  const events = launcherEvents(d.logs);
+  const runtime = events.find((e) => e.event === 'start')?.fields.runtime;
+  const display = events.find((e) => e.event === 'x-up')?.fields.display;
+  if (!runtime || !display)
+    throw new Error(
+      `the desktop's launcher has not reported its display yet (events: ${events.map((e) => e.event).join(', ')})`,
+    );
+  const inner = desktopProcesses(d.proc.pid!).find((p) => p.cmdline.some((a) => a.endsWith('/launcher.py')));
+  if (!inner) throw new Error('the desktop has no launcher process (has it exited?)');
+  const r = spawnSync(
+    'nsenter',
+    ['--target', String(inner.pid), '--mount', '--setuid', '1000', '--setgid', '1000', '--', ...argv],
+    {
+      encoding: 'utf8',
+      timeout: 10_000,
+      env: { PATH: '/usr/bin:/bin', DISPLAY: display, XAUTHORITY: `${runtime}/Xauthority`, LANG: 'C.UTF-8' },
+    },
+  );
+  if (r.status !== 0)
+    throw new Error(`${argv.join(' ')} on the desktop's display exited ${r.status ?? r.signal}: ${r.stderr}`);
+  return r.stdout;
 }
