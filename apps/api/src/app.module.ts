@@ -20,7 +20,9 @@ import { KubeModule } from './kube/kube.module.js';
 import { KUBE_CONFIG } from './kube/tokens.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { ApiMetrics } from './metrics/metrics.js';
+import { PoolsModule } from './pools/pools.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
+import { SharesModule } from './shares/shares.module.js';
 import { TemplatesModule } from './templates/templates.module.js';
 import { UsageModule } from './usage/usage.module.js';
 
@@ -102,6 +104,8 @@ export class AppModule {
         SessionsModule,
         CapacityModule,
         AccessModule,
+        PoolsModule,
+        SharesModule,
       ],
       controllers: [HealthController, MetricsController],
       providers: [

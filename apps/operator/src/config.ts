@@ -4,7 +4,13 @@
  * process with a message naming the variable instead of failing later.
  */
 import os from 'node:os';
-import { envReader, platformOptionsFromEnv, secretWeakness, type PlatformOptions } from '@vdi/session-spec';
+import {
+  DEFAULT_PREPULL_PAUSE_IMAGE,
+  envReader,
+  platformOptionsFromEnv,
+  secretWeakness,
+  type PlatformOptions,
+} from '@vdi/session-spec';
 import type { LeaderOptions } from './engine/leader.js';
 
 export interface OperatorConfig {
@@ -35,6 +41,11 @@ export interface OperatorConfig {
   budgetWarnSeconds: number;
   metricsPort: number;
   leaderElection: LeaderOptions & { enabled: boolean };
+  /**
+   * Image pre-pull: a puller DaemonSet per template in the operator's namespace (the Lease's), for
+   * the templates templateStatus selects. `enabled` false (VDI_PREPULL=false) removes them all.
+   */
+  prepull: { enabled: boolean; pauseImage: string };
 }
 
 export class ConfigError extends Error {
@@ -121,6 +132,11 @@ export function loadOperatorConfig(env: Env = process.env): OperatorConfig {
     usageIntervalSeconds: read.int('VDI_USAGE_INTERVAL_SECONDS', 60, 1, 3_600),
     budgetWarnSeconds: read.int('VDI_BUDGET_WARN_SECONDS', 900, 0, 86_400),
     metricsPort: read.int('VDI_METRICS_PORT', 8080, 0, 65_535),
+    prepull: {
+      enabled: read.oneOf('VDI_PREPULL', ['true', 'false'] as const, 'true') === 'true',
+      // The holding container of every puller pod: the node's own sandbox image costs no pull.
+      pauseImage: env.VDI_PREPULL_PAUSE_IMAGE || DEFAULT_PREPULL_PAUSE_IMAGE,
+    },
     leaderElection: {
       enabled: env.VDI_LEADER_ELECTION !== 'false',
       namespace: env.VDI_LEASE_NAMESPACE || 'vdi-system',

@@ -17,6 +17,8 @@ import { KubeEventRecorder } from './engine/events.js';
 import { EventKeys } from './engine/handlers.js';
 import { LeaderElector } from './engine/leader.js';
 import { OperatorMetrics, startHttpServer } from './engine/metrics.js';
+import { PrepullCaches, PrepullController, templateSelected } from './engine/prepull.js';
+import { PoolManager } from './engine/pools.js';
 import { Reconciler } from './engine/reconcile.js';
 import { startTurnRestServer } from './engine/turn-rest.js';
 import { TemplateStatusWriter } from './engine/templates.js';
@@ -103,6 +105,7 @@ const caches = new Caches(
   {
     session: (s, event) => {
       templateStatus(s.spec.template);
+      if (event === 'delete' && leading) pools.sessionGone(s);
       // The echo of the operator's own finalizer or status write: that reconcile already acted on it.
       if (event === 'update' && reconciler.isOwnSessionWrite(s)) {
         reconciler.cacheHas(s);
@@ -122,10 +125,14 @@ const caches = new Caches(
     },
     template: (t, event) => {
       templateStatus(t.metadata!.name!);
+      prepull.template(t.metadata!.name!);
+      if (leading) pools.template(t.metadata!.name!);
       keys.cached('template', '', t.metadata!.name!, t.metadata!.resourceVersion, event === 'delete');
       wake(keys.template(t.metadata!.name!));
     },
     pod: (p) => {
+      // A warm pool's pod: its pool syncs (refill, counts).
+      if (leading) pools.pod(p);
       // A desktop becoming ready goes before other refreshes: its owner waits for Running.
       for (const key of keys.pod(p)) {
         const [, name] = key.split('/') as [string, string];
@@ -133,6 +140,9 @@ const caches = new Caches(
       }
     },
     node: (n, event) => wake(keys.node(n, event)),
+    pool: (p) => {
+      if (leading) pools.add(p.metadata.name!);
+    },
     claim: (c, event) => {
       // A deleted claim is applied again at the next look, not trusted as on its way.
       if (event === 'delete') reconciler.forgetChild({ ...c, kind: 'PersistentVolumeClaim' });
@@ -148,6 +158,30 @@ const caches = new Caches(
   },
   config.platform.gpuResourceName,
 );
+// Image pre-pull: puller DaemonSets in the operator's own namespace (its Lease's), for the
+// templates it answers for; their counts go into the template status written above.
+const prepullCaches = new PrepullCaches(
+  kc,
+  client,
+  config.leaderElection.namespace,
+  log.child({ module: 'prepull' }),
+  {
+    daemonSet: (d) => prepull.daemonSet(d),
+    pod: (p) => prepull.pod(p),
+  },
+);
+const prepull = new PrepullController({
+  client,
+  templates: caches.templates,
+  daemonSets: prepullCaches.daemonSets,
+  pods: prepullCaches.pods,
+  namespace: config.leaderElection.namespace,
+  enabled: config.prepull.enabled && config.templateStatus !== 'off',
+  pauseImage: config.prepull.pauseImage,
+  selected: (t) => templateSelected(config.templateStatus, t),
+  statusChanged: templateStatus,
+  log: log.child({ module: 'prepull' }),
+});
 const templateWriter =
   config.templateStatus === 'off'
     ? undefined
@@ -157,6 +191,7 @@ const templateWriter =
         client,
         namespace: ns,
         log: log.child({ module: 'templates' }),
+        prepull: (t) => prepull.status(t),
       });
 const viewers = new ViewerWatch({
   caches,
@@ -177,6 +212,13 @@ const accountant = new GpuAccountant({
   log: log.child({ module: 'usage' }),
   count: (outcome) => metrics.usageWrites.inc({ outcome }),
 });
+const pools = new PoolManager({
+  caches,
+  client,
+  config,
+  log: log.child({ module: 'pools' }),
+  events,
+});
 const reconciler = new Reconciler({
   caches,
   client,
@@ -184,6 +226,7 @@ const reconciler = new Reconciler({
   log: log.child({ module: 'reconcile' }),
   events,
   viewers,
+  pools,
 });
 const queue: WorkQueue = new WorkQueue({
   workers: config.workers,
@@ -244,12 +287,15 @@ async function becomeLeader(): Promise<void> {
   // template at the version the caches delivered, wakes nobody again (EventKeys.cached).
   for (const s of caches.sessions.list(ns)) queue.add(`${ns}/${s.metadata.name}`);
   for (const t of caches.templates.list()) templateStatus(t.metadata.name!);
+  pools.addAll();
+  prepull.lead();
   await framework.start();
   viewers.start();
   accountant.start();
   setInterval(() => {
     reconciler.forgetApplied();
     for (const s of caches.sessions.list(ns)) queue.add(`${ns}/${s.metadata.name}`);
+    pools.addAll();
   }, config.resyncSeconds * 1000).unref();
 }
 
@@ -269,7 +315,7 @@ log.info(
   },
   'starting',
 );
-await caches.start();
+await Promise.all([caches.start(), prepullCaches.start()]);
 log.info('caches synced');
 // After the caches: answering from an empty cache would refuse every desktop.
 const turnRest = await startTurnRestServer(config.turnRestListen.port, config.turnRestListen.host, {
@@ -310,11 +356,11 @@ async function shutdown(signal: string): Promise<void> {
   log.info({ signal }, 'draining workers');
   leading = false;
   accountant.stop();
-  await Promise.all([queue.shutdown(), templateWriter?.shutdown()]);
+  await Promise.all([queue.shutdown(), pools.shutdown(), templateWriter?.shutdown(), prepull.shutdown()]);
   // The Events of what was done are sent before leaving (a bounded wait).
   await events.flush(2_000);
   await elector.stop();
-  await caches.stop();
+  await Promise.all([caches.stop(), prepullCaches.stop()]);
   server.close();
   turnRest.close();
   log.info('stopped');

@@ -10,6 +10,7 @@ export function SiteHeader() {
   const links = [
     { href: '/', label: 'Desktops', current: path === '/' },
     { href: '/sessions', label: 'My sessions', current: path.startsWith('/sessions') },
+    { href: '/shared', label: 'Shared with me', current: path.startsWith('/shared') },
     ...(user?.isAdmin ? [{ href: '/admin', label: 'Admin', current: path.startsWith('/admin') }] : []),
   ];
   return (

@@ -24,6 +24,8 @@ import {
   VDIUsageStatusSchema,
   VERSION,
 } from './v1alpha1.js';
+import { PLURAL_SHARE, SHARE_CRD } from './share.js';
+import { KIND_POOL, PLURAL_POOL, VDIPoolSpecSchema, VDIPoolStatusSchema } from './pool.js';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
@@ -129,6 +131,12 @@ export function crdManifests() {
         { name: 'Ready', type: 'boolean', jsonPath: '.status.ready' },
         { name: 'Sessions', type: 'integer', jsonPath: '.status.sessions' },
         { name: 'Retired', type: 'boolean', jsonPath: '.spec.retired' },
+        {
+          name: 'Image Nodes',
+          type: 'string',
+          jsonPath: '.status.prepull.summary',
+          description: 'eligible nodes that have the image / eligible nodes',
+        },
         { name: 'Image', type: 'string', jsonPath: '.spec.image', priority: 1 },
         { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
       ],
@@ -174,6 +182,35 @@ export function crdManifests() {
           type: 'date',
           jsonPath: '.status.readyAt',
           description: 'when the desktop became ready',
+          priority: 1,
+        },
+        { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+      ],
+    }),
+    [PLURAL_SHARE]: crd(SHARE_CRD),
+    [PLURAL_POOL]: crd({
+      kind: KIND_POOL,
+      plural: PLURAL_POOL,
+      singular: 'vdipool',
+      shortNames: ['vdip'],
+      scope: 'Namespaced',
+      spec: VDIPoolSpecSchema,
+      status: VDIPoolStatusSchema,
+      columns: [
+        { name: 'Template', type: 'string', jsonPath: '.spec.template' },
+        { name: 'Size', type: 'integer', jsonPath: '.spec.size' },
+        { name: 'Warm', type: 'integer', jsonPath: '.status.warm' },
+        { name: 'Starting', type: 'integer', jsonPath: '.status.starting' },
+        { name: 'Claimed', type: 'integer', jsonPath: '.status.claimed' },
+        {
+          name: 'Poolable',
+          type: 'string',
+          jsonPath: ".status.conditions[?(@.type=='Poolable')].status",
+        },
+        {
+          name: 'Reason',
+          type: 'string',
+          jsonPath: ".status.conditions[?(@.type=='Poolable')].reason",
           priority: 1,
         },
         { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },

@@ -3,5 +3,7 @@
  * condition constants) and their CustomResourceDefinitions.
  */
 export * from './v1alpha1.js';
+export * from './pool.js';
+export * from './share.js';
 export { crdManifests, crdFiles, toOpenApi } from './crd.js';
 export { QUANTITY_PATTERN, DNS1123_SUBDOMAIN, type CelRule } from './schema.js';

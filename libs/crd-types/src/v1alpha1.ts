@@ -470,12 +470,33 @@ export const VDITemplateSpecSchema = Type.Object({
 });
 export type VDITemplateSpec = Static<typeof VDITemplateSpecSchema>;
 
+/** Most node names `status.prepull.nodes` lists (the counts are always whole). */
+export const PREPULL_NODES_MAX = 64;
+
+/**
+ * Where the template's image is already on the nodes its desktops can land on: the operator's
+ * image puller (a DaemonSet per template) reports it. Absent while pre-pull is off for the template.
+ */
+export const PrepullStatusSchema = Type.Object({
+  image: Type.String({ maxLength: 1024, description: 'the image these counts are for' }),
+  ready: Type.Integer({ minimum: 0, description: 'eligible nodes that have the image' }),
+  desired: Type.Integer({ minimum: 0, description: 'nodes the desktops of the template can land on' }),
+  summary: Type.String({ maxLength: 32, description: 'ready/desired, for kubectl get' }),
+  nodes: Type.Array(Type.String({ maxLength: 253 }), {
+    maxItems: PREPULL_NODES_MAX,
+    description: `nodes that have the image, by name (the first ${PREPULL_NODES_MAX})`,
+  }),
+  observedTime: Type.String({ format: 'date-time', description: 'when these counts last changed' }),
+});
+export type PrepullStatus = Static<typeof PrepullStatusSchema>;
+
 export const VDITemplateStatusSchema = Type.Object({
   observedGeneration: Type.Optional(Type.Integer({ format: 'int64' })),
   ready: Type.Optional(Type.Boolean()),
   message: Type.Optional(Type.String({ maxLength: 4096 })),
   sessions: Type.Optional(Type.Integer({ minimum: 0, description: 'sessions that use this template' })),
   conditions: Type.Optional(conditionList()),
+  prepull: Type.Optional(PrepullStatusSchema),
 });
 export type VDITemplateStatus = Static<typeof VDITemplateStatusSchema>;
 
@@ -584,6 +605,10 @@ export const VDISessionSpecSchema = Type.Object(
 );
 export type VDISessionSpec = Static<typeof VDISessionSpecSchema>;
 
+/** How a session's desktop was started (status.startPath): claimed from a warm pool, or made for it. */
+export const START_PATHS = ['Pool', 'Cold'] as const;
+export type StartPath = (typeof START_PATHS)[number];
+
 export const VDISessionStatusSchema = Type.Object({
   phase: Type.Optional(StringEnum(SESSION_PHASES)),
   url: Type.Optional(Type.String({ maxLength: 2048 })),
@@ -625,6 +650,13 @@ export const VDISessionStatusSchema = Type.Object({
   expiresAt: Type.Optional(Type.String({ format: 'date-time' })),
   /** The warning lead time (lifetime.warnBefore) the owner was last warned at, e.g. 15m. */
   warnedBefore: Type.Optional(Type.String({ maxLength: 32 })),
+  /** How the current desktop was started: claimed from a warm VDIPool, or made for the session. */
+  startPath: Type.Optional(StringEnum(START_PATHS)),
+  /**
+   * The desktop pod when it is not named after the session (one claimed from a pool): its
+   * password derives from this name (libs/session-spec pool.ts), so forward-auth opens it.
+   */
+  desktopPod: Type.Optional(Type.String({ maxLength: 253 })),
   conditions: Type.Optional(conditionList()),
 });
 export type VDISessionStatus = Static<typeof VDISessionStatusSchema>;

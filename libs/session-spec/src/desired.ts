@@ -136,6 +136,11 @@ export interface RenderKeys {
   sessionKey: string;
   /** The per-user home claim to mount (persistence `user`), as userHomeClaimName picked it. */
   userHomeClaim?: string | undefined;
+  /**
+   * The desktop's password when it is not the session's own: a warm pod claimed from a pool keeps
+   * the password it was started with (pool.ts poolPodPassword), so the session's Secret says that one.
+   */
+  desktopPassword?: string | undefined;
 }
 
 /** The objects of a planned session. Throws SessionSpecError as renderSession does. */
@@ -149,6 +154,7 @@ export function renderPlanned(
   const rendered = renderSession(session, structuredClone(template), options, {
     encoderPlan: planned.encoderPlan,
     ...sessionKeys(keys.sessionKey, session),
+    ...(keys.desktopPassword ? { sessionPassword: keys.desktopPassword } : {}),
     ...(keys.userHomeClaim ? { userHomeClaim: keys.userHomeClaim } : {}),
   });
   // The pod is rendered afresh for this call, so recording the plan on it touches nothing shared.

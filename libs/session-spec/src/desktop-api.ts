@@ -32,13 +32,21 @@ export async function desktopConnections(
   base: string,
   authorization: string,
   timeoutMs = 3_000,
-): Promise<{ id: string }[]> {
+): Promise<{ id: string; role?: string; connectedAt?: string }[]> {
   const url = `${base}/api/sessions`;
   const res = await fetch(url, { headers: { authorization }, signal: AbortSignal.timeout(timeoutMs) });
   if (!res.ok) throw new DesktopAnswerError(url, res.status);
-  const body = (await res.json().catch(() => undefined)) as { sessions?: { id?: unknown }[] } | undefined;
+  const body = (await res.json().catch(() => undefined)) as
+    { sessions?: { id?: unknown; role?: unknown; connected_at?: unknown }[] } | undefined;
   if (!Array.isArray(body?.sessions)) throw new DesktopAnswerError(url, res.status);
-  return body.sessions.filter((c) => c.id !== undefined).map((c) => ({ id: String(c.id) }));
+  // Selkies' role ("controller" or "viewer") tells a view grantee's page from the others (shares).
+  return body.sessions
+    .filter((c) => c.id !== undefined)
+    .map((c) => ({
+      id: String(c.id),
+      ...(typeof c.role === 'string' ? { role: c.role } : {}),
+      ...(typeof c.connected_at === 'string' ? { connectedAt: c.connected_at } : {}),
+    }));
 }
 
 /** Closes one page's connection; false when it was already gone (404). */

@@ -65,7 +65,22 @@ export {
   commonLabels,
   ownerReference,
 } from './labels.js';
-export { DESKTOP_UID, DESKTOP_RUNTIME_DIR } from './pod.js';
+export { DESKTOP_UID, DESKTOP_RUNTIME_DIR, desktopPlacement, type DesktopPlacementInput } from './pod.js';
+export {
+  ANNOTATION_PREPULL_TEMPLATE,
+  DEFAULT_PREPULL_PAUSE_IMAGE,
+  LABEL_PREPULL,
+  PREPULL_COMPONENT,
+  PREPULL_IMAGE_CONTAINER,
+  PREPULL_SELECTOR,
+  prepullStatus,
+  pullerDaemonSet,
+  pullerHasImage,
+  pullerName,
+  templatePlacement,
+  wantsPuller,
+  type PrepullOptions,
+} from './prepull.js';
 export * from './names.js';
 export {
   ANNOTATION_OWNER_ISSUER,
@@ -149,3 +164,49 @@ export {
   type SessionPlan,
 } from './desired.js';
 export { envReader, platformOptionsFromEnv, PlatformEnvError, type EnvRecord } from './platform-env.js';
+export {
+  DEFAULT_SHARE_MAX_SECONDS,
+  SELKIES_VIEWONLY_PASSWORD_ENV,
+  VIEWONLY_PASSWORD_KEY,
+  expiryProblem,
+  grantedRole,
+  labelValue,
+  parseRfc3339,
+  shareInputProblem,
+  shareIsLive,
+  shareName,
+  shareNames,
+  viewOnlyAuthorization,
+  viewOnlyPassword,
+  viewOnlyPasswordFor,
+  type Grantee,
+  type ShareInput,
+  type Sharer,
+} from './share.js';
+export {
+  ANNOTATION_POOL_FIT,
+  LABEL_CLAIMED_BY,
+  LABEL_POOL,
+  claimCandidates,
+  claimPatch,
+  desktopAuthorizationOf,
+  desktopPasswordOf,
+  desktopPodName,
+  fitOf,
+  isUnclaimed,
+  podFits,
+  poolCounts,
+  poolNetworkPolicy,
+  poolNetworkPolicyName,
+  poolPodName,
+  poolPodPassword,
+  poolPodSecret,
+  poolStandIn,
+  poolStatus,
+  poolTemplate,
+  poolability,
+  renderPoolPod,
+  type Poolability,
+  type PoolFit,
+  type RenderedPoolPod,
+} from './pool.js';

@@ -10,16 +10,18 @@ import type {
   V1EnvVar,
   V1NodeAffinity,
   V1Pod,
+  V1PodSpec,
   V1Toleration,
   V1Volume,
   V1VolumeMount,
 } from '@kubernetes/client-node';
-import type { VDISession } from '@vdi/crd-types';
+import type { Toleration, VDISession } from '@vdi/crd-types';
 import type { EncoderPlan } from './encoder.js';
 import { childMeta } from './labels.js';
 import { childNames } from './names.js';
 import { DESKTOP_PORT, type PlatformOptions } from './options.js';
 import { DESKTOP_BASIC_AUTH_USER, TURN_REST_KEY } from './secrets.js';
+import { SELKIES_VIEWONLY_PASSWORD_ENV, VIEWONLY_PASSWORD_KEY } from './share.js';
 import { turnRestUri } from './turn-rest.js';
 import { cpuMillis } from './quantity.js';
 import type { EffectiveSession } from './resolve.js';
@@ -80,6 +82,12 @@ function desktopEnv(
     env('SELKIES_ENABLE_BASIC_AUTH', 'true'),
     env('SELKIES_BASIC_AUTH_USER', DESKTOP_BASIC_AUTH_USER),
     secretEnv('SELKIES_BASIC_AUTH_PASSWORD', names.authSecret, 'password'),
+    // A `view` grantee's password (VDIShare): Selkies caps its connections at the viewer role on
+    // the server. Optional: a Secret written before shares has no such key.
+    {
+      name: SELKIES_VIEWONLY_PASSWORD_ENV,
+      valueFrom: { secretKeyRef: { name: names.authSecret, key: VIEWONLY_PASSWORD_KEY, optional: true } },
+    },
   ];
   if (eff.streamMode === 'webrtc') out.push(...webrtcEnv(session, o));
   if (eff.gpu === 1) out.push(env('NVIDIA_DRIVER_CAPABILITIES', 'all'));
@@ -110,14 +118,43 @@ function webrtcEnv(session: VDISession, o: PlatformOptions): V1EnvVar[] {
   ];
 }
 
-function gpuAffinity(plan: EncoderPlan): V1NodeAffinity {
+function gpuAffinity(gpuProducts: readonly string[] | undefined): V1NodeAffinity {
   const expressions = [{ key: 'nvidia.com/gpu.sharing-strategy', operator: 'In', values: ['time-slicing'] }];
-  if (plan.gpuProducts)
-    expressions.push({ key: 'nvidia.com/gpu.product', operator: 'In', values: [...plan.gpuProducts] });
+  if (gpuProducts)
+    expressions.push({ key: 'nvidia.com/gpu.product', operator: 'In', values: [...gpuProducts] });
   return {
     requiredDuringSchedulingIgnoredDuringExecution: {
       nodeSelectorTerms: [{ matchExpressions: expressions }],
     },
+  };
+}
+
+/** Where a desktop may run: what of a session decides it. */
+export interface DesktopPlacementInput {
+  gpu: 0 | 1;
+  nodeSelector: Record<string, string>;
+  tolerations: readonly Toleration[];
+  /** The GPU products an NVENC plan narrows a GPU desktop to (EncoderPlan.gpuProducts). */
+  gpuProducts?: readonly string[] | undefined;
+}
+
+/**
+ * The scheduling fields of a desktop pod: the template's node selector and tolerations, and for a
+ * GPU desktop the GPU taint's toleration and a node affinity to time-sliced GPUs (of the plan's
+ * products, when it has them). The one definition of placement: the desktop pod and the template's
+ * image puller (prepull.ts) both take it from here, so a puller lands exactly where desktops can.
+ */
+export function desktopPlacement(
+  p: DesktopPlacementInput,
+): Pick<V1PodSpec, 'nodeSelector' | 'affinity' | 'tolerations'> {
+  const tolerations: V1Toleration[] = [
+    ...(p.gpu === 1 ? [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }] : []),
+    ...p.tolerations.map((t) => ({ ...t })),
+  ];
+  return {
+    ...(Object.keys(p.nodeSelector).length > 0 ? { nodeSelector: { ...p.nodeSelector } } : {}),
+    ...(p.gpu === 1 ? { affinity: { nodeAffinity: gpuAffinity(p.gpuProducts) } } : {}),
+    ...(tolerations.length > 0 ? { tolerations } : {}),
   };
 }
 
@@ -190,11 +227,6 @@ export function desktopPod(
     },
   };
 
-  const tolerations: V1Toleration[] = [
-    ...(eff.gpu === 1 ? [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }] : []),
-    ...eff.tolerations.map((t) => ({ ...t })),
-  ];
-
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -212,9 +244,7 @@ export function desktopPod(
         fsGroup: DESKTOP_UID,
         seccompProfile: { type: 'RuntimeDefault' },
       },
-      ...(Object.keys(eff.nodeSelector).length > 0 ? { nodeSelector: { ...eff.nodeSelector } } : {}),
-      ...(eff.gpu === 1 ? { affinity: { nodeAffinity: gpuAffinity(plan) } } : {}),
-      ...(tolerations.length > 0 ? { tolerations } : {}),
+      ...desktopPlacement({ ...eff, gpuProducts: plan.gpuProducts }),
       containers: [container],
       volumes,
     },

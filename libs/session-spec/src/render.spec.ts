@@ -326,7 +326,7 @@ describe('renderSession', () => {
     expect(JSON.stringify(spec.egress)).not.toContain('vdi-operator');
     for (const rule of spec.ingress) expect(rule.ports).toEqual([{ protocol: 'TCP', port: 8080 }]);
     const r = gpu();
-    expect(Object.keys(r.authSecret.data!)).toEqual(['password']);
+    expect(Object.keys(r.authSecret.data!)).toEqual(['password', 'viewonly-password']);
     expect(r.pod.spec!.containers[0]!.env!.filter((e) => /TURN|STUN/.test(e.name))).toEqual([]);
   });
 

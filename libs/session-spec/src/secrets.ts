@@ -11,6 +11,7 @@ import { SessionSpecError } from './errors.js';
 import { childMeta } from './labels.js';
 import { childNames } from './names.js';
 import type { PlatformOptions } from './options.js';
+import { VIEWONLY_PASSWORD_KEY, viewOnlyPasswordFor } from './share.js';
 
 /** The key of `<session>-auth` holding the TURN REST key (WebRTC desktops only). */
 export const TURN_REST_KEY = 'turn-rest-key';
@@ -83,6 +84,11 @@ export function authSecret(
     kind: 'Secret',
     type: 'Opaque',
     metadata: childMeta(session, childNames(session.metadata.name!).authSecret, o.namespace, 'auth'),
-    data: { password: b64(password), ...(restKey ? { [TURN_REST_KEY]: b64(restKey) } : {}) },
+    data: {
+      password: b64(password),
+      // Selkies' view-only password (share.ts): what forward-auth hands Traefik for a `view` grantee.
+      [VIEWONLY_PASSWORD_KEY]: b64(viewOnlyPasswordFor(password)),
+      ...(restKey ? { [TURN_REST_KEY]: b64(restKey) } : {}),
+    },
   };
 }

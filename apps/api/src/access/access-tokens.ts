@@ -36,6 +36,8 @@ export interface TicketRecord {
   expiresAt: number;
   /** The identity provider's login session (`sid`) of the token that asked for the ticket. */
   idpSession?: string;
+  /** The user's groups when a group share let them open it (VDIShare); the cookie carries them on. */
+  groups?: string[];
 }
 
 export function newTicket(): { ticket: string; hash: string } {
@@ -57,7 +59,8 @@ export function decodeTicketRecord(value: string | undefined): TicketRecord | un
       typeof r.username === 'string' &&
       typeof r.admin === 'boolean' &&
       typeof r.expiresAt === 'number' &&
-      (r.idpSession === undefined || typeof r.idpSession === 'string')
+      (r.idpSession === undefined || typeof r.idpSession === 'string') &&
+      (r.groups === undefined || (Array.isArray(r.groups) && r.groups.every((g) => typeof g === 'string')))
     )
       return r as TicketRecord;
   } catch {
@@ -135,6 +138,8 @@ export interface DesktopClaims {
    * lives only as long as that session, the account and its role (liveness.ts).
    */
   idpSession?: string;
+  /** The groups of a grantee admitted through a group share (VDIShare), from the ticket. */
+  groups?: string[];
 }
 
 const COOKIE_AUDIENCE = 'vdi-desktop';
@@ -150,6 +155,7 @@ export async function signDesktopCookie(
     name: claims.username,
     adm: claims.admin,
     ...(claims.idpSession ? { ksid: claims.idpSession } : {}),
+    ...(claims.groups?.length ? { grp: claims.groups } : {}),
   })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(claims.owner)
@@ -166,7 +172,7 @@ export async function verifyDesktopCookie(value: string, secret: string): Promis
       algorithms: ['HS256'],
       audience: COOKIE_AUDIENCE,
     });
-    const { sid, suid, name, adm, sub, ksid } = payload as Record<string, unknown>;
+    const { sid, suid, name, adm, sub, ksid, grp } = payload as Record<string, unknown>;
     if (typeof sid !== 'string' || typeof suid !== 'string' || typeof sub !== 'string') return undefined;
     return {
       session: sid,
@@ -175,6 +181,7 @@ export async function verifyDesktopCookie(value: string, secret: string): Promis
       username: typeof name === 'string' ? name : sub,
       admin: adm === true,
       ...(typeof ksid === 'string' && ksid ? { idpSession: ksid } : {}),
+      ...(Array.isArray(grp) && grp.every((g) => typeof g === 'string') ? { groups: grp as string[] } : {}),
     };
   } catch {
     return undefined;

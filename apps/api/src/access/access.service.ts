@@ -10,7 +10,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { API_VERSION, KIND_SESSION, type VDISession } from '@vdi/crd-types';
 import { KubeApiError, type KubeJsonClient } from '@vdi/kube-client';
-import { desktopAuthorization, ownerKey, parseOwnerKey } from '@vdi/session-spec';
+import { desktopAuthorizationOf, ownerKey, parseOwnerKey, type Grantee } from '@vdi/session-spec';
 import { API_CONFIG, type ApiConfig } from '../config.js';
 import { badInput, toApiError } from '../common/errors.js';
 import { ApiCaches } from '../kube/caches.js';
@@ -37,6 +37,8 @@ import { foreignRequest, type RequestOrigin } from './foreign-request.js';
 import { FORWARD_AUTH_READ_BUDGET, ReadBudget } from './read-budget.js';
 import { IdentityLiveness } from './liveness.js';
 import { ANNOTATION_ACCESS_HOLDERS, withHolder } from './holders.js';
+import { ShareCache } from '../shares/share-cache.js';
+import { viewOnlyAuthorizationOf } from '../shares/view-only.js';
 
 export interface SessionAccess {
   url: string;
@@ -100,13 +102,17 @@ export class AccessService {
     @Inject(KUBE_CLIENT) private readonly kube: KubeJsonClient,
     @Inject(API_CONFIG) private readonly config: ApiConfig,
     private readonly liveness: IdentityLiveness,
+    private readonly shares: ShareCache,
   ) {
     this.portalOrigin = new URL(config.portalUrl).origin;
   }
 
-  /** A one-time ticket URL for one of the caller's sessions (any session for an admin). */
+  /**
+   * A one-time ticket URL for one of the caller's sessions (any session for an admin), or for a
+   * session a live share (VDIShare) names the caller in.
+   */
   async open(p: Principal, name: string): Promise<SessionAccess> {
-    const s = await this.sessions.get(p, name);
+    const { session: s, shared } = await this.openable(p, name);
     if (s.metadata.deletionTimestamp) throw badInput(`session '${name}' is being deleted`);
     const phase = s.status?.phase ?? 'Pending';
     if (phase !== 'Running' || !s.status?.url) {
@@ -133,6 +139,8 @@ export class AccessService {
               admin: p.isAdmin,
               expiresAt,
               ...(p.sessionId ? { idpSession: p.sessionId } : {}),
+              // A group share admits by the groups of the token that asked for the ticket.
+              ...(shared && p.groups.length ? { groups: p.groups } : {}),
             }),
           },
         },
@@ -247,6 +255,7 @@ export class AccessService {
         username: record.username,
         admin: record.admin,
         ...(record.idpSession ? { idpSession: record.idpSession } : {}),
+        ...(record.groups?.length ? { groups: record.groups } : {}),
       };
       const ttl = this.config.access.cookieTtlSeconds;
       this.log.log({ msg: 'ticket redeemed', session: name, owner: record.owner, user: record.username });
@@ -262,7 +271,15 @@ export class AccessService {
         },
       };
     }
-    if (cookie && cookieAdmits(cookie, target)) {
+    const sharedTo =
+      cookie && !cookieAdmits(cookie, target) && cookie.session === target.ref && cookie.uid === target.uid
+        ? this.sharedRole(name, target.uid, {
+            subject: parseOwnerKey(cookie.owner)?.subject ?? '',
+            username: cookie.username,
+            groups: cookie.groups ?? [],
+          })
+        : undefined;
+    if (cookie && (cookieAdmits(cookie, target) || sharedTo)) {
       const subject = parseOwnerKey(cookie.owner)?.subject;
       const verdict = subject
         ? await this.liveness.check(subject, cookie.idpSession)
@@ -279,13 +296,57 @@ export class AccessService {
           clearCookie: { name: cookieName(name, secure), secure },
         };
       }
+      if (sharedTo) {
+        // A grantee: `control` gets the session's password, `view` the view-only one, which
+        // Selkies caps at the viewer role on the server (its input is dropped there).
+        this.shares.noteUse(sharedTo.share, cookie.username);
+        return {
+          kind: 'allow',
+          username: cookie.username,
+          authorization:
+            sharedTo.role === 'control'
+              ? desktopAuthorizationOf(this.config.access.sessionKey, s)
+              : viewOnlyAuthorizationOf(this.config.access.sessionKey, s),
+        };
+      }
       return {
         kind: 'allow',
         username: cookie.username,
-        authorization: desktopAuthorization(this.config.access.sessionKey, target.uid),
+        // A claimed warm desktop opens with its pod's own password (status.desktopPod).
+        authorization: desktopAuthorizationOf(this.config.access.sessionKey, s),
+      };
+    }
+    if (cookie && cookie.session === target.ref && cookie.uid === target.uid) {
+      this.log.warn({ msg: 'no live share', session: name, user: cookie.username });
+      return {
+        ...login('no live share of this session admits you (revoked or expired)'),
+        clearCookie: { name: cookieName(name, secure), secure },
       };
     }
     return login(cookie ? 'cookie not valid for this session' : 'no cookie');
+  }
+
+  /** The role a live share of this session (this uid: not a former session of the name) gives `who`. */
+  private sharedRole(name: string, uid: string, who: Grantee) {
+    if (!who.subject) return undefined;
+    const granted = this.shares.roleFor(name, who);
+    if (!granted || granted.share.metadata.ownerReferences?.some((o) => o.uid === uid) === false)
+      return undefined;
+    return granted;
+  }
+
+  /** The session to open: the caller's own (sessions.get), else one a live share names them in. */
+  private async openable(p: Principal, name: string): Promise<{ session: VDISession; shared: boolean }> {
+    try {
+      return { session: await this.sessions.get(p, name), shared: false };
+    } catch (err) {
+      const s = this.shares.roleFor(name, { subject: p.subject, username: p.username, groups: p.groups })
+        ? await this.session(name)
+        : undefined;
+      if (!s || s instanceof OverBudget || !this.sharedRole(name, s.metadata.uid!, p)) throw err;
+      this.log.log({ msg: 'shared session opened', session: name, user: p.user });
+      return { session: s, shared: true };
+    }
   }
 
   /** Whether a ticket request comes from the portal (Referer), a bearer client, or carries the proof. */

@@ -14,6 +14,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { API_CONFIG, type ApiConfig } from '../config.js';
 import { ROLE_ADMIN, ROLE_USER } from '../auth/principal.js';
+import { IdentityProviderError, RealmAdmin, type Fetch } from './realm-admin.js';
 
 export type Verdict = { live: true } | { live: false; why: string };
 
@@ -42,18 +43,12 @@ export function livenessSettings(config: ApiConfig): LivenessSettings | undefine
   };
 }
 
-/** An error talking to the identity provider (network, 5xx, refused credentials). */
-export class IdentityProviderError extends Error {
-  override name = 'IdentityProviderError';
-}
+export { IdentityProviderError };
 
 interface Entry {
   verdict: Verdict;
   at: number;
 }
-
-/** A fetch-like function (tests may pass their own). */
-type Fetch = typeof fetch;
 
 /** The verdict logic, without Nest: testable with a fake fetch. */
 export class LivenessChecker {
@@ -61,14 +56,18 @@ export class LivenessChecker {
   /** When each key was last confirmed live: the grace period runs from there. */
   private readonly lastLive = new Map<string, number>();
   private readonly inflight = new Map<string, Promise<Verdict>>();
-  private token: { value: string; until: number } | undefined;
+  private readonly realm: RealmAdmin;
 
   constructor(
     private readonly s: LivenessSettings,
     private readonly log: Pick<Logger, 'warn' | 'log'>,
-    private readonly fetchImpl: Fetch = fetch,
+    fetchImpl: Fetch = fetch,
     private readonly now: () => number = Date.now,
-  ) {}
+    /** The realm admin client to share (IdentityLiveness passes the API's one). */
+    realm?: RealmAdmin,
+  ) {
+    this.realm = realm ?? new RealmAdmin(s, fetchImpl, now);
+  }
 
   /** Whether `subject`'s login session `idpSession` still opens desktops. */
   async check(subject: string, idpSession: string | undefined): Promise<Verdict> {
@@ -135,52 +134,8 @@ export class LivenessChecker {
     return { live: true };
   }
 
-  /** GET on the realm's admin API: the JSON body, or undefined for a status in `absent`. */
-  private async admin(path: string, absent: number[] = []): Promise<unknown> {
-    const url = `${this.s.adminUrl}${path}`;
-    for (let attempt = 1; ; attempt++) {
-      const res = await this.fetchImpl(url, {
-        headers: { authorization: `Bearer ${await this.serviceToken()}` },
-        signal: AbortSignal.timeout(5_000),
-      }).catch((err: unknown) => {
-        throw new IdentityProviderError(`GET ${url}: ${(err as Error).message}`);
-      });
-      if (absent.includes(res.status)) return undefined;
-      // A token revoked or expired early: one fresh token, then give up.
-      if (res.status === 401 && attempt === 1) {
-        this.token = undefined;
-        continue;
-      }
-      if (!res.ok) {
-        throw new IdentityProviderError(
-          `GET ${url} answered ${res.status}${res.status === 403 ? ` (does ${this.s.clientId}'s service account have realm-management/view-users?)` : ''}`,
-        );
-      }
-      return res.json();
-    }
-  }
-
-  private async serviceToken(): Promise<string> {
-    if (this.token && this.token.until > this.now()) return this.token.value;
-    const res = await this.fetchImpl(this.s.tokenUrl, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        authorization: `Basic ${Buffer.from(`${encodeURIComponent(this.s.clientId)}:${encodeURIComponent(this.s.clientSecret)}`).toString('base64')}`,
-      },
-      body: 'grant_type=client_credentials',
-      signal: AbortSignal.timeout(5_000),
-    }).catch((err: unknown) => {
-      throw new IdentityProviderError(`POST ${this.s.tokenUrl}: ${(err as Error).message}`);
-    });
-    const body = (await res.json().catch(() => ({}))) as { access_token?: string; expires_in?: number };
-    if (!res.ok || !body.access_token) {
-      throw new IdentityProviderError(
-        `${this.s.tokenUrl} refused client ${this.s.clientId} (${res.status}): check VDI_OIDC_ADMIN_CLIENT_ID/SECRET and that the client has service accounts enabled`,
-      );
-    }
-    this.token = { value: body.access_token, until: this.now() + ((body.expires_in ?? 60) * 1000) / 2 };
-    return this.token.value;
+  private admin(path: string, absent: number[] = []): Promise<unknown> {
+    return this.realm.get(path, absent);
   }
 }
 
@@ -189,10 +144,13 @@ export class LivenessChecker {
 export class IdentityLiveness {
   private readonly log = new Logger('Liveness');
   private readonly checker: LivenessChecker | undefined;
+  /** The API's one realm admin client (realm-admin.ts), also the share directory's; undefined when not configured. */
+  readonly realm: RealmAdmin | undefined;
 
   constructor(@Inject(API_CONFIG) config: ApiConfig) {
     const s = livenessSettings(config);
-    this.checker = s ? new LivenessChecker(s, this.log) : undefined;
+    this.realm = s ? new RealmAdmin(s) : undefined;
+    this.checker = s ? new LivenessChecker(s, this.log, fetch, Date.now, this.realm) : undefined;
     if (!s) {
       this.log.warn({
         msg: 'desktop access is not revocable: no identity provider service account (set VDI_OIDC_ADMIN_CLIENT_ID and VDI_OIDC_ADMIN_CLIENT_SECRET)',

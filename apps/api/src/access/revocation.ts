@@ -15,8 +15,9 @@ import { API_VERSION, KIND_SESSION, type VDISession } from '@vdi/crd-types';
 import { KubeApiError, type KubeJsonClient } from '@vdi/kube-client';
 import {
   closeDesktopConnection,
-  desktopAuthorization,
+  desktopAuthorizationOf,
   desktopBaseUrl,
+  desktopPodName,
   desktopConnections,
   parseOwnerKey,
 } from '@vdi/session-spec';
@@ -120,9 +121,9 @@ export class RevocationLoop implements OnModuleInit, OnModuleDestroy {
 
   /** Ends every stream connection of the session's desktop; how many there were. */
   async disconnect(s: VDISession): Promise<number> {
-    const base = desktopBaseUrl(this.caches.pods.get(s.metadata.name!, this.config.sessionsNamespace));
+    const base = desktopBaseUrl(this.caches.pods.get(desktopPodName(s), this.config.sessionsNamespace));
     if (!base) return 0;
-    const authorization = desktopAuthorization(this.config.access.sessionKey, s.metadata.uid!);
+    const authorization = desktopAuthorizationOf(this.config.access.sessionKey, s);
     let closed = 0;
     for (const c of await desktopConnections(base, authorization, 5_000))
       if (await closeDesktopConnection(base, authorization, c.id)) closed++;

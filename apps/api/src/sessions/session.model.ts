@@ -86,6 +86,12 @@ export class SessionModel {
   encoder?: string;
   @Field(() => String, { nullable: true, description: 'Where the desktop encodes: nvenc (its GPU) or cpu.' })
   encoderDevice?: string;
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "How the desktop started: Pool (a warm desktop claimed from the template's pool, ready at once) or Cold (started for this session).",
+  })
+  startPath?: string;
   @Field(() => String, { nullable: true }) maxLifetime?: string;
   @Field(() => String, { nullable: true }) idleTimeout?: string;
   @Field(() => String, { nullable: true }) createdAt?: string;
@@ -178,6 +184,7 @@ export function toSessionModel(s: VDISession): SessionModel {
     ...opt('nodeName', st.nodeName),
     ...opt('encoder', st.encoder),
     ...opt('encoderDevice', st.encoderDevice),
+    ...opt('startPath', st.startPath),
     ...opt('maxLifetime', s.spec.maxLifetime),
     ...opt('idleTimeout', s.spec.idleTimeout),
     ...opt('createdAt', iso(st.createdAt) ?? iso(s.metadata.creationTimestamp)),

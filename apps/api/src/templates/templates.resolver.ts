@@ -1,7 +1,9 @@
-import { Args, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { Args, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import type { VDITemplate } from '@vdi/crd-types';
 import { CurrentUser } from '../auth/current-user.js';
 import type { Principal } from '../auth/principal.js';
+import { forbidden } from '../common/errors.js';
+import { TemplatePrepullModel, toPrepullModel } from './template-prepull.model.js';
 import { CreateTemplateInput, TemplateInput } from './template.input.js';
 import { TemplateModel, toTemplateModel } from './template.model.js';
 import { TemplatesService } from './templates.service.js';
@@ -12,6 +14,17 @@ export class TemplatesResolver {
 
   private model(t: VDITemplate): TemplateModel {
     return toTemplateModel(t, this.service.sessionCount(t.metadata.name!));
+  }
+
+  @ResolveField(() => TemplatePrepullModel, {
+    nullable: true,
+    description:
+      "Admins: how many of the nodes the template's desktops can land on have its image (null while it has no puller: retired, or pre-pull off).",
+  })
+  prepull(@Parent() t: TemplateModel, @CurrentUser() p: Principal): TemplatePrepullModel | null {
+    if (!p.isAdmin)
+      throw forbidden("only admins may see where templates' images are pulled (Template.prepull)");
+    return toPrepullModel(this.service.get(t.name)) ?? null;
   }
 
   @Query(() => [TemplateModel], {

@@ -6,12 +6,21 @@
  * Objects in a cache are shared: never modify them (copy first).
  */
 import * as k8s from '@kubernetes/client-node';
-import type { VDISession, VDITemplate, VDIUsage } from '@vdi/crd-types';
+import {
+  API_VERSION,
+  PLURAL_POOL,
+  type VDIPool,
+  type VDISession,
+  type VDITemplate,
+  type VDIUsage,
+} from '@vdi/crd-types';
 import {
   InformerSet,
   KubeJsonClient,
   childInformer,
   claimInformer,
+  makeTransformingInformer,
+  withoutManagedFields,
   nodeInformer,
   podInformer,
   sessionInformer,
@@ -40,6 +49,8 @@ export interface CacheEvents {
   pod(obj: k8s.V1Pod): void;
   node(obj: k8s.V1Node, event: CacheEvent): void;
   claim(obj: k8s.V1PersistentVolumeClaim, event: CacheEvent): void;
+  /** A warm pool (VDIPool) changed. */
+  pool?(obj: VDIPool, event: CacheEvent): void;
 }
 
 export class Caches {
@@ -59,6 +70,8 @@ export class Caches {
   readonly slices: SliceLedger;
   /** GPU-hour ledgers: read by the accountant, whose writes are conditional (a stale copy only costs a retry). */
   readonly usages: Cache<VDIUsage>;
+  /** Warm pools (VDIPool) of the sessions namespace (pools.ts). */
+  readonly pools: Cache<VDIPool>;
   private readonly set: InformerSet;
 
   constructor(
@@ -104,6 +117,13 @@ export class Caches {
     }
     this.children = children;
     this.usages = this.set.add('usages', usageInformer(kc, namespace, this.lister));
+    const pools = makeTransformingInformer<VDIPool>(
+      kc,
+      this.lister,
+      `/apis/${API_VERSION}/namespaces/${namespace}/${PLURAL_POOL}`,
+      withoutManagedFields,
+    );
+    this.pools = wire('pools', pools, (o, event) => events.pool?.(o, event));
   }
 
   /** Lists everything once (resolves when every cache holds a full list) and keeps watching. */

@@ -158,9 +158,20 @@ export class ChildWriter {
     desired: DesiredSession,
     pod: V1Pod | undefined,
     homeExists = false,
+    claimed = false,
   ): Promise<{ waitingFor?: string }> {
     const r = desired.rendered;
     let sent = 0;
+    if (claimed && pod && !r.home) {
+      // A warm pod claimed from a pool is already running, isolated by its pool's policy, and has
+      // no home: nothing here has to wait for anything else, so the children go at once (a claim
+      // is Running one round-trip after its claim, not one per child).
+      const others = (desired.objects as Child[]).filter((o) => o !== (desired.pod as unknown));
+      const sentEach = await Promise.all(others.map((o) => this.applyChild(session, o)));
+      sent = sentEach.filter(Boolean).length;
+      if (sent > 0) this.d.log.debug({ key, uid: session.metadata.uid, objects: sent }, 'children applied');
+      return {};
+    }
     // A home claim still being deleted (a previous session's of the same name, or a home an admin
     // deletes): a pod made now would mount it and keep it from going, so no pod until it is gone
     // (its delete event wakes the session; the caller also looks again shortly).

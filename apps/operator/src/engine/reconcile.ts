@@ -30,6 +30,10 @@ import {
   sessionUrl,
   DEFAULT_WARN_BEFORE,
   durationSeconds,
+  desktopPodName,
+  LABEL_POOL,
+  poolPodPassword,
+  resolveSession,
   expiresAt,
   expiryStage,
   failedForGood,
@@ -43,6 +47,7 @@ import type { Logger } from 'pino';
 import type { OperatorConfig } from '../config.js';
 import type { Caches } from './caches.js';
 import { ChildWriter } from './children.js';
+import type { PoolManager } from './pools.js';
 import type { EventRecorder } from './events.js';
 import { FINALIZER, SessionWriter, sessionRef } from './session-writes.js';
 import type { ViewerWatch } from './viewers.js';
@@ -67,6 +72,8 @@ export interface ReconcilerDeps {
   events: EventRecorder;
   /** Who watches each desktop (idle culling); without it nothing is culled. */
   viewers?: ViewerWatch;
+  /** Warm pools a new session claims its desktop from (pools.ts); without it every start is cold. */
+  pools?: PoolManager;
   now?: () => Date;
 }
 
@@ -156,22 +163,39 @@ export class Reconciler {
     const now = this.now();
     const template = caches.templates.get(session.spec.template);
     const base: Omit<Observation, 'now'> = { session, startDeadlineSeconds: config.startDeadlineSeconds };
-    const pod = caches.pods.get(childNames(session.metadata.name!).pod, session.metadata.namespace);
+    // The desktop: one named after the session, or a claimed warm pod (named in the status, or
+    // found by its claimed-by label when the status write after the claim was lost).
+    let pod =
+      caches.pods.get(desktopPodName(session), session.metadata.namespace) ??
+      caches.pods.get(childNames(session.metadata.name!).pod, session.metadata.namespace) ??
+      this.d.pools?.claimedBy(session);
     if (!template) {
       // Nothing can be rendered without the template; a desktop already running is left alone
       // and keeps being reported (the template's re-creation requeues us) unless it is stopped.
       if (isStopped(session)) {
         await this.stopDesktop(session, pod);
-        await this.writes.writeStatus(session, computeStatus({ ...base, now, templateMissing: true }));
+        await this.writeStatus(session, computeStatus({ ...base, now, templateMissing: true }));
         return {};
       }
       const url = sessionUrl(session.metadata.name!, config.platform);
-      await this.writes.writeStatus(
+      await this.writeStatus(
         session,
         computeStatus({ ...base, now, templateMissing: true, url, ...(pod ? { pod } : {}) }),
       );
       return {};
     }
+    // A new desktop of a pooled template: claim a warm one (one conditional patch of the pod) when
+    // the pool has one that fits; otherwise it starts cold below.
+    if (!pod && this.d.pools && !isStopped(session) && !failedForGood(session)) {
+      let eff;
+      try {
+        eff = resolveSession(session.spec, structuredClone(template.spec));
+      } catch (err) {
+        if (!(err instanceof SessionSpecError)) throw err;
+      }
+      if (eff) pod = await this.d.pools.claim(session, template, eff);
+    }
+    const poolPod = pod?.metadata?.labels?.[LABEL_POOL] ? pod.metadata.name : undefined;
     // What to write (libs/session-spec desired.ts): the GPU nodes the template allows, the
     // encoder plan (the one recorded on an existing pod, or chosen from the free slices there),
     // and the objects; the per-user home claim, which may need the API server, in between.
@@ -185,11 +209,13 @@ export class Reconciler {
       desired = renderPlanned(session, template, config.platform, planned, {
         sessionKey: config.sessionKey,
         ...(home ? { userHomeClaim: home.name } : {}),
+        // A claimed warm pod keeps the password it started with (its own name's).
+        ...(poolPod ? { desktopPassword: poolPodPassword(config.sessionKey, poolPod) } : {}),
       });
     } catch (err) {
       if (!(err instanceof SessionSpecError)) throw err;
       // The spec or the template cannot become a desktop: say so; a template edit requeues us.
-      await this.writes.writeStatus(session, computeStatus({ ...base, now, specError: err }));
+      await this.writeStatus(session, computeStatus({ ...base, now, specError: err }));
       return {};
     }
 
@@ -238,7 +264,14 @@ export class Reconciler {
         );
       }
       try {
-        ({ waitingFor } = await this.children.apply(key, session, desired, pod, home?.exists));
+        ({ waitingFor } = await this.children.apply(
+          key,
+          session,
+          desired,
+          pod,
+          home?.exists,
+          Boolean(poolPod),
+        ));
       } catch (err) {
         if (!(err instanceof KubeApiError) || err.status >= 500 || err.status === 409 || err.status === 429)
           throw err;
@@ -289,7 +322,12 @@ export class Reconciler {
       ...(look ? { viewers: look } : {}),
       ...(idleTimeoutSeconds !== undefined ? { idleTimeoutSeconds } : {}),
     });
-    await this.writes.writeStatus(session, status);
+    // How the desktop started (status.startPath, shown by the portal and kubectl describe).
+    await this.writeStatus(
+      session,
+      status,
+      stopped ? {} : poolPod ? { startPath: 'Pool', desktopPod: poolPod } : { startPath: 'Cold' },
+    );
     // A start that failed for good just now releases its desktop in this pass: no later event
     // need come (its pod may wait forever for a node that cannot take it).
     if (!stopped && !failedForGood(session) && failedForGood({ ...session, status }))
@@ -308,6 +346,32 @@ export class Reconciler {
     };
   }
 
+  /**
+   * Writes the status with how the desktop started: `start` when this pass decided it, else what
+   * the status said before (a write that does not look at the desktop keeps it).
+   */
+  private writeStatus(
+    session: VDISession,
+    status: VDISessionStatus,
+    start?: Pick<VDISessionStatus, 'startPath' | 'desktopPod'>,
+  ): Promise<void> {
+    const { startPath: _p, desktopPod: _d, ...rest } = status;
+    const from = start ?? session.status ?? {};
+    // A warm pod was placed and started before its session existed: for the session, those steps
+    // took no time (its timeline starts at its creation, never before).
+    if (from.startPath === 'Pool' && rest.createdAt) {
+      for (const k of ['scheduledAt', 'imageReadyAt', 'startedAt'] as const) {
+        const at = rest[k];
+        if (at && at < rest.createdAt) rest[k] = rest.createdAt;
+      }
+    }
+    return this.writes.writeStatus(session, {
+      ...rest,
+      ...(from.startPath ? { startPath: from.startPath } : {}),
+      ...(from.desktopPod ? { desktopPod: from.desktopPod } : {}),
+    });
+  }
+
   /** Deletes the desktop pod of a session that failed for good, and keeps reporting the failure. */
   private async release(
     session: VDISession,
@@ -322,7 +386,7 @@ export class Reconciler {
       'the desktop failed for good; its pod was deleted and its place released (stop and resume the session, or delete it and create a new one, to try again)',
     );
     // The failure stays (computeStatus keeps StartDeadlineExceeded); no pod is observed any more.
-    await this.writes.writeStatus(session, computeStatus({ ...base, now }));
+    await this.writeStatus(session, computeStatus({ ...base, now }));
     return {};
   }
 
@@ -446,10 +510,12 @@ export class Reconciler {
       deleting: true,
       startDeadlineSeconds: config.startDeadlineSeconds,
     });
-    await this.writes.writeStatus(session, status).catch(() => undefined);
+    await this.writeStatus(session, status).catch(() => undefined);
     const name = session.metadata.name!;
     const namespace = session.metadata.namespace!;
-    if (await this.children.deleteChildren(key, namespace, name, session.metadata.uid!)) {
+    // A claimed warm pod goes with its session (never back to the pool).
+    const poolPodLeft = (await this.d.pools?.release(session)) ?? false;
+    if ((await this.children.deleteChildren(key, namespace, name, session.metadata.uid!)) || poolPodLeft) {
       // Wait for the pod to be gone, so no desktop outlives its session.
       return { requeueAfterMs: 500 };
     }

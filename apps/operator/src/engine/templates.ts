@@ -4,7 +4,13 @@
  * and the portal read. A template is queued by name when it changes and when a session of it
  * comes or goes; the status is written only when it differs from what the template has.
  */
-import { API_VERSION, PLURAL_TEMPLATE, type VDITemplateStatus } from '@vdi/crd-types';
+import {
+  API_VERSION,
+  PLURAL_TEMPLATE,
+  type PrepullStatus,
+  type VDITemplate,
+  type VDITemplateStatus,
+} from '@vdi/crd-types';
 import { KubeApiError, type KubeJsonClient } from '@vdi/kube-client';
 import { FIELD_MANAGER, templateStatus } from '@vdi/session-spec';
 import { isDeepStrictEqual } from 'node:util';
@@ -20,6 +26,8 @@ export interface TemplateStatusDeps {
   namespace: string;
   log: Logger;
   now?: () => Date;
+  /** The template's image pre-pull counts (prepull.ts); undefined: it has no puller (the field goes). */
+  prepull?: (template: VDITemplate) => PrepullStatus | undefined;
 }
 
 /** The status without its transition times, for "did anything change". */
@@ -64,12 +72,20 @@ export class TemplateStatusWriter {
     const sessions = caches.sessions
       .list(namespace)
       .filter((s) => s.spec.template === name && !s.metadata.deletionTimestamp).length;
-    const status = templateStatus(template, sessions, (this.d.now ?? (() => new Date()))());
+    const prepull = this.d.prepull?.(template);
+    const status: VDITemplateStatus = {
+      ...templateStatus(template, sessions, (this.d.now ?? (() => new Date()))()),
+      ...(prepull ? { prepull } : {}),
+    };
     if (isDeepStrictEqual(comparable(status), comparable(template.status))) return;
     await client.call(
       'PATCH',
       `/apis/${API_VERSION}/${PLURAL_TEMPLATE}/${name}/status?fieldManager=${FIELD_MANAGER}`,
-      { metadata: { resourceVersion: template.metadata.resourceVersion }, status },
+      {
+        metadata: { resourceVersion: template.metadata.resourceVersion },
+        // A merge patch keeps what it does not name: a puller that went takes its counts along.
+        status: !prepull && template.status?.prepull ? { ...status, prepull: null } : status,
+      },
       'application/merge-patch+json',
     );
   }

@@ -11,9 +11,9 @@
  */
 import type { VDISession } from '@vdi/crd-types';
 import {
-  childNames,
   DesktopAnswerError,
-  desktopAuthorization,
+  desktopAuthorizationOf,
+  desktopPodName,
   desktopBaseUrl,
   desktopConnections,
 } from '@vdi/session-spec';
@@ -70,13 +70,14 @@ export class ViewerWatch {
   /** Asks a session's desktop now; undefined when it does not answer. */
   async lookNow(session: VDISession): Promise<ViewerLook | undefined> {
     const key = `${session.metadata.namespace}/${session.metadata.name}`;
-    const pod = this.d.caches.pods.get(childNames(session.metadata.name!).pod, session.metadata.namespace);
+    // A claimed warm pod is named in the status and opens with its own password (pool.ts).
+    const pod = this.d.caches.pods.get(desktopPodName(session), session.metadata.namespace);
     const base = desktopBaseUrl(pod);
     if (!base) return undefined;
     try {
       const connections = await desktopConnections(
         base,
-        desktopAuthorization(this.d.sessionKey, session.metadata.uid!),
+        desktopAuthorizationOf(this.d.sessionKey, session),
         this.d.timeoutMs,
       );
       this.d.count?.('ok');

@@ -76,6 +76,10 @@ function AdminPanels() {
           <Link href="/admin/templates">Manage templates</Link>: create, edit, retire and restore the desktops
           users can launch, and see their status and sessions.
         </p>
+        <p>
+          <Link href="/admin/pools">Warm pools</Link>: keep desktops of a template started, so new sessions of
+          it are ready at once.
+        </p>
       </div>
       <section aria-labelledby="capacity-heading" className="section">
         <h2 id="capacity-heading">GPU capacity per node</h2>

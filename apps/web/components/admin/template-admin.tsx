@@ -182,6 +182,7 @@ function TemplateAdmin() {
                 <th scope="col">Sessions</th>
                 <th scope="col">Resources</th>
                 <th scope="col">Image</th>
+                <th scope="col">Image nodes</th>
                 <th scope="col">
                   <span className="visually-hidden">Actions</span>
                 </th>
@@ -225,6 +226,12 @@ function TemplateAdmin() {
                     </td>
                     <td data-label="Image" className="mono">
                       {t.image}
+                    </td>
+                    <td
+                      data-label="Image nodes"
+                      title={t.prepull?.nodes.length ? `Pulled on ${t.prepull.nodes.join(', ')}` : undefined}
+                    >
+                      {t.prepull ? `${t.prepull.ready}/${t.prepull.desired}` : '—'}
                     </td>
                     <td className="actions">
                       <button

@@ -8,6 +8,7 @@
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useEffect, useRef, useState } from 'react';
+import { ApiError } from '../../lib/api/graphql';
 import { SESSION, type SessionData } from '../../lib/api/operations';
 import { explainError } from '../../lib/errors';
 import { useAuth } from '../auth/auth-provider';
@@ -43,7 +44,12 @@ function Opener({ name }: { name: string }) {
         if (session.phase === 'Running' && !session.deleting) void open(name);
         else router.replace(`/sessions/${encodeURIComponent(name)}?launched=1`);
       },
-      (err: unknown) => setReadError(explainError(err, { action: `open ${name}`, session: name })),
+      (err: unknown) => {
+        // Not the caller's session: it may be one shared with them (VDIShare), which openSession
+        // opens; its refusal says the same as the read's would.
+        if (err instanceof ApiError && err.code === 'NOT_FOUND') void open(name);
+        else setReadError(explainError(err, { action: `open ${name}`, session: name }));
+      },
     );
   }, [api, name, open, router]);
 

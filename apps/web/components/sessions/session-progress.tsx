@@ -24,6 +24,7 @@ import { sessionProgress, type StepState } from '../../lib/progress';
 import { formatAfter, queueWords, sessionTimeline } from '../../lib/timeline';
 import { sessionWarnings } from '../../lib/warnings';
 import { useAuth } from '../auth/auth-provider';
+import { SharePanel } from '../shares/share-panel';
 import { Alert } from '../ui/alert';
 import { useNow } from '../ui/use-now';
 import { PhaseBadge } from './phase-badge';
@@ -50,7 +51,7 @@ const STEP_MARKS: Record<StepState, string> = {
 };
 
 export function SessionProgress({ name, launched }: { name: string; launched: boolean }) {
-  const { api } = useAuth();
+  const { api, user } = useAuth();
   const router = useRouter();
   const now = useNow(15_000);
   const [session, setSession] = useState<Session>();
@@ -113,6 +114,11 @@ export function SessionProgress({ name, launched }: { name: string; launched: bo
   }, [waiting, read]);
 
   const running = session?.phase === 'Running' && !session.deleting;
+  const ownSession =
+    session?.owner != null &&
+    user?.owner !== undefined &&
+    session.owner.issuer === user.owner.issuer &&
+    session.owner.subject === user.owner.subject;
   // A session that ends soon (or is about to be stopped for nobody watching it) is not opened
   // by itself: the page says so first, with Extend and Open.
   const warnings = session ? sessionWarnings([session], now) : [];
@@ -216,6 +222,11 @@ export function SessionProgress({ name, launched }: { name: string; launched: bo
               ))}
             </ol>
           )}
+          {session?.startPath === 'Pool' && (
+            <p className="muted" data-start-path="Pool">
+              Started from a warm pool: a desktop already running was given to this session.
+            </p>
+          )}
           {openError && <Alert>{openError.text}</Alert>}
           {actions.error && <Alert>{actions.error}</Alert>}
           {warnings.map((w) => (
@@ -271,6 +282,8 @@ export function SessionProgress({ name, launched }: { name: string; launched: bo
           </p>
         </section>
       )}
+      {/* Only the owner shares (an admin looking at someone's session does not). */}
+      {session && !session.deleting && ownSession && <SharePanel session={name} />}
       {del.dialog}
     </>
   );

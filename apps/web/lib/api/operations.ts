@@ -12,7 +12,7 @@ import type {
 } from './types';
 
 const SESSION_FIELDS = `name user owner { issuer subject } template phase state reason message nodeName gpu
-  createdAt queuedAt scheduledAt imageReadyAt startedAt readyAt queuePosition stoppedAt resumedAt expiresAt idleUntil deleting conditions { type status reason message }`;
+  createdAt queuedAt scheduledAt imageReadyAt startedAt readyAt queuePosition stoppedAt resumedAt expiresAt idleUntil startPath deleting conditions { type status reason message }`;
 
 export const ME = `query Me { me { user issuer subject username name isAdmin } }`;
 export interface MeData {

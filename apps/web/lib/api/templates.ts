@@ -47,12 +47,15 @@ export interface AdminTemplate extends GalleryTemplate {
   shmSize: string;
   homeSize: string;
   resourceVersion?: string | null;
+  /** Eligible nodes that have the image, of how many (null while the template has no image puller). */
+  prepull?: { ready: number; desired: number; nodes: string[] } | null;
 }
 
 const ADMIN_TEMPLATE_FIELDS = `name displayName description icon defaultGPU maxGPU usable message retired
   conditions { type status reason message } sessionCount image imagePullPolicy defaultMemory defaultCPU
   minMemory minCPU maxMemory maxCPU encoder persistence width height framerate dpi bitrateKbps streamingMode
-  lifetimeDefault lifetimeMax idleDefault idleMax idleAction shmSize homeSize resourceVersion`;
+  lifetimeDefault lifetimeMax idleDefault idleMax idleAction shmSize homeSize resourceVersion
+  prepull { ready desired nodes }`;
 
 export const ADMIN_TEMPLATES = `query AdminTemplates { templates { ${ADMIN_TEMPLATE_FIELDS} } }`;
 export interface AdminTemplatesData {

@@ -46,6 +46,8 @@ export interface Session {
   /** When the desktop's container started. */
   startedAt?: string | null;
   readyAt?: string | null;
+  /** How the desktop started: Pool (claimed from a warm pool) or Cold. */
+  startPath?: string | null;
   /** Place in the queue for a GPU time-slice while it waits for one (1 = next); null otherwise. */
   queuePosition?: number | null;
   /** When it was stopped, while it is Stopped. */

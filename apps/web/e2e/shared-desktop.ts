@@ -1,0 +1,86 @@
+/**
+ * A real desktop opened by a given user the way the portal opens it (Keycloak login, the portal's
+ * /open page, the one-time ticket, Traefik and forward-auth), with its stream websockets tracked:
+ * for the end-to-end tests that watch who gets in and when a page is closed (share.int.spec.ts).
+ */
+import type { Browser, BrowserContext, Page, WebSocket } from 'playwright-core';
+import { waitFirstFrame, waitFor } from '@vdi/testing';
+import { upgradeStatus } from './desktop-http';
+import { loginAs, newContext } from './portal';
+
+export interface OpenedDesktop {
+  ctx: BrowserContext;
+  portal: Page;
+  desktop: Page;
+  /** The desktop's cookie as a Cookie header. */
+  cookie: string;
+  /** The stream websockets the desktop page opened (reconnects included), and whether each closed. */
+  sockets: { ws: WebSocket; closed: boolean; openedAt: number; closedAt?: number }[];
+}
+
+/** The desktop's cookie (as a Cookie header) that `ctx` holds. */
+export async function desktopCookie(ctx: BrowserContext, desktopUrl: string): Promise<string> {
+  const cookies = (await ctx.cookies(desktopUrl)).filter((c) => c.name.startsWith('vdi_access_'));
+  if (!cookies.length) throw new Error(`no desktop cookie for ${desktopUrl} in the browser`);
+  return cookies.map((c) => `${c.name}=${c.value}`).join('; ');
+}
+
+/** Whether `cookie` opens the desktop's stream websocket: 101, else the refusal's status. */
+export const streamStatus = (desktopUrl: string, cookie: string) =>
+  upgradeStatus(`${desktopUrl}api/websockets`, cookie);
+
+/** Tracks the stream websockets `page` opens to `desktopUrl`'s host. */
+export function trackSockets(page: Page, desktopUrl: string): OpenedDesktop['sockets'] {
+  const sockets: OpenedDesktop['sockets'] = [];
+  page.on('websocket', (ws) => {
+    if (new URL(ws.url()).host !== new URL(desktopUrl).host) return;
+    const entry: OpenedDesktop['sockets'][number] = { ws, closed: false, openedAt: Date.now() };
+    sockets.push(entry);
+    ws.on('close', () => {
+      entry.closed = true;
+      entry.closedAt = Date.now();
+    });
+  });
+  return sockets;
+}
+
+/**
+ * `user` logs in to the portal and opens `session` through its /open page: a first frame decodes
+ * and a stream websocket is open. `portalPath` is where the portal page goes first (e.g. /shared).
+ */
+export async function openThroughPortal(o: {
+  browser: Browser;
+  portalUrl: string;
+  keycloakUrl: string;
+  user: string;
+  session: string;
+  desktopUrl: string;
+  contexts: BrowserContext[];
+}): Promise<OpenedDesktop> {
+  const ctx = await newContext(o.browser, { width: 1280, height: 720 });
+  o.contexts.push(ctx);
+  const portal = await loginAs(ctx, o.portalUrl, o.keycloakUrl, o.user);
+  const desktop = await ctx.newPage();
+  const sockets = trackSockets(desktop, o.desktopUrl);
+  await desktop.goto(`${o.portalUrl}/open/${o.session}`);
+  await desktop.waitForURL((u) => u.href.startsWith(o.desktopUrl), { timeout: 90_000 });
+  const first = await waitFirstFrame(desktop, 90_000);
+  if (!first.nonBlank) throw new Error(`${o.user}'s first frame of ${o.session} is blank`);
+  await waitFor(`${o.user}: an open stream websocket`, async () => sockets.some((s) => !s.closed), 30_000);
+  return { ctx, portal, desktop, cookie: await desktopCookie(ctx, o.desktopUrl), sockets };
+}
+
+/** `f()`, or an error naming `what` when it takes longer than `ms` (no step may hang the file). */
+export async function within<T>(ms: number, what: string, f: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      f(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what}: no result within ${ms / 1000} s`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
