@@ -535,6 +535,35 @@ describe('tightness: what each account may and may not do (SelfSubjectAccessRevi
     ['api', false, { verb: 'update', group: VDI_GROUP, resource: 'vditemplates' }],
     ['api', false, { verb: 'deletecollection', group: VDI_GROUP, resource: 'vditemplates' }],
     ['api', false, { verb: 'patch', group: VDI_GROUP, resource: 'vditemplates', subresource: 'status' }],
+    // Warm pools: admins manage them through the API; the operator keeps their pods and writes
+    // their counts, never their spec; both only in the sessions' namespace.
+    ['api', true, { verb: 'create', group: VDI_GROUP, resource: 'vdipools', namespace: SESSIONS }],
+    ['api', true, { verb: 'patch', group: VDI_GROUP, resource: 'vdipools', namespace: SESSIONS }],
+    ['api', false, { verb: 'create', group: VDI_GROUP, resource: 'vdipools', namespace: 'default' }],
+    [
+      'api',
+      false,
+      { verb: 'patch', group: VDI_GROUP, resource: 'vdipools', subresource: 'status', namespace: SESSIONS },
+    ],
+    [
+      'operator',
+      true,
+      { verb: 'patch', group: VDI_GROUP, resource: 'vdipools', subresource: 'status', namespace: SESSIONS },
+    ],
+    ['operator', false, { verb: 'patch', group: VDI_GROUP, resource: 'vdipools', namespace: SESSIONS }],
+    ['operator', false, { verb: 'create', group: VDI_GROUP, resource: 'vdipools', namespace: SESSIONS }],
+    // Shares: owners grant and revoke them through the API only.
+    ['api', true, { verb: 'create', group: VDI_GROUP, resource: 'vdishares', namespace: SESSIONS }],
+    ['api', true, { verb: 'delete', group: VDI_GROUP, resource: 'vdishares', namespace: SESSIONS }],
+    ['api', false, { verb: 'create', group: VDI_GROUP, resource: 'vdishares', namespace: 'default' }],
+    ['operator', false, { verb: 'create', group: VDI_GROUP, resource: 'vdishares', namespace: SESSIONS }],
+    ['operator', false, { verb: 'patch', group: VDI_GROUP, resource: 'vdishares', namespace: SESSIONS }],
+    // Image pullers: DaemonSets in the operator's own namespace only, nowhere else.
+    ['operator', true, { verb: 'create', group: 'apps', resource: 'daemonsets', namespace: SYSTEM }],
+    ['operator', false, { verb: 'create', group: 'apps', resource: 'daemonsets', namespace: SESSIONS }],
+    ['operator', false, { verb: 'create', group: 'apps', resource: 'daemonsets', namespace: 'kube-system' }],
+    ['operator', false, { verb: 'create', group: 'apps', resource: 'daemonsets' }],
+    ['api', false, { verb: 'create', group: 'apps', resource: 'daemonsets', namespace: SYSTEM }],
   ];
 
   it.each(

@@ -24,6 +24,7 @@ import {
 import { API_CONFIG, type ApiConfig } from '../config.js';
 import { ApiCaches } from '../kube/caches.js';
 import { KUBE_CLIENT } from '../kube/tokens.js';
+import { sessionEvent } from '../common/session-event.js';
 import { ANNOTATION_ACCESS_HOLDERS, decodeHolders, withoutHolders, type Holder } from './holders.js';
 import { IdentityLiveness } from './liveness.js';
 
@@ -132,30 +133,20 @@ export class RevocationLoop implements OnModuleInit, OnModuleDestroy {
 
   /** An Event "AccessRevoked" on the session (kubectl describe shows it). */
   private async event(s: VDISession, message: string): Promise<void> {
-    const now = new Date().toISOString();
+    const ns = this.config.sessionsNamespace;
     await this.kube
-      .call('POST', `/api/v1/namespaces/${this.config.sessionsNamespace}/events`, {
-        apiVersion: 'v1',
-        kind: 'Event',
-        metadata: {
+      .call(
+        'POST',
+        `/api/v1/namespaces/${ns}/events`,
+        sessionEvent({
+          namespace: ns,
           name: `${s.metadata.name}.access-revoked.${Date.now().toString(36)}`,
-          namespace: this.config.sessionsNamespace,
-        },
-        involvedObject: {
-          apiVersion: API_VERSION,
-          kind: KIND_SESSION,
-          name: s.metadata.name,
-          namespace: this.config.sessionsNamespace,
-          uid: s.metadata.uid,
-        },
-        reason: 'AccessRevoked',
-        message,
-        type: 'Normal',
-        source: { component: 'vdi-api' },
-        firstTimestamp: now,
-        lastTimestamp: now,
-        count: 1,
-      })
+          session: s.metadata.name!,
+          sessionUid: s.metadata.uid,
+          reason: 'AccessRevoked',
+          message,
+        }),
+      )
       .catch((err: unknown) =>
         this.log.warn({ msg: 'event not recorded', session: s.metadata.name, error: (err as Error).message }),
       );

@@ -51,6 +51,7 @@ import {
 import { API_CONFIG, type ApiConfig } from '../config.js';
 import { ApiCaches } from '../kube/caches.js';
 import { KUBE_CLIENT, KUBE_CONFIG } from '../kube/tokens.js';
+import { sessionEvent } from '../common/session-event.js';
 import { ShareIndex, type ShareChange, type ShareEvent } from './share-index.js';
 
 /** Selkies' role of a share role's pages. */
@@ -298,29 +299,21 @@ export class ShareCache implements OnModuleInit, OnModuleDestroy {
     suffix?: string,
   ): Promise<void> {
     const sessionUid = s.metadata.ownerReferences?.find((o) => o.kind === KIND_SESSION)?.uid;
-    const now = new Date().toISOString();
     const name = `${s.spec.session}.${reason.toLowerCase()}.${s.metadata.uid}${suffix ? `.${suffix}` : ''}`;
     try {
-      await this.kube.call('POST', `/api/v1/namespaces/${this.ns}/events`, {
-        apiVersion: 'v1',
-        kind: 'Event',
-        metadata: { name, namespace: this.ns },
-        involvedObject: {
-          apiVersion: API_VERSION,
-          kind: KIND_SESSION,
-          name: s.spec.session,
+      await this.kube.call(
+        'POST',
+        `/api/v1/namespaces/${this.ns}/events`,
+        sessionEvent({
           namespace: this.ns,
-          ...(sessionUid ? { uid: sessionUid } : {}),
-        },
-        related: { apiVersion: API_VERSION, kind: KIND_SHARE, name: s.metadata.name, namespace: this.ns },
-        reason,
-        message,
-        type: 'Normal',
-        source: { component: 'vdi-api' },
-        firstTimestamp: now,
-        lastTimestamp: now,
-        count: 1,
-      });
+          name,
+          session: s.spec.session,
+          sessionUid,
+          related: { kind: KIND_SHARE, name: s.metadata.name! },
+          reason,
+          message,
+        }),
+      );
     } catch (err) {
       if (err instanceof KubeApiError && err.status === 409) return; // another replica said it
       this.log.warn({
