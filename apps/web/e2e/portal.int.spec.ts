@@ -518,9 +518,17 @@ describe('the portal in Chromium', () => {
     await launch.click();
     await page.waitForURL(/\/sessions\/[^/?]+/);
     const createSession = { name: sessionOfUrl(page) };
-    await page.locator('[data-queue-position="1"]', { hasText: 'You are next in the queue' }).waitFor({
-      timeout: 60_000,
-    });
+    await page
+      .locator('[data-queue-position="1"]', { hasText: 'You are next in the queue' })
+      .waitFor({ timeout: 120_000 })
+      .catch(async (err: Error) => {
+        // What the queue looked like, for the next person reading a failure.
+        const everyone = await gql<{ sessions: unknown[] }>(
+          'admin',
+          '{ sessions(all: true) { name user phase reason queuePosition gpu } }',
+        ).catch((e: Error) => e.message);
+        throw new Error(`${err.message}\nsessions: ${JSON.stringify(everyone)}`);
+      });
     expect(
       (
         await gql<{ session: { queuePosition: number | null; queuedAt: string | null } }>(
