@@ -14,6 +14,8 @@ fail() {
 export HOME="${HOME:-/home/ubuntu}"
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/run/user/$(id -u)}"
 export TMPDIR=/tmp
+# The web client from the image (read-only) instead of an 11 MB copy in /tmp at every start.
+export SELKIES_WEB_ROOT="${SELKIES_WEB_ROOT:-/opt/selkies/web}"
 for dir in "$HOME" /tmp /dev/shm "$XDG_RUNTIME_DIR"; do
   if [ ! -d "$dir" ] || [ ! -w "$dir" ]; then
     fail "$dir is not a writable directory: mount a writable volume there (an emptyDir; the home a persistent one)"

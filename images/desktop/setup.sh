@@ -31,6 +31,11 @@ fi
 # alone. Hash-checked byte-code stays valid whatever the mtimes, and still follows a source a
 # derived image patches.
 /opt/selkies/bin/python3 -m compileall -q -f -j 0 --invalidation-mode checked-hash /opt/selkies/lib/python3*/site-packages >/dev/null
+# Selkies serves its web client from a copy it makes in TMPDIR at every start (~11 MB) unless
+# SELKIES_WEB_ROOT names a directory holding it: the entrypoint points it at the package's own,
+# through this fixed path that does not name the Python version.
+ln -sfn "$(echo /opt/selkies/lib/python3*/site-packages/selkies/selkies_web)" /opt/selkies/web
+test -f /opt/selkies/web/index.html
 
 # A read-only root: nothing may need writing outside $HOME, /tmp, /dev/shm and XDG_RUNTIME_DIR.
 # dbus wants a machine id; there is no systemd to write one at boot.

@@ -33,7 +33,8 @@ export const DESKTOP_RUNTIME_DIR = `/run/user/${DESKTOP_UID}`;
 
 /**
  * Writable folders Selkies 2.x writes besides the home on a read-only root filesystem (CONTRACTS.md):
- * /tmp (X11 sockets, the dbus socket, an ~11 MB copy of the web client under TMPDIR) and
+ * /tmp (X11 sockets, the dbus socket; Selkies' stock image also copies its ~11 MB web client under
+ * TMPDIR at every start, which the platform's image avoids with SELKIES_WEB_ROOT) and
  * XDG_RUNTIME_DIR. /dev/shm is separate (its size follows the template).
  */
 const SCRATCH_DIRS: { name: string; path: string; emptyDir: V1Volume['emptyDir'] }[] = [
