@@ -162,7 +162,9 @@ export async function steadyPhase(
     };
     const apiCpu0 = apiserverCpu();
     await waitLeader(op, 120_000);
-    const waveStart = Date.now();
+    // The wave starts when the caches synced: a process that is leader at once (the ramp released
+    // the Lease) reconciles from then on, and a small wave can be over before waitLeader returns.
+    const waveStart = op.readyAt;
     log(
       `steady: measured operator ready in ${(readyMs / 1000).toFixed(1)} s; timing the reconcile of every session`,
     );
@@ -189,6 +191,8 @@ export async function steadyPhase(
       }
       await sleep(100);
     }
+    // The first moment every session was reconciled and the queue was empty (at the latest the
+    // first poll that saw it, so a wave already over is timed to that poll: an upper bound).
     const waveEnd = quietSince || Date.now();
     const afterWave = op.sample()!;
     const probeAfter = await op.probe();
