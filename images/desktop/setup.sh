@@ -33,8 +33,9 @@ fi
 /opt/selkies/bin/python3 -m compileall -q -f -j 0 --invalidation-mode checked-hash /opt/selkies/lib/python3*/site-packages >/dev/null
 # Selkies serves its web client from a copy it makes in TMPDIR at every start (~11 MB) unless
 # SELKIES_WEB_ROOT names a directory holding it: the entrypoint points it at the package's own,
-# through this fixed path that does not name the Python version.
-ln -sfn "$(echo /opt/selkies/lib/python3*/site-packages/selkies/selkies_web)" /opt/selkies/web
+# through this fixed path that does not name the Python version (a relative link: it also
+# resolves in the unpacked root the image tests read).
+ln -sfn "$(cd /opt/selkies && echo lib/python3*/site-packages/selkies/selkies_web)" /opt/selkies/web
 test -f /opt/selkies/web/index.html
 
 # A read-only root: nothing may need writing outside $HOME, /tmp, /dev/shm and XDG_RUNTIME_DIR.

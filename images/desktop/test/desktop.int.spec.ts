@@ -6,7 +6,7 @@
  * launcher (launcher.py) reports its events in order, maps the terminal soon after start, restarts
  * a desktop session that dies, and on SIGTERM stops everything it started and exits 0.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -22,6 +22,7 @@ import {
   runDesktop,
   runDesktopToExit,
   runInImage,
+  unpackedRootfs,
   type DesktopImage,
   type DesktopProcess,
 } from '../src/index.js';
@@ -151,6 +152,24 @@ describe('the desktop image', () => {
     const page = await fetch(d.url, { headers: { authorization: right } });
     expect(page.status).toBe(200);
     expect(await page.text()).toMatch(/<html/i);
+  });
+
+  it('serves its web client from the image: nothing of it is copied into /tmp at start', async () => {
+    const d = running();
+    const right = `Basic ${Buffer.from(`${d.user}:${d.password}`).toString('base64')}`;
+    const page = await fetch(d.url, { headers: { authorization: right } });
+    expect(page.status).toBe(200);
+    const launcher = desktopProcesses(d.proc.pid!).find((p) =>
+      p.cmdline.some((a) => a.endsWith('/launcher.py')),
+    );
+    expect(launcher).toBeDefined();
+    // The desktop's own /tmp (a tmpfs of its mount namespace), seen through its root.
+    const tmp = readdirSync(`/proc/${launcher!.pid}/root/tmp`);
+    expect(tmp.filter((f) => f.startsWith('selkies_web'))).toEqual([]);
+    expect(await page.text()).toBe(
+      readFileSync(path.join(unpackedRootfs(image), 'opt/selkies/web/index.html'), 'utf8'),
+    );
+    expect(d.logs.join('\n')).toContain('Using custom web_root directory: /opt/selkies/web');
   });
 
   it('streams the desktop into Chromium, and what is typed into its terminal shows up', async () => {
