@@ -23,6 +23,7 @@ import { ApiMetrics } from './metrics/metrics.js';
 import { PoolsModule } from './pools/pools.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
 import { SharesModule } from './shares/shares.module.js';
+import { ShareCacheModule } from './shares/share-cache.module.js';
 import { TemplatesModule } from './templates/templates.module.js';
 import { UsageModule } from './usage/usage.module.js';
 
@@ -106,6 +107,8 @@ export class AppModule {
         AccessModule,
         PoolsModule,
         SharesModule,
+        // /readyz waits for the share cache too (health.controller.ts).
+        ShareCacheModule,
       ],
       controllers: [HealthController, MetricsController],
       providers: [

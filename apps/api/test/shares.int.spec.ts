@@ -27,6 +27,7 @@ const tag = randomBytes(3).toString('hex');
 const users = { owner: `sh-own-${tag}`, bob: `sh-bob-${tag}`, carol: `sh-car-${tag}` };
 const admin = new KeycloakAdmin();
 const ids: string[] = [];
+const groupIds: string[] = [];
 let ns: TestNamespace;
 let kube: KubeJsonClient;
 let api: RunningApi;
@@ -169,6 +170,7 @@ afterAll(async () => {
   kube?.close();
   await ns?.cleanup();
   for (const id of ids) await admin.deleteUser(id).catch(() => undefined);
+  for (const id of groupIds) await admin.deleteGroup(id).catch(() => undefined);
 }, 60_000);
 
 describe('sharing a session (GraphQL, real Keycloak)', () => {
@@ -407,4 +409,133 @@ describe('sharing a session (GraphQL, real Keycloak)', () => {
       500,
     );
   }, 90_000);
+});
+
+describe('sharing a session with a group (real Keycloak groups, forward-auth)', () => {
+  const group = `sh-grp-${tag}`;
+  const shareToGroup = async (s: { name: string }, role: string, g = group) =>
+    gqlAt(api.url, await token(users.owner), SHARE, {
+      input: { session: s.name, group: g, role, expiresAt: inSeconds(3600) },
+    });
+  const opens = async (user: string, s: { name: string }) =>
+    !(await gqlAt(api.url, await token(user), OPEN, { name: s.name })).body.errors;
+  let groupId: string;
+  let bobId: string;
+
+  beforeAll(async () => {
+    groupId = await admin.createGroup(group);
+    groupIds.push(groupId);
+    bobId = ids[Object.keys(users).indexOf('bob')]!;
+    await admin.addUserToGroup(bobId, groupId);
+  }, 60_000);
+
+  it("the test Keycloak puts group membership in the member's tokens, as the API reads it", async () => {
+    expect(await admin.userGroups(bobId)).toEqual([group]);
+    const r = await gqlAt(api.url, await token(users.bob), `{ me { user } }`);
+    expect(r.body.errors).toBeUndefined();
+    const claims = JSON.parse(
+      Buffer.from((await token(users.bob)).split('.')[1]!, 'base64url').toString(),
+    ) as {
+      groups?: string[];
+    };
+    expect(claims.groups).toEqual([group]);
+    const carol = JSON.parse(
+      Buffer.from((await token(users.carol)).split('.')[1]!, 'base64url').toString(),
+    ) as {
+      groups?: string[];
+    };
+    expect(carol.groups ?? []).toEqual([]);
+  });
+
+  it('refuses, writing nothing, a share to a group the identity provider does not know', async () => {
+    const s = await runningSession();
+    const before = (await shareList()).length;
+    const r = await shareToGroup(s, 'view', `no-such-group-${tag}`);
+    expect(codeOf(r)).toBe('BAD_USER_INPUT');
+    expect(r.body.errors?.[0]?.message).toMatch(
+      /no group 'no-such-group-[0-9a-f]+' at the identity provider/,
+    );
+    expect(await shareList()).toHaveLength(before);
+  });
+
+  it('admits a member with the role of the share (view, then control); refuses a non-member', async () => {
+    const s = await runningSession();
+    const r = await shareToGroup(s, 'view');
+    expect(r.body.errors).toBeUndefined();
+    const granted = r.body.data!.shareSession as { name: string; group: string; role: string };
+    expect(granted).toMatchObject({ group, role: 'view' });
+
+    // carol is in no group: no ticket.
+    expect(codeOf(await gqlAt(api.url, await token(users.carol), OPEN, { name: s.name }))).toBe('NOT_FOUND');
+    const cookie = await waitFor('bob (a member) can open the shared desktop', async () =>
+      (await opens(users.bob, s)) ? cookieOf(users.bob, s) : undefined,
+    );
+    const asViewer = await forwardAuth(s.name, s.url, cookie);
+    expect(asViewer.status).toBe(200);
+    expect(asViewer.authorization).toBe(viewOnlyAuthorization(TEST_SESSION_KEY, s.uid));
+    const mine = await gqlAt(api.url, await token(users.bob), MINE);
+    expect(mine.body.data?.sharedWithMe).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ share: expect.objectContaining({ name: granted.name }) }),
+      ]),
+    );
+
+    const up = await gqlAt(api.url, await token(users.owner), UPDATE, {
+      input: { name: granted.name, role: 'control' },
+    });
+    expect(up.body.errors).toBeUndefined();
+    await waitFor('the member gets control', async () => {
+      const a = await forwardAuth(s.name, s.url, cookie);
+      return a.authorization === desktopAuthorization(TEST_SESSION_KEY, s.uid);
+    });
+  }, 120_000);
+
+  it('revoking the group share refuses the member', async () => {
+    const s = await runningSession();
+    const r = await shareToGroup(s, 'control');
+    expect(r.body.errors).toBeUndefined();
+    const name = (r.body.data!.shareSession as { name: string }).name;
+    const cookie = await waitFor('bob opens', async () =>
+      (await opens(users.bob, s)) ? cookieOf(users.bob, s) : undefined,
+    );
+    expect((await forwardAuth(s.name, s.url, cookie)).status).toBe(200);
+    expect((await gqlAt(api.url, await token(users.owner), REVOKE, { name })).body.errors).toBeUndefined();
+    const refused = await waitFor('bob refused', async () => {
+      const a = await forwardAuth(s.name, s.url, cookie);
+      return a.status !== 200 ? a : undefined;
+    });
+    expect(refused.status).toBe(302);
+    expect(refused.why).toMatch(/no live share/);
+    expect(await opens(users.bob, s)).toBe(false);
+  }, 120_000);
+
+  it('taking the user out of the group refuses their next token, and the desktop cookie they already hold within the liveness cache period', async () => {
+    const s = await runningSession();
+    expect((await shareToGroup(s, 'view')).body.errors).toBeUndefined();
+    const cookie = await waitFor('bob opens', async () =>
+      (await opens(users.bob, s)) ? cookieOf(users.bob, s) : undefined,
+    );
+    await admin.removeUserFromGroup(bobId, groupId);
+    try {
+      expect(await admin.userGroups(bobId)).toEqual([]);
+      // A new (or refreshed) token no longer names the group: no ticket.
+      const r = await gqlAt(api.url, await token(users.bob), OPEN, { name: s.name });
+      expect(codeOf(r)).toBe('NOT_FOUND');
+      // The desktop cookie carries the groups of the token it was issued for; forward-auth asks
+      // Keycloak which of them bob is still in (cached for VDI_ACCESS_LIVENESS_CACHE_SECONDS, 15 s)
+      // before it admits him by a group share.
+      const refused = await waitFor(
+        'bob refused by forward-auth',
+        async () => {
+          const a = await forwardAuth(s.name, s.url, cookie);
+          return a.status !== 200 ? a : undefined;
+        },
+        60_000,
+      );
+      expect(refused.status).toBe(302);
+      expect(refused.why).toMatch(/no longer in its group/);
+    } finally {
+      await admin.addUserToGroup(bobId, groupId);
+    }
+  }, 120_000);
 });

@@ -1,7 +1,8 @@
 /**
  * The local Keycloak's admin REST API, for tests that change the realm's people while the
  * platform runs: add a user, change their e-mail, delete them — what an identity provider's admin
- * does when someone leaves and their address goes to someone else. It logs in as the bootstrap
+ * does when someone leaves and their address goes to someone else; create groups and change
+ * who is in them (the tokens' `groups` claim). It logs in as the bootstrap
  * admin of the `master` realm (BOOTSTRAP_ADMIN, dev only) through `admin-cli`.
  */
 import { BOOTSTRAP_ADMIN, CLIENTS, REALM, loadKeycloakConfig, type KeycloakConfig } from './config.js';
@@ -107,6 +108,47 @@ export class KeycloakAdmin {
   async removeRealmRole(id: string, role: string): Promise<void> {
     const rep = await (await this.call('GET', `/roles/${encodeURIComponent(role)}`)).json();
     await this.call('DELETE', `/users/${id}/role-mappings/realm`, [rep]);
+  }
+
+  /**
+   * Creates a top-level group; returns its id. Members' tokens carry its name (no leading '/') in
+   * the `groups` claim (the realm's group membership mapper), from their next token on.
+   */
+  async createGroup(name: string): Promise<string> {
+    const res = await this.call('POST', '/groups', { name });
+    const id = res.headers.get('location')?.split('/').pop();
+    if (!id) throw new Error(`Keycloak created group ${name} but named no id (no Location header)`);
+    return id;
+  }
+
+  /** The id of the top-level group with exactly this name, or undefined. */
+  async groupByName(name: string): Promise<string | undefined> {
+    const res = await this.call(
+      'GET',
+      `/groups?search=${encodeURIComponent(name)}&exact=true&briefRepresentation=true`,
+    );
+    return ((await res.json()) as { id: string; name: string }[]).find((g) => g.name === name)?.id;
+  }
+
+  /** Deletes a group (its members stay); a group already gone is not an error. */
+  async deleteGroup(id: string): Promise<void> {
+    await this.call('DELETE', `/groups/${id}`, undefined, [404]);
+  }
+
+  /** Puts a user in a group (again: no error when they already are). */
+  async addUserToGroup(userId: string, groupId: string): Promise<void> {
+    await this.call('PUT', `/users/${userId}/groups/${groupId}`);
+  }
+
+  /** Takes a user out of a group (nothing happens when they are not in it). */
+  async removeUserFromGroup(userId: string, groupId: string): Promise<void> {
+    await this.call('DELETE', `/users/${userId}/groups/${groupId}`, undefined, [404]);
+  }
+
+  /** The names of the groups a user is in. */
+  async userGroups(userId: string): Promise<string[]> {
+    const res = await this.call('GET', `/users/${userId}/groups?briefRepresentation=true`);
+    return ((await res.json()) as { name: string }[]).map((g) => g.name);
   }
 
   /** The users with exactly this e-mail. */

@@ -271,7 +271,7 @@ export class AccessService {
         },
       };
     }
-    const sharedTo =
+    let sharedTo =
       cookie && !cookieAdmits(cookie, target) && cookie.session === target.ref && cookie.uid === target.uid
         ? this.sharedRole(name, target.uid, {
             subject: parseOwnerKey(cookie.owner)?.subject ?? '',
@@ -295,6 +295,26 @@ export class AccessService {
           ...login(`access revoked: ${verdict.why}`),
           clearCookie: { name: cookieName(name, secure), secure },
         };
+      }
+      if (sharedTo?.share.spec.grantee.group && subject) {
+        // Admitted by a group share: the cookie's groups are those of the token it was issued for,
+        // so ask the identity provider which of them the user is still in (cached like liveness).
+        const current = await this.liveness.groupsOf(subject);
+        if (current) {
+          const still = (cookie.groups ?? []).filter((g) => current.has(g) || current.has(`/${g}`));
+          sharedTo = this.sharedRole(name, target.uid, {
+            subject,
+            username: cookie.username,
+            groups: still,
+          });
+          if (!sharedTo) {
+            this.log.warn({ msg: 'grantee left the group', session: name, user: cookie.username });
+            return {
+              ...login('no live share of this session admits you (you are no longer in its group)'),
+              clearCookie: { name: cookieName(name, secure), secure },
+            };
+          }
+        }
       }
       if (sharedTo) {
         // A grantee: `control` gets the session's password, `view` the view-only one, which

@@ -12,7 +12,7 @@ const settings: LivenessSettings = {
 
 interface Realm {
   up: boolean;
-  user?: { enabled: boolean; roles: string[]; sessions: string[] };
+  user?: { enabled: boolean; roles: string[]; sessions: string[]; groups?: string[] };
 }
 
 /** A fake Keycloak: token endpoint and the three admin reads, counting the reads. */
@@ -30,6 +30,8 @@ function keycloak(realm: Realm) {
     if (url.endsWith('/users/sub-1')) return json({ id: 'sub-1', enabled: u.enabled });
     if (url.endsWith('/role-mappings/realm/composite')) return json(u.roles.map((name) => ({ name })));
     if (url.endsWith('/sessions')) return json(u.sessions.map((id) => ({ id })));
+    if (url.includes('/users/sub-1/groups?'))
+      return json((u.groups ?? []).map((path) => ({ name: path.split('/').pop(), path })));
     return json({}, 500);
   }) as typeof fetch;
   return { impl, calls };
@@ -109,5 +111,44 @@ describe('LivenessChecker', () => {
     expect(log.warn).toHaveBeenCalledWith(
       expect.objectContaining({ error: expect.stringContaining('realm-management/view-users') }),
     );
+  });
+
+  describe('groupsOf', () => {
+    it('names the groups the user is in now, by name and path, cached for the cache period', async () => {
+      const realm: Realm = {
+        up: true,
+        user: { enabled: true, roles: ['vdi-user'], sessions: ['k1'], groups: ['/team-a', '/org/team-b'] },
+      };
+      const kc = keycloak(realm);
+      const c = new LivenessChecker(settings, quiet, kc.impl, clock);
+      expect([...(await c.groupsOf('sub-1'))].sort()).toEqual(['/org/team-b', '/team-a', 'team-a', 'team-b']);
+      realm.user!.groups = ['/org/team-b'];
+      now += 14_000;
+      expect((await c.groupsOf('sub-1')).has('team-a')).toBe(true);
+      now += 2_000;
+      expect((await c.groupsOf('sub-1')).has('team-a')).toBe(false);
+      expect((await c.groupsOf('sub-1')).has('team-b')).toBe(true);
+    });
+
+    it('keeps the groups last seen through an outage for the grace period only, then none count', async () => {
+      const realm: Realm = {
+        up: true,
+        user: { enabled: true, roles: ['vdi-user'], sessions: ['k1'], groups: ['/team-a'] },
+      };
+      const kc = keycloak(realm);
+      const c = new LivenessChecker(settings, quiet, kc.impl, clock);
+      expect((await c.groupsOf('sub-1')).has('team-a')).toBe(true);
+      realm.up = false;
+      now += 60_000;
+      expect((await c.groupsOf('sub-1')).has('team-a')).toBe(true);
+      now += 61_000;
+      expect((await c.groupsOf('sub-1')).size).toBe(0);
+    });
+
+    it('has no groups for a deleted account', async () => {
+      const kc = keycloak({ up: true });
+      const c = new LivenessChecker(settings, quiet, kc.impl, clock);
+      expect((await c.groupsOf('sub-1')).size).toBe(0);
+    });
   });
 });

@@ -56,6 +56,11 @@ export class LivenessChecker {
   /** When each key was last confirmed live: the grace period runs from there. */
   private readonly lastLive = new Map<string, number>();
   private readonly inflight = new Map<string, Promise<Verdict>>();
+  private readonly groupCache = new Map<
+    string,
+    { groups: ReadonlySet<string>; at: number; confirmedAt: number }
+  >();
+  private readonly groupInflight = new Map<string, Promise<ReadonlySet<string>>>();
   private readonly realm: RealmAdmin;
 
   constructor(
@@ -134,6 +139,60 @@ export class LivenessChecker {
     return { live: true };
   }
 
+  /**
+   * The groups `subject` is in now at the identity provider, by name and by path (a token's
+   * `groups` claim carries one or the other, as its mapper is set), cached like a verdict. A desktop
+   * cookie keeps the groups of the token it was issued for: forward-auth asks this before it admits
+   * someone by a group share, so leaving the group ends that access within the cache period, not at
+   * the cookie's expiry. When the identity provider cannot be asked, the groups last seen stay for
+   * the grace period, then none count (fails closed, as the verdict does).
+   */
+  async groupsOf(subject: string): Promise<ReadonlySet<string>> {
+    const key = `groups\n${subject}`;
+    const hit = this.groupCache.get(key);
+    if (hit && this.now() - hit.at < this.s.cacheSeconds * 1000) return hit.groups;
+    let p = this.groupInflight.get(key);
+    if (!p) {
+      p = this.askGroups(key, subject).finally(() => this.groupInflight.delete(key));
+      this.groupInflight.set(key, p);
+    }
+    return p;
+  }
+
+  private async askGroups(key: string, subject: string): Promise<ReadonlySet<string>> {
+    const last = this.groupCache.get(key);
+    try {
+      const list = (await this.admin(
+        `/users/${encodeURIComponent(subject)}/groups?briefRepresentation=true&first=0&max=1000`,
+        [404],
+      )) as { name?: string; path?: string }[] | undefined;
+      const groups = new Set<string>();
+      for (const g of list ?? []) {
+        if (g.name) groups.add(g.name);
+        if (g.path) groups.add(g.path);
+      }
+      if (this.groupCache.size > 10_000) this.groupCache.clear();
+      this.groupCache.set(key, { groups, at: this.now(), confirmedAt: this.now() });
+      return groups;
+    } catch (err) {
+      const inGrace = last !== undefined && this.now() - last.confirmedAt < this.s.graceSeconds * 1000;
+      this.log.warn({
+        msg: 'identity provider unreachable',
+        subject,
+        error: (err as Error).message,
+        groups: inGrace ? 'last seen (grace period)' : 'none',
+      });
+      const groups = inGrace ? last.groups : new Set<string>();
+      // Asked again soon, not after a whole cache period.
+      this.groupCache.set(key, {
+        groups,
+        at: this.now() - Math.max(0, this.s.cacheSeconds - 5) * 1000,
+        confirmedAt: last?.confirmedAt ?? 0,
+      });
+      return groups;
+    }
+  }
+
   private admin(path: string, absent: number[] = []): Promise<unknown> {
     return this.realm.get(path, absent);
   }
@@ -164,5 +223,10 @@ export class IdentityLiveness {
 
   check(subject: string, idpSession: string | undefined): Promise<Verdict> {
     return this.checker ? this.checker.check(subject, idpSession) : Promise.resolve({ live: true });
+  }
+
+  /** The groups `subject` is in now (see LivenessChecker.groupsOf); undefined when not configured. */
+  groupsOf(subject: string): Promise<ReadonlySet<string>> | undefined {
+    return this.checker?.groupsOf(subject);
   }
 }

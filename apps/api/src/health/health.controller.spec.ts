@@ -1,6 +1,9 @@
 import * as k8s from '@kubernetes/client-node';
 import { createApp } from '../bootstrap.js';
 import { loadConfig } from '../config.js';
+import type { ApiCaches } from '../kube/caches.js';
+import type { ShareCache } from '../shares/share-cache.js';
+import { HealthController } from './health.controller.js';
 
 /** A kubeconfig whose API server never answers: the caches stay unsynced. */
 function unreachableCluster(): k8s.KubeConfig {
@@ -50,5 +53,30 @@ describe('health endpoints', () => {
     } finally {
       await app.close();
     }
+  });
+});
+
+describe('readyz', () => {
+  const controller = (sessions: boolean, shares: boolean) =>
+    new HealthController({ synced: sessions } as ApiCaches, { synced: shares } as ShareCache);
+  const status = (c: HealthController) => {
+    try {
+      return c.readyz();
+    } catch (err) {
+      return (
+        (err as { getStatus(): number; getResponse(): unknown }).getStatus() +
+        ' ' +
+        JSON.stringify((err as { getResponse(): unknown }).getResponse())
+      );
+    }
+  };
+
+  it('is not ready until the share cache forward-auth admits grantees by has synced', () => {
+    expect(status(controller(true, false))).toBe('503 {"status":"loading caches","caches":["shares"]}');
+    expect(status(controller(false, true))).toBe('503 {"status":"loading caches","caches":["sessions"]}');
+    expect(status(controller(false, false))).toBe(
+      '503 {"status":"loading caches","caches":["sessions","shares"]}',
+    );
+    expect(status(controller(true, true))).toEqual({ status: 'ok' });
   });
 });

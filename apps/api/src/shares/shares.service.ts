@@ -94,6 +94,7 @@ export class SharesService {
       subject = await this.userSubject(user);
       if (subject === p.subject) throw badInput('you cannot share a session with yourself');
     }
+    if (group) await this.checkGroup(group);
     const name = shareName(req.session, { user, group });
     const share: VDIShare = {
       apiVersion: API_VERSION,
@@ -270,6 +271,30 @@ export class SharesService {
     if (u.enabled === false)
       throw badInput(`user ${quoted(username)} is disabled at the identity provider`, 'user');
     return u.id;
+  }
+
+  /**
+   * Refuses a group the identity provider does not know (the tokens' `groups` claim carries group
+   * names without their path, so any group of that name admits). Unchecked without the service account.
+   */
+  private async checkGroup(group: string): Promise<void> {
+    const realm = this.liveness.realm;
+    if (!realm) {
+      this.log.warn({ msg: 'share grantee not checked: no identity provider service account', group });
+      return;
+    }
+    const found = (await realm.get(
+      `/groups?search=${encodeURIComponent(group)}&exact=true&briefRepresentation=true&populateHierarchy=true`,
+    )) as { name?: string; subGroups?: unknown[] }[];
+    const named = (gs: { name?: string; subGroups?: unknown[] }[]): boolean =>
+      gs.some(
+        (g) => g.name === group || named((g.subGroups ?? []) as { name?: string; subGroups?: unknown[] }[]),
+      );
+    if (!named(found))
+      throw badInput(
+        `there is no group ${quoted(group)} at the identity provider; check the group name`,
+        'group',
+      );
   }
 }
 
