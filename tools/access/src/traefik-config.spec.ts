@@ -30,7 +30,7 @@ type Config = {
   >;
   ping: { entryPoint: string };
   api: Record<string, boolean>;
-  providers: { kubernetesCRD: Record<string, unknown> };
+  providers: { kubernetesCRD: Record<string, unknown>; providersThrottleDuration?: string };
   log: Record<string, string>;
   accessLog: { format: string; filePath: string; fields: unknown };
 };
@@ -74,6 +74,8 @@ describe('traefikStaticConfig', () => {
       allowCrossNamespace: false,
       disableClusterScopeResources: true,
     });
+    // A route written at a warm desktop's claim is applied within 250 ms, not Traefik's 2 s.
+    expect(c.providers.providersThrottleDuration).toBe('250ms');
     const scoped = traefikStaticConfig({ ...input, namespaces: ['a', 'b'] }) as Config;
     expect(scoped.providers.kubernetesCRD.namespaces).toEqual(['a', 'b']);
   });

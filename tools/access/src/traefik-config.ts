@@ -15,6 +15,16 @@ import { stringify } from 'yaml';
  */
 export const TRAEFIK_DEFAULT_READ_TIMEOUT_S = 60;
 
+/**
+ * How long Traefik waits after applying a configuration before it takes the next one
+ * (`providers.providersThrottleDuration`; Traefik's default is 2 s). A claimed warm desktop's route
+ * is written at the claim, right after the claim's own changes (pod labels, so its endpoints)
+ * reloaded Traefik: with the default, the route waited up to 2 s while the user's page was already
+ * on its way. 250 ms keeps a burst of route writes at four reloads a second at most.
+ * Production sets the same on K3s' Traefik (deploy/README.md).
+ */
+export const TRAEFIK_PROVIDERS_THROTTLE = '250ms';
+
 export interface TraefikStaticConfigInput {
   /** `host:port` of the `web` entrypoint (the desktops' routes). */
   webAddress: string;
@@ -116,6 +126,7 @@ export function traefikStaticConfig(i: TraefikStaticConfigInput): Record<string,
     // The read-only API on the loopback admin entrypoint: lets tools see which routers exist.
     api: { insecure: true, dashboard: false },
     providers: {
+      providersThrottleDuration: TRAEFIK_PROVIDERS_THROTTLE,
       kubernetesCRD: {
         endpoint: i.endpoint,
         token: i.tokenFile,
