@@ -172,6 +172,69 @@ describe('an admin manages warm pools through the API', () => {
     await api.gql(tokens.admin, DELETE, { name: 'keep' });
   });
 
+  it('sets, lists and removes a schedule; refuses a bad one (time zone, empty window, size, largest window beyond capacity)', async () => {
+    const SCHEDULE_FIELDS = `${FIELDS} targetSize nextChange schedule { timeZone windows { days start end size } }`;
+    const SET = `mutation($name: String!, $schedule: PoolScheduleInput) { updatePoolSchedule(name: $name, schedule: $schedule) { ${SCHEDULE_FIELDS} } }`;
+    const hours = { days: ['Mon', 'Tue', 'Wed', 'Thu', 'Fri'], start: '09:00', end: '17:00', size: 4 };
+    const created = await api.gql(
+      tokens.admin,
+      `mutation($input: CreatePoolInput!) { createPool(input: $input) { ${SCHEDULE_FIELDS} } }`,
+      {
+        input: {
+          name: 'sched',
+          template: POOLABLE,
+          size: 1,
+          schedule: { timeZone: 'Europe/Berlin', windows: [hours] },
+        },
+      },
+    );
+    expect(created.body.errors).toBeUndefined();
+    expect(created.body.data!.createPool).toMatchObject({
+      size: 1,
+      schedule: { timeZone: 'Europe/Berlin', windows: [hours] },
+    });
+    const stored0 = await kube.call<VDIPool>(
+      'GET',
+      `/apis/${API_VERSION}/namespaces/${ns.name}/vdipools/sched`,
+    );
+    expect(stored0.spec.schedule).toEqual({ timeZone: 'Europe/Berlin', windows: [hours] });
+    const before = await stored();
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ timeZone: 'Mars/Base', windows: [hours] }, /timeZone .* is not an IANA time zone/],
+      [{ windows: [{ ...hours, end: '09:00' }] }, /windows\[0\]: starts and ends at 09:00/],
+      [{ windows: [{ ...hours, days: ['Someday'] }] }, /windows\[0\]\.days: .* is not a day/],
+      [{ windows: [{ ...hours, start: '25:00' }] }, /windows\[0\]\.start/],
+      [{ windows: [{ ...hours, size: 501 }] }, /windows\[0\]\.size: 501 is not a whole number from 0 to 500/],
+      // The size is 1, but the largest window's 9 does not fit (room for 8).
+      [{ windows: [hours, { ...hours, size: 9 }] }, /schedule\.windows\[1\]\.size: 9 .*room for 8 now/],
+    ];
+    for (const [schedule, message] of cases) {
+      const e = errorOf(await api.gql(tokens.admin, SET, { name: 'sched', schedule }));
+      expect(e.code).toBe('BAD_USER_INPUT');
+      expect(e.message).toMatch(message);
+    }
+    expect(await stored()).toEqual(before);
+    // A largest window of 8 fits exactly (eight desktops of 64 CPUs on the node of 512).
+    const fits = await api.gql(tokens.admin, SET, {
+      name: 'sched',
+      schedule: { windows: [{ ...hours, size: 8 }] },
+    });
+    expect(fits.body.errors).toBeUndefined();
+    const overnight = await api.gql(tokens.admin, SET, {
+      name: 'sched',
+      schedule: { windows: [{ days: ['Fri'], start: '22:00', end: '06:00', size: 2 }] },
+    });
+    expect(overnight.body.errors).toBeUndefined();
+    expect(overnight.body.data!.updatePoolSchedule).toMatchObject({
+      schedule: { timeZone: 'UTC', windows: [{ days: ['Fri'], start: '22:00', end: '06:00', size: 2 }] },
+    });
+    const removed = await api.gql(tokens.admin, SET, { name: 'sched', schedule: null });
+    expect(removed.body.errors).toBeUndefined();
+    expect((removed.body.data!.updatePoolSchedule as { schedule: unknown }).schedule).toBeNull();
+    await api.gql(tokens.admin, DELETE, { name: 'sched' });
+    await waitFor('pools gone', async () => (await stored()).length === 0);
+  });
+
   it('refuses a user who is not an admin, and changes nothing', async () => {
     await api.gql(tokens.admin, CREATE, { input: { name: 'admins-only', template: POOLABLE, size: 1 } });
     const before = await stored();

@@ -233,6 +233,143 @@ describe('warm pools', () => {
     });
   });
 
+  const setState = (name: string, state: 'Running' | 'Stopped') =>
+    f.client.mergePatch(f.sessionRef(name), { spec: { state } });
+
+  it('a resumed session of a pooled template claims a new warm pod; its old pod is deleted, never returned', async () => {
+    await scalePool('warm', 2);
+    await waitWarm('warm', 2, 60_000);
+    await f.session('resume-1', cpuTemplate);
+    const first = await f.waitPhase('resume-1', 'Running', 15_000);
+    expect(first.status?.startPath).toBe('Pool');
+    const firstPod = first.status!.desktopPod!;
+    await setState('resume-1', 'Stopped');
+    const stopped = await f.waitPhase('resume-1', 'Stopped', 30_000);
+    expect(stopped.status?.desktopPod).toBeUndefined();
+    await waitFor(`old pod ${firstPod} gone`, async () =>
+      (await pods()).every((p) => p.metadata.name !== firstPod),
+    );
+    const warmBefore = new Set((await waitWarm('warm', 2, 60_000)).map((p) => p.metadata.name));
+    expect(warmBefore.has(firstPod)).toBe(false);
+    await setState('resume-1', 'Running');
+    const resumed = await waitFor(
+      'resume-1 Running from the pool',
+      async () => {
+        const s = await f.get('resume-1');
+        return s?.status?.phase === 'Running' && s.status.desktopPod ? s : undefined;
+      },
+      30_000,
+    );
+    expect(resumed.status?.startPath).toBe('Pool');
+    expect(resumed.status?.desktopPod).not.toBe(firstPod);
+    expect(warmBefore.has(resumed.status!.desktopPod!)).toBe(true);
+    await f.waitEvent('resume-1', 'Resumed');
+    await waitFor('two ClaimedFromPool events', async () =>
+      (await f.events('resume-1')).filter((e) => e.reason === 'ClaimedFromPool').length >= 2
+        ? true
+        : undefined,
+    );
+    // The old pod never came back to the pool, and the new one is the session's.
+    expect((await pods('warm')).map((p) => p.metadata.name)).not.toContain(firstPod);
+    const pod = (await pods('warm')).find((p) => p.metadata.name === resumed.status!.desktopPod)!;
+    expect(pod.metadata.labels?.[LABEL_CLAIMED_BY]).toBe(resumed.metadata.uid);
+    await f.delete('resume-1');
+    await f.waitGone('resume-1');
+  });
+
+  it('a resumed session of a pooled template starts cold when no warm pod is there', async () => {
+    await scalePool('warm', 1);
+    await waitWarm('warm', 1, 60_000);
+    await f.session('resume-2', cpuTemplate);
+    expect((await f.waitPhase('resume-2', 'Running', 15_000)).status?.startPath).toBe('Pool');
+    await setState('resume-2', 'Stopped');
+    await f.waitPhase('resume-2', 'Stopped', 30_000);
+    await scalePool('warm', 0);
+    await waitFor('pool emptied', async () => (await pods('warm')).length === 0, 60_000);
+    await setState('resume-2', 'Running');
+    const resumed = await waitFor(
+      'resume-2 Running cold',
+      async () => {
+        const s = await f.get('resume-2');
+        return s?.status?.phase === 'Running' ? s : undefined;
+      },
+      30_000,
+    );
+    expect(resumed.status?.startPath).toBe('Cold');
+    expect(resumed.status?.desktopPod).toBeUndefined();
+    await f.delete('resume-2');
+    await f.waitGone('resume-2');
+  });
+
+  it('a schedule window covering now sets the target and the warm count; removing it shrinks back', async () => {
+    await scalePool('warm', 1);
+    await waitWarm('warm', 1, 60_000);
+    // A window covering today and tomorrow (UTC) is open whatever the time of day, and closes at
+    // the end of tomorrow: no dependence on a wall-clock boundary during the test.
+    const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+    const today = new Date().getUTCDay();
+    const always = {
+      timeZone: 'UTC',
+      windows: [{ days: [days[today], days[(today + 1) % 7]], start: '00:00', end: '24:00', size: 3 }],
+    };
+    await f.client.call(
+      'PATCH',
+      `${poolsPath()}/warm`,
+      { spec: { schedule: always } },
+      'application/merge-patch+json',
+    );
+    const pool = await waitFor(
+      'status.targetSize 3',
+      async () => {
+        const p = await getPool('warm');
+        return p.status?.targetSize === 3 ? p : undefined;
+      },
+      60_000,
+    );
+    expect(pool.status?.nextChange).toBeDefined();
+    expect(pool.status?.conditions?.find((c) => c.type === 'ScheduleValid')).toMatchObject({
+      status: 'True',
+    });
+    await waitWarm('warm', 3, 60_000);
+    // An invalid time zone: reported in a condition, the pool keeps spec.size, the operator lives.
+    await f.client.call(
+      'PATCH',
+      `${poolsPath()}/warm`,
+      { spec: { schedule: { ...always, timeZone: 'Nowhere/Land' } } },
+      'application/merge-patch+json',
+    );
+    const bad = await waitFor(
+      'ScheduleValid=False',
+      async () => {
+        const p = await getPool('warm');
+        const c = p.status?.conditions?.find((x) => x.type === 'ScheduleValid');
+        return c?.status === 'False' ? p : undefined;
+      },
+      60_000,
+    );
+    expect(bad.status?.conditions?.find((c) => c.type === 'ScheduleValid')).toMatchObject({
+      reason: 'InvalidTimeZone',
+    });
+    expect(bad.status?.targetSize).toBe(1);
+    await waitWarm('warm', 1, 60_000);
+    await f.client.call(
+      'PATCH',
+      `${poolsPath()}/warm`,
+      { spec: { schedule: null } },
+      'application/merge-patch+json',
+    );
+    await waitFor(
+      'no ScheduleValid condition',
+      async () => {
+        const p = await getPool('warm');
+        return (
+          p.status?.conditions?.every((c) => c.type !== 'ScheduleValid') && p.status?.nextChange === undefined
+        );
+      },
+      60_000,
+    );
+  });
+
   it('starts sessions cold when the pool is empty', async () => {
     await scalePool('warm', 0);
     await waitFor('pool emptied', async () => (await pods('warm')).length === 0);

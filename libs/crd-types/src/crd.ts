@@ -199,6 +199,7 @@ export function crdManifests() {
       columns: [
         { name: 'Template', type: 'string', jsonPath: '.spec.template' },
         { name: 'Size', type: 'integer', jsonPath: '.spec.size' },
+        { name: 'Target', type: 'integer', jsonPath: '.status.targetSize' },
         { name: 'Warm', type: 'integer', jsonPath: '.status.warm' },
         { name: 'Starting', type: 'integer', jsonPath: '.status.starting' },
         { name: 'Claimed', type: 'integer', jsonPath: '.status.claimed' },

@@ -31,4 +31,20 @@ describe('VDIPool', () => {
     ).properties.size;
     expect(size).toMatchObject({ minimum: 0, maximum: POOL_SIZE_MAX });
   });
+
+  it('checks a schedule: days Mon..Sun, HH:MM times (end up to 24:00), window sizes and count', () => {
+    const w = { days: ['Mon', 'Fri'], start: '09:00', end: '24:00', size: 3 };
+    const spec = (windows: unknown[], timeZone?: string) => ({
+      template: 'x',
+      size: 1,
+      schedule: { ...(timeZone ? { timeZone } : {}), windows },
+    });
+    expect(poolSpecErrors(spec([w], 'Europe/Berlin'))).toEqual([]);
+    expect(poolSpecErrors(spec([{ ...w, days: ['Monday'] }])).join()).toMatch(/days/);
+    expect(poolSpecErrors(spec([{ ...w, start: '24:00' }])).join()).toMatch(/start/);
+    expect(poolSpecErrors(spec([{ ...w, end: '9:00' }])).join()).toMatch(/end/);
+    expect(poolSpecErrors(spec([{ ...w, size: POOL_SIZE_MAX + 1 }])).join()).toMatch(/size/);
+    expect(poolSpecErrors(spec(Array.from({ length: 33 }, () => w))).join()).toMatch(/windows/);
+    expect(poolSpecErrors(spec([w], 'not a zone!')).join()).toMatch(/timeZone/);
+  });
 });

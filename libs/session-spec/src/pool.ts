@@ -18,6 +18,7 @@ import {
   KIND_SESSION,
   PoolConditionType,
   PoolReason,
+  PoolScheduleReason,
   isRetired,
   templateSpecErrors,
   type Condition,
@@ -383,27 +384,206 @@ export function poolCounts(
   return { warm, starting, claimed };
 }
 
-/** A pool's status: its counts and the Poolable condition (its transition time kept when unchanged). */
+/**
+ * A pool's status: its counts, its current target (and next change, when scheduled), the Poolable
+ * condition and, when the pool has a schedule, ScheduleValid (transition times kept when unchanged).
+ */
 export function poolStatus(
   pool: VDIPool,
   counts: { warm: number; starting: number; claimed: number },
   p: Poolability,
   now: Date,
+  target: PoolTarget = poolTargetAt(pool.spec, now),
 ): VDIPoolStatus {
-  const prev = pool.status?.conditions?.find((c) => c.type === PoolConditionType.Poolable);
-  const status = p.poolable ? 'True' : 'False';
-  const condition: Condition = {
-    type: PoolConditionType.Poolable,
-    status,
-    reason: p.reason,
-    message: p.message,
-    lastTransitionTime:
-      prev && prev.status === status ? prev.lastTransitionTime : now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
-    ...(pool.metadata.generation !== undefined ? { observedGeneration: pool.metadata.generation } : {}),
+  const gen = pool.metadata.generation !== undefined ? { observedGeneration: pool.metadata.generation } : {};
+  const condition = (type: string, ok: boolean, reason: string, message: string): Condition => {
+    const prev = pool.status?.conditions?.find((c) => c.type === type);
+    const status = ok ? 'True' : 'False';
+    return {
+      type,
+      status,
+      reason,
+      message,
+      lastTransitionTime:
+        prev && prev.status === status
+          ? prev.lastTransitionTime
+          : now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      ...gen,
+    };
   };
+  const conditions = [condition(PoolConditionType.Poolable, p.poolable, p.reason, p.message)];
+  if (pool.spec.schedule) {
+    conditions.push(
+      target.error
+        ? condition(
+            PoolConditionType.ScheduleValid,
+            false,
+            target.error.reason,
+            `${target.error.message}; until then the pool keeps spec.size (${pool.spec.size})`,
+          )
+        : condition(
+            PoolConditionType.ScheduleValid,
+            true,
+            PoolScheduleReason.ScheduleValid,
+            `following ${pool.spec.schedule.windows.length} window(s) in ${pool.spec.schedule.timeZone ?? 'UTC'}`,
+          ),
+    );
+  }
   return {
-    ...(pool.metadata.generation !== undefined ? { observedGeneration: pool.metadata.generation } : {}),
+    ...gen,
     ...counts,
-    conditions: [condition],
+    targetSize: target.size,
+    ...(target.nextChange ? { nextChange: target.nextChange.toISOString().replace(/\.\d{3}Z$/, 'Z') } : {}),
+    conditions,
   };
+}
+
+/**
+ * Schedules (spec.schedule): weekly windows in one IANA time zone (UTC when unset). Semantics:
+ * - A window opens at `start` (inclusive) on each of its `days` and closes at `end` (exclusive) on
+ *   the same day; `end` 24:00 is midnight at the end of that day. An `end` before its `start` is an
+ *   overnight window: it closes at `end` on the next day (Fri 22:00-06:00 covers Saturday
+ *   morning). `end` equal to `start` is refused (ambiguous: empty or all day).
+ * - Times are wall-clock times in the time zone, read at each instant through Intl (no new
+ *   dependency): on a daylight-saving day a window follows the local clock, so a window starting in
+ *   the skipped hour opens when the clock jumps past its start, and the repeated hour is inside a
+ *   window for both of its passes when its local time is.
+ * - Inside one or more windows the target is the largest of their sizes; outside every window it
+ *   is spec.size. An empty list of windows keeps spec.size.
+ */
+export interface PoolTarget {
+  /** Warm desktops to keep at the instant. */
+  size: number;
+  /** The next instant the target changes (whole minute), when there is one within 8 days. */
+  nextChange?: Date;
+  /** Why the schedule cannot be followed (the target is then spec.size). */
+  error?: { reason: 'InvalidTimeZone' | 'InvalidWindow'; message: string };
+}
+
+type Schedule = NonNullable<VDIPool['spec']['schedule']>;
+const DAY_INDEX: Record<string, number> = { Mon: 0, Tue: 1, Wed: 2, Thu: 3, Fri: 4, Sat: 5, Sun: 6 };
+const MINUTE = 60_000;
+const WEEK_MIN = 7 * 1440;
+const HORIZON_MIN = 8 * 1440;
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+const hhmm = (s: string) => Number(s.slice(0, 2)) * 60 + Number(s.slice(3, 5));
+
+/** The formatter of a time zone, or undefined when the zone is not known to this runtime. */
+function zoneFormatter(timeZone: string): Intl.DateTimeFormat | undefined {
+  let f = formatters.get(timeZone);
+  if (f) return f;
+  try {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+    });
+  } catch {
+    return undefined;
+  }
+  formatters.set(timeZone, f);
+  return f;
+}
+
+/** Local wall clock at `ms`: minute of the week (Monday 00:00 = 0) and offset from UTC in minutes. */
+function localClock(f: Intl.DateTimeFormat, ms: number): { week: number; offset: number } {
+  const parts: Record<string, number> = {};
+  for (const p of f.formatToParts(new Date(ms))) if (p.type !== 'literal') parts[p.type] = Number(p.value);
+  const localMs = Date.UTC(parts.year!, parts.month! - 1, parts.day!, parts.hour! % 24, parts.minute!);
+  const day = (new Date(localMs).getUTCDay() + 6) % 7; // Monday 0
+  return {
+    week: day * 1440 + (parts.hour! % 24) * 60 + parts.minute!,
+    offset: Math.round((localMs - Math.floor(ms / MINUTE) * MINUTE) / MINUTE),
+  };
+}
+
+/** Errors of a schedule that the CRD schema cannot catch (time zone, start equal to end), or []. */
+export function poolScheduleErrors(schedule: Schedule | undefined): NonNullable<PoolTarget['error']>[] {
+  if (!schedule) return [];
+  const errors: NonNullable<PoolTarget['error']>[] = [];
+  const tz = schedule.timeZone ?? 'UTC';
+  if (!zoneFormatter(tz))
+    errors.push({
+      reason: 'InvalidTimeZone' as const,
+      message: `schedule.timeZone '${tz}' is not an IANA time zone (e.g. Europe/Berlin, America/New_York, UTC); fix spec.schedule.timeZone`,
+    });
+  schedule.windows.forEach((w, i) => {
+    if (hhmm(w.start) === hhmm(w.end))
+      errors.push({
+        reason: 'InvalidWindow' as const,
+        message: `schedule.windows[${i}] starts and ends at ${w.start}; give an end after the start (or before it for an overnight window)`,
+      });
+  });
+  return errors;
+}
+
+/** Open windows' intervals in minutes of the week ([from, to), to may pass the week's end). */
+function intervals(schedule: Schedule): { from: number; to: number; size: number }[] {
+  const out: { from: number; to: number; size: number }[] = [];
+  for (const w of schedule.windows) {
+    const start = hhmm(w.start);
+    const end = hhmm(w.end);
+    const length = end > start ? end - start : end + 1440 - start;
+    for (const d of new Set(w.days)) {
+      const from = DAY_INDEX[d]! * 1440 + start;
+      out.push({ from, to: from + length, size: w.size });
+    }
+  }
+  return out;
+}
+
+function sizeAtWeekMinute(
+  spans: readonly { from: number; to: number; size: number }[],
+  week: number,
+): number | undefined {
+  let best: number | undefined;
+  for (const s of spans) {
+    // A span passing the week's end also covers the start of the week.
+    const inside = (week >= s.from && week < s.to) || (s.to > WEEK_MIN && week < s.to - WEEK_MIN);
+    if (inside && (best === undefined || s.size > best)) best = s.size;
+  }
+  return best;
+}
+
+/**
+ * The target size of a pool at instant `t`, and the next instant (a whole minute) it changes.
+ * Without a schedule (or with no windows) the target is spec.size and never changes; with a
+ * schedule that cannot be followed, spec.size and the error.
+ */
+export function poolTargetAt(spec: Pick<VDIPool['spec'], 'size' | 'schedule'>, t: Date): PoolTarget {
+  const schedule = spec.schedule;
+  if (!schedule || schedule.windows.length === 0) return { size: spec.size };
+  const [error] = poolScheduleErrors(schedule);
+  if (error) return { size: spec.size, error };
+  const f = zoneFormatter(schedule.timeZone ?? 'UTC')!;
+  const spans = intervals(schedule);
+  const boundaries = [...new Set(spans.flatMap((s) => [s.from % WEEK_MIN, s.to % WEEK_MIN]))];
+  const at = (ms: number) => sizeAtWeekMinute(spans, localClock(f, ms).week) ?? spec.size;
+  const size = at(t.getTime());
+  // Walk forward from boundary to boundary of the local clock (at most an hour per step, so a
+  // daylight-saving shift is seen); a step across a shift is searched minute by minute.
+  let cursor = Math.floor(t.getTime() / MINUTE) * MINUTE;
+  const end = cursor + HORIZON_MIN * MINUTE;
+  while (cursor < end) {
+    const here = localClock(f, cursor);
+    let step = 60;
+    for (const b of boundaries) {
+      const d = (((b - here.week) % WEEK_MIN) + WEEK_MIN) % WEEK_MIN;
+      if (d > 0 && d < step) step = d;
+    }
+    const next = cursor + step * MINUTE;
+    if (localClock(f, next).offset !== here.offset) {
+      for (let m = cursor + MINUTE; m <= next; m += MINUTE)
+        if (at(m) !== size) return { size, nextChange: new Date(m) };
+    } else if (at(next) !== size) {
+      return { size, nextChange: new Date(next) };
+    }
+    cursor = next;
+  }
+  return { size };
 }

@@ -1,7 +1,7 @@
 import { Args, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { CurrentUser } from '../auth/current-user.js';
 import type { Principal } from '../auth/principal.js';
-import { CreatePoolInput, PoolModel, toPoolModel } from './pool.model.js';
+import { CreatePoolInput, PoolModel, PoolScheduleInput, toPoolModel } from './pool.model.js';
 import { parseNodeSelector, PoolsService } from './pools.service.js';
 
 @Resolver(() => PoolModel)
@@ -25,10 +25,17 @@ export class PoolsResolver {
   ): Promise<PoolModel> {
     const nodeSelector = parseNodeSelector(input.nodeSelector);
     return toPoolModel(
-      await this.service.create(p, input.name, input.template, input.size, {
-        ...(nodeSelector ? { nodeSelector } : {}),
-        ...(input.gpuProduct ? { gpuProduct: input.gpuProduct } : {}),
-      }),
+      await this.service.create(
+        p,
+        input.name,
+        input.template,
+        input.size,
+        {
+          ...(nodeSelector ? { nodeSelector } : {}),
+          ...(input.gpuProduct ? { gpuProduct: input.gpuProduct } : {}),
+        },
+        input.schedule,
+      ),
     );
   }
 
@@ -42,6 +49,18 @@ export class PoolsResolver {
     @Args('size', { type: () => Int }) size: number,
   ): Promise<PoolModel> {
     return toPoolModel(await this.service.scale(p, name, size));
+  }
+
+  @Mutation(() => PoolModel, {
+    description:
+      "Admins: sets a pool's schedule (weekly windows with their own size, in an IANA time zone), or removes it with null. Refused, with nothing changed, for an unknown time zone, a day other than Mon..Sun, a time not HH:MM, a window starting where it ends, a size beyond the maximum, or a largest size beyond the cluster's free capacity.",
+  })
+  async updatePoolSchedule(
+    @CurrentUser() p: Principal,
+    @Args('name', { type: () => String }) name: string,
+    @Args('schedule', { type: () => PoolScheduleInput, nullable: true }) schedule: PoolScheduleInput | null,
+  ): Promise<PoolModel> {
+    return toPoolModel(await this.service.setSchedule(p, name, schedule ?? null));
   }
 
   @Mutation(() => Boolean, {

@@ -15,7 +15,12 @@ import {
   DNS1123_SUBDOMAIN,
   KIND_POOL,
   PLURAL_POOL,
+  POOL_DAYS,
+  POOL_END_PATTERN,
   POOL_SIZE_MAX,
+  POOL_TIME_PATTERN,
+  POOL_WINDOWS_MAX,
+  type PoolSchedule,
   type VDIPool,
   type VDITemplate,
 } from '@vdi/crd-types';
@@ -26,6 +31,7 @@ import {
   cpuMillis,
   eligible,
   parseQuantity,
+  poolScheduleErrors,
   poolTemplate,
   poolability,
   resolveSession,
@@ -36,6 +42,60 @@ import { badInput, forbidden, notFound, quoted } from '../common/errors.js';
 import { API_CONFIG, type ApiConfig } from '../config.js';
 import { ApiCaches } from '../kube/caches.js';
 import { KUBE_CLIENT } from '../kube/tokens.js';
+
+export interface PoolScheduleIn {
+  timeZone?: string | null;
+  windows: { days: string[]; start: string; end: string; size: number }[];
+}
+
+/**
+ * A schedule as the CRD takes it, or BAD_USER_INPUT naming the field and the fix: days of
+ * Mon..Sun, HH:MM times (end 24:00 allowed; an end before the start is an overnight window; an
+ * end equal to the start is refused), sizes from 0 to POOL_SIZE_MAX, an IANA time zone.
+ */
+export function checkSchedule(input: PoolScheduleIn): PoolSchedule {
+  if (input.windows.length > POOL_WINDOWS_MAX)
+    throw badInput(
+      `schedule.windows: ${input.windows.length} windows; at most ${POOL_WINDOWS_MAX}`,
+      'schedule',
+    );
+  const windows = input.windows.map((w, i) => {
+    const at = `schedule.windows[${i}]`;
+    const days = [...new Set(w.days)];
+    const bad = days.filter((d) => !(POOL_DAYS as readonly string[]).includes(d));
+    if (days.length === 0 || bad.length > 0)
+      throw badInput(
+        `${at}.days: ${bad.length ? bad.map(quoted).join(', ') + ' is not a day' : 'no day given'}; use ${POOL_DAYS.join(' ')}`,
+        'schedule',
+      );
+    if (!new RegExp(POOL_TIME_PATTERN).test(w.start))
+      throw badInput(`${at}.start: ${quoted(w.start)} is not a time HH:MM from 00:00 to 23:59`, 'schedule');
+    if (!new RegExp(POOL_END_PATTERN).test(w.end))
+      throw badInput(`${at}.end: ${quoted(w.end)} is not a time HH:MM from 00:00 to 24:00`, 'schedule');
+    if (w.start === w.end)
+      throw badInput(
+        `${at}: starts and ends at ${w.start}; give an end after the start (or before it for an overnight window)`,
+        'schedule',
+      );
+    if (!Number.isInteger(w.size) || w.size < 0 || w.size > POOL_SIZE_MAX)
+      throw badInput(`${at}.size: ${w.size} is not a whole number from 0 to ${POOL_SIZE_MAX}`, 'schedule');
+    return {
+      days: days as PoolSchedule['windows'][number]['days'],
+      start: w.start,
+      end: w.end,
+      size: w.size,
+    };
+  });
+  const schedule: PoolSchedule = { ...(input.timeZone ? { timeZone: input.timeZone } : {}), windows };
+  const [err] = poolScheduleErrors(schedule);
+  if (err) throw badInput(err.message, 'schedule');
+  return schedule;
+}
+
+/** The most warm desktops a pool may keep at any time: its size or its largest window's. */
+export function largestSize(size: number, schedule: PoolSchedule | undefined): number {
+  return Math.max(size, ...(schedule?.windows.map((w) => w.size) ?? []));
+}
 
 export interface PoolPlacementInput {
   nodeSelector?: Record<string, string>;
@@ -90,6 +150,14 @@ export function podsThatFit(
     if (Number.isFinite(fit)) total += Math.max(0, fit);
   }
   return total;
+}
+
+/** What a capacity error names: the size, or the schedule window that needs the most room. */
+function capacityWhat(size: number, schedule: PoolSchedule | undefined): string {
+  const most = largestSize(size, schedule);
+  if (most === size) return `size: ${size}`;
+  const i = schedule!.windows.findIndex((w) => w.size === most);
+  return `schedule.windows[${i}].size: ${most}`;
 }
 
 function assertAdmin(p: Principal, what: string): void {
@@ -151,7 +219,13 @@ export class PoolsService {
    * Refuses a size whose added desktops do not fit in the free capacity where the pool's desktops
    * may run. `have`: the pool's unclaimed pods now (they already hold their place).
    */
-  private checkCapacity(pool: VDIPool, template: VDITemplate, size: number, have: number): void {
+  private checkCapacity(
+    pool: VDIPool,
+    template: VDITemplate,
+    size: number,
+    have: number,
+    what = `size: ${size}`,
+  ): void {
     const add = size - have;
     if (add <= 0) return;
     const t = poolTemplate(pool, template);
@@ -169,7 +243,7 @@ export class PoolsService {
     );
     if (add > fit) {
       throw badInput(
-        `size: ${size} warm desktops of template '${template.metadata.name}' need room for ${add} more (${eff.cpu} CPU, ${eff.memory}${eff.gpu ? ', 1 GPU time-slice' : ''} each), but the nodes they may run on have room for ${fit} now; choose a size of at most ${have + fit}, or add nodes`,
+        `${what} warm desktops of template '${template.metadata.name}' need room for ${add} more (${eff.cpu} CPU, ${eff.memory}${eff.gpu ? ', 1 GPU time-slice' : ''} each), but the nodes they may run on have room for ${fit} now; choose a size of at most ${have + fit}, or add nodes`,
         'size',
       );
     }
@@ -192,15 +266,18 @@ export class PoolsService {
     template: string,
     size: number,
     placement: PoolPlacementInput,
+    scheduleIn?: PoolScheduleIn | null,
   ): Promise<VDIPool> {
     assertAdmin(p, 'create warm pools (createPool)');
     if (!new RegExp(DNS1123_SUBDOMAIN).test(name) || name.length > 253)
       throw badInput(`name: ${quoted(name)} must be a DNS-1123 name (a-z, 0-9, '-', '.')`, 'name');
     this.checkSize(size);
+    const schedule = scheduleIn ? checkSchedule(scheduleIn) : undefined;
     const t = this.poolableTemplate(template);
     const spec = {
       template,
       size,
+      ...(schedule ? { schedule } : {}),
       ...(placement.nodeSelector || placement.gpuProduct
         ? {
             placement: {
@@ -211,7 +288,7 @@ export class PoolsService {
         : {}),
     };
     const body: VDIPool = { apiVersion: API_VERSION, kind: KIND_POOL, metadata: { name }, spec };
-    this.checkCapacity(body, t, size, 0);
+    this.checkCapacity(body, t, largestSize(size, schedule), 0, capacityWhat(size, schedule));
     try {
       return await this.kube.call<VDIPool>('POST', `${this.path()}?fieldManager=vdi-api`, body);
     } catch (err) {
@@ -231,11 +308,39 @@ export class PoolsService {
     this.checkSize(size);
     const pool = await this.read(name, 'scale');
     const t = this.poolableTemplate(pool.spec.template);
-    this.checkCapacity(pool, t, size, this.unclaimedCount(name));
+    const most = largestSize(size, pool.spec.schedule);
+    this.checkCapacity(pool, t, most, this.unclaimedCount(name), capacityWhat(size, pool.spec.schedule));
     return this.kube.call<VDIPool>(
       'PATCH',
       `${this.path(name)}?fieldManager=vdi-api`,
       { metadata: { resourceVersion: pool.metadata.resourceVersion }, spec: { size } },
+      'application/merge-patch+json',
+    );
+  }
+
+  /** Sets (or with null removes) a pool's schedule; its largest window must fit like a size. */
+  async setSchedule(p: Principal, name: string, scheduleIn: PoolScheduleIn | null): Promise<VDIPool> {
+    assertAdmin(p, 'change warm pool schedules (updatePoolSchedule)');
+    const schedule = scheduleIn ? checkSchedule(scheduleIn) : undefined;
+    const pool = await this.read(name, 'schedule');
+    const t = this.poolableTemplate(pool.spec.template);
+    this.checkCapacity(
+      pool,
+      t,
+      largestSize(pool.spec.size, schedule),
+      this.unclaimedCount(name),
+      capacityWhat(pool.spec.size, schedule),
+    );
+    return this.kube.call<VDIPool>(
+      'PATCH',
+      `${this.path(name)}?fieldManager=vdi-api`,
+      {
+        metadata: { resourceVersion: pool.metadata.resourceVersion },
+        // A merge patch merges objects: a time zone the new schedule leaves out is removed (UTC).
+        spec: {
+          schedule: schedule ? { timeZone: schedule.timeZone ?? null, windows: schedule.windows } : null,
+        },
+      },
       'application/merge-patch+json',
     );
   }

@@ -90,7 +90,7 @@ function warm(name: string, opts: { claimedBy?: string } = {}): V1Pod {
   return pod;
 }
 
-function setup() {
+function setup(now?: () => Date) {
   const api = new PoolApi();
   const c = {
     pools: new FakeCache<VDIPool>(),
@@ -110,6 +110,7 @@ function setup() {
     log: silentLog,
     events,
     suffix: () => String(++n).padStart(6, '0'),
+    ...(now ? { now } : {}),
   });
   running.push(pools);
   return { api, c, events, pools };
@@ -200,6 +201,66 @@ describe('PoolManager', () => {
     const deleted = api.calls.filter((x) => x.method === 'DELETE').map((x) => x.path.split('/').pop());
     expect(deleted).toContain('warm-cpu-pool-aaaaaa');
     expect(deleted.filter((d) => d !== 'warm-cpu-pool-aaaaaa')).toHaveLength(1);
+  });
+
+  it('keeps the open schedule window size, requeues exactly at the next change, then trims only unclaimed pods', async () => {
+    let now = new Date('2026-12-07T10:00:00Z'); // a Monday
+    const { api, c, pools } = setup(() => now);
+    const schedule = {
+      timeZone: 'UTC',
+      windows: [{ days: ['Mon' as const], start: '09:00', end: '17:00', size: 3 }],
+    };
+    c.pools.set(pool({ size: 1, schedule }));
+    c.templates.set(cpuTemplate());
+    const live = sampleSession('s1');
+    live.metadata.uid = 'live-uid';
+    c.sessions.set(live);
+    c.pods.set(
+      warm('warm-cpu-pool-aaaaaa', { claimedBy: 'live-uid' }),
+      warm('warm-cpu-pool-bbbbbb'),
+      warm('warm-cpu-pool-cccccc'),
+      warm('warm-cpu-pool-dddddd'),
+    );
+    const inside = (await sync(pools, 'cpu-pool')) as { requeueAfterMs?: number };
+    expect(api.calls.filter((x) => x.method === 'DELETE' || x.path.includes('/pods?'))).toEqual([]);
+    const status = api.calls.find((x) => x.path.includes('/status'))!.body as {
+      status: Record<string, unknown>;
+    };
+    expect(status.status).toMatchObject({ targetSize: 3, nextChange: '2026-12-07T17:00:00Z' });
+    expect(inside.requeueAfterMs).toBe(7 * 3600_000 + 50);
+    // At the change: the target is spec.size; two unclaimed pods go, the claimed one stays.
+    now = new Date('2026-12-07T17:00:00Z');
+    api.calls.length = 0;
+    const after = (await sync(pools, 'cpu-pool')) as { requeueAfterMs?: number };
+    const deleted = api.calls.filter((x) => x.method === 'DELETE').map((x) => x.path.split('/').pop());
+    expect(deleted).toHaveLength(2);
+    expect(deleted).not.toContain('warm-cpu-pool-aaaaaa');
+    // Next Monday 09:00.
+    expect(after.requeueAfterMs).toBe((6 * 24 + 16) * 3600_000 + 50);
+  });
+
+  it('keeps spec.size and reports an unknown schedule time zone in a condition', async () => {
+    const { api, c, pools } = setup(() => new Date('2026-12-07T10:00:00Z'));
+    c.pools.set(
+      pool({
+        size: 1,
+        schedule: {
+          timeZone: 'Nowhere/Land',
+          windows: [{ days: ['Mon'], start: '09:00', end: '17:00', size: 3 }],
+        },
+      }),
+    );
+    c.templates.set(cpuTemplate());
+    c.pods.set(warm('warm-cpu-pool-bbbbbb'));
+    const r = await sync(pools, 'cpu-pool');
+    expect(r).toBeUndefined();
+    const status = (api.calls.find((x) => x.path.includes('/status'))!.body as { status: VDIPool['status'] })
+      .status!;
+    expect(status.targetSize).toBe(1);
+    expect(status.conditions!.find((x) => x.type === 'ScheduleValid')).toMatchObject({
+      status: 'False',
+      reason: 'InvalidTimeZone',
+    });
   });
 
   it('claims with one conditional patch, moves on after a 409, and remembers the claim', async () => {

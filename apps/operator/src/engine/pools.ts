@@ -1,6 +1,8 @@
 /**
- * Warm pools (VDIPool): keeps `size` desktops of a pool's template started and Ready with no user
- * identity, and lets a new session of that template claim one.
+ * Warm pools (VDIPool): keeps the pool's target size (spec.size, or the size of the open
+ * spec.schedule window) of desktops of its template started and Ready with no user identity, and
+ * lets a new session of that template claim one. A pool with a schedule is synced again exactly at
+ * its next change (status.nextChange); when the target drops, surplus unclaimed pods are deleted.
  *
  * - Sync (one pool at a time, its own queue): a pool whose template cannot be pooled gets
  *   Poolable=False and no pods; otherwise missing warm pods are created (with their Secret, owned
@@ -45,6 +47,7 @@ import {
   poolPodSecret,
   poolStatus,
   poolStandIn,
+  poolTargetAt,
   poolTemplate,
   poolability,
   renderPoolPod,
@@ -172,18 +175,21 @@ export class PoolManager {
     const uid = session.metadata.uid!;
     const name = this.claims.get(uid);
     if (name) {
+      // A pod going away (the session was stopped) is never the desktop again: a resume claims
+      // another warm pod or starts cold.
       const cached = this.d.caches.pods.get(name, this.ns);
-      if (cached) return cached;
+      if (cached && !cached.metadata?.deletionTimestamp) return cached;
     }
     return this.claimedPods(uid).find((p) => !p.metadata?.deletionTimestamp);
   }
 
-  /** Whether a template has a pool that can serve sessions (poolable, size > 0). */
+  /** Whether a template has a pool that can serve sessions (poolable, target size > 0 now). */
   pooled(template: string): boolean {
+    const now = (this.d.now ?? (() => new Date()))();
     return this.pools().some(
       (p) =>
         p.spec.template === template &&
-        p.spec.size > 0 &&
+        poolTargetAt(p.spec, now).size > 0 &&
         !p.metadata.deletionTimestamp &&
         p.status?.conditions?.some((c) => c.type === 'Poolable' && c.status === 'True'),
     );
@@ -316,6 +322,14 @@ export class PoolManager {
         };
       }
     }
+    // The size to keep now: spec.size, or the open schedule window's (libs/session-spec poolTargetAt).
+    const target = poolTargetAt(pool.spec, now);
+    if (target.error && pool.status?.conditions?.find((c) => c.type === 'ScheduleValid')?.status !== 'False')
+      log.warn(
+        { pool: name, reason: target.error.reason, err: target.error.message },
+        'pool schedule invalid',
+      );
+    const size = target.size;
     const unclaimed = pods.filter(isUnclaimed);
     if (!verdict.poolable || !template) {
       for (const p of unclaimed) await this.deleteUnclaimed(p);
@@ -331,12 +345,13 @@ export class PoolManager {
         ([podName, e]) => e.pool === name && e.at > expiry && !live.some((p) => p.metadata?.name === podName),
       ).length;
       const have = live.length + expected;
-      if (have < pool.spec.size) {
+      if (have < size) {
         await this.ensurePolicy(pool, template);
-        const n = Math.min(pool.spec.size - have, CREATE_BATCH);
+        const n = Math.min(size - have, CREATE_BATCH);
         for (let i = 0; i < n; i++) await this.createPod(pool, template);
-      } else if (live.length > pool.spec.size) {
-        // Surplus: the ones still starting first, then the newest.
+      } else if (live.length > size) {
+        // Surplus (the target dropped): only unclaimed pods, the ones still starting first, then
+        // the newest. A claimed pod belongs to its session and is never touched here.
         const ready = (p: V1Pod) =>
           p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
         const order = [...live].sort((a, b) => {
@@ -344,24 +359,36 @@ export class PoolManager {
           if (r !== 0) return r;
           return (b.metadata?.creationTimestamp ?? '') > (a.metadata?.creationTimestamp ?? '') ? 1 : -1;
         });
-        for (const p of order.slice(0, live.length - pool.spec.size)) await this.deleteUnclaimed(p);
+        for (const p of order.slice(0, live.length - size)) await this.deleteUnclaimed(p);
       }
     }
     for (const n of this.secretsMade)
       if (!caches.pods.get(n, this.ns) && !this.expected.has(n)) this.secretsMade.delete(n);
     const counts = poolCounts(this.poolPods(name), name);
-    const status = poolStatus(pool, counts, verdict, now);
+    const status = poolStatus(pool, counts, verdict, now, target);
     if (!isDeepStrictEqual(comparable(status), comparable(pool.status))) {
       await this.d.client.call(
         'PATCH',
         `${poolPath(this.ns, name)}/status?fieldManager=${FIELD_MANAGER}`,
-        { status },
+        // A merge patch keeps what it does not name: a next change that is no more is removed.
+        {
+          status: {
+            ...status,
+            ...(pool.status?.nextChange && !status.nextChange ? { nextChange: null } : {}),
+          },
+        },
         'application/merge-patch+json',
       );
     }
+    // The schedule's next change: synced again exactly then (a little after, so the instant has
+    // passed on this clock), not polled.
+    const untilChange = target.nextChange
+      ? Math.max(0, target.nextChange.getTime() - now.getTime()) + 50
+      : undefined;
     // Pods still coming: look again soon even if an event is missed.
-    if (verdict.poolable && counts.warm < pool.spec.size) return { requeueAfterMs: 2_000 };
-    return;
+    if (verdict.poolable && counts.warm < size)
+      return { requeueAfterMs: Math.min(2_000, untilChange ?? Infinity) };
+    return untilChange !== undefined ? { requeueAfterMs: untilChange } : undefined;
   }
 
   /** Makes a warm pod's Secret when neither the cache nor this process knows it was made. */

@@ -2,7 +2,8 @@
 /**
  * The admin page for warm pools (VDIPool): each pool with its template, size and its warm,
  * starting and claimed desktops (re-read every few seconds), whether its template can be pooled
- * and why not; a form to create one; Scale and Delete per pool. The API enforces the admin role,
+ * and why not, its schedule and current target; a form to create one; Scale, Schedule (a time
+ * zone and one window per line) and Delete per pool. The API enforces the admin role,
  * poolability, the size bounds and the cluster's free capacity; its errors are shown as it gives
  * them.
  */
@@ -28,14 +29,64 @@ export interface AdminPool {
   poolableMessage?: string | null;
   nodeSelector?: string | null;
   gpuProduct?: string | null;
+  schedule?: { timeZone: string; windows: PoolWindow[] } | null;
+  targetSize?: number | null;
+  nextChange?: string | null;
+  scheduleMessage?: string | null;
+}
+
+export interface PoolWindow {
+  days: string[];
+  start: string;
+  end: string;
+  size: number;
+}
+
+const DAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
+
+/** Windows as text, one per line: `Mon-Fri 09:00-17:00 5` (days as a range or a comma list). */
+export function formatWindows(windows: readonly PoolWindow[]): string {
+  return windows
+    .map((w) => {
+      const idx = w.days.map((d) => DAYS.indexOf(d)).sort((a, b) => a - b);
+      const contiguous = idx.length > 2 && idx.every((d, i) => i === 0 || d === idx[i - 1]! + 1);
+      const days = contiguous ? `${DAYS[idx[0]!]}-${DAYS[idx[idx.length - 1]!]}` : w.days.join(',');
+      return `${days} ${w.start}-${w.end} ${w.size}`;
+    })
+    .join('\n');
+}
+
+/** The text of formatWindows back as windows; throws an Error naming the line that is not one. */
+export function parseWindows(text: string): PoolWindow[] {
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .map((line, i) => {
+      const m = /^([A-Za-z,-]+)\s+(\d\d:\d\d)-(\d\d:\d\d)\s+(\d+)$/.exec(line);
+      if (!m) throw new Error(`line ${i + 1} ('${line}') is not like 'Mon-Fri 09:00-17:00 5'`);
+      const days: string[] = [];
+      for (const part of m[1]!.split(',')) {
+        const [a, b] = part.split('-');
+        const from = DAYS.indexOf(a ?? '');
+        const to = b === undefined ? from : DAYS.indexOf(b);
+        if (from < 0 || to < 0 || to < from)
+          throw new Error(
+            `line ${i + 1}: '${part}' is not a day or a range of days (Mon Tue Wed Thu Fri Sat Sun)`,
+          );
+        for (let d = from; d <= to; d++) if (!days.includes(DAYS[d]!)) days.push(DAYS[d]!);
+      }
+      return { days, start: m[2]!, end: m[3]!, size: Number(m[4]) };
+    });
 }
 
 const POOL_FIELDS =
-  'name template size warm starting claimed poolable poolableMessage nodeSelector gpuProduct';
+  'name template size warm starting claimed poolable poolableMessage nodeSelector gpuProduct targetSize nextChange scheduleMessage schedule { timeZone windows { days start end size } }';
 export const ADMIN_POOLS = `query AdminPools { pools { ${POOL_FIELDS} } templates { name persistence streamingMode retired } }`;
 export const CREATE_POOL = `mutation CreatePool($input: CreatePoolInput!) { createPool(input: $input) { ${POOL_FIELDS} } }`;
 export const SCALE_POOL = `mutation ScalePool($name: String!, $size: Int!) { scalePool(name: $name, size: $size) { ${POOL_FIELDS} } }`;
 export const DELETE_POOL = `mutation DeletePool($name: String!) { deletePool(name: $name) }`;
+export const UPDATE_POOL_SCHEDULE = `mutation UpdatePoolSchedule($name: String!, $schedule: PoolScheduleInput) { updatePoolSchedule(name: $name, schedule: $schedule) { ${POOL_FIELDS} } }`;
 
 interface PoolTemplate {
   name: string;
@@ -70,6 +121,8 @@ function Pools() {
   const [busy, setBusy] = useState(false);
   const [sizes, setSizes] = useState<Record<string, string>>({});
   const [rowError, setRowError] = useState<{ name: string; text: string }>();
+  /** The schedule being edited (one pool at a time): its time zone and windows as text. */
+  const [editing, setEditing] = useState<{ name: string; timeZone: string; windows: string }>();
 
   const reload = async () => set(await api.request<AdminPoolsData>(ADMIN_POOLS));
   const poolable = (value?.templates ?? []).filter(
@@ -109,6 +162,26 @@ function Pools() {
     }
   }
 
+  async function saveSchedule(e: FormEvent) {
+    e.preventDefault();
+    if (!editing) return;
+    setRowError(undefined);
+    try {
+      const windows = parseWindows(editing.windows);
+      await api.request(UPDATE_POOL_SCHEDULE, {
+        name: editing.name,
+        schedule: windows.length > 0 ? { timeZone: editing.timeZone.trim() || 'UTC', windows } : null,
+      });
+      setEditing(undefined);
+      await reload();
+    } catch (err) {
+      setRowError({
+        name: editing.name,
+        text: explainError(err, { action: `set the schedule of ${editing.name}` }),
+      });
+    }
+  }
+
   async function remove(p: AdminPool) {
     setRowError(undefined);
     try {
@@ -142,6 +215,8 @@ function Pools() {
                 <th scope="col">Pool</th>
                 <th scope="col">Template</th>
                 <th scope="col">Size</th>
+                <th scope="col">Schedule</th>
+                <th scope="col">Target now</th>
                 <th scope="col">Warm</th>
                 <th scope="col">Starting</th>
                 <th scope="col">Claimed</th>
@@ -159,6 +234,25 @@ function Pools() {
                     {p.nodeSelector ? ` · ${p.nodeSelector}` : ''}
                   </td>
                   <td>{p.size}</td>
+                  <td>
+                    {p.schedule ? (
+                      <>
+                        <pre style={{ margin: 0 }}>{formatWindows(p.schedule.windows)}</pre>
+                        <span className="muted">
+                          {p.schedule.timeZone}; otherwise {p.size}
+                        </span>
+                      </>
+                    ) : (
+                      <span className="muted">none</span>
+                    )}
+                    {p.scheduleMessage && <Alert>{p.scheduleMessage}</Alert>}
+                  </td>
+                  <td>
+                    {p.targetSize ?? p.size}
+                    {p.nextChange && (
+                      <span className="muted"> (changes {new Date(p.nextChange).toLocaleString()})</span>
+                    )}
+                  </td>
                   <td>{p.warm}</td>
                   <td>{p.starting}</td>
                   <td>{p.claimed}</td>
@@ -184,10 +278,52 @@ function Pools() {
                       <button type="button" className="button" onClick={() => void scale(p)}>
                         Scale
                       </button>
+                      <button
+                        type="button"
+                        className="button"
+                        onClick={() =>
+                          setEditing({
+                            name: p.name,
+                            timeZone: p.schedule?.timeZone ?? 'UTC',
+                            windows: formatWindows(p.schedule?.windows ?? []),
+                          })
+                        }
+                      >
+                        Schedule
+                      </button>
                       <button type="button" className="button danger" onClick={() => void remove(p)}>
                         Delete
                       </button>
                     </div>
+                    {editing?.name === p.name && (
+                      <form onSubmit={(e) => void saveSchedule(e)} style={fieldStyle}>
+                        <label style={fieldStyle}>
+                          Time zone (IANA, e.g. Europe/Berlin)
+                          <input
+                            value={editing.timeZone}
+                            onChange={(e) => setEditing({ ...editing, timeZone: e.target.value })}
+                          />
+                        </label>
+                        <label style={fieldStyle}>
+                          Windows, one per line: days start-end size (e.g. Mon-Fri 09:00-17:00 5; an end
+                          before the start runs overnight; the largest overlapping size wins). Empty removes
+                          the schedule.
+                          <textarea
+                            rows={4}
+                            value={editing.windows}
+                            onChange={(e) => setEditing({ ...editing, windows: e.target.value })}
+                          />
+                        </label>
+                        <div style={rowStyle}>
+                          <button type="submit" className="button primary">
+                            Save schedule
+                          </button>
+                          <button type="button" className="button" onClick={() => setEditing(undefined)}>
+                            Cancel
+                          </button>
+                        </div>
+                      </form>
+                    )}
                     {rowError?.name === p.name && <Alert>{rowError.text}</Alert>}
                   </td>
                 </tr>
