@@ -194,3 +194,59 @@ describe('desktop section', () => {
     );
   });
 });
+
+describe('pooled launches', () => {
+  /** A pooled launch: the claimed pod's marks start at the claim, after the click. */
+  const pooledRun = (ms: number, startPath = 'Pool'): LaunchRun => ({
+    session: 'alice-p',
+    ms,
+    marks: {
+      sessionSeen: 40,
+      podSeen: 300,
+      podBound: 300,
+      healthy: 350,
+      sessionRunning: ms - 400,
+      firstFrame: ms,
+    },
+    startPath,
+    notes: [],
+  });
+  const withPool = (pooled: LaunchRun[], cold = [launch([200, 500, 2000, 600, 1000])]): DesktopResult => {
+    const d = result();
+    d.platform.pooledLaunches = pooled;
+    d.platform.pool = { template: 'ubuntu-desktop-cpu-nohome', size: 1, warmMs: 21_000, cold };
+    return d;
+  };
+  const target = (d: DesktopResult) => desktopTargets(d).find((t) => t.id === 'pooledFaster');
+
+  it('has no pooled row for a run without a pool (older reports)', () => {
+    expect(target(result())).toBeUndefined();
+    expect(renderDesktopSection(result()).join('\n')).not.toContain('Launch from a warm pool');
+  });
+
+  it('judges pooled against cold launches of the same template: ratio and margin from the medians', () => {
+    const t = target(withPool([pooledRun(1500), pooledRun(1700), pooledRun(1600)]));
+    expect(t).toMatchObject({ met: true, facts: '' });
+    expect(t!.value).toContain(
+      '1.60 s pooled (median of 3) vs 4.30 s cold (median of 1): 0.37×, 2.70 s faster',
+    );
+  });
+
+  it('misses when pooled is not faster, or a launch did not claim a warm desktop', () => {
+    const slow = target(withPool([pooledRun(5000)]));
+    expect(slow).toMatchObject({ met: false });
+    expect(slow!.value).toContain('0.70 s slower');
+    expect(slow!.facts).toContain('pooled 5.00 s; cold 4.30 s');
+    const cold = target(withPool([pooledRun(1500, 'Cold')]));
+    expect(cold).toMatchObject({ met: false });
+    expect(cold!.facts).toContain('1 pooled launch(es) did not claim a warm desktop');
+  });
+
+  it('renders the pooled launches beside the cold ones, part by part', () => {
+    const md = renderDesktopSection(withPool([pooledRun(1500), pooledRun(1700)])).join('\n');
+    expect(md).toContain('### Launch from a warm pool');
+    expect(md).toContain('| **click → first frame** | **4.30 s** | **1.60 s** | 4.30 s | 1.50 s | 1.70 s |');
+    expect(md).toContain('| start path (status.startPath) | | | – | Pool | Pool |');
+    expect(md).toContain('Pooled / cold (medians, same template): 0.37×; 2.70 s faster than a cold launch.');
+  });
+});

@@ -53,6 +53,10 @@ export interface DesktopPhaseOptions {
   presses: number;
   /** Launches through the portal (the median is judged). */
   launches: number;
+  /** Launches through the portal with a VDIPool of the same template warm (compared with the cold ones). */
+  pooled: number;
+  /** Warm desktops the benchmark's VDIPool keeps. */
+  poolSize: number;
   /** Seconds of each measured window (frames per second, each CPU state). */
   windowSeconds: number;
   /** Traefik's port for the phase's stack (a web origin of the dev realm). */
@@ -62,6 +66,8 @@ export interface DesktopPhaseOptions {
 export const DESKTOP_DEFAULTS: DesktopPhaseOptions = {
   presses: 40,
   launches: 5,
+  pooled: 3,
+  poolSize: 1,
   windowSeconds: 10,
   webPort: 8092,
 };
@@ -348,6 +354,151 @@ interface SessionStatus {
   name: string;
   phase?: string;
   url?: string;
+  startPath?: string;
+}
+
+const POOL_NAME = 'bench-pool';
+/** The CPU template's twin without a home: a pool needs persistence none (see POOL_UNPOOLABLE). */
+const POOL_TEMPLATE = `${REAL_DESKTOP_TEMPLATE}-nohome`;
+const poolRef = (namespace: string) => ({
+  apiVersion: 'vdi.kasm.io/v1alpha1',
+  kind: 'VDIPool',
+  metadata: { name: POOL_NAME, namespace },
+});
+const templateRef = (name: string) => ({
+  apiVersion: 'vdi.kasm.io/v1alpha1',
+  kind: 'VDITemplate',
+  metadata: { name },
+});
+
+interface PoolStatus {
+  status?: {
+    warm?: number;
+    starting?: number;
+    conditions?: { type: string; status: string; message?: string }[];
+  };
+}
+interface TemplateObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; labels?: Record<string, string> };
+  spec: Record<string, unknown> & { displayName: string; persistence?: string };
+}
+
+/**
+ * The real CPU template as the stack made it (the local image on the real node), without a home:
+ * the same image, resources and display, so its cold and pooled launches differ only in the pool.
+ */
+async function applyPoolTemplate(client: KubeJsonClient): Promise<string> {
+  const real = await client.get<TemplateObject>(templateRef(REAL_DESKTOP_TEMPLATE));
+  if (!real) throw new Error(`VDITemplate ${REAL_DESKTOP_TEMPLATE} not found: the stack did not install it`);
+  const displayName = `${real.spec.displayName} without home`;
+  await client.apply(
+    {
+      ...templateRef(POOL_TEMPLATE),
+      metadata: { name: POOL_TEMPLATE, ...(real.metadata.labels ? { labels: real.metadata.labels } : {}) },
+      spec: { ...real.spec, displayName, persistence: 'none' },
+    },
+    'vdi-bench',
+  );
+  return displayName;
+}
+
+/** Waits until the benchmark's pool has `size` warm desktops; names the pool and its state on timeout. */
+async function waitWarm(
+  client: KubeJsonClient,
+  namespace: string,
+  size: number,
+  timeoutMs: number,
+): Promise<void> {
+  let last: PoolStatus['status'];
+  try {
+    await waitFor(
+      `VDIPool ${namespace}/${POOL_NAME} with ${size} warm desktop(s)`,
+      async () => {
+        last = (await client.get<PoolStatus>(poolRef(namespace)))?.status;
+        return (last?.warm ?? 0) >= size;
+      },
+      timeoutMs,
+    );
+  } catch (e) {
+    throw new Error(
+      `${(e as Error).message}; its status: ${JSON.stringify(last ?? {})} (is the real node up and the image on it?)`,
+    );
+  }
+}
+
+/** The session's status.startPath, as alice's API shows it. */
+async function startPathOf(stack: Stack, session: string): Promise<string | undefined> {
+  const { sessions } = await gql<{ sessions: SessionStatus[] }>(stack, '{ sessions { name startPath } }');
+  return sessions.find((s) => s.name === session)?.startPath ?? undefined;
+}
+
+/**
+ * The pooled comparison, with the CPU template's twin without a home (a pool needs persistence
+ * none): `o.pooled` cold launches of it, then a VDIPool of it on the real node and `o.pooled`
+ * launches that claim its warm desktops; before each pooled launch the pool is waited warm again
+ * (the refill is not timed). Same portal, same probe as the cold launches of the phase.
+ */
+async function pooledLaunches(
+  stack: Stack,
+  client: KubeJsonClient,
+  browser: Browser,
+  recorder: LaunchRecorder,
+  keycloakUrl: string,
+  o: DesktopPhaseOptions,
+  log: Log,
+): Promise<NonNullable<DesktopResult['platform']['pool']> & { cold: LaunchRun[]; runs: LaunchRun[] }> {
+  const ns = stack.sessionsNamespace;
+  const displayName = await applyPoolTemplate(client);
+  const cold: LaunchRun[] = [];
+  const runs: LaunchRun[] = [];
+  try {
+    for (let i = 0; i < o.pooled; i++) {
+      const l = await launchOnce(stack, browser, recorder, keycloakUrl, log, displayName);
+      await l.context.close();
+      const startPath = await startPathOf(stack, l.run.session);
+      cold.push({ ...l.run, ...(startPath ? { startPath } : {}) });
+      log(
+        `cold launch ${i + 1} of ${POOL_TEMPLATE}: ${(l.run.ms / 1000).toFixed(2)} s (startPath ${startPath})`,
+      );
+      await deleteAll(stack);
+    }
+    const created = Date.now();
+    await client.apply({ ...poolRef(ns), spec: { template: POOL_TEMPLATE, size: o.poolSize } }, 'vdi-bench');
+    await waitWarm(client, ns, o.poolSize, 300_000);
+    const warmMs = Date.now() - created;
+    log(`pool ${ns}/${POOL_NAME}: ${o.poolSize} warm after ${(warmMs / 1000).toFixed(1)} s`);
+    for (let i = 0; i < o.pooled; i++) {
+      if (i > 0) await waitWarm(client, ns, o.poolSize, 300_000);
+      const l = await launchOnce(stack, browser, recorder, keycloakUrl, log, displayName);
+      await l.context.close();
+      const startPath = await startPathOf(stack, l.run.session);
+      if (startPath !== 'Pool') l.run.notes.push(`startPath ${startPath ?? 'unset'}: not a warm desktop`);
+      // The claimed pod started for the pool before the click: its earlier marks are not part of this launch.
+      const before = Object.entries(l.run.marks).filter(([, t]) => typeof t === 'number' && t < 0);
+      const marks = Object.fromEntries(
+        Object.entries(l.run.marks).filter(([, t]) => !(typeof t === 'number' && t < 0)),
+      ) as LaunchRun['marks'];
+      if (before.length)
+        l.run.notes.push(
+          `before the click (the pod was started for the pool): ${before.map(([k]) => k).join(', ')}`,
+        );
+      runs.push({ ...l.run, marks, ...(startPath ? { startPath } : {}) });
+      log(
+        `pooled launch ${i + 1}: click → first frame ${(l.run.ms / 1000).toFixed(2)} s (startPath ${startPath})`,
+      );
+      await deleteAll(stack);
+    }
+    return { template: POOL_TEMPLATE, size: o.poolSize, warmMs, cold, runs };
+  } finally {
+    await client
+      .delete(poolRef(ns))
+      .catch((e) => log(`pool ${ns}/${POOL_NAME} not deleted: ${(e as Error).message}`));
+    await client
+      .delete(templateRef(POOL_TEMPLATE))
+      .catch((e) => log(`template ${POOL_TEMPLATE} not deleted: ${(e as Error).message}`));
+  }
 }
 
 /** The desktop pod's uid (its cgroup and processes carry it). */
@@ -374,6 +525,7 @@ async function launchOnce(
   recorder: LaunchRecorder,
   keycloakUrl: string,
   log: Log,
+  displayName = 'XFCE desktop (CPU)',
 ): Promise<{ run: LaunchRun; page: Page; context: import('playwright-core').BrowserContext }> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
   const page = await context.newPage();
@@ -384,9 +536,8 @@ async function launchOnce(
   await page.locator('#password').fill('alice');
   await page.locator('#kc-login').click();
   await page.getByRole('button', { name: 'Log out' }).waitFor();
-  const card = page.locator('article, li, section').filter({ hasText: 'XFCE desktop (CPU)' }).first();
-  const button = page.getByRole('button', { name: 'Launch XFCE desktop (CPU)', exact: true });
-  await card.waitFor();
+  const button = page.getByRole('button', { name: `Launch ${displayName}`, exact: true });
+  await button.waitFor({ timeout: 60_000 });
   const pageMarks = new PageMarks(page);
   const offsets = recorder.logOffsets();
   const clicked = Date.now();
@@ -507,6 +658,11 @@ export async function desktopPhase(o: DesktopPhaseOptions, log: Log): Promise<De
         }
         await deleteAll(stack);
       }
+      // The same launches with a warm pool of the template: claimed desktops, the same probe.
+      const pooled =
+        o.pooled > 0
+          ? await pooledLaunches(stack, client, browser, recorder, keycloakUrl, o, log)
+          : undefined;
       // 1920×1080 on the platform: the same template, the session asks for the size.
       const { createSession } = await gql<{ createSession: { name: string } }>(
         stack,
@@ -555,7 +711,23 @@ export async function desktopPhase(o: DesktopPhaseOptions, log: Log): Promise<De
       return {
         image: { ref: image.ref, archiveBytes: statSync(image.path).size },
         raw,
-        platform: { launches, keyToPixels: summarize(keys.ms), keyProbe: keyProbe(keys), streams },
+        platform: {
+          launches,
+          ...(pooled
+            ? {
+                pooledLaunches: pooled.runs,
+                pool: {
+                  template: pooled.template,
+                  size: pooled.size,
+                  warmMs: pooled.warmMs,
+                  cold: pooled.cold,
+                },
+              }
+            : {}),
+          keyToPixels: summarize(keys.ms),
+          keyProbe: keyProbe(keys),
+          streams,
+        },
         ...(cpuSpec ? { podCpu: cpuSpec } : {}),
         cores: os.cpus().length,
       };

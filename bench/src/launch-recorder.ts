@@ -17,7 +17,7 @@ import type { Page, WebSocket } from 'playwright-core';
 import { containerdMarks, kubeletProbeReady, podLogMarks, type LaunchMarkId } from './launch-timeline.js';
 
 /** Epoch-ms marks of one session, as seen by the watches and the health poll. */
-type Seen = Partial<Record<LaunchMarkId, number>> & { podIp?: string; podUid?: string };
+type Seen = Partial<Record<LaunchMarkId, number>> & { podIp?: string; podUid?: string; podName?: string };
 
 /** The node's component logs (tools/node keeps them in `<cluster state>/node/logs`). */
 function nodeLogs(): { containerd: string; kubelet: string } {
@@ -69,6 +69,8 @@ export class LaunchRecorder {
       const now = Date.now();
       s.podSeen ??= now;
       s.podUid ??= pod.metadata?.uid;
+      // A pooled desktop's pod has the pool's name for it, not the session's.
+      s.podName ??= pod.metadata?.name;
       if (pod.spec?.nodeName) s.podBound ??= now;
       if (pod.status?.podIP && !s.podIp) {
         s.podIp = pod.status.podIP;
@@ -144,7 +146,7 @@ export class LaunchRecorder {
   ): Promise<{ marks: Partial<Record<LaunchMarkId, number>>; podUid?: string; notes: string[] }> {
     const s = this.of(session);
     const notes: string[] = [];
-    const { podIp: _ip, podUid, ...marks } = s;
+    const { podIp: _ip, podUid, podName = session, ...marks } = s;
     if (!podUid) return { marks, notes: ['the pod was never seen'] };
     const logs = nodeLogs();
     Object.assign(marks, containerdMarks(readFrom(logs.containerd, offsets.containerd), podUid, 'desktop'));
@@ -154,7 +156,7 @@ export class LaunchRecorder {
       probe = kubeletProbeReady(
         readFrom(logs.kubelet, offsets.kubelet),
         this.namespace,
-        session,
+        podName,
         new Date().getFullYear(),
       );
       if (probe !== undefined || Date.now() > deadline) break;
@@ -163,7 +165,7 @@ export class LaunchRecorder {
     else notes.push('no readiness line in the kubelet’s log');
     try {
       const log = await this.core.readNamespacedPodLog({
-        name: session,
+        name: podName,
         namespace: this.namespace,
         container: 'desktop',
         timestamps: true,
