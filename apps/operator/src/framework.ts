@@ -18,8 +18,11 @@ const Operator = framework.default;
 export interface WakeUps {
   /** `object` is the event's copy of the session (for its priority only; reconcile reads the cache). */
   session(namespace: string, name: string, object: VDISession, deleted: boolean): void;
-  /** `resourceVersion`: the event's version of the template (a deletion passes none). */
-  template(name: string, resourceVersion: string | undefined): void;
+  /**
+   * `resourceVersion`: the event's version of the template (a deletion passes none); `generation`:
+   * the version of its spec (a status write leaves it).
+   */
+  template(name: string, resourceVersion: string | undefined, generation: number | undefined): void;
 }
 
 export class VdiSessionOperator extends Operator {
@@ -47,7 +50,11 @@ export class VdiSessionOperator extends Operator {
       this.namespace,
     );
     await this.watchResource(GROUP, VERSION, PLURAL_TEMPLATE, async (e: ResourceEvent) =>
-      this.wake.template(e.meta.name, String(e.type) === 'DELETED' ? undefined : e.meta.resourceVersion),
+      this.wake.template(
+        e.meta.name,
+        String(e.type) === 'DELETED' ? undefined : e.meta.resourceVersion,
+        (e.object as { metadata?: { generation?: number } }).metadata?.generation,
+      ),
     );
   }
 }

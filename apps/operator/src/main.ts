@@ -92,11 +92,25 @@ let leading = !config.leaderElection.enabled;
 const enqueue = (key: string, priority?: Priority) => {
   if (leading) queue.add(key, priority);
 };
+/**
+ * The batching window of a desktop's start steps (WorkQueue.addSoon): its pod created, placed,
+ * started, its home claim provisioned and bound each come as an event within moments of each other;
+ * each is a status refresh, and within this window they cost one reconcile and at most one status
+ * write instead of one each. Its readiness (what the owner waits for) is not delayed.
+ */
+const START_STEPS_WINDOW_MS = 1_000;
+const enqueueSoon = (key: string) => {
+  if (leading) queue.addSoon(key, START_STEPS_WINDOW_MS);
+};
 const keys = new EventKeys(ns, () => caches.sessions.list(ns));
 const wake = (list: string[]) => list.forEach((key) => enqueue(key));
 // Template status (Ready, Sessions) follows the template and the sessions made from it.
 const templateStatus = (name: string) => {
   if (leading && templateWriter) templateWriter.add(name);
+};
+// A session came, changed or went: its template's count, batched (TemplateStatusWriter.addCount).
+const templateCount = (name: string) => {
+  if (leading && templateWriter) templateWriter.addCount(name);
 };
 const caches = new Caches(
   kc,
@@ -104,7 +118,7 @@ const caches = new Caches(
   log.child({ module: 'caches' }),
   {
     session: (s, event) => {
-      templateStatus(s.spec.template);
+      templateCount(s.spec.template);
       if (event === 'delete' && leading) pools.sessionGone(s);
       // The echo of the operator's own finalizer or status write: that reconcile already acted on it.
       if (event === 'update' && reconciler.isOwnSessionWrite(s)) {
@@ -128,7 +142,8 @@ const caches = new Caches(
       prepull.template(t.metadata!.name!);
       if (leading) pools.template(t.metadata!.name!);
       keys.cached('template', '', t.metadata!.name!, t.metadata!.resourceVersion, event === 'delete');
-      wake(keys.template(t.metadata!.name!));
+      // Its sessions when its spec changed, not for a status write (EventKeys.templateEvent).
+      wake(keys.templateEvent(t.metadata!.name!, t.metadata!.generation, event === 'delete'));
     },
     pod: (p) => {
       // A warm pool's pod: its pool syncs (refill, counts).
@@ -136,7 +151,10 @@ const caches = new Caches(
       // A desktop becoming ready goes before other refreshes: its owner waits for Running.
       for (const key of keys.pod(p)) {
         const [, name] = key.split('/') as [string, string];
-        enqueue(key, keys.podPriority(p, caches.sessions.get(name, ns)));
+        const priority = keys.podPriority(p, caches.sessions.get(name, ns));
+        // Ready or failed: at once. Every other step of a start: batched (START_STEPS_WINDOW_MS).
+        if (priority === 'refresh') enqueueSoon(key);
+        else enqueue(key, priority);
       }
     },
     node: (n, event) => wake(keys.node(n, event)),
@@ -146,7 +164,8 @@ const caches = new Caches(
     claim: (c, event) => {
       // A deleted claim is applied again at the next look, not trusted as on its way.
       if (event === 'delete') reconciler.forgetChild({ ...c, kind: 'PersistentVolumeClaim' });
-      wake(keys.claim(c));
+      // A claim provisioned, placed or bound is a step of a start: batched with the pod's.
+      keys.claim(c).forEach(enqueueSoon);
     },
     // A child changed by anyone but this process (an edit, a deletion) wakes its session, which
     // applies it again; the echo of our own apply wakes nobody.
@@ -259,8 +278,9 @@ const framework = new VdiSessionOperator(
       if (!deleted && keys.cachedAlready('session', n, name, s.metadata?.resourceVersion)) return;
       enqueue(`${n}/${name}`, keys.sessionPriority(s));
     },
-    template: (name, resourceVersion) => {
-      if (!keys.cachedAlready('template', '', name, resourceVersion)) wake(keys.template(name));
+    template: (name, resourceVersion, generation) => {
+      if (!keys.cachedAlready('template', '', name, resourceVersion))
+        wake(keys.templateEvent(name, generation, resourceVersion === undefined, false));
     },
   },
   {

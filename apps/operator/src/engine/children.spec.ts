@@ -34,10 +34,11 @@ describe('ChildWriter.apply', () => {
     const w = setup({ persistence: 'user' });
     const home = homePvcName('alice@example.com');
     await w.children.apply(KEY, w.session, w.desired, undefined);
-    expect(w.client.summary().slice(0, 3)).toEqual([
+    // The first round (sent together, see the rounds test below).
+    expect(w.client.summary().slice(0, 3).sort()).toEqual([
+      'apply NetworkPolicy/alice-1',
       'apply Secret/alice-1-auth',
       `create PersistentVolumeClaim/${home}`,
-      'apply NetworkPolicy/alice-1',
     ]);
 
     // Another session of the owner, made with the home already there (the API server listed it): left as it is.
@@ -73,6 +74,61 @@ describe('ChildWriter.apply', () => {
       message: expect.stringContaining(`home volume claim vdi-sessions/${home} appeared`),
     });
     expect(w.client.summary()).not.toContain('create Pod/alice-1');
+  });
+
+  it('sends each round of writes together, and starts a round only once the one before it is answered', async () => {
+    const w = setup({ persistence: 'user' });
+    const home = homePvcName('alice@example.com');
+    // Every request waits until the test answers it: what was asked before that is one round.
+    const asked: (() => void)[] = [];
+    const gated = new Proxy(w.client, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        if (typeof v !== 'function') return v;
+        const fn = (v as (...a: unknown[]) => unknown).bind(target);
+        if (prop !== 'call' && prop !== 'apply') return fn;
+        return async (...args: unknown[]) => {
+          await new Promise<void>((resolve) => asked.push(resolve));
+          return fn(...args);
+        };
+      },
+    });
+    const children = new ChildWriter({
+      client: fake.asClient(gated),
+      caches: w.cache.caches,
+      log: fake.silentLog,
+      events: w.events,
+    });
+    let finished = false;
+    const done = children.apply(KEY, w.session, w.desired, undefined).finally(() => (finished = true));
+    const rounds: string[][] = [];
+    while (!finished) {
+      await new Promise((resolve) => setImmediate(resolve));
+      if (asked.length === 0) continue;
+      w.client.clear();
+      for (const answer of asked.splice(0)) answer();
+      await new Promise((resolve) => setImmediate(resolve));
+      rounds.push(w.client.summary().sort());
+    }
+    await done;
+    expect(rounds).toEqual([
+      // What the pod needs: its credentials, its home, its isolation.
+      ['apply NetworkPolicy/alice-1', 'apply Secret/alice-1-auth', `create PersistentVolumeClaim/${home}`],
+      ['create Pod/alice-1'],
+      // What the route points at, then the route: never served before its forward-auth exists.
+      ['apply Middleware/alice-1-forward-auth', 'apply Service/alice-1'],
+      ['apply IngressRoute/alice-1'],
+    ]);
+  });
+
+  it('a write that fails ends the pass after its round: no pod without its credentials', async () => {
+    const w = setup({ persistence: 'none' });
+    w.client.failOnce((c) => c.kind === 'Secret', fake.apiError(500));
+    await expect(w.children.apply(KEY, w.session, w.desired, undefined)).rejects.toMatchObject({
+      status: 500,
+    });
+    // The round's other write went; nothing after the round did (no pod without its credentials).
+    expect(w.client.summary().sort()).toEqual(['apply NetworkPolicy/alice-1', 'apply Secret/alice-1-auth']);
   });
 
   it('makes no pod while its home claim is still being deleted (a pod would keep it from going)', async () => {

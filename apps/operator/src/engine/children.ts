@@ -179,8 +179,11 @@ export class ChildWriter {
     const terminating = homeName
       ? this.d.caches.claims.get(homeName, r.home!.claim.metadata?.namespace)?.metadata?.deletionTimestamp
       : undefined;
-    for (const obj of desired.objects as Child[]) {
-      if (obj === (desired.pod as unknown)) {
+    // Round by round (applyRounds): each round's writes go together, and a round starts only once
+    // the one before it is answered. In a burst a session's start costs a few round-trips instead
+    // of one per child, so its pod is made sooner and a worker is free sooner for the next one.
+    for (const round of applyRounds(desired)) {
+      if (round.length === 1 && round[0] === (desired.pod as unknown)) {
         if (!pod && terminating) {
           this.d.log.info(
             { key, uid: session.metadata.uid, claim: homeName },
@@ -191,25 +194,36 @@ export class ChildWriter {
         if (!pod && (await this.createPod(session, desired))) sent++;
         continue;
       }
-      // A per-user home (no owner reference) is shared by all of the owner's sessions, and its
-      // size is fixed when it is made: templates with another homeSize must not try to resize it
-      // (local-path and most provisioners refuse, which would fail every later session). So it is
-      // created, never updated. Whose it is was checked against its annotations before rendering
-      // (userHomeClaimName); one that appeared since (another session of the owner made it, or it
-      // is someone else's) fails this pass, and the next one checks it from the cache.
-      if (obj === r.home?.claim && !(r.home.claim.metadata?.ownerReferences ?? []).length) {
-        if (homeExists || this.d.caches.claims.get(obj.metadata.name, obj.metadata.namespace)) continue;
-        if (!(await this.create(obj)) && !(await this.sameOwnerHome(obj))) {
-          const message = `home volume claim ${obj.metadata.namespace}/${obj.metadata.name} appeared while this session was being started; checking whose it is again`;
-          throw new KubeApiError(409, 'AlreadyExists', message, {});
-        }
-        sent++;
-        continue;
-      }
-      if (await this.applyChild(session, obj)) sent++;
+      const sentEach = await settled(round.map((obj) => this.applyOne(session, desired, obj, homeExists)));
+      sent += sentEach.filter(Boolean).length;
     }
     if (sent > 0) this.d.log.debug({ key, uid: session.metadata.uid, objects: sent }, 'children applied');
     return {};
+  }
+
+  /** Applies one child other than the pod (a per-user home is only ever created); true when it sent it. */
+  private async applyOne(
+    session: VDISession,
+    desired: DesiredSession,
+    obj: Child,
+    homeExists: boolean,
+  ): Promise<boolean> {
+    // A per-user home (no owner reference) is shared by all of the owner's sessions, and its
+    // size is fixed when it is made: templates with another homeSize must not try to resize it
+    // (local-path and most provisioners refuse, which would fail every later session). So it is
+    // created, never updated. Whose it is was checked against its annotations before rendering
+    // (userHomeClaimName); one that appeared since (another session of the owner made it, or it
+    // is someone else's) fails this pass, and the next one checks it from the cache.
+    const home = desired.rendered.home?.claim;
+    if (obj === home && !(home.metadata?.ownerReferences ?? []).length) {
+      if (homeExists || this.d.caches.claims.get(obj.metadata.name, obj.metadata.namespace)) return false;
+      if (!(await this.create(obj)) && !(await this.sameOwnerHome(obj))) {
+        const message = `home volume claim ${obj.metadata.namespace}/${obj.metadata.name} appeared while this session was being started; checking whose it is again`;
+        throw new KubeApiError(409, 'AlreadyExists', message, {});
+      }
+      return true;
+    }
+    return this.applyChild(session, obj);
   }
 
   /**
@@ -379,4 +393,36 @@ export class ChildWriter {
 /** `Kind/namespace/name` of a child. */
 function childKey(obj: { kind?: string; metadata?: { name?: string; namespace?: string } }): string {
   return `${obj.kind}/${obj.metadata?.namespace ?? ''}/${obj.metadata?.name ?? ''}`;
+}
+
+/**
+ * The children of `desired` in rounds of writes that may go together, in libs/session-spec's
+ * order: what the pod needs (its credentials, its home, the network policy that isolates it — a
+ * desktop never starts without them), then the pod alone, then what the route points at (the
+ * Service and the forward-auth Middlewares), then the IngressRoute — never served before the
+ * authentication in front of it exists.
+ */
+export function applyRounds(desired: DesiredSession): Child[][] {
+  const objects = desired.objects as Child[];
+  const at = objects.indexOf(desired.pod as unknown as Child);
+  if (at < 0) throw new Error('libs/session-spec rendered a session without its desktop pod');
+  const after = objects.slice(at + 1);
+  return [
+    objects.slice(0, at),
+    objects.slice(at, at + 1),
+    after.filter((o) => o.kind !== 'IngressRoute'),
+    after.filter((o) => o.kind === 'IngressRoute'),
+  ].filter((round) => round.length > 0);
+}
+
+/**
+ * Promise.all that waits for every write of a round to be answered before it fails with the first
+ * error: the pass ends with none of its writes still in flight (a retry of the key could
+ * otherwise race them, and their memos would be set after it began).
+ */
+async function settled<T>(work: Promise<T>[]): Promise<T[]> {
+  const results = await Promise.allSettled(work);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<T>).value);
 }

@@ -31,6 +31,22 @@ describe('EventKeys', () => {
     expect(keys.template('gone')).toEqual([]);
   });
 
+  it("a template's spec change wakes its sessions; a write of its status alone (same generation) none", () => {
+    const k = new EventKeys('vdi', () => sessions);
+    expect(k.templateEvent('xfce', 1, false)).toEqual(['vdi/a1', 'vdi/b1']);
+    // Its status written (Ready, the session count): the generation stays.
+    expect(k.templateEvent('xfce', 1, false)).toEqual([]);
+    // The framework's copy of a new spec wakes them without recording it: the caches' copy wakes again.
+    expect(k.templateEvent('xfce', 2, false, false)).toEqual(['vdi/a1', 'vdi/b1']);
+    expect(k.templateEvent('xfce', 2, false)).toEqual(['vdi/a1', 'vdi/b1']);
+    expect(k.templateEvent('xfce', 2, false, false)).toEqual([]);
+    // Deleted, then made again with generation 1: both wake.
+    expect(k.templateEvent('xfce', 2, true)).toEqual(['vdi/a1', 'vdi/b1']);
+    expect(k.templateEvent('xfce', 1, false)).toEqual(['vdi/a1', 'vdi/b1']);
+    // Without a generation (never for a custom resource): always.
+    expect(k.templateEvent('xfce', undefined, false)).toEqual(['vdi/a1', 'vdi/b1']);
+  });
+
   it('a pod wakes the session of its label; an unlabelled pod none', () => {
     expect(keys.pod({ metadata: { labels: { [LABEL_SESSION]: 'a2' } } } as k8s.V1Pod)).toEqual(['vdi/a2']);
     expect(keys.pod({ metadata: {} } as k8s.V1Pod)).toEqual([]);

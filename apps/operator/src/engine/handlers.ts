@@ -29,6 +29,8 @@ function ownerHashOf(s: VDISession): string {
 export class EventKeys {
   /** Per node, what placement read of it last: an update that changes none of it wakes nobody. */
   private readonly nodeFacts = new Map<string, string>();
+  /** Per template, the generation (version of its spec) the caches last delivered (templateEvent). */
+  private readonly templateGenerations = new Map<string, number>();
   /** Per session and template, the resourceVersion the caches last delivered. */
   private readonly woken = new Map<string, string>();
 
@@ -86,6 +88,27 @@ export class EventKeys {
     const generation = s.metadata.generation;
     if (!s.status?.phase) return 'new';
     return generation !== undefined && s.status.observedGeneration !== generation ? 'new' : 'refresh';
+  }
+
+  /**
+   * A template event: the sessions made from it when what they are rendered from changed — its
+   * spec (a new generation), or the template came or went. An update of its status alone (Ready,
+   * the session count, pre-pull counts, which the operator itself writes as sessions come and go)
+   * wakes none of them: sessions read only the spec, and in a burst of 500 each count written
+   * re-queued all 500 (a status refresh of every running session, for nothing).
+   *
+   * `record`: the caches delivered this event (reconciles read the caches), so its generation is
+   * the one the sessions are now woken for. The framework's copy only compares: a new spec it shows
+   * first still wakes, and the caches' own event then wakes again once they hold it.
+   */
+  templateEvent(name: string, generation: number | undefined, deleted: boolean, record = true): string[] {
+    if (deleted) {
+      if (record) this.templateGenerations.delete(name);
+      return this.template(name);
+    }
+    if (generation !== undefined && this.templateGenerations.get(name) === generation) return [];
+    if (record && generation !== undefined) this.templateGenerations.set(name, generation);
+    return this.template(name);
   }
 
   /** A template (by name) changed: every session made from it. */

@@ -30,6 +30,9 @@ export interface TemplateStatusDeps {
   prepull?: (template: VDITemplate) => PrepullStatus | undefined;
 }
 
+/** How long a session's change may wait before its template's session count is checked (addCount). */
+const COUNT_DELAY_MS = 1_000;
+
 /** The status without its transition times, for "did anything change". */
 const comparable = (s: VDITemplateStatus | undefined) =>
   s && { ...s, conditions: s.conditions?.map(({ lastTransitionTime: _t, ...c }) => c) };
@@ -56,6 +59,16 @@ export class TemplateStatusWriter {
   /** Queues a template (by name) for a status check. */
   add(name: string): void {
     this.queue.add(name);
+  }
+
+  /**
+   * Queues a template whose session count may have changed (a session of it came, changed or
+   * went), checked at most once per COUNT_DELAY_MS: in a burst every session event used to start
+   * a check (the session list counted, the template resolved again) and a write of the count,
+   * back to back; the count is informational, a second late is fine.
+   */
+  addCount(name: string): void {
+    this.queue.addAfter(name, COUNT_DELAY_MS);
   }
 
   shutdown(): Promise<void> {

@@ -39,6 +39,48 @@ describe('WorkQueue', () => {
     expect(runs).toBe(2);
   });
 
+  it('folds the addSoon calls of a key into one run, and a run that starts meanwhile covers them', async () => {
+    const seen: string[] = [];
+    let release: () => void = () => undefined;
+    const q = new WorkQueue({
+      workers: 1,
+      handler: async (k) => {
+        seen.push(k);
+        // The first run of 'busy' holds the only worker until the test lets it go.
+        if (k === 'busy' && seen.length === 1) await new Promise<void>((r) => (release = r));
+      },
+    });
+    // Three steps of one start: one run once the window is over.
+    q.addSoon('a', 30);
+    q.addSoon('a', 30);
+    q.addSoon('a', 30);
+    expect(seen).toEqual([]);
+    await sleep(80);
+    await q.idle();
+    expect(seen).toEqual(['a']);
+
+    // A run of the key that starts within the window (its readiness, say) covers the pending refresh.
+    seen.length = 0;
+    q.addSoon('b', 40);
+    q.add('b', 'finish');
+    await q.idle();
+    await sleep(80);
+    await q.idle();
+    expect(seen).toEqual(['b']);
+
+    // One asked for while the key is being handled is not covered by that run (it may have read
+    // the state before the step): it runs again.
+    seen.length = 0;
+    q.add('busy');
+    await sleep(5);
+    q.addSoon('busy', 10);
+    await sleep(30);
+    release();
+    await sleep(20);
+    await q.idle();
+    expect(seen).toEqual(['busy', 'busy']);
+  });
+
   it('runs different keys concurrently up to the worker count', async () => {
     let running = 0;
     let maxRunning = 0;

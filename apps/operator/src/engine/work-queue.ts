@@ -61,6 +61,8 @@ export class WorkQueue {
   private readonly dirty = new Map<string, Priority>();
   private readonly failures = new Map<string, number>();
   private readonly timers = new Map<string, { at: number; timer: NodeJS.Timeout; priority: Priority }>();
+  /** Keys due for a refresh soon (addSoon): a handling of the key that starts first covers it. */
+  private readonly soon = new Map<string, NodeJS.Timeout>();
   private readonly idleWaiters: (() => void)[] = [];
   private active = 0;
   private shuttingDown = false;
@@ -133,6 +135,25 @@ export class WorkQueue {
     this.timers.set(key, entry);
   }
 
+  /**
+   * Queues a refresh of a key within `delayMs`, folding every call until then into one; a handling
+   * of the key that starts meanwhile (for any reason) covers it and cancels it, since the handler
+   * reads the state the calls announced. For the steps of a desktop's start (pod created, placed,
+   * its home claim bound, …): each is a status refresh, and the steps of one start come within
+   * moments of each other, so they cost one reconcile (or none, when the pod's readiness, `finish`
+   * work, comes first) instead of one each — more of them as more workers are idle to take them
+   * one by one. Unlike addAfter, nothing is kept for a fixed time: it is only a batching window.
+   */
+  addSoon(key: string, delayMs: number): void {
+    if (this.shuttingDown || this.soon.has(key)) return;
+    const timer = setTimeout(() => {
+      this.soon.delete(key);
+      this.add(key, 'refresh');
+    }, delayMs);
+    timer.unref?.();
+    this.soon.set(key, timer);
+  }
+
   /** Queues a key after its backoff: base × 2^(failures so far), capped. */
   addRateLimited(key: string, priority: Priority = 'refresh'): number {
     const n = this.failures.get(key) ?? 0;
@@ -162,6 +183,8 @@ export class WorkQueue {
     this.shuttingDown = true;
     for (const { timer } of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
+    for (const timer of this.soon.values()) clearTimeout(timer);
+    this.soon.clear();
     for (const line of this.lines) line.clear();
     this.waiting.clear();
     this.dirty.clear();
@@ -184,6 +207,12 @@ export class WorkQueue {
   private pump(): void {
     while (this.active < this.opts.workers && this.depth > 0) {
       const [key, priority] = this.next()!;
+      // This handling reads everything a pending addSoon announced: that refresh is done by it.
+      const soon = this.soon.get(key);
+      if (soon) {
+        clearTimeout(soon);
+        this.soon.delete(key);
+      }
       this.processing.set(key, priority);
       this.active++;
       void this.run(key, priority);
