@@ -185,6 +185,7 @@ export {
 } from './share.js';
 export {
   ANNOTATION_POOL_FIT,
+  ANNOTATION_POOL_KEY_ID,
   LABEL_CLAIMED_BY,
   LABEL_POOL,
   claimCandidates,
@@ -194,6 +195,7 @@ export {
   desktopPodName,
   fitOf,
   isUnclaimed,
+  madeWithKey,
   podFits,
   poolCounts,
   poolNetworkPolicy,
@@ -201,6 +203,7 @@ export {
   poolPodName,
   poolPodPassword,
   poolPodSecret,
+  poolKeyId,
   poolStandIn,
   poolStatus,
   poolTargetAt,

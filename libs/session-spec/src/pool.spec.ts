@@ -4,9 +4,12 @@ import { chooseEncoder } from './encoder.js';
 import { LABEL_SESSION, LABEL_USER_HASH } from './labels.js';
 import {
   ANNOTATION_POOL_FIT,
+  ANNOTATION_POOL_KEY_ID,
   LABEL_CLAIMED_BY,
   LABEL_POOL,
   claimCandidates,
+  madeWithKey,
+  poolKeyId,
   claimPatch,
   desktopAuthorizationOf,
   desktopPasswordOf,
@@ -174,20 +177,35 @@ describe('claims', () => {
       }),
       warmPod('warm-a-000006'),
     ];
-    const names = (uid: string) => claimCandidates(pods, 'cpu', eff, uid).map((p) => p.metadata!.name);
+    const names = (uid: string) =>
+      claimCandidates(pods, 'cpu', eff, uid, poolKeyId(KEY)).map((p) => p.metadata!.name);
     expect([...names('session-uid-1')].sort()).toEqual(['warm-a-000001', 'warm-a-000004', 'warm-a-000006']);
     // Deterministic per session; different sessions start at different pods.
     expect(names('session-uid-1')).toEqual(names('session-uid-1'));
     const firsts = new Set(Array.from({ length: 20 }, (_, i) => names(`uid-${i}`)[0]));
     expect(firsts.size).toBeGreaterThan(1);
     // Another template's pods never.
-    expect(claimCandidates(pods, 'other-template', eff, 'x')).toEqual([]);
+    expect(claimCandidates(pods, 'other-template', eff, 'x', poolKeyId(KEY))).toEqual([]);
     // A session asking for more memory than the pods have fits none.
     const big = resolveSession(
       { ...session.spec, resources: { memory: '3Gi' } },
       { ...poolableTemplate().spec, resources: { ...poolableTemplate().spec.resources, maxMemory: '8Gi' } },
     );
-    expect(claimCandidates(pods, 'cpu', big, 'x')).toEqual([]);
+    expect(claimCandidates(pods, 'cpu', big, 'x', poolKeyId(KEY))).toEqual([]);
+  });
+
+  it('offers only pods made with this session key: another key would give them a password nobody knows', () => {
+    const pods = [warmPod('warm-a-000001'), warmPod('warm-a-000002')];
+    expect(pods[0]!.metadata!.annotations![ANNOTATION_POOL_KEY_ID]).toBe(poolKeyId(KEY));
+    // The fingerprint is not the key, and another key has another one.
+    expect(poolKeyId(KEY)).not.toContain(KEY.slice(0, 8));
+    expect(poolKeyId(`${KEY}x`)).not.toBe(poolKeyId(KEY));
+    expect(claimCandidates(pods, 'cpu', eff, 'x', poolKeyId(`${KEY}x`))).toEqual([]);
+    delete pods[1]!.metadata!.annotations![ANNOTATION_POOL_KEY_ID];
+    expect(claimCandidates(pods, 'cpu', eff, 'x', poolKeyId(KEY)).map((p) => p.metadata!.name)).toEqual([
+      'warm-a-000001',
+    ]);
+    expect(madeWithKey(pods[1]!, poolKeyId(KEY))).toBe(false);
   });
 
   it('claims with one patch: the session identity, claimed-by and owner, conditional on the version', () => {

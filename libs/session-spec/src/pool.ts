@@ -104,6 +104,24 @@ export function poolPodPassword(sessionKey: string, podName: string): string {
   return sessionPassword(sessionKey, `pool-pod/${podName}`);
 }
 
+/**
+ * On a warm pod: which session key its password was derived from (`poolKeyId`). Only a pod made
+ * with this operator's key can be claimed: one made with another key (the key rotated, or another
+ * operator with its own key wrote to the namespace) would open with a password nobody in front of
+ * it knows, and its user would be refused by the desktop. Such pods are replaced.
+ */
+export const ANNOTATION_POOL_KEY_ID = 'vdi.kasm.io/session-key-id';
+
+/** A public fingerprint of a session key (a one-way hash: it says nothing of the key). */
+export function poolKeyId(sessionKey: string): string {
+  return createHash('sha256').update(`vdi-pool-key-id/${sessionKey}`).digest('hex').slice(0, 16);
+}
+
+/** Whether a warm pod was made with the session key whose fingerprint is `keyId`. */
+export function madeWithKey(pod: V1Pod, keyId: string): boolean {
+  return pod.metadata?.annotations?.[ANNOTATION_POOL_KEY_ID] === keyId;
+}
+
 /** The desktop pod of a session: a claimed pool pod (status.desktopPod) or the one named after it. */
 export function desktopPodName(session: VDISession): string {
   return session.status?.desktopPod ?? session.metadata.name!;
@@ -233,6 +251,7 @@ export function renderPoolPod(
       ...podAnnotations,
       [ANNOTATION_ENCODER_PLAN]: JSON.stringify(input.encoderPlan),
       [ANNOTATION_POOL_FIT]: JSON.stringify(fitOf(rendered.effective)),
+      [ANNOTATION_POOL_KEY_ID]: poolKeyId(input.sessionKey),
     },
     ownerReferences: [poolOwnerReference(pool)],
   };
@@ -326,11 +345,13 @@ export function claimCandidates(
   template: string,
   eff: EffectiveSession,
   sessionUid: string,
+  keyId: string,
 ): V1Pod[] {
   const fit = pods
     .filter(
       (p) =>
         p.metadata?.labels?.[LABEL_POOL] !== undefined &&
+        madeWithKey(p, keyId) &&
         p.metadata.labels['vdi.kasm.io/template'] === template &&
         isUnclaimed(p) &&
         isReady(p) &&

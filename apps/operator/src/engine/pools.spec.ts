@@ -77,11 +77,11 @@ const cpuTemplate = (over: Partial<VDITemplate['spec']> = {}) =>
     ...over,
   });
 
-function warm(name: string, opts: { claimedBy?: string } = {}): V1Pod {
+function warm(name: string, opts: { claimedBy?: string; sessionKey?: string } = {}): V1Pod {
   const { pod } = renderPoolPod(pool(), cpuTemplate(), sampleOptions(), {
     podName: name,
     encoderPlan: chooseEncoder('auto', 0, { products: [] }),
-    sessionKey: KEY,
+    sessionKey: opts.sessionKey ?? KEY,
   });
   pod.metadata!.uid = `uid-${name}`;
   pod.metadata!.resourceVersion = '7';
@@ -201,6 +201,35 @@ describe('PoolManager', () => {
     const deleted = api.calls.filter((x) => x.method === 'DELETE').map((x) => x.path.split('/').pop());
     expect(deleted).toContain('warm-cpu-pool-aaaaaa');
     expect(deleted.filter((d) => d !== 'warm-cpu-pool-aaaaaa')).toHaveLength(1);
+  });
+
+  it('replaces warm pods made with another session key and never claims them (their password is unknown here)', async () => {
+    const { api, c, pools } = setup();
+    const p = pool({ size: 1 });
+    p.status = {
+      conditions: [
+        {
+          type: 'Poolable',
+          status: 'True',
+          reason: 'Poolable',
+          message: '',
+          lastTransitionTime: '2026-01-01T00:00:00Z',
+        },
+      ],
+    };
+    c.pools.set(p);
+    c.templates.set(cpuTemplate());
+    c.pods.set(warm('warm-cpu-pool-aaaaaa', { sessionKey: `${KEY}-rotated` }));
+    const session = sampleSession('alice-1', { template: 'cpu', resources: {} });
+    expect(
+      await pools.claim(session, cpuTemplate(), resolveSession(session.spec, cpuTemplate().spec)),
+    ).toBeUndefined();
+    expect(api.calls.filter((x) => x.method === 'PATCH' && x.path.includes('/pods/'))).toHaveLength(0);
+    await sync(pools, 'cpu-pool');
+    const deleted = api.calls.filter((x) => x.method === 'DELETE').map((x) => x.path.split('/').pop());
+    expect(deleted).toEqual(['warm-cpu-pool-aaaaaa']);
+    // And a new one is made in its place, with this key.
+    expect(api.calls.some((x) => x.method === 'POST' && x.path.split('?')[0]!.endsWith('/pods'))).toBe(true);
   });
 
   it('keeps the open schedule window size, requeues exactly at the next change, then trims only unclaimed pods', async () => {

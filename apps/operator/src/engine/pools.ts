@@ -48,6 +48,8 @@ import {
   poolStatus,
   poolStandIn,
   poolTargetAt,
+  poolKeyId,
+  madeWithKey,
   poolTemplate,
   poolability,
   renderPoolPod,
@@ -203,7 +205,8 @@ export class PoolManager {
     const name = template.metadata.name!;
     if (!this.pooled(name)) return undefined;
     const key = `${session.metadata.namespace}/${session.metadata.name}`;
-    for (const candidate of claimCandidates(this.poolPods(), name, eff, session.metadata.uid!)) {
+    const keyId = poolKeyId(this.d.config.sessionKey);
+    for (const candidate of claimCandidates(this.poolPods(), name, eff, session.metadata.uid!, keyId)) {
       const podName = candidate.metadata!.name!;
       if (this.trying.has(podName)) continue;
       this.trying.add(podName);
@@ -334,10 +337,17 @@ export class PoolManager {
     if (!verdict.poolable || !template) {
       for (const p of unclaimed) await this.deleteUnclaimed(p);
     } else {
-      // Failed warm pods are replaced.
-      const failed = unclaimed.filter((p) => p.status?.phase === 'Failed');
-      for (const p of failed) await this.deleteUnclaimed(p);
-      const live = unclaimed.filter((p) => p.status?.phase !== 'Failed');
+      // Failed warm pods are replaced, and so are those made with another session key (the key
+      // rotated, or another operator wrote here): their password is one nobody in front of them
+      // knows, so they are never claimed (claimCandidates) and would only hold a place.
+      const keyId = poolKeyId(this.d.config.sessionKey);
+      const stale = unclaimed.filter((p) => p.status?.phase === 'Failed' || !madeWithKey(p, keyId));
+      for (const p of stale) {
+        if (!madeWithKey(p, keyId))
+          log.info({ pool: name, pod: p.metadata?.name }, 'warm desktop of another session key replaced');
+        await this.deleteUnclaimed(p);
+      }
+      const live = unclaimed.filter((p) => !stale.includes(p));
       // A pod whose Secret was never made (the operator stopped between the two creates) gets it.
       for (const p of live) await this.ensureSecret(pool, template, p);
       const expiry = Date.now() - EXPECT_MS;
