@@ -579,7 +579,7 @@ describe('the portal in Chromium', () => {
       starting: 'done',
       ready: 'done',
     });
-  });
+  }, 300_000);
 });
 
 describe('the access path: Traefik, forward-auth and the desktop', () => {
