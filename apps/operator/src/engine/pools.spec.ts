@@ -77,6 +77,22 @@ const cpuTemplate = (over: Partial<VDITemplate['spec']> = {}) =>
     ...over,
   });
 
+/** A pool whose status says it can serve sessions (what claim() asks of it). */
+function poolable(p: VDIPool): VDIPool {
+  p.status = {
+    conditions: [
+      {
+        type: 'Poolable',
+        status: 'True',
+        reason: 'Poolable',
+        message: '',
+        lastTransitionTime: '2026-01-01T00:00:00Z',
+      },
+    ],
+  };
+  return p;
+}
+
 function warm(name: string, opts: { claimedBy?: string; sessionKey?: string } = {}): V1Pod {
   const { pod } = renderPoolPod(pool(), cpuTemplate(), sampleOptions(), {
     podName: name,
@@ -205,18 +221,7 @@ describe('PoolManager', () => {
 
   it('replaces warm pods made with another session key and never claims them (their password is unknown here)', async () => {
     const { api, c, pools } = setup();
-    const p = pool({ size: 1 });
-    p.status = {
-      conditions: [
-        {
-          type: 'Poolable',
-          status: 'True',
-          reason: 'Poolable',
-          message: '',
-          lastTransitionTime: '2026-01-01T00:00:00Z',
-        },
-      ],
-    };
+    const p = poolable(pool({ size: 1 }));
     c.pools.set(p);
     c.templates.set(cpuTemplate());
     c.pods.set(warm('warm-cpu-pool-aaaaaa', { sessionKey: `${KEY}-rotated` }));
@@ -294,18 +299,7 @@ describe('PoolManager', () => {
 
   it('claims with one conditional patch, moves on after a 409, and remembers the claim', async () => {
     const { api, c, events, pools } = setup();
-    const p = pool();
-    p.status = {
-      conditions: [
-        {
-          type: 'Poolable',
-          status: 'True',
-          reason: 'Poolable',
-          message: '',
-          lastTransitionTime: '2026-01-01T00:00:00Z',
-        },
-      ],
-    };
+    const p = poolable(pool());
     c.pools.set(p);
     c.templates.set(cpuTemplate());
     c.pods.set(warm('warm-cpu-pool-aaaaaa'), warm('warm-cpu-pool-bbbbbb'));
