@@ -1,15 +1,18 @@
 /**
  * A burst of session creations, measured the same way for the floor and for the operator.
  *
- * - floor: the benchmark itself creates each session and writes the children the operator would
+ * - floor: the benchmark plays an ideal controller: `writers` lanes take each session as soon as
+ *   its creation is answered, in creation order, and write the children the operator would
  *   (rendered by libs/session-spec with the operator's options, server-side applied in the
  *   operator's order under its field manager); kwok makes the pods Running. No finalizer, no
- *   status: the least any controller could do.
- * - operator: the benchmark only creates the sessions; the operator (its own process) does the rest
- *   and reports Running in the session's status.
+ *   status, no watch delay: the least any controller could do.
+ * - operator: the operator (its own process) does the rest and reports Running in the session's
+ *   status.
  *
- * Both create with the same number of creations in flight, stamp each creation just before its
- * request, and watch for the pod and for Running from the same process.
+ * Both get the same arrivals: the sessions are created by the same `concurrency` creation lanes,
+ * so a floor session waits for a writer just as an operator session waits in the work queue.
+ * Each creation is stamped just before its request; the pod and Running are watched from the
+ * same process.
  */
 import type * as k8s from '@kubernetes/client-node';
 import type { VDISession, VDITemplate } from '@vdi/crd-types';
@@ -33,7 +36,10 @@ export interface BurstResult {
   startedAt: number;
   endedAt: number;
   sessions: number;
+  /** Session creations in flight. */
   concurrency: number;
+  /** floor: parallel writers of the children (absent in reports before arrivals were shared). */
+  writers?: number;
   /** First creation → last creation answered, ms. */
   createsIssuedMs: number;
   /** First creation → last session seen Running, ms. */
@@ -82,10 +88,29 @@ export async function inLanes(n: number, limit: number, fn: (i: number) => Promi
   await Promise.all(Array.from({ length: Math.min(limit, n) }, lane));
 }
 
+/** Created sessions in the order their creation was answered, taken one at a time by writers. */
+class Arrivals<T> {
+  private readonly items: T[] = [];
+  private readonly waiting: ((t: T) => void)[] = [];
+  push(t: T): void {
+    const w = this.waiting.shift();
+    if (w) w(t);
+    else this.items.push(t);
+  }
+  next(): Promise<T> {
+    const t = this.items.shift();
+    return t !== undefined ? Promise.resolve(t) : new Promise((resolve) => this.waiting.push(resolve));
+  }
+}
+
 /** Session names of a burst: `s-00001`, … (sortable, DNS-1035). */
 export const sessionName = (prefix: string, i: number) => `${prefix}-${String(i).padStart(5, '0')}`;
 /** Each session its own user, as in a real burst of logins. */
 export const userOf = (name: string) => `${name}@bench.example.com`;
+/** The issuer of the burst's users' identities. */
+export const BENCH_ISSUER = 'https://id.bench.example.com/realms/vdi';
+/** The owner the API would write for that user (issuer + subject), so the operator sees what it sees in production. */
+export const ownerOf = (name: string) => ({ issuer: BENCH_ISSUER, subject: `${name}-sub` });
 
 /** CPU time of every control-plane process, the operator and this process, ms. */
 export function cpuNow(cluster: BenchCluster, operator?: OperatorProcess): Record<string, number> {
@@ -124,16 +149,9 @@ export function operatorObjects(
     .objects as KubeObject[];
 }
 
-/** The floor's writer: the session, then every child in the operator's order and field manager. */
+/** The floor's writer: every child of a created session, in the operator's order and field manager. */
 export function floorWriter(ctx: BurstContext, nodes: k8s.V1Node[], options: PlatformOptions) {
-  return async (name: string): Promise<number> => {
-    const session = (await createSession(
-      ctx.client,
-      ctx.namespace,
-      name,
-      ctx.template.metadata.name!,
-      userOf(name),
-    )) as unknown as VDISession;
+  return async (session: VDISession): Promise<number> => {
     const objects = operatorObjects(session, ctx.template, options, nodes);
     for (const obj of objects) await ctx.client.apply(obj, FIELD_MANAGER);
     return objects.length;
@@ -160,11 +178,14 @@ async function childrenPerSession(
 export interface BurstOptions {
   mode: BurstMode;
   sessions: number;
+  /** Session creations in flight (the arrivals, the same for floor and operator). */
   concurrency: number;
+  /** floor: parallel writers of the children (the ideal controller's workers). */
+  writers?: number;
   prefix: string;
   timeoutMs: number;
-  /** floor: writes one session with its children, returns the objects written. */
-  writeFloor?: (name: string) => Promise<number>;
+  /** floor: writes one created session's children, returns the objects written. */
+  writeFloor?: (session: VDISession) => Promise<number>;
   operator?: OperatorProcess;
 }
 
@@ -191,15 +212,29 @@ export async function runBurst(ctx: BurstContext, o: BurstOptions): Promise<Burs
   let cpuAfter: Record<string, number>;
   let apiAfter: string;
   try {
+    const arrivals = new Arrivals<VDISession>();
+    const writing =
+      o.mode === 'floor'
+        ? inLanes(o.sessions, o.writers ?? o.concurrency, async () => {
+            const n = await o.writeFloor!(await arrivals.next());
+            written += n;
+          })
+        : Promise.resolve();
     await inLanes(o.sessions, o.concurrency, async (i) => {
       const name = names[i]!;
       timeline.created.set(name, Date.now());
-      if (o.mode === 'floor') {
-        const n = await o.writeFloor!(name);
-        written += n;
-      } else await createSession(ctx.client, ctx.namespace, name, ctx.template.metadata.name!, userOf(name));
+      const s = await createSession(
+        ctx.client,
+        ctx.namespace,
+        name,
+        ctx.template.metadata.name!,
+        userOf(name),
+        ownerOf(name),
+      );
+      arrivals.push(s as unknown as VDISession);
     });
     issued = Date.now() - t0;
+    await writing;
     ctx.log(`${o.mode}: ${o.sessions} creations issued in ${(issued / 1000).toFixed(1)} s`);
     let lastReport = 0;
     const op = o.operator;
@@ -231,6 +266,7 @@ export async function runBurst(ctx: BurstContext, o: BurstOptions): Promise<Burs
     endedAt: end,
     sessions: o.sessions,
     concurrency: o.concurrency,
+    ...(o.mode === 'floor' ? { writers: o.writers ?? o.concurrency } : {}),
     createsIssuedMs: issued,
     allRunningMs: end - t0,
     createToPod: summarize(since(timeline.podCreated)),

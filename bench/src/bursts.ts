@@ -18,6 +18,7 @@ export interface BurstPhaseOptions {
   nodes: number;
   gpusPerNode: number;
   slices: number;
+  /** Session creations in flight. */
   concurrency: number;
   persistence: Persistence;
 }
@@ -28,7 +29,7 @@ const timeoutFor = (sessions: number) => Math.max(120_000, sessions * 1_000);
 
 export async function floorPhase(
   cluster: BenchCluster,
-  o: BurstPhaseOptions,
+  o: BurstPhaseOptions & { writers: number },
   log: Log,
 ): Promise<BurstResult> {
   const world = await phaseWorld(
@@ -50,6 +51,7 @@ export async function floorPhase(
       mode: 'floor',
       sessions: o.sessions,
       concurrency: o.concurrency,
+      writers: o.writers,
       prefix: 'fl',
       timeoutMs: timeoutFor(o.sessions),
       writeFloor: floorWriter(ctx, nodes, platformOptions(world.namespace)),

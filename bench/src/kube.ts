@@ -3,7 +3,7 @@
  * only this run may use (a run label and a run taint, like createIsolatedGpuNode), the template
  * that sends sessions there, and the platform options the operator derives from its environment.
  */
-import { API_VERSION, KIND_TEMPLATE, type VDITemplate } from '@vdi/crd-types';
+import { API_VERSION, KIND_TEMPLATE, type SessionOwner, type VDITemplate } from '@vdi/crd-types';
 import { KubeApiError, type KubeJsonClient } from '@vdi/kube-client';
 import {
   apiBasePath,
@@ -179,11 +179,12 @@ export async function createSession(
   name: string,
   template: string,
   user: string,
+  owner?: SessionOwner,
 ): Promise<{ metadata: { name: string; uid: string; namespace: string; creationTimestamp: string } }> {
   return client.call('POST', `/apis/${API_VERSION}/namespaces/${namespace}/vdisessions`, {
     apiVersion: API_VERSION,
     kind: 'VDISession',
     metadata: { name },
-    spec: { user, template },
+    spec: { user, template, ...(owner ? { owner } : {}) },
   });
 }

@@ -691,9 +691,10 @@ export function renderMarkdown(r: BenchReport): string {
       '',
       `Each run on fresh nodes and a fresh namespace; ${b0.concurrency} creations in flight; persistence \`${o.persistence}\`. ` +
         'Latencies from the creation request to the pod appearing / the session Running in a watch of the benchmark. ' +
-        'The floor is the benchmark writing the same objects itself (session, then the children the operator would write, rendered by ' +
-        'libs/session-spec, in the operator’s order, server-side applied, over kept-alive connections); Running = pod Running and Ready. ' +
-        'For the operator, Running = the session’s status.',
+        'The sessions arrive the same way in every run. The floor is the benchmark as an ideal controller: parallel writers take each ' +
+        'session as soon as its creation is answered and write the children the operator would write (rendered by libs/session-spec, ' +
+        'in the operator’s order, server-side applied, over kept-alive connections), with no finalizer, status or watch delay; ' +
+        'Running = pod Running and Ready. For the operator, Running = the session’s status.',
       '',
     );
     const floor = r.floor;
@@ -746,7 +747,7 @@ export function renderMarkdown(r: BenchReport): string {
             'create → Running p99',
           ],
           r.floors!.map((f) => [
-            String(f.concurrency),
+            String(f.writers ?? f.concurrency),
             s1(f.allRunningMs),
             s1(f.createsIssuedMs),
             ms0(f.createToPod.p99),

@@ -99,10 +99,8 @@ export async function runBench(
     if (cluster && has('floor')) {
       // The floor is the best a client can do: a few degrees of parallelism, the fastest counts.
       report.floors = [];
-      for (const concurrency of o.floorConcurrency) {
-        const f = await phase(`floor ×${concurrency}`, () =>
-          floorPhase(cluster!, { ...burst, concurrency }, log),
-        );
+      for (const writers of o.floorConcurrency) {
+        const f = await phase(`floor ×${writers}`, () => floorPhase(cluster!, { ...burst, writers }, log));
         if (f) report.floors.push(f);
       }
       report.floor = [...report.floors].sort((a, b) => a.allRunningMs - b.allRunningMs)[0];

@@ -315,7 +315,9 @@ export async function up(cfg: ClusterConfig = loadConfig(), log: Logger = defaul
           // The API server would publish 127.0.0.1 as the `kubernetes` Service endpoint, which it
           // refuses itself (loopback endpoints are invalid); nothing in the cluster calls it.
           '--endpoint-reconciler-type=none',
-          '--profiling=false',
+          // VDI_APISERVER_PROFILING=1: /debug/pprof for `go tool pprof` (where the API server's
+          // CPU goes in a benchmark burst); off otherwise, as it should be.
+          `--profiling=${process.env.VDI_APISERVER_PROFILING === '1'}`,
           '--v=0',
         ],
         p.logs,
