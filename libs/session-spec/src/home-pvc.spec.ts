@@ -1,7 +1,7 @@
 import type { V1PersistentVolumeClaim } from '@kubernetes/client-node';
 import { chooseEncoder } from './encoder.js';
 import { SessionSpecError } from './errors.js';
-import { userHomeClaimName, type ClaimFacts } from './home-pvc.js';
+import { mayHandOverHomes, userHomeClaimName, type ClaimFacts } from './home-pvc.js';
 import { homePvcName } from './names.js';
 import { ownerAnnotations, ownerHash, ownerHomeName } from './owner.js';
 import { renderSession } from './render.js';
@@ -112,6 +112,29 @@ describe('userHomeClaimName', () => {
     const err = refusal(() => userHomeClaimName(unclaimed, [home(LEGACY, ownerAnnotations(alice))]));
     expect(err.reason).toBe('HomeNotOwned');
     expect(err.message).toContain('migrate the session too');
+  });
+});
+
+describe('mayHandOverHomes', () => {
+  it('is true while a home without an owner exists (the migration may still hand it over)', () => {
+    expect(mayHandOverHomes([home(LEGACY)])).toBe(true);
+    expect(mayHandOverHomes([home(ownerHomeName(alice), ownerAnnotations(alice)), home(LEGACY)])).toBe(true);
+  });
+
+  it('is false when every home has its owner, or there is none, or only session homes lack one', () => {
+    expect(mayHandOverHomes([])).toBe(false);
+    expect(mayHandOverHomes([home(ownerHomeName(alice), ownerAnnotations(alice))])).toBe(false);
+    expect(mayHandOverHomes([home(LEGACY, ownerAnnotations(alice))])).toBe(false);
+    // A session's own home (owned by its session) is never handed to anyone.
+    const sessionHome = home('alice-1-home');
+    sessionHome.metadata!.ownerReferences = [{ uid: 'u' }];
+    expect(mayHandOverHomes([sessionHome])).toBe(false);
+  });
+
+  it('agrees with userHomeClaimName: without such a home an owner can only get their own name', () => {
+    const others = [home(ownerHomeName(newcomer), ownerAnnotations(newcomer))];
+    expect(mayHandOverHomes(others)).toBe(false);
+    expect(userHomeClaimName(owned(), others)).toBe(ownerHomeName(alice));
   });
 });
 

@@ -93,6 +93,17 @@ export function userHomeClaimName(session: Pick<VDISession, 'spec'>, claims: rea
   return handed[0] ?? own;
 }
 
+/**
+ * Whether a per-user home of these claims could still be handed to an owner under a name other
+ * than `ownerHomeName(owner)`: only a home without owner annotations can (a 0.1.x e-mail-keyed
+ * home, or an ownerless session's, until the admin migration annotates it). When there is none,
+ * userHomeClaimName of a session with an owner can only answer `ownerHomeName(owner)`, whatever
+ * else the API server holds: a reconciler need not ask it beyond its cache.
+ */
+export function mayHandOverHomes(claims: readonly ClaimFacts[]): boolean {
+  return claims.some((c) => isUserHome(c) && !annotatedOwner(c.metadata));
+}
+
 export function homeClaim(
   session: VDISession,
   eff: EffectiveSession,

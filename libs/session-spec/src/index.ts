@@ -97,7 +97,7 @@ export {
   sessionOwnerHash,
   type SessionOwner,
 } from './owner.js';
-export { userHomeClaimName, type ClaimFacts } from './home-pvc.js';
+export { mayHandOverHomes, userHomeClaimName, type ClaimFacts } from './home-pvc.js';
 export {
   computeStatus,
   expiresAt,

@@ -149,7 +149,7 @@ describe('ChildWriter.apply', () => {
     // Gone: the pod is made.
     w.client.remove('PersistentVolumeClaim', 'alice-1-home', 'vdi-sessions');
     w.cache.sync(w.client);
-    expect(await w.children.apply(KEY, w.session, w.desired, undefined)).toEqual({});
+    expect(await w.children.apply(KEY, w.session, w.desired, undefined)).toEqual({ podCreated: true });
     expect(w.client.summary()).toContain('create Pod/alice-1');
   });
 

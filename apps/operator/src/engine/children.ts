@@ -159,9 +159,10 @@ export class ChildWriter {
     pod: V1Pod | undefined,
     homeExists = false,
     claimed = false,
-  ): Promise<{ waitingFor?: string }> {
+  ): Promise<{ waitingFor?: string; podCreated?: boolean }> {
     const r = desired.rendered;
     let sent = 0;
+    let podCreated = false;
     if (claimed && pod && !r.home) {
       // A warm pod claimed from a pool is already running, isolated by its pool's policy, and has
       // no home: nothing here has to wait for anything else, so the children go at once (a claim
@@ -191,14 +192,17 @@ export class ChildWriter {
           );
           return { waitingFor: `home volume claim ${homeName} to finish deleting` };
         }
-        if (!pod && (await this.createPod(session, desired))) sent++;
+        if (!pod && (await this.createPod(session, desired))) {
+          sent++;
+          podCreated = true;
+        }
         continue;
       }
       const sentEach = await settled(round.map((obj) => this.applyOne(session, desired, obj, homeExists)));
       sent += sentEach.filter(Boolean).length;
     }
     if (sent > 0) this.d.log.debug({ key, uid: session.metadata.uid, objects: sent }, 'children applied');
-    return {};
+    return podCreated ? { podCreated } : {};
   }
 
   /** Applies one child other than the pod (a per-user home is only ever created); true when it sent it. */

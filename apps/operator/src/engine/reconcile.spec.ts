@@ -6,7 +6,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import type { VDISession, VDITemplateSpec } from '@vdi/crd-types';
 import { LABEL_USER_HASH, homePvcName, ownerAnnotations, ownerHash, ownerHomeName } from '@vdi/session-spec';
 import { sampleOptions, sampleSession, sampleTemplate } from '@vdi/session-spec/testing';
-import { Reconciler } from './reconcile.js';
+import { FIRST_STATUS_DELAY_MS, Reconciler } from './reconcile.js';
 import { FINALIZER } from './session-writes.js';
 import {
   apiError,
@@ -81,16 +81,24 @@ function world(
 }
 
 describe('Reconciler', () => {
-  it('gives a new session the finalizer, then its children in order, then one status', async () => {
+  it('gives a new session the finalizer and its children in order in one pass, then one status', async () => {
     const w = world();
-    const { writes, calls } = await w.pass();
-    expect(writes).toEqual(['patch VDISession/alice-1', ...APPLIED, 'patch VDISession/alice-1/status']);
+    const { writes, calls, result } = await w.pass();
+    expect(writes).toEqual(['patch VDISession/alice-1', ...APPLIED]);
     // One pass, and no read: the pod is created (a create fails rather than change an existing one).
     expect(w.client.summary(calls)).toEqual(writes);
     expect(w.events.reasons()).toContain('DesktopCreated');
     expect(w.client.stored<VDISession>('VDISession', 'alice-1', 'vdi-sessions')?.metadata.finalizers).toEqual(
       [FINALIZER],
     );
+    // The first status waits for the pod's first steps (one write for a quick start, not two),
+    // and the pass asks to be run again then even if no event comes.
+    expect(w.client.stored<VDISession>('VDISession', 'alice-1', 'vdi-sessions')?.status).toBeUndefined();
+    expect(result).toEqual({ requeueAfterMs: FIRST_STATUS_DELAY_MS });
+    w.cache.sync(w.client);
+    expect((await w.pass()).writes).toEqual(['patch VDISession/alice-1/status']);
+    const status = w.client.stored<VDISession>('VDISession', 'alice-1', 'vdi-sessions')?.status;
+    expect(status).toMatchObject({ phase: expect.any(String), startPath: 'Cold' });
   });
 
   describe('a per-user home', () => {
@@ -111,6 +119,17 @@ describe('Reconciler', () => {
       },
       spec: {},
     });
+    /** A home of 0.1.x (e-mail keyed, no owner yet): the admin migration may hand it to an owner. */
+    const legacyHome = (email: string) => ({
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: {
+        name: homePvcName(email),
+        namespace: 'vdi-sessions',
+        labels: { 'app.kubernetes.io/part-of': 'vdi-platform', 'app.kubernetes.io/component': 'home' },
+      },
+      spec: {},
+    });
     const mounted = (w: ReturnType<typeof world>) =>
       w.client
         .stored<{ spec: { volumes: { name: string; persistentVolumeClaim?: { claimName: string } }[] } }>(
@@ -120,9 +139,11 @@ describe('Reconciler', () => {
         )
         ?.spec.volumes.find((v) => v.name === 'home')?.persistentVolumeClaim?.claimName;
 
-    it("is looked up with one list of the owner's claims only, and created when there is none", async () => {
+    it("is looked up with one list of the owner's claims only while a home could be handed over, and created when there is none", async () => {
       const w = world({ template: { persistence: 'user' }, spec: { owner } });
       w.client.seed(home(ownerHomeName({ ...owner, subject: 'bob-sub' }), { ...owner, subject: 'bob-sub' }));
+      w.client.seed(legacyHome('carol@example.com'));
+      w.cache.sync(w.client);
       const { calls, writes } = await w.pass();
       expect(calls.filter((c) => c.verb === 'list')).toEqual([
         expect.objectContaining({ kind: 'PersistentVolumeClaim', labelSelector: selector }),
@@ -131,8 +152,28 @@ describe('Reconciler', () => {
       expect(mounted(w)).toBe(ownerHomeName(owner));
     });
 
+    it('is created without asking the API server when no cached home could be handed to anyone', async () => {
+      const w = world({ template: { persistence: 'user' }, spec: { owner } });
+      w.client.seed(home(ownerHomeName({ ...owner, subject: 'bob-sub' }), { ...owner, subject: 'bob-sub' }));
+      w.cache.sync(w.client);
+      const { calls, writes } = await w.pass();
+      expect(calls.filter((c) => c.verb === 'list' || c.verb === 'get')).toEqual([]);
+      expect(writes).toContain(`create PersistentVolumeClaim/${ownerHomeName(owner)}`);
+      expect(mounted(w)).toBe(ownerHomeName(owner));
+    });
+
+    it("is the owner's own when it exists but is not cached yet (the create's 409, checked as the owner's)", async () => {
+      const w = world({ template: { persistence: 'user' }, spec: { owner } });
+      w.client.seed(home(ownerHomeName(owner), owner));
+      await w.pass();
+      expect(mounted(w)).toBe(ownerHomeName(owner));
+    });
+
     it('is the one the migration handed to the owner even before the cache shows it (nothing created)', async () => {
       const w = world({ template: { persistence: 'user' }, spec: { owner } });
+      // The cache holds the 0.1.x home as it was; the migration has just annotated it for alice.
+      w.client.seed(legacyHome('alice@example.com'));
+      w.cache.sync(w.client);
       w.client.seed(home(homePvcName('alice@example.com'), owner));
       const { writes } = await w.pass();
       expect(writes.filter((c) => c.includes('PersistentVolumeClaim'))).toEqual([]);
@@ -174,6 +215,8 @@ describe('Reconciler', () => {
 
   it('writes the status only to the session it read (a test of its uid)', async () => {
     const w = world();
+    await w.pass();
+    w.cache.sync(w.client);
     const { calls } = await w.pass();
     const status = calls.find((c) => c.subresource === 'status')!;
     expect(status.body).toEqual([
@@ -193,14 +236,21 @@ describe('Reconciler', () => {
     const w = world();
     await w.pass();
     // The cache still holds the session without finalizer or status, and no children: nothing is
-    // changed (the pod's create is refused as it exists) and nothing is announced twice.
+    // changed (the pod's create is refused as it exists) and nothing is announced twice; the
+    // first status is written (the pod this pass found was not its own).
     const again = await w.pass();
-    expect(again.calls.filter((c) => c.status < 300 && c.verb !== 'get' && c.verb !== 'list')).toEqual([]);
+    expect(w.client.summary(again.calls.filter((c) => c.status < 300 && c.verb !== 'get'))).toEqual([
+      'patch VDISession/alice-1/status',
+    ]);
     expect(w.events.reasons().filter((r) => r === 'DesktopCreated')).toHaveLength(1);
+    const third = await w.pass();
+    expect(third.calls.filter((c) => c.status < 300 && c.verb !== 'get' && c.verb !== 'list')).toEqual([]);
   });
 
   it("recognises the echo of its own status write (it wakes nobody), not someone else's change", async () => {
     const w = world();
+    await w.pass();
+    // Its first status: the pod not in the cache yet.
     await w.pass();
     const echo = w.client.stored<VDISession>('VDISession', 'alice-1', 'vdi-sessions')!;
     expect(echo.status?.phase).toBeDefined();
@@ -291,6 +341,8 @@ describe('Reconciler', () => {
 
   it('ends quietly when its status write is refused because the name now holds a newer session', async () => {
     const w = world({ session: { finalizers: [FINALIZER] } });
+    await w.pass();
+    w.cache.sync(w.client);
     // The session was deleted and made again under the same name; the cache has not seen it yet.
     w.client.remove('VDISession', 'alice-1', 'vdi-sessions');
     const newer = sessionObject(sampleSession());
@@ -346,6 +398,8 @@ describe('Reconciler', () => {
 
   it('fails when its status write is refused for its own session', async () => {
     const w = world({ session: { finalizers: [FINALIZER] } });
+    await w.pass();
+    w.cache.sync(w.client);
     w.client.failOnce((c) => c.subresource === 'status', apiError(422));
     await expect(w.reconciler.reconcile(KEY)).rejects.toMatchObject({ status: 422 });
   });

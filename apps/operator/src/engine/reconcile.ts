@@ -32,6 +32,7 @@ import {
   durationSeconds,
   desktopPodName,
   LABEL_POOL,
+  mayHandOverHomes,
   poolPodPassword,
   resolveSession,
   expiresAt,
@@ -58,6 +59,12 @@ interface UserHome {
   name: string;
   exists: boolean;
 }
+
+/**
+ * How long a new session's first status write waits after its desktop pod was created (see
+ * reconcileNormal): the batching window of a start's steps (main.ts START_STEPS_WINDOW_MS).
+ */
+export const FIRST_STATUS_DELAY_MS = 1_000;
 
 /** The scheduler's note on a claim bound on first use: the node its volume was provisioned for. */
 const SELECTED_NODE = 'volume.kubernetes.io/selected-node';
@@ -251,6 +258,7 @@ export class Reconciler {
 
     let applyError: string | undefined;
     let waitingFor: string | undefined;
+    let podCreated = false;
     this.children.noteOwner(key, session.metadata.uid!);
     if (stopped) {
       await this.stopDesktop(session, pod);
@@ -264,7 +272,7 @@ export class Reconciler {
         );
       }
       try {
-        ({ waitingFor } = await this.children.apply(
+        ({ waitingFor, podCreated = false } = await this.children.apply(
           key,
           session,
           desired,
@@ -280,6 +288,11 @@ export class Reconciler {
         log.error({ key, err: err.message }, 'applying the desktop objects failed');
       }
     }
+
+    // A session seen for the first time whose desktop pod this pass created: its first status
+    // waits for the pod's first steps (FIRST_STATUS_DELAY_MS at most; its readiness or the steps'
+    // events come first when they can), so a quick start costs one status write, not two.
+    if (podCreated && !applyError && !session.status?.phase) return { requeueAfterMs: FIRST_STATUS_DELAY_MS };
 
     const observed = stopped
       ? undefined
@@ -461,7 +474,8 @@ export class Reconciler {
    * same e-mail (userHomeClaimName; a SessionSpecError otherwise). A claim the cache does not hold
    * would be created: the API server is asked first, since the cache may not show yet a home the
    * migration has just handed to this owner — for the owner's claims only (the owner label the
-   * migration sets too), not every home of the namespace. `exists`: the claim is known to be there.
+   * migration sets too), not every home of the namespace — unless no home the migration could hand
+   * over is cached. `exists`: the claim is known to be there.
    */
   private async userHomeClaim(session: VDISession, pod: V1Pod | undefined): Promise<UserHome> {
     const mounted = pod?.spec?.volumes?.find((v) => v.name === 'home')?.persistentVolumeClaim?.claimName;
@@ -470,6 +484,10 @@ export class Reconciler {
     const cached = this.d.caches.claims.list(ns);
     const name = userHomeClaimName(session, cached);
     if (cached.some((c) => c.metadata?.name === name)) return { name, exists: true };
+    // Without a home the migration could still hand over (mayHandOverHomes), a session's home has
+    // one possible name, and a claim of that name the cache does not show yet only makes the
+    // create answer 409 (children.ts then checks whose it is): nothing to ask the API server.
+    if (!mayHandOverHomes(cached)) return { name, exists: false };
     const selector = `${MANAGED_SELECTOR},${LABEL_USER_HASH}=${sessionOwnerHash(session)}`;
     const fresh = await this.d.client.call<{ items: V1PersistentVolumeClaim[] }>(
       'GET',
