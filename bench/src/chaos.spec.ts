@@ -16,6 +16,14 @@ const session = (name: string, status: VDISession['status'], deleted?: string): 
   ...(status ? { status } : {}),
 });
 
+/** The scheduler's verdict on a pod it found no node for. */
+const unschedulable = (message: string) => ({
+  type: 'PodScheduled',
+  status: 'False',
+  reason: 'Unschedulable',
+  message,
+});
+
 describe('the sessions a chaos run left stuck', () => {
   it('names each session an invariant names, once, leaked children by their session', () => {
     const r = checkInvariants(
@@ -75,15 +83,7 @@ describe('the sessions a chaos run left stuck', () => {
           spec: { containers: [] },
           status: {
             phase: 'Pending',
-            conditions: [
-              {
-                type: 'PodScheduled',
-                status: 'False',
-                reason: 'Unschedulable',
-                message: '0/3 nodes are available',
-              },
-              { type: 'Initialized', status: 'True' },
-            ],
+            conditions: [unschedulable('0/3 nodes are available'), { type: 'Initialized', status: 'True' }],
           },
         },
         {
