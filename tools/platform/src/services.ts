@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { ensureApiBuild } from './build-api.js';
+import { LAUNCHER_ENV, launcherId, stopOrphans } from './orphans.js';
 import { repoRoot } from './paths.js';
 
 export { repoRoot };
@@ -53,7 +54,11 @@ export async function spawnService(o: SpawnOptions): Promise<ServiceProcess> {
   const [cmd, ...args] = o.command;
   const proc = spawn(cmd!, args, {
     cwd: o.cwd ?? repoRoot,
-    env: Object.fromEntries(Object.entries(o.env).filter(([, v]) => v !== undefined)) as NodeJS.ProcessEnv,
+    // Marked with its launcher: once that is gone, a later start can tell it was left behind (orphans.ts).
+    env: {
+      ...(Object.fromEntries(Object.entries(o.env).filter(([, v]) => v !== undefined)) as NodeJS.ProcessEnv),
+      [LAUNCHER_ENV]: launcherId(),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group: Ctrl-C in the terminal reaches the launcher, which stops it in order.
     detached: true,
@@ -130,30 +135,46 @@ export interface OperatorServiceOptions {
   nodeArgs?: string[];
 }
 
-/** The operator (apps/operator) against `kubeconfig`, sessions and its Lease in `namespace`. */
+/**
+ * The operator (apps/operator) against `kubeconfig`, sessions and its Lease in `namespace`. An
+ * operator of the same namespace and cluster that a killed run left behind is stopped first: it
+ * would keep the Lease, with a session key nobody else has (orphans.ts).
+ */
 export function startOperatorService(o: OperatorServiceOptions): Promise<ServiceProcess> {
+  stopOrphans(
+    `operator of namespace ${o.namespace}`,
+    (p) =>
+      p.cmdline.some((a) => a.endsWith(path.join('apps', 'operator', 'src', 'main.ts'))) &&
+      p.env.VDI_LEASE_NAMESPACE === o.namespace &&
+      p.env.KUBECONFIG === o.kubeconfig,
+  );
   return spawnService({
     name: `operator ${o.identity ?? ''}`.trim(),
     command: nodeTs('apps/operator/src/main.ts', o.nodeArgs),
-    env: {
-      ...process.env,
-      KUBECONFIG: o.kubeconfig,
-      VDI_SESSIONS_NAMESPACE: o.namespace,
-      VDI_LEASE_NAMESPACE: o.namespace,
-      VDI_METRICS_PORT: String(o.metricsPort),
-      VDI_METRICS_HOST: '127.0.0.1',
-      // A free port on loopback unless the stack names one (it does, for WebRTC desktops).
-      VDI_TURN_REST_PORT: '0',
-      VDI_TURN_REST_HOST: '127.0.0.1',
-      // Templates are cluster-wide and test stacks share the cluster: only an operator asked to
-      // (npm start's) writes their status.
-      VDI_TEMPLATE_STATUS: 'off',
-      ...(o.identity ? { VDI_POD_NAME: o.identity } : {}),
-      ...o.env,
-    },
+    env: operatorServiceEnv(o),
     readyUrl: `http://127.0.0.1:${o.metricsPort}/readyz`,
     ...(o.logFile ? { logFile: o.logFile } : {}),
   });
+}
+
+/** The environment startOperatorService runs the operator with. */
+export function operatorServiceEnv(o: OperatorServiceOptions): Record<string, string | undefined> {
+  return {
+    ...process.env,
+    KUBECONFIG: o.kubeconfig,
+    VDI_SESSIONS_NAMESPACE: o.namespace,
+    VDI_LEASE_NAMESPACE: o.namespace,
+    VDI_METRICS_PORT: String(o.metricsPort),
+    VDI_METRICS_HOST: '127.0.0.1',
+    // A free port on loopback unless the stack names one (it does, for WebRTC desktops).
+    VDI_TURN_REST_PORT: '0',
+    VDI_TURN_REST_HOST: '127.0.0.1',
+    // Templates are cluster-wide and test stacks share the cluster: only an operator asked to
+    // (npm start's) writes their status.
+    VDI_TEMPLATE_STATUS: 'off',
+    ...(o.identity ? { VDI_POD_NAME: o.identity } : {}),
+    ...o.env,
+  };
 }
 
 export interface ApiServiceOptions {
