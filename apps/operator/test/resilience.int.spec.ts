@@ -617,17 +617,23 @@ describe('session operator resilience', () => {
       const signalledAt = Date.now();
       expect(await leader.exited).toBe(0);
       const exitedAt = Date.now();
-      // The leader's own log lines, by message (a substring search would also match a field's value).
-      const messages = leader.logs.map((line) => {
+      // The leader's own log lines, by message (a substring search would also match a field's
+      // value), in the order of the times they carry, not of their arrival: at exit the logger
+      // flushes its last lines at once, and they can reach the pipe before an earlier write that
+      // was still in flight (seen once in CI: 'stopped' arrived before 'released the lease').
+      const lines = leader.logs.flatMap((line) => {
         try {
-          return (JSON.parse(line) as { msg?: string }).msg ?? '';
+          const l = JSON.parse(line) as { msg?: string; time?: string };
+          return l.msg && l.time ? [{ msg: l.msg, at: Date.parse(l.time) }] : [];
         } catch {
-          return '';
+          return [];
         }
       });
-      const order = ['draining workers', 'released the lease', 'stopped'].map((m) => messages.indexOf(m));
-      expect(order.every((i) => i >= 0)).toBe(true);
-      expect([...order].sort((a, b) => a - b)).toEqual(order);
+      const at = ['draining workers', 'released the lease', 'stopped'].map(
+        (m) => lines.find((l) => l.msg === m)?.at ?? NaN,
+      );
+      expect(at.every((t) => Number.isFinite(t))).toBe(true);
+      expect([...at].sort((a, b) => a - b)).toEqual(at);
 
       const ledAt = await waitLeader(standby, LEASE_SECONDS * 1000);
       await waitFor('the standby to appear as holder', async () =>
