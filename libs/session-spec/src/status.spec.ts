@@ -584,6 +584,26 @@ describe('the start deadline (counted from when the platform could start the des
     expect(late.startDeadlineAt).toBeUndefined();
   });
 
+  it('never runs while the scheduler has not seen the home claim the operator just made; does for another claim', () => {
+    const message = (claim: string) =>
+      `0/82 nodes are available: persistentvolumeclaim "${claim}" not found. not found`;
+    const early = podOf(100);
+    early.status!.conditions![0]!.message = message('home-alice-0123');
+    const st = computeStatus(observe({ pod: early, homeClaim: 'home-alice-0123', now: later(3_600) }));
+    expect(st.phase).toBe('Scheduling');
+    expect(st.reason).toBe('WaitingForScheduler');
+    expect(st.message).toMatch(
+      /home volume claim home-alice-0123 .*does not count against its start deadline/,
+    );
+    expect(st.startDeadlineAt).toBeUndefined();
+    // A claim that is not the session's home (not the operator's to make) is a verdict.
+    const other = podOf(100);
+    other.status!.conditions![0]!.message = message('someone-elses');
+    const verdict = computeStatus(observe({ pod: other, homeClaim: 'home-alice-0123', now: later(200) }));
+    expect(verdict.reason).toBe('Unschedulable');
+    expect(verdict.startDeadlineAt).toBe(at(400));
+  });
+
   it('runs from the pod being made for a pod no node can run (not a queue)', () => {
     const nowhere = podOf(100);
     nowhere.status!.conditions![0]!.message =

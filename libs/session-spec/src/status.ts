@@ -153,6 +153,20 @@ function scheduling(o: Observation, pod: V1Pod): Cond {
       message: `waiting for ${node}: the session's home is on node-local storage there, and that node cannot take the desktop now (${msg}); it starts by itself when the node has room. To start elsewhere, an admin can move homes to shared storage (ReadWriteMany or network block storage), or delete the home volume (its files are lost)`,
     };
   }
+  // The home claim the operator has just made is not in the scheduler's cache yet (it reads its
+  // own watch of claims, which lags behind in a burst): a wait in the scheduler's queue, not a
+  // verdict; its retry comes when its cache has the claim, at the latest when it flushes its
+  // unschedulable pods (5 min), so the start deadline must not run meanwhile.
+  if (
+    sched?.status === 'False' &&
+    o.homeClaim &&
+    msg.includes(`persistentvolumeclaim "${o.homeClaim}" not found`)
+  ) {
+    return {
+      ...waitingForScheduler,
+      message: `waiting for the scheduler to see the desktop's home volume claim ${o.homeClaim} (made moments ago; time in the scheduler's queue does not count against its start deadline)`,
+    };
+  }
   if (sched?.status === 'False' && /Insufficient nvidia\.com\/gpu/.test(msg)) {
     const slices = o.gpuSlices
       ? `${o.gpuSlices.free} of ${o.gpuSlices.total} time-slices free`
