@@ -19,7 +19,7 @@ import { LeaderElector } from './engine/leader.js';
 import { OperatorMetrics, startHttpServer } from './engine/metrics.js';
 import { PrepullCaches, PrepullController, templateSelected } from './engine/prepull.js';
 import { PoolManager } from './engine/pools.js';
-import { Reconciler } from './engine/reconcile.js';
+import { Reconciler, START_STEPS_WINDOW_MS } from './engine/reconcile.js';
 import { startTurnRestServer } from './engine/turn-rest.js';
 import { TemplateStatusWriter } from './engine/templates.js';
 import { GpuAccountant } from './engine/usage.js';
@@ -92,13 +92,6 @@ let leading = !config.leaderElection.enabled;
 const enqueue = (key: string, priority?: Priority) => {
   if (leading) queue.add(key, priority);
 };
-/**
- * The batching window of a desktop's start steps (WorkQueue.addSoon): its pod created, placed,
- * started, its home claim provisioned and bound each come as an event within moments of each other;
- * each is a status refresh, and within this window they cost one reconcile and at most one status
- * write instead of one each. Its readiness (what the owner waits for) is not delayed.
- */
-const START_STEPS_WINDOW_MS = 1_000;
 const enqueueSoon = (key: string) => {
   if (leading) queue.addSoon(key, START_STEPS_WINDOW_MS);
 };

@@ -6,7 +6,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import type { VDISession, VDITemplateSpec } from '@vdi/crd-types';
 import { LABEL_USER_HASH, homePvcName, ownerAnnotations, ownerHash, ownerHomeName } from '@vdi/session-spec';
 import { sampleOptions, sampleSession, sampleTemplate } from '@vdi/session-spec/testing';
-import { FIRST_STATUS_DELAY_MS, Reconciler } from './reconcile.js';
+import { START_STEPS_WINDOW_MS, Reconciler } from './reconcile.js';
 import { FINALIZER } from './session-writes.js';
 import {
   apiError,
@@ -94,7 +94,7 @@ describe('Reconciler', () => {
     // The first status waits for the pod's first steps (one write for a quick start, not two),
     // and the pass asks to be run again then even if no event comes.
     expect(w.client.stored<VDISession>('VDISession', 'alice-1', 'vdi-sessions')?.status).toBeUndefined();
-    expect(result).toEqual({ requeueAfterMs: FIRST_STATUS_DELAY_MS });
+    expect(result).toEqual({ requeueAfterMs: START_STEPS_WINDOW_MS });
     w.cache.sync(w.client);
     expect((await w.pass()).writes).toEqual(['patch VDISession/alice-1/status']);
     const status = w.client.stored<VDISession>('VDISession', 'alice-1', 'vdi-sessions')?.status;

@@ -61,10 +61,13 @@ interface UserHome {
 }
 
 /**
- * How long a new session's first status write waits after its desktop pod was created (see
- * reconcileNormal): the batching window of a start's steps (main.ts START_STEPS_WINDOW_MS).
+ * The batching window of a desktop's start steps (WorkQueue.addSoon in main.ts): its pod created,
+ * placed, started, its home claim provisioned and bound each come as an event within moments of
+ * each other; each is a status refresh, and within this window they cost one reconcile and at
+ * most one status write instead of one each. Its readiness (what the owner waits for) is not
+ * delayed. A new session's first status waits for the same window (reconcileNormal).
  */
-export const FIRST_STATUS_DELAY_MS = 1_000;
+export const START_STEPS_WINDOW_MS = 1_000;
 
 /** The scheduler's note on a claim bound on first use: the node its volume was provisioned for. */
 const SELECTED_NODE = 'volume.kubernetes.io/selected-node';
@@ -290,9 +293,9 @@ export class Reconciler {
     }
 
     // A session seen for the first time whose desktop pod this pass created: its first status
-    // waits for the pod's first steps (FIRST_STATUS_DELAY_MS at most; its readiness or the steps'
+    // waits for the pod's first steps (START_STEPS_WINDOW_MS at most; its readiness or the steps'
     // events come first when they can), so a quick start costs one status write, not two.
-    if (podCreated && !applyError && !session.status?.phase) return { requeueAfterMs: FIRST_STATUS_DELAY_MS };
+    if (podCreated && !applyError && !session.status?.phase) return { requeueAfterMs: START_STEPS_WINDOW_MS };
 
     const observed = stopped
       ? undefined
