@@ -21,6 +21,7 @@ import {
   type DesiredSession,
 } from '@vdi/session-spec';
 import type { Logger } from 'pino';
+import { AppliedMemo } from './applied-memo.js';
 import type { Caches } from './caches.js';
 import type { EventRecorder } from './events.js';
 
@@ -47,13 +48,6 @@ export const ANNOTATION_APPLIED = 'vdi.kasm.io/applied';
  */
 const CACHE_LAG_MS = 10_000;
 
-/** What this process last applied of one child: the desired hash and the version the API server gave. */
-interface AppliedChild {
-  hash: string;
-  resourceVersion: string;
-  at: number;
-}
-
 type Child = KubeObject & {
   metadata: {
     name: string;
@@ -65,11 +59,11 @@ type Child = KubeObject & {
 
 export class ChildWriter {
   /**
-   * Per child (`Kind/namespace/name`), what this process last applied or found applied. A cached
+   * Per child (kind, namespace, name), what this process last applied or found applied. A cached
    * child at that version is current; at another version with the same hash someone else wrote
    * it since (an edit, a system update), so it is applied again (once: the memo then moves on).
    */
-  private readonly applied = new Map<string, AppliedChild>();
+  private readonly applied = new AppliedMemo();
   /**
    * Per session key, the uid of the session whose objects this process may have written and not
    * yet removed. Normally the deletion path removes them under our finalizer. But kube-apiserver
@@ -99,12 +93,12 @@ export class ChildWriter {
   /** Forget what was applied for one session (it is gone, so its next copy starts afresh). */
   forgetSession(key: string): void {
     const [namespace, name] = key.split('/') as [string, string];
-    for (const ref of childRefs(name, namespace)) this.applied.delete(childKey(ref));
+    for (const ref of childRefs(name, namespace)) this.applied.delete(ref);
   }
 
   /** A child was deleted (its cache says): it is applied again at the next look, not trusted as on its way. */
   forgetChild(obj: KubernetesObject): void {
-    this.applied.delete(childKey(obj));
+    this.applied.delete(obj);
   }
 
   /**
@@ -112,7 +106,7 @@ export class ChildWriter {
    * apply returned): it wakes nobody. Anything else — an edit, a deletion, a system update — does.
    */
   isOwnWrite(obj: KubernetesObject): boolean {
-    const a = this.applied.get(childKey(obj));
+    const a = this.applied.get(obj);
     return Boolean(a && a.resourceVersion === obj.metadata?.resourceVersion);
   }
 
@@ -254,9 +248,8 @@ export class ChildWriter {
 
   /** Applies one child unless the cached one is current; true when it sent it. */
   private async applyChild(session: VDISession, obj: Child): Promise<boolean> {
-    const key = childKey(obj);
     const hash = createHash('sha256').update(JSON.stringify(obj)).digest('base64url').slice(0, 32);
-    if (this.current(key, obj, hash, session.metadata.uid!)) return false;
+    if (this.current(obj, hash, session.metadata.uid!)) return false;
     const body = structuredClone(obj);
     body.metadata.annotations = { ...body.metadata.annotations, [ANNOTATION_APPLIED]: hash };
     let stored: Stored<Child>;
@@ -268,7 +261,7 @@ export class ChildWriter {
       // away (the field is immutable), so it is made again.
       stored = await this.replace(session, body, err);
     }
-    this.applied.set(key, { hash, resourceVersion: stored.metadata.resourceVersion, at: this.now() });
+    this.applied.set(obj, { hash, resourceVersion: stored.metadata.resourceVersion, at: this.now() });
     return true;
   }
 
@@ -278,9 +271,9 @@ export class ChildWriter {
    * after us. Without one (a restart, a resync): current when the cached child carries the hash
    * and belongs to this session — remembered, so later writes by others are noticed.
    */
-  private current(key: string, obj: Child, hash: string, uid: string): boolean {
+  private current(obj: Child, hash: string, uid: string): boolean {
     const cached = this.cached(obj);
-    const mine = this.applied.get(key);
+    const mine = this.applied.get(obj);
     const cachedHash = cached?.metadata?.annotations?.[ANNOTATION_APPLIED];
     if (mine?.hash === hash) {
       if (!cached) return this.now() - mine.at < CACHE_LAG_MS;
@@ -291,7 +284,16 @@ export class ChildWriter {
     }
     if (!cached || cachedHash !== hash) return false;
     if (!(cached.metadata?.ownerReferences ?? []).some((o) => o.uid === uid)) return false;
-    this.applied.set(key, { hash, resourceVersion: cached.metadata?.resourceVersion ?? '', at: this.now() });
+    // Found, not applied (at 0), and kept as the cached child's own strings: the resync makes one
+    // entry for every child there is.
+    this.applied.set(
+      { kind: obj.kind, metadata: cached.metadata },
+      {
+        hash: cachedHash,
+        resourceVersion: cached.metadata?.resourceVersion ?? '',
+        at: 0,
+      },
+    );
     return true;
   }
 
@@ -395,9 +397,6 @@ export class ChildWriter {
 }
 
 /** `Kind/namespace/name` of a child. */
-function childKey(obj: { kind?: string; metadata?: { name?: string; namespace?: string } }): string {
-  return `${obj.kind}/${obj.metadata?.namespace ?? ''}/${obj.metadata?.name ?? ''}`;
-}
 
 /**
  * The children of `desired` in rounds of writes that may go together, in libs/session-spec's
