@@ -78,7 +78,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --out DIR                  default bench/results
   --name NAME                report file name (default the date)
   --reference                write the release's reference report, reference-<version>.*
-  --keep-cluster             leave the benchmark's own cluster running
+  --keep-cluster             leave the benchmark's own cluster running (with the steady phase's sessions)
   --render FILE.json         only write FILE.md and FILE.svg again from a report's data`;
 
 export class UsageError extends Error {

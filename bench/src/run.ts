@@ -164,8 +164,9 @@ export async function runBench(
               log,
             ),
           );
-        // An own cluster is deleted whole: deleting its thousands of sessions one by one first is wasted time.
-        if (cluster.own && !o.keepCluster) await st.operator.stop('SIGTERM');
+        // An own cluster is deleted whole: deleting its thousands of sessions one by one first is
+        // wasted time. A kept one keeps them, for a look at the steady state (`--keep-cluster`).
+        if (cluster.own) await st.operator.stop('SIGTERM');
         else await st.teardown();
       }
     }
