@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import type { Release } from '@vdi/node';
-import { REAL_DESKTOP_TEMPLATE, startStack, type Stack } from '@vdi/platform';
+import { REAL_DESKTOP_TEMPLATE, type Stack } from '@vdi/platform';
 import { KeycloakAdmin } from '@vdi/keycloak';
 import { KubeJsonClient } from '@vdi/kube-client';
 import { LABEL_CLAIMED_BY, LABEL_POOL, LABEL_SESSION } from '@vdi/session-spec';
@@ -27,7 +27,7 @@ import {
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { gqlAs, sessionsAs } from './api';
 import { loginAs, newContext, screenshot, templateCard } from './portal';
-import { within } from './shared-desktop';
+import { startRealDesktopStack, within } from './shared-desktop';
 
 /** Traefik's web port of this stack (added to the portal client's web origins below). */
 const WEB_PORT = 8098;
@@ -146,18 +146,13 @@ async function deleteSession(user: string, name: string): Promise<void> {
 
 beforeAll(async () => {
   release = await holdRealNode();
-  await admin.ensureApiServiceAccount([`http://vdi.localhost:${WEB_PORT}`]);
-  stack = await startStack({
+  ({ stack, keycloakUrl } = await startRealDesktopStack({
     stateDir: tmp,
-    cluster: { kind: 'local' },
-    sessionsNamespace: NAMESPACE,
-    access: { webPort: WEB_PORT, adminPort: WEB_PORT + 1 },
-    quotas: { sessionsPerUser: 1, gpusPerUser: 0 },
+    namespace: NAMESPACE,
+    webPort: WEB_PORT,
+    admin,
     log,
-  });
-  if (!('ref' in stack.realDesktop))
-    throw new Error(`no real desktop on this machine: ${stack.realDesktop.skipped}`);
-  keycloakUrl = stack.keycloakIssuer.replace(/\/realms\/.*$/, '');
+  }));
   const kc = testKubeConfig();
   client = new KubeJsonClient(kc);
   core = kc.makeApiClient(k8s.CoreV1Api);

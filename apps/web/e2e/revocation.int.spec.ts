@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Release } from '@vdi/node';
-import { startStack, type Stack } from '@vdi/platform';
+import type { Stack } from '@vdi/platform';
 import { KeycloakAdmin } from '@vdi/keycloak';
 import { holdRealNode, launchChromium, testKubeConfig, waitFirstFrame, waitFor } from '@vdi/testing';
 import { KubeJsonClient } from '@vdi/kube-client';
@@ -19,6 +19,7 @@ import type { Browser, BrowserContext, Page, WebSocket } from 'playwright-core';
 import { gqlAs, sessionsAs } from './api';
 import { upgradeStatus } from './desktop-http';
 import { loginAs, newContext } from './portal';
+import { startRealDesktopStack } from './shared-desktop';
 
 /** Traefik's web port of this stack: listed in the dev realm's portal web origins (tools/keycloak). */
 const WEB_PORT = 8094;
@@ -165,25 +166,19 @@ async function revokedEvents(): Promise<string[]> {
 
 beforeAll(async () => {
   release = await holdRealNode();
-  // A running Keycloak imported before the API's service account existed gets it now.
-  await admin.ensureApiServiceAccount([`http://vdi.localhost:${WEB_PORT}`]);
   userId = await admin.createUser({
     username: user,
     password: user,
     email: `${user}@example.com`,
     roles: ['vdi-user'],
   });
-  stack = await startStack({
+  ({ stack, keycloakUrl } = await startRealDesktopStack({
     stateDir: tmp,
-    cluster: { kind: 'local' },
-    sessionsNamespace: NAMESPACE,
-    access: { webPort: WEB_PORT, adminPort: WEB_PORT + 1 },
-    quotas: { sessionsPerUser: 1, gpusPerUser: 0 },
+    namespace: NAMESPACE,
+    webPort: WEB_PORT,
+    admin,
     log,
-  });
-  if (!('ref' in stack.realDesktop))
-    throw new Error(`no real desktop on this machine: ${stack.realDesktop.skipped}`);
-  keycloakUrl = stack.keycloakIssuer.replace(/\/realms\/.*$/, '');
+  }));
   browser = await launchChromium();
   const { createSession } = await gqlAs<{ createSession: { name: string } }>(
     stack.apiDirectUrl,

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { V1PersistentVolume, V1PersistentVolumeClaim, V1Pod } from '@kubernetes/client-node';
 import type { Release } from '@vdi/node';
-import { startStack, type Stack } from '@vdi/platform';
+import type { Stack } from '@vdi/platform';
 import { KeycloakAdmin } from '@vdi/keycloak';
 import { KubeJsonClient } from '@vdi/kube-client';
 import {
@@ -31,6 +31,7 @@ import { loginAs, newContext, notices, screenshot } from './portal';
 import {
   desktopCookie,
   openThroughPortal,
+  startRealDesktopStack,
   streamStatus,
   trackSockets,
   within,
@@ -133,24 +134,19 @@ async function openFromSharedWithMe(user: string): Promise<OpenedDesktop> {
 
 beforeAll(async () => {
   release = await holdRealNode();
-  await admin.ensureApiServiceAccount([`http://vdi.localhost:${WEB_PORT}`]);
   carolId = await admin.createUser({
     username: carol,
     password: carol,
     email: `${carol}@example.com`,
     roles: ['vdi-user'],
   });
-  stack = await startStack({
+  ({ stack, keycloakUrl } = await startRealDesktopStack({
     stateDir: tmp,
-    cluster: { kind: 'local' },
-    sessionsNamespace: NAMESPACE,
-    access: { webPort: WEB_PORT, adminPort: WEB_PORT + 1 },
-    quotas: { sessionsPerUser: 1, gpusPerUser: 0 },
+    namespace: NAMESPACE,
+    webPort: WEB_PORT,
+    admin,
     log,
-  });
-  if (!('ref' in stack.realDesktop))
-    throw new Error(`no real desktop on this machine: ${stack.realDesktop.skipped}`);
-  keycloakUrl = stack.keycloakIssuer.replace(/\/realms\/.*$/, '');
+  }));
   client = new KubeJsonClient(testKubeConfig());
   browser = await launchChromium();
   const { createSession } = await gql<{ createSession: { name: string } }>(

@@ -4,6 +4,8 @@
  * for the end-to-end tests that watch who gets in and when a page is closed (share.int.spec.ts).
  */
 import type { Browser, BrowserContext, Page, WebSocket } from 'playwright-core';
+import type { KeycloakAdmin } from '@vdi/keycloak';
+import { startStack, type Stack } from '@vdi/platform';
 import { waitFirstFrame, waitFor } from '@vdi/testing';
 import { upgradeStatus } from './desktop-http';
 import { loginAs, newContext } from './portal';
@@ -83,4 +85,35 @@ export async function within<T>(ms: number, what: string, f: () => Promise<T>): 
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * The platform on the local cluster with the real desktop on the real node, as the end-to-end
+ * tests of pooled, shared and revoked desktops run it: the API's service account made sure of in
+ * Keycloak (a Keycloak imported before it existed gets it now), one session and no GPU per user,
+ * the portal on `webPort` and the admin portal on the next port. Fails, with the stack stopped,
+ * when this machine cannot run the real desktop. Also returns Keycloak's base URL (for logins).
+ */
+export async function startRealDesktopStack(o: {
+  stateDir: string;
+  namespace: string;
+  webPort: number;
+  admin: KeycloakAdmin;
+  log: (m: string) => void;
+}): Promise<{ stack: Stack; keycloakUrl: string }> {
+  await o.admin.ensureApiServiceAccount([`http://vdi.localhost:${o.webPort}`]);
+  const stack = await startStack({
+    stateDir: o.stateDir,
+    cluster: { kind: 'local' },
+    sessionsNamespace: o.namespace,
+    access: { webPort: o.webPort, adminPort: o.webPort + 1 },
+    quotas: { sessionsPerUser: 1, gpusPerUser: 0 },
+    log: o.log,
+  });
+  if (!('ref' in stack.realDesktop)) {
+    const why = stack.realDesktop.skipped;
+    await stack.stop();
+    throw new Error(`no real desktop on this machine: ${why}`);
+  }
+  return { stack, keycloakUrl: stack.keycloakIssuer.replace(/\/realms\/.*$/, '') };
 }
