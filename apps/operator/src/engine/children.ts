@@ -396,8 +396,6 @@ export class ChildWriter {
   }
 }
 
-/** `Kind/namespace/name` of a child. */
-
 /**
  * The children of `desired` in rounds of writes that may go together, in libs/session-spec's
  * order: what the pod needs (its credentials, its home, the network policy that isolates it — a
