@@ -1,9 +1,9 @@
 /**
- * The operator as the benchmark runs it: one plain-JS bundle of apps/operator and the workspace
- * libraries (compiled from their TypeScript sources through the `@vdi/source` condition), with
- * npm packages left external. That is what the process is in production (compiled JS, no
- * loader): run through tsx instead, the same operator starts with ~100 MB more RSS and ~2 s more
- * CPU (the TypeScript loader and its caches), which would swamp the memory target.
+ * The operator as the benchmark runs it: the bundle its image runs (tools/bundle: apps/operator,
+ * the workspace libraries and its npm packages in one file), built by the same code. Run through
+ * tsx instead, the same operator starts with ~100 MB more RSS and ~2 s more CPU (the TypeScript
+ * loader and its caches), which would swamp the memory target. The request probe is bundled here
+ * with its npm packages left external.
  *
  * esbuild's bundle starts every module with a `// <path>` comment line; profile.ts uses those to
  * attribute CPU samples in the bundle to the source files.
@@ -11,6 +11,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import * as esbuild from 'esbuild';
+import { bundleNodeService, operatorBundleOptions } from '@vdi/bundle';
 
 export const repoRoot = path.resolve(import.meta.dirname, '..', '..');
 /**
@@ -50,10 +51,11 @@ export interface Builds {
   probe: string;
 }
 
-/** Bundles the operator and the request probe into cacheDir (a second or two). */
+/** Bundles the operator and the request probe into cacheDir (a few seconds). */
 export async function buildAll(): Promise<Builds> {
   return {
-    operator: await bundle('apps/operator/src/main.ts', path.join(cacheDir, 'operator.mjs')),
+    operator: (await bundleNodeService(operatorBundleOptions(repoRoot, path.join(cacheDir, 'operator.mjs'))))
+      .outfile,
     probe: await bundle('bench/src/probe.ts', path.join(cacheDir, 'probe.mjs')),
   };
 }

@@ -8,6 +8,8 @@ const bundle = [
   'function more() {}',
   '// apps/operator/src/engine/reconcile.ts',
   'class Reconciler {}',
+  '// node_modules/@kubernetes/client-node/dist/watch.js',
+  'class Watch {}',
 ].join('\n');
 
 describe('moduleRanges / fileAt', () => {
@@ -17,6 +19,7 @@ describe('moduleRanges / fileAt', () => {
       { line: 0, file: 'apps/operator/src/main.ts' },
       { line: 2, file: 'libs/session-spec/src/pod.ts' },
       { line: 5, file: 'apps/operator/src/engine/reconcile.ts' },
+      { line: 7, file: 'node_modules/@kubernetes/client-node/dist/watch.js' },
     ]);
   });
   it.each([
@@ -48,6 +51,14 @@ describe('locate', () => {
         lineNumber: 6,
       },
       'apps/operator',
+    ],
+    [
+      {
+        functionName: 'watch',
+        url: 'file:///repo/node_modules/.cache/vdi-bench/operator.mjs',
+        lineNumber: 8,
+      },
+      'npm:@kubernetes/client-node',
     ],
     [
       {

@@ -29,7 +29,7 @@ export interface ModuleRange {
 export function moduleRanges(bundle: string): ModuleRange[] {
   const out: ModuleRange[] = [];
   bundle.split('\n').forEach((text, line) => {
-    const m = /^\/\/ ((?:apps|libs|bench|tools)\/\S+\.[cm]?[tj]s)$/.exec(text);
+    const m = /^\/\/ ((?:apps|libs|bench|tools|node_modules)\/\S+\.[cm]?[tj]s)$/.exec(text);
     if (m) out.push({ line, file: m[1]! });
   });
   return out;
@@ -77,6 +77,10 @@ export function locate(
   if (fn === '(root)') return { category: 'root', where: '' };
   if (bundle && url.endsWith(bundle.url)) {
     const file = fileAt(bundle.ranges, frame.lineNumber) ?? 'bundle';
+    // The shipped bundle holds its npm packages too (tools/bundle).
+    const bundledPkg = packageOf(`/${file}`);
+    if (bundledPkg)
+      return { category: `npm:${bundledPkg}`, where: file.slice(file.lastIndexOf('node_modules/') + 13) };
     const parts = file.split('/');
     return { category: parts.length > 2 ? `${parts[0]}/${parts[1]}` : file, where: file };
   }

@@ -1,11 +1,13 @@
 /**
- * Runs the operator as its own process against the test cluster, the way it runs in a cluster,
- * with a namespace of its own for sessions and its Lease, and helpers to watch sessions.
+ * Runs the operator as its own process against the test cluster, the way it runs in a cluster
+ * (the bundle its image runs, tools/bundle), with a namespace of its own for sessions and its
+ * Lease, and helpers to watch sessions.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
 import * as k8s from '@kubernetes/client-node';
+import { bundleNodeService, operatorBundleOptions } from '@vdi/bundle';
 import { API_VERSION, type VDISession, type VDITemplateSpec } from '@vdi/crd-types';
 import { KubeJsonClient } from '@vdi/kube-client';
 import { localOperatorEnv } from '@vdi/session-spec/testing';
@@ -14,6 +16,19 @@ import { ensureCluster, freePort, SESSION_CHILD_KINDS, TEST_SESSION_KEY, waitFor
 export { freePort };
 
 const repoRoot = path.resolve(import.meta.dirname, '../../..');
+
+let bundled: Promise<string> | undefined;
+/**
+ * The operator's bundle, as its image runs it, built from the sources once per test file (a few
+ * seconds): the tests exercise what ships, and each operator starts without a TypeScript loader.
+ */
+export const operatorBundle = (): Promise<string> =>
+  (bundled ??= bundleNodeService(
+    operatorBundleOptions(
+      repoRoot,
+      path.join(repoRoot, 'node_modules/.cache/vdi-operator-test', `operator-${process.pid}.mjs`),
+    ),
+  ).then((r) => r.outfile));
 
 export interface OperatorProcess {
   proc: ChildProcess;
@@ -36,32 +51,29 @@ export async function startOperator(
 ): Promise<OperatorProcess> {
   const port = await freePort();
   const turnRestPort = await freePort();
-  const proc = spawn(
-    process.execPath,
-    ['--conditions=@vdi/source', '--import', 'tsx', path.join(repoRoot, 'apps/operator/src/main.ts')],
-    {
-      cwd: repoRoot,
-      env: {
-        ...process.env,
-        KUBECONFIG: ensureCluster(),
-        // The local cluster's platform settings, as the benchmark and the other test helpers use them.
-        ...localOperatorEnv(namespace, TEST_SESSION_KEY),
-        VDI_METRICS_PORT: String(port),
-        VDI_METRICS_HOST: '127.0.0.1',
-        // Several operators run at once here: each its own TURN REST port, on loopback.
-        VDI_TURN_REST_PORT: String(turnRestPort),
-        VDI_TURN_REST_HOST: '127.0.0.1',
-        VDI_TURN_REST_URL: `http://127.0.0.1:${turnRestPort}`,
-        VDI_POD_NAME: identity,
-        VDI_RESYNC_SECONDS: '60',
-        // Templates are cluster-wide and other tests' operators run beside this one: a test
-        // that checks template status names its templates by label.
-        VDI_TEMPLATE_STATUS: 'off',
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  const bundle = await operatorBundle();
+  const proc = spawn(process.execPath, [bundle], {
+    cwd: repoRoot,
+    env: {
+      ...process.env,
+      KUBECONFIG: ensureCluster(),
+      // The local cluster's platform settings, as the benchmark and the other test helpers use them.
+      ...localOperatorEnv(namespace, TEST_SESSION_KEY),
+      VDI_METRICS_PORT: String(port),
+      VDI_METRICS_HOST: '127.0.0.1',
+      // Several operators run at once here: each its own TURN REST port, on loopback.
+      VDI_TURN_REST_PORT: String(turnRestPort),
+      VDI_TURN_REST_HOST: '127.0.0.1',
+      VDI_TURN_REST_URL: `http://127.0.0.1:${turnRestPort}`,
+      VDI_POD_NAME: identity,
+      VDI_RESYNC_SECONDS: '60',
+      // Templates are cluster-wide and other tests' operators run beside this one: a test
+      // that checks template status names its templates by label.
+      VDI_TEMPLATE_STATUS: 'off',
+      ...env,
     },
-  );
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const logs: string[] = [];
   // Whole lines only: a chunk may end in the middle of a JSON log line.
   for (const stream of [proc.stdout!, proc.stderr!]) {
