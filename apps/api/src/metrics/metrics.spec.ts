@@ -1,5 +1,5 @@
 import { GraphQLError, parse } from 'graphql';
-import { ApiMetrics, outcomeOf, rootFields } from './metrics.js';
+import { ApiMetrics, outcomeOf, rootFields, rootFieldsOf } from './metrics.js';
 
 describe('metrics labels', () => {
   it('are the root fields of the executed operation, fragments included', () => {
@@ -12,6 +12,17 @@ describe('metrics labels', () => {
     );
     expect(rootFields(doc, 'B')).toEqual({ type: 'mutation', fields: ['deleteSession'] });
     expect(rootFields(doc)).toEqual({ type: 'query', fields: ['me'] });
+  });
+
+  it('are worked out once per parsed document and operation name', () => {
+    const doc = parse('query A { me { user } } mutation B { deleteSession(name: "x") }');
+    const a = rootFieldsOf(doc, 'A');
+    expect(a).toEqual({ type: 'query', fields: ['me'] });
+    expect(rootFieldsOf(doc, 'A')).toBe(a);
+    expect(rootFieldsOf(doc, 'B')).toEqual({ type: 'mutation', fields: ['deleteSession'] });
+    // Another parse of the same text is another document: its own answer, the same labels.
+    expect(rootFieldsOf(parse('query A { me { user } }'), 'A')).not.toBe(a);
+    expect(rootFieldsOf(parse('query A { me { user } }'), 'A')).toEqual(a);
   });
 
   it('outcomes are OK, one of the API codes, or ERROR', () => {

@@ -16,7 +16,28 @@ const CODES = new Set<string>(Object.values(ErrorCode));
 /** What the metrics hooks keep on the GraphQL context between preExecution and onResolution. */
 const kOperation = Symbol('vdi-metrics-operation');
 interface Timed {
-  [kOperation]?: { type: string; fields: string[]; start: bigint };
+  [kOperation]?: { op: RootFields; start: bigint };
+}
+
+type RootFields = { type: string; fields: string[] };
+
+/**
+ * rootFields by document and operation name. Mercurius answers a query text it has seen from its
+ * cache with the same parsed DocumentNode, so a client repeating its query costs one lookup here
+ * instead of a walk of the document per request.
+ */
+const rootFieldsMemo = new WeakMap<DocumentNode, Map<string, RootFields>>();
+export function rootFieldsOf(document: DocumentNode, operationName?: string | null): RootFields {
+  let byName = rootFieldsMemo.get(document);
+  if (!byName) rootFieldsMemo.set(document, (byName = new Map()));
+  const key = operationName ?? '';
+  let r = byName.get(key);
+  if (!r) {
+    r = rootFields(document, operationName);
+    // A document names few operations; an unknown name falls back to the first one, so bound it.
+    if (byName.size < 16) byName.set(key, r);
+  }
+  return r;
 }
 
 /** The root fields an operation selects (fragments on the root type included), sorted and unique. */
@@ -114,14 +135,15 @@ export class ApiMetrics {
         const body = (context as { reply?: { request?: { body?: { operationName?: string } } } }).reply
           ?.request?.body;
         (context as Timed)[kOperation] = {
-          ...rootFields(document, body?.operationName),
+          op: rootFieldsOf(document, body?.operationName),
           start: process.hrtime.bigint(),
         };
       },
       onResolution: (execution: Pick<ExecutionResult, 'errors'>, context: object): void => {
-        const op = (context as Timed)[kOperation];
-        if (!op) return;
-        const seconds = Number(process.hrtime.bigint() - op.start) / 1e9;
+        const timed = (context as Timed)[kOperation];
+        if (!timed) return;
+        const { op, start } = timed;
+        const seconds = Number(process.hrtime.bigint() - start) / 1e9;
         const outcome = outcomeOf(execution);
         for (const field of op.fields) {
           this.operations.inc({ type: op.type, field, outcome });
@@ -129,7 +151,7 @@ export class ApiMetrics {
         }
       },
       preSubscriptionExecution: (_schema: unknown, document: DocumentNode): void => {
-        for (const field of rootFields(document).fields) {
+        for (const field of rootFieldsOf(document).fields) {
           this.operations.inc({ type: 'subscription', field, outcome: 'STARTED' });
         }
       },

@@ -1,5 +1,5 @@
 import { SESSION_PHASES, SessionReason, type VDISession } from '@vdi/crd-types';
-import { knownReason, SessionPhaseEnum, toSessionModel } from './session.model.js';
+import { knownReason, sessionModelOf, SessionPhaseEnum, toSessionModel } from './session.model.js';
 
 const session = (o: { phase?: (typeof SESSION_PHASES)[number]; reason?: string; deleting?: boolean }) =>
   ({
@@ -38,5 +38,26 @@ describe('phase and reason enums', () => {
     expect(toSessionModel(session({ phase: 'Failed', reason: 'SomethingNewer' }))).not.toHaveProperty(
       'reason',
     );
+  });
+});
+
+describe('sessionModelOf', () => {
+  it('makes one model per version of a cached session, and a new one when the cache holds a new object', () => {
+    const v1 = session({ phase: 'Starting' });
+    const m1 = sessionModelOf(v1);
+    expect(m1).toEqual(toSessionModel(v1));
+    expect(sessionModelOf(v1)).toBe(m1);
+    // The caches replace the object on every change: the next version gets its own model.
+    const v2 = session({ phase: 'Running' });
+    expect(sessionModelOf(v2).phase).toBe('Running');
+    expect(sessionModelOf(v1).phase).toBe('Starting');
+  });
+
+  it('shares a frozen model: no answer can change what the next one returns', () => {
+    const m = sessionModelOf(session({ phase: 'Running' }));
+    expect(Object.isFrozen(m)).toBe(true);
+    expect(() => {
+      (m as { phase: string }).phase = 'Failed';
+    }).toThrow(TypeError);
   });
 });

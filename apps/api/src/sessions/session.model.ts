@@ -164,6 +164,23 @@ const iso = (t: unknown): string | undefined =>
 const opt = <K extends string, V>(key: K, v: V | undefined): { [P in K]?: V } =>
   (v === undefined ? {} : { [key]: v }) as { [P in K]?: V };
 
+const models = new WeakMap<VDISession, SessionModel>();
+
+/**
+ * The model of a cached session, made once per version of it: the caches replace a session's
+ * object whenever it changes (informer events), so a model kept by the object cannot go stale,
+ * and lists and pages (100 sessions per admin page, 50 clients asking at once) stop converting
+ * the same unchanged sessions on every request. Frozen: every answer shares it.
+ */
+export function sessionModelOf(s: VDISession): SessionModel {
+  let m = models.get(s);
+  if (!m) {
+    m = Object.freeze(toSessionModel(s));
+    models.set(s, m);
+  }
+  return m;
+}
+
 export function toSessionModel(s: VDISession): SessionModel {
   const st = s.status ?? {};
   const deleting = Boolean(s.metadata.deletionTimestamp);

@@ -6,7 +6,7 @@ import { API_CONFIG, type ApiConfig } from '../config.js';
 import { ApiCaches } from '../kube/caches.js';
 import { CreateSessionInput } from './create-session.input.js';
 import type { SessionEvent } from './session-events.js';
-import { SessionModel, toSessionModel } from './session.model.js';
+import { SessionModel, sessionModelOf, toSessionModel } from './session.model.js';
 import {
   decodeCursor,
   DEFAULT_PAGE_SIZE,
@@ -45,7 +45,7 @@ export class SessionsResolver {
     @CurrentUser() p: Principal,
     @Args('all', { type: () => Boolean, nullable: true, defaultValue: false }) all: boolean,
   ): SessionModel[] {
-    return this.service.list(p, all).map(toSessionModel);
+    return this.service.list(p, all).map(sessionModelOf);
   }
 
   @Query(() => SessionPageModel, {
@@ -75,7 +75,7 @@ export class SessionsResolver {
     const position = after != null ? decodeCursor(after) : undefined;
     const page = this.service.page(p, { all, first: size, ...(position ? { after: position } : {}) });
     return {
-      items: page.items.map(toSessionModel),
+      items: page.items.map(sessionModelOf),
       nextCursor: page.next ? encodeCursor(page.next) : null,
       totalCount: page.total,
     };
@@ -145,7 +145,7 @@ export class SessionsResolver {
       "all: true (admins only) everyone's. Authenticate in connection_init: { authorization: 'Bearer <token>' }.",
     resolve: (e: SessionEvent): SessionUpdateModel => ({
       type: SessionChangeType[e.type],
-      session: toSessionModel(e.session),
+      session: sessionModelOf(e.session),
     }),
   })
   sessionUpdated(
