@@ -1,4 +1,5 @@
-import { cpuTicks, memory, sampleProcess } from './proc.js';
+import { spawn } from 'node:child_process';
+import { cpuTicks, memory, sampleProcess, waitQuiet } from './proc.js';
 
 describe('cpuTicks', () => {
   it('adds utime and stime, even when the command name has spaces and parentheses', () => {
@@ -21,5 +22,33 @@ describe('sampleProcess', () => {
     expect(s.cpuMs).toBeGreaterThan(0);
     expect(s.peakRssBytes).toBeGreaterThanOrEqual(s.rssBytes);
     expect(sampleProcess(2 ** 22 + 12345)).toBeUndefined();
+  });
+});
+
+describe('waitQuiet', () => {
+  it('waits while a process is busy and returns once a whole window was quiet', async () => {
+    // Busy for 1.5 s, then asleep.
+    const child = spawn(process.execPath, [
+      '-e',
+      'const end = Date.now() + 1500; while (Date.now() < end); setTimeout(() => {}, 60000);',
+    ]);
+    try {
+      const r = await waitQuiet(child.pid!, { windowMs: 400, maxCores: 0.2, timeoutMs: 20_000 });
+      expect(r.quiet).toBe(true);
+      expect(r.waitedMs).toBeGreaterThanOrEqual(1_200);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('gives up after its timeout on a process that stays busy', async () => {
+    const child = spawn(process.execPath, ['-e', 'for (;;);']);
+    try {
+      const r = await waitQuiet(child.pid!, { windowMs: 300, maxCores: 0.2, timeoutMs: 1_000 });
+      expect(r.quiet).toBe(false);
+      expect(r.waitedMs).toBeGreaterThanOrEqual(900);
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 });

@@ -92,3 +92,27 @@ export class ProcWatcher {
     };
   }
 }
+
+/**
+ * Waits until process `pid` has used less than `maxCores` of a core over a whole `windowMs`
+ * (sampled every `windowMs`), at most `timeoutMs`; returns how long that took and whether it got
+ * there. For a freshly started JVM (Keycloak compiles its hot code for a minute after a start)
+ * before a measurement it would share the 2 cores with.
+ */
+export async function waitQuiet(
+  pid: number,
+  o: { windowMs?: number; maxCores?: number; timeoutMs?: number } = {},
+): Promise<{ waitedMs: number; quiet: boolean }> {
+  const windowMs = o.windowMs ?? 2_000;
+  const maxCores = o.maxCores ?? 0.1;
+  const t0 = Date.now();
+  let last = sampleProcess(pid)?.cpuMs;
+  while (last !== undefined && Date.now() - t0 < (o.timeoutMs ?? 90_000)) {
+    await new Promise((r) => setTimeout(r, windowMs));
+    const now = sampleProcess(pid)?.cpuMs;
+    if (now === undefined) break;
+    if (now - last < maxCores * windowMs) return { waitedMs: Date.now() - t0, quiet: true };
+    last = now;
+  }
+  return { waitedMs: Date.now() - t0, quiet: last === undefined };
+}
