@@ -26,29 +26,33 @@ describe('sampleProcess', () => {
 });
 
 describe('waitQuiet', () => {
-  it('waits while a process is busy and returns once a whole window was quiet', async () => {
-    // Busy for 1.5 s, then asleep.
-    const child = spawn(process.execPath, [
-      '-e',
-      'const end = Date.now() + 1500; while (Date.now() < end); setTimeout(() => {}, 60000);',
-    ]);
+  /** Runs `code` in a child node process for the length of `fn`. */
+  const withChild = async (code: string, fn: (pid: number) => Promise<void>) => {
+    const child = spawn(process.execPath, ['-e', code]);
     try {
-      const r = await waitQuiet(child.pid!, { windowMs: 400, maxCores: 0.2, timeoutMs: 20_000 });
-      expect(r.quiet).toBe(true);
-      expect(r.waitedMs).toBeGreaterThanOrEqual(1_200);
+      await fn(child.pid!);
     } finally {
       child.kill('SIGKILL');
     }
+  };
+
+  it('waits while a process is busy and returns once a whole window was quiet', async () => {
+    // Busy for 1.5 s, then asleep.
+    await withChild(
+      'const end = Date.now() + 1500; while (Date.now() < end); setTimeout(() => {}, 60000);',
+      async (pid) => {
+        const r = await waitQuiet(pid, { windowMs: 400, maxCores: 0.2, timeoutMs: 20_000 });
+        expect(r.quiet).toBe(true);
+        expect(r.waitedMs).toBeGreaterThanOrEqual(1_200);
+      },
+    );
   });
 
   it('gives up after its timeout on a process that stays busy', async () => {
-    const child = spawn(process.execPath, ['-e', 'for (;;);']);
-    try {
-      const r = await waitQuiet(child.pid!, { windowMs: 300, maxCores: 0.2, timeoutMs: 1_000 });
+    await withChild('for (;;);', async (pid) => {
+      const r = await waitQuiet(pid, { windowMs: 300, maxCores: 0.2, timeoutMs: 1_000 });
       expect(r.quiet).toBe(false);
       expect(r.waitedMs).toBeGreaterThanOrEqual(900);
-    } finally {
-      child.kill('SIGKILL');
-    }
+    });
   });
 });
