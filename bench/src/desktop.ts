@@ -529,15 +529,31 @@ async function launchOnce(
 ): Promise<{ run: LaunchRun; page: Page; context: import('playwright-core').BrowserContext }> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
   const page = await context.newPage();
-  await page.goto(stack.portalUrl);
-  await page.getByRole('button', { name: 'Log in' }).first().click();
-  await page.waitForURL((u) => u.origin === new URL(keycloakUrl).origin);
-  await page.locator('#username').fill('alice');
-  await page.locator('#password').fill('alice');
-  await page.locator('#kc-login').click();
-  await page.getByRole('button', { name: 'Log out' }).waitFor();
+  // What the page said and logged, for an error that says more than which button never came.
+  const consoleLines: string[] = [];
+  page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`.slice(0, 300)));
+  page.on('pageerror', (e) => consoleLines.push(`pageerror: ${e.message}`.slice(0, 300)));
   const button = page.getByRole('button', { name: `Launch ${displayName}`, exact: true });
-  await button.waitFor({ timeout: 60_000 });
+  try {
+    await page.goto(stack.portalUrl);
+    await page.getByRole('button', { name: 'Log in' }).first().click();
+    await page.waitForURL((u) => u.origin === new URL(keycloakUrl).origin);
+    await page.locator('#username').fill('alice');
+    await page.locator('#password').fill('alice');
+    await page.locator('#kc-login').click();
+    await page.getByRole('button', { name: 'Log out' }).waitFor();
+    await button.waitFor({ timeout: 60_000 });
+  } catch (err) {
+    const text = await page
+      .locator('body')
+      .innerText({ timeout: 2_000 })
+      .catch(() => '(no page text)');
+    throw new Error(
+      `login through the portal failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}; ` +
+        `page ${page.url()} showed: ${JSON.stringify(text.replace(/\s+/g, ' ').slice(0, 400))}; ` +
+        `its last console lines: ${JSON.stringify(consoleLines.slice(-8))}`,
+    );
+  }
   const pageMarks = new PageMarks(page);
   const offsets = recorder.logOffsets();
   const clicked = Date.now();
