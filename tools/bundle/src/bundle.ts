@@ -90,11 +90,18 @@ export function mentionedNames(text: string): Set<string> {
   return new Set(text.match(/[A-Za-z_$][\w$]*/g) ?? []);
 }
 
+/** `pkg`'s exports that `used` names (never default), sorted: what a narrowed require keeps. */
+export function keptNames(exports: readonly string[], used: Set<string>): string[] {
+  return exports.filter((n) => n !== 'default' && used.has(n)).sort();
+}
+
 /** The module a narrowed require is answered with: `pkg`'s exports that `used` names, and only those. */
 export function narrowedModule(pkg: string, exports: readonly string[], used: Set<string>): string {
-  const keep = exports.filter((n) => n !== 'default' && used.has(n)).sort();
-  return `export { ${keep.join(', ')} } from ${JSON.stringify(pkg)};\n`;
+  return reexports(pkg, keptNames(exports, used));
 }
+
+const reexports = (pkg: string, names: readonly string[]) =>
+  `export { ${names.join(', ')} } from ${JSON.stringify(pkg)};\n`;
 
 function narrowRequiresPlugin(
   root: string,
@@ -114,7 +121,10 @@ function narrowRequiresPlugin(
   return {
     name: 'narrow-requires',
     setup(build) {
-      build.onResolve({ filter: /.*/ }, (args) => {
+      if (!rules.length) return;
+      // Only the packages named by a rule come here, not every import of the bundle.
+      const escaped = rules.map((r) => r.pkg.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'));
+      build.onResolve({ filter: new RegExp(`^(?:${escaped.join('|')})$`) }, (args) => {
         if (args.kind !== 'require-call') return undefined;
         const rule = rules.find((r) => r.pkg === args.path && r.importer.test(args.importer));
         return rule
@@ -127,15 +137,9 @@ function narrowRequiresPlugin(
       });
       build.onLoad({ filter: /.*/, namespace: 'narrow-require' }, async (args) => {
         const { pkg, importer } = args.pluginData as { pkg: string; importer: string };
-        const contents = narrowedModule(
-          pkg,
-          await namesOf(pkg),
-          mentionedNames(readFileSync(importer, 'utf8')),
-        );
-        narrowed[path.relative(root, importer)] = contents
-          .slice('export { '.length, contents.indexOf(' }'))
-          .split(', ');
-        return { contents, loader: 'js', resolveDir: path.dirname(importer) };
+        const keep = keptNames(await namesOf(pkg), mentionedNames(readFileSync(importer, 'utf8')));
+        narrowed[path.relative(root, importer)] = keep;
+        return { contents: reexports(pkg, keep), loader: 'js', resolveDir: path.dirname(importer) };
       });
     },
   };
