@@ -56,10 +56,14 @@ const events = new KubeEventRecorder(
   {
     onDrop: () => metrics.eventsDropped.inc(),
     // Events wait while sessions wait to be started or reported Running (events.ts).
-    busy: () => queue.depthOf('finish') + queue.depthOf('new') > 0,
+    busy: othersWaiting,
   },
 );
 const ns = config.sessionsNamespace;
+/** Sessions wait to be started or reported Running (the queue's `finish` and `new` lines). */
+function othersWaiting(): boolean {
+  return queue.depthOf('finish') + queue.depthOf('new') > 0;
+}
 
 let secretCache: { value: string; at: number } | undefined;
 async function turnSecret(): Promise<string> {
@@ -239,6 +243,7 @@ const reconciler = new Reconciler({
   events,
   viewers,
   pools,
+  othersWaiting,
 });
 const queue: WorkQueue = new WorkQueue({
   workers: config.workers,

@@ -145,6 +145,8 @@ export class ChildWriter {
    * cached one differs from it (another desired state, gone, or written by someone else since),
    * and the pod is created only when there is none. Nothing is sent when nothing changed.
    * `homeExists`: the per-user home claim is known to exist (the API server listed it just now).
+   * `yieldAfterPod`: asked once this pass has created the desktop pod; true ends the pass there
+   * (`deferred`), leaving the Service and routes to the session's next pass.
    */
   async apply(
     key: string,
@@ -153,7 +155,8 @@ export class ChildWriter {
     pod: V1Pod | undefined,
     homeExists = false,
     claimed = false,
-  ): Promise<{ waitingFor?: string; podCreated?: boolean }> {
+    yieldAfterPod?: () => boolean,
+  ): Promise<{ waitingFor?: string; podCreated?: boolean; deferred?: boolean }> {
     const r = desired.rendered;
     let sent = 0;
     let podCreated = false;
@@ -189,6 +192,16 @@ export class ChildWriter {
         if (!pod && (await this.createPod(session, desired))) {
           sent++;
           podCreated = true;
+          // The pod is the long pole of a start (placement, pull, boot), and what comes after it
+          // (the Service and the routes) is only needed once it is ready: while other sessions
+          // wait for their own pods, this worker goes to them first.
+          if (yieldAfterPod?.()) {
+            this.d.log.debug(
+              { key, uid: session.metadata.uid, objects: sent },
+              'pod created; routes deferred',
+            );
+            return { podCreated, deferred: true };
+          }
         }
         continue;
       }

@@ -46,6 +46,7 @@ function world(
     session?: Partial<VDISession['metadata']>;
     spec?: Partial<VDISession['spec']>;
     now?: () => Date;
+    othersWaiting?: () => boolean;
   } = {},
 ) {
   const client = new FakeKubeClient();
@@ -63,6 +64,7 @@ function world(
     log: silentLog,
     events,
     now: o.now ?? (() => NOW),
+    ...(o.othersWaiting ? { othersWaiting: o.othersWaiting } : {}),
   });
   /** Reconciles once and returns what it wrote (`verb Kind/name`), clearing the record. */
   const pass = async () => {
@@ -99,6 +101,25 @@ describe('Reconciler', () => {
     expect((await w.pass()).writes).toEqual(['patch VDISession/alice-1/status']);
     const status = w.client.stored<VDISession>('VDISession', 'alice-1', 'vdi-sessions')?.status;
     expect(status).toMatchObject({ phase: expect.any(String), startPath: 'Cold' });
+  });
+
+  it('while other sessions wait to start, ends a new session’s pass at its pod and writes its routes in the next', async () => {
+    let waiting = true;
+    const w = world({ othersWaiting: () => waiting });
+    const first = await w.pass();
+    const podAt = APPLIED.indexOf('create Pod/alice-1');
+    expect(first.writes).toEqual(['patch VDISession/alice-1', ...APPLIED.slice(0, podAt + 1)]);
+    expect(first.result).toEqual({ requeueAfterMs: START_STEPS_WINDOW_MS });
+    expect(w.client.stored<VDISession>('VDISession', 'alice-1', 'vdi-sessions')?.status).toBeUndefined();
+    // Its next pass, the others still waiting: the rest of its children, then its first status
+    // (never a status for a session whose routes are not written).
+    w.cache.sync(w.client);
+    const second = await w.pass();
+    expect(second.writes).toEqual([...APPLIED.slice(podAt + 1), 'patch VDISession/alice-1/status']);
+    // Nobody waiting: a new session goes the whole way in one pass, as before.
+    waiting = false;
+    const alone = world({ othersWaiting: () => waiting });
+    expect((await alone.pass()).writes).toEqual(['patch VDISession/alice-1', ...APPLIED]);
   });
 
   describe('a per-user home', () => {

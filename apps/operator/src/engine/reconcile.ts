@@ -84,6 +84,12 @@ export interface ReconcilerDeps {
   viewers?: ViewerWatch;
   /** Warm pools a new session claims its desktop from (pools.ts); without it every start is cold. */
   pools?: PoolManager;
+  /**
+   * Whether other sessions wait for their start (or their Running status) right now: a new
+   * session's pass then ends once its pod is made, and its Service and routes follow in its next
+   * pass, after theirs (work-queue.ts priorities). Without it every pass runs to its end.
+   */
+  othersWaiting?: () => boolean;
   now?: () => Date;
 }
 
@@ -282,6 +288,8 @@ export class Reconciler {
           pod,
           home?.exists,
           Boolean(poolPod),
+          // Only a first start defers: nobody has been told anything about it yet.
+          session.status?.phase ? undefined : this.d.othersWaiting,
         ));
       } catch (err) {
         if (!(err instanceof KubeApiError) || err.status >= 500 || err.status === 409 || err.status === 429)
