@@ -99,7 +99,11 @@ const enqueue = (key: string, priority?: Priority) => {
 const enqueueSoon = (key: string) => {
   if (leading) queue.addSoon(key, START_STEPS_WINDOW_MS);
 };
-const keys = new EventKeys(ns, () => caches.sessions.list(ns));
+const keys = new EventKeys(
+  ns,
+  () => caches.sessions.list(ns),
+  (hash) => caches.owners.keys(hash),
+);
 const wake = (list: string[]) => list.forEach((key) => enqueue(key));
 // Template status (Ready, Sessions) follows the template and the sessions made from it.
 const templateStatus = (name: string) => {

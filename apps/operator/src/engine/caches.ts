@@ -29,6 +29,7 @@ import {
   type Cache,
   type ChildKeys,
 } from '@vdi/kube-client';
+import { OwnerIndex } from './owner-index.js';
 import { CHILD_KINDS, LABEL_SESSION, MANAGED_SELECTOR, SliceLedger, childListPath } from '@vdi/session-spec';
 import type { Logger } from 'pino';
 import { ANNOTATION_APPLIED } from './children.js';
@@ -68,6 +69,8 @@ export class Caches {
   private readonly lister: KubeJsonClient;
   /** GPU time-slices held per node, kept from pod events (capacity without a walk over every pod). */
   readonly slices: SliceLedger;
+  /** The cached sessions by owner hash, kept from session events (whom a per-user home wakes). */
+  readonly owners = new OwnerIndex();
   /** GPU-hour ledgers: read by the accountant, whose writes are conditional (a stale copy only costs a retry). */
   readonly usages: Cache<VDIUsage>;
   /** Warm pools (VDIPool) of the sessions namespace (pools.ts). */
@@ -93,7 +96,12 @@ export class Caches {
     };
     // One client lists every collection, page by page (kube-client pagedList).
     this.lister = new KubeJsonClient(kc, 4);
-    this.sessions = wire('sessions', sessionInformer(kc, namespace, this.lister), events.session);
+    const sessions = sessionInformer(kc, namespace, this.lister);
+    // Before the engine's handlers, so an event handled next finds the session indexed.
+    sessions.on('add', (s) => this.owners.set(s));
+    sessions.on('update', (s) => this.owners.set(s));
+    sessions.on('delete', (s) => this.owners.delete(s));
+    this.sessions = wire('sessions', sessions, events.session);
     this.templates = wire('templates', templateInformer(kc, this.lister), events.template);
     // Each cache keeps only what the engine reads (kube-client's slim.ts): pods and nodes as the
     // few fields placement, status and usage use; everything without managedFields.

@@ -2,6 +2,7 @@ import type * as k8s from '@kubernetes/client-node';
 import type { VDISession } from '@vdi/crd-types';
 import { LABEL_SESSION, LABEL_USER_HASH, ownerHash } from '@vdi/session-spec';
 import { EventKeys } from './handlers.js';
+import { OwnerIndex } from './owner-index.js';
 
 const alice = { issuer: 'https://idp', subject: 'alice' };
 const bob = { issuer: 'https://idp', subject: 'bob' };
@@ -19,7 +20,10 @@ const sessions = [
   session('a2', 'kde', alice, 'Scheduling'),
   session('b1', 'xfce', bob),
 ];
-const keys = new EventKeys('vdi', () => sessions);
+const owners = new OwnerIndex();
+for (const s of sessions) owners.set(s);
+const byOwner = (hash: string) => owners.keys(hash);
+const keys = new EventKeys('vdi', () => sessions, byOwner);
 
 describe('EventKeys', () => {
   it('a session wakes itself', () => {
@@ -32,7 +36,7 @@ describe('EventKeys', () => {
   });
 
   it("a template's spec change wakes its sessions; a write of its status alone (same generation) none", () => {
-    const k = new EventKeys('vdi', () => sessions);
+    const k = new EventKeys('vdi', () => sessions, byOwner);
     expect(k.templateEvent('xfce', 1, false)).toEqual(['vdi/a1', 'vdi/b1']);
     // Its status written (Ready, the session count): the generation stays.
     expect(k.templateEvent('xfce', 1, false)).toEqual([]);
@@ -77,7 +81,11 @@ describe('EventKeys', () => {
   });
 
   it("the framework's copy of a version the caches delivered wakes nobody; one they have not shown yet does", () => {
-    const k = new EventKeys('vdi', () => []);
+    const k = new EventKeys(
+      'vdi',
+      () => [],
+      () => [],
+    );
     // The framework's watch ahead of the cache: its copy wakes (the cache's follows).
     expect(k.cachedAlready('session', 'vdi', 'a1', '10')).toBe(false);
     k.cached('session', 'vdi', 'a1', '10');

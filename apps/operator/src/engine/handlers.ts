@@ -6,25 +6,10 @@
  */
 import type * as k8s from '@kubernetes/client-node';
 import type { VDISession } from '@vdi/crd-types';
-import { LABEL_SESSION, LABEL_USER_HASH, sessionOwnerHash } from '@vdi/session-spec';
+import { LABEL_SESSION, LABEL_USER_HASH } from '@vdi/session-spec';
 import type { Priority } from './work-queue.js';
 
 const keyOf = (s: VDISession) => `${s.metadata.namespace}/${s.metadata.name}`;
-
-/**
- * The owner hash (SHA-256) of each cached session object, computed once: a claim event compares
- * it for every session, and cache objects are replaced (not changed) on update, so a WeakMap keyed
- * by the object is always right and lets go of gone versions.
- */
-const ownerHashes = new WeakMap<VDISession, string>();
-function ownerHashOf(s: VDISession): string {
-  let h = ownerHashes.get(s);
-  if (h === undefined) {
-    h = sessionOwnerHash(s);
-    ownerHashes.set(s, h);
-  }
-  return h;
-}
 
 export class EventKeys {
   /** Per node, what placement read of it last: an update that changes none of it wakes nobody. */
@@ -34,10 +19,14 @@ export class EventKeys {
   /** Per session and template, the resourceVersion the caches last delivered. */
   private readonly woken = new Map<string, string>();
 
-  /** `sessions()` lists the cached sessions of the operator's namespace. */
+  /**
+   * `sessions()` lists the cached sessions of the operator's namespace; `ownerSessions(hash)`
+   * gives the keys of those of one owner (caches.ts `owners`, an index).
+   */
   constructor(
     private readonly namespace: string,
     private readonly sessions: () => readonly VDISession[],
+    private readonly ownerSessions: (ownerHash: string) => string[],
   ) {}
 
   /**
@@ -177,8 +166,6 @@ export class EventKeys {
     if (session) return [`${this.namespace}/${session}`];
     const userHash = c.metadata?.labels?.[LABEL_USER_HASH];
     if (!userHash) return [];
-    return this.sessions()
-      .filter((s) => ownerHashOf(s) === userHash)
-      .map(keyOf);
+    return this.ownerSessions(userHash);
   }
 }
