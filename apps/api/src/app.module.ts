@@ -35,6 +35,12 @@ import { UsageModule } from './usage/usage.module.js';
 export const MAX_QUERY_DEPTH = 6;
 
 /**
+ * Executions of one query (by its text) after which it is compiled (mercurius `jit`). A client's
+ * queries repeat; a query sent only a few times is not worth compiling.
+ */
+export const JIT_AFTER = 10;
+
+/**
  * Mercurius' error answer, with one addition: errors graphql-js raises before any resolver runs
  * (a field the input type does not have, a string where an Int belongs, a missing argument, a
  * query over the limits) come without a code; they are the client's mistake, so they get
@@ -86,6 +92,10 @@ export class AppModule {
             graphiql: false,
             path: '/graphql',
             queryDepth: MAX_QUERY_DEPTH,
+            // A query seen this often (mercurius keeps parsed, validated queries) is compiled by
+            // graphql-jit: the portal's few queries run as generated code instead of being
+            // interpreted on every request (the `sessions` and `capacity` tails in bench/).
+            jit: JIT_AFTER,
             validationRules: [selectionLimitRule(MAX_SELECTIONS)],
             context: (req: FastifyRequest, _reply: FastifyReply): GqlContext => ({
               principal: req.principal!,

@@ -8,6 +8,7 @@ import { KubeJsonClient } from '@vdi/kube-client';
 import { ownerHash } from '@vdi/session-spec';
 import { createTestNamespace, installCrds, waitFor, type TestNamespace } from '@vdi/testing';
 import { decodeJwt } from 'jose';
+import { JIT_AFTER } from '../src/app.module.js';
 import {
   codeOf,
   keycloakIssuer,
@@ -210,6 +211,25 @@ describe('sessions and ownership', () => {
     const get = await api.gql(tokens.bob, GET, { name: aliceSession });
     expect(codeOf(get)).toBe('NOT_FOUND');
     expect(get.body.errors?.[0]?.message).toBe(`you have no session named '${aliceSession}'`);
+  });
+
+  it('answers the same once its queries are compiled (mercurius jit): own sessions only, refusals with their codes', async () => {
+    // Past JIT_AFTER executions of one query text it runs as generated code: who asks must still
+    // decide what comes back, and a resolver's refusal must keep its code.
+    for (let i = 0; i < JIT_AFTER + 3; i++) {
+      const [alice, bob, peek, all] = await Promise.all([
+        api.gql(tokens.alice, LIST),
+        api.gql(tokens.bob, LIST),
+        api.gql(tokens.bob, GET, { name: aliceSession }),
+        api.gql(tokens.alice, LIST, { all: true }),
+      ]);
+      expect(alice.body.data?.sessions).toEqual([{ name: aliceSession, user: 'alice@example.com' }]);
+      expect(bob.body.data?.sessions).toEqual([{ name: bobSession, user: 'bob@example.com' }]);
+      expect(codeOf(peek)).toBe('NOT_FOUND');
+      expect(peek.body.errors?.[0]?.message).toBe(`you have no session named '${aliceSession}'`);
+      expect(codeOf(all)).toBe('FORBIDDEN');
+      expect(all.body.data).toBeNull();
+    }
   });
 
   it('bob cannot delete alice’s session', async () => {
