@@ -230,6 +230,31 @@ describe('sessions and ownership', () => {
       expect(codeOf(all)).toBe('FORBIDDEN');
       expect(all.body.data).toBeNull();
     }
+    // A field resolved per session from the API's own indexes (its place in the GPU queue), as the
+    // portal polls it while the session waits: the same before and after compiling.
+    const sessionRef = {
+      apiVersion: API_VERSION,
+      kind: 'VDISession',
+      metadata: { name: aliceSession, namespace: ns.name },
+    };
+    await kube.mergePatch(
+      sessionRef,
+      { status: { phase: 'Scheduling', reason: 'WaitingForGPU', queuedAt: new Date().toISOString() } },
+      'status',
+    );
+    const PLACE = `query($name: String!) { session(name: $name) { name phase reason queuePosition } }`;
+    const place = async () => (await api.gql(tokens.alice, PLACE, { name: aliceSession })).body;
+    await waitFor(
+      'the API sees the session queued',
+      async () => ((await place()).data?.session as { queuePosition?: number } | null)?.queuePosition === 1,
+    );
+    for (let i = 0; i < JIT_AFTER + 3; i++)
+      expect(await place()).toEqual({
+        data: {
+          session: { name: aliceSession, phase: 'Scheduling', reason: 'WaitingForGPU', queuePosition: 1 },
+        },
+      });
+    await kube.mergePatch(sessionRef, { status: null }, 'status');
   });
 
   it('bob cannot delete alice’s session', async () => {
