@@ -1,5 +1,5 @@
 import type { SessionPhase, SessionReason } from './api/types';
-import { phaseLabel, reasonWords, sessionProgress, type StepState } from './progress';
+import { phaseLabel, reasonWords, rereadsWhileOpen, sessionProgress, type StepState } from './progress';
 
 const cond = (type: string, status: string, reason = '') => ({ type, status, reason, message: '' });
 const states = (p: ReturnType<typeof sessionProgress>) => p.steps.map((s) => s.state);
@@ -93,5 +93,26 @@ describe('words', () => {
     expect(phaseLabel('Pending')).toBe('Queued');
     expect(phaseLabel('Terminating')).toBe('Deleting');
     expect(phaseLabel('Other')).toBe('Other');
+  });
+});
+
+describe('rereadsWhileOpen', () => {
+  const at = (phase: SessionPhase, queuePosition: number | null = null, deleting = false) => ({
+    phase,
+    queuePosition,
+    deleting,
+  });
+  it('while the session waits in the queue or is on its way', () => {
+    expect(rereadsWhileOpen(at('Scheduling', 1))).toBe(true);
+    // A first read that came before the session was queued: still read again (no event may come).
+    expect(rereadsWhileOpen(at('Pending'))).toBe(true);
+    expect(rereadsWhileOpen(at('Scheduling'))).toBe(true);
+    expect(rereadsWhileOpen(at('Starting'))).toBe(true);
+  });
+  it('not once it is settled, being deleted, or not read yet', () => {
+    for (const phase of ['Running', 'Stopped', 'Failed', 'Terminating'] as SessionPhase[])
+      expect(rereadsWhileOpen(at(phase))).toBe(false);
+    expect(rereadsWhileOpen(at('Scheduling', 2, true))).toBe(false);
+    expect(rereadsWhileOpen(undefined)).toBe(false);
   });
 });

@@ -191,3 +191,20 @@ export function sessionProgress(s: SessionStatus): Progress {
       return { steps: steps([]), tone: 'progress', headline: `The session is ${s.phase}`, ...extra };
   }
 }
+
+/**
+ * Whether the session page reads the session again every few seconds besides its live updates:
+ * while it waits in the GPU queue (its place moves when other sessions start or leave, which
+ * sends no event for this one), and while it is on its way (Pending, Scheduling, Starting). A
+ * change made between the page's first read and the moment its subscription is registered on the
+ * API arrives in no event, and a queued session may then not change again for a long time: the
+ * page would show an old state until it did.
+ */
+export function rereadsWhileOpen(
+  s: Pick<Session, 'phase' | 'queuePosition' | 'deleting'> | undefined,
+): boolean {
+  if (!s || s.deleting) return false;
+  return (
+    s.queuePosition != null || s.phase === 'Pending' || s.phase === 'Scheduling' || s.phase === 'Starting'
+  );
+}

@@ -20,7 +20,7 @@ import type { Session } from '../../lib/api/types';
 import { formatAge, formatTimeLeft } from '../../lib/age';
 import { ApiError } from '../../lib/api/graphql';
 import { explainError } from '../../lib/errors';
-import { sessionProgress, type StepState } from '../../lib/progress';
+import { rereadsWhileOpen, sessionProgress, type StepState } from '../../lib/progress';
 import { formatAfter, queueWords, sessionTimeline } from '../../lib/timeline';
 import { sessionWarnings } from '../../lib/warnings';
 import { useAuth } from '../auth/auth-provider';
@@ -104,9 +104,8 @@ export function SessionProgress({ name, launched }: { name: string; launched: bo
     return stop;
   }, [api, name, read, see]);
 
-  // The place in the queue moves when other sessions start or leave, which sends no event for
-  // this one: while it waits, read it again every few seconds.
-  const waiting = session?.queuePosition != null;
+  // While it waits or starts, read it again every few seconds (rereadsWhileOpen says why).
+  const waiting = rereadsWhileOpen(session);
   useEffect(() => {
     if (!waiting) return;
     const timer = setInterval(() => void read(false), QUEUE_POLL_MS);
