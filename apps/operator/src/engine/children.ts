@@ -145,8 +145,9 @@ export class ChildWriter {
    * cached one differs from it (another desired state, gone, or written by someone else since),
    * and the pod is created only when there is none. Nothing is sent when nothing changed.
    * `homeExists`: the per-user home claim is known to exist (the API server listed it just now).
-   * `yieldAfterPod`: asked once this pass has created the desktop pod; true ends the pass there
-   * (`deferred`), leaving the Service and routes to the session's next pass.
+   * `yieldAfterPod`: asked once this pass has created the desktop pod; true ends the pass there,
+   * leaving the Service and routes to the session's next pass (reconcile.ts requeues a session
+   * whose pod this pass created).
    */
   async apply(
     key: string,
@@ -156,7 +157,7 @@ export class ChildWriter {
     homeExists = false,
     claimed = false,
     yieldAfterPod?: () => boolean,
-  ): Promise<{ waitingFor?: string; podCreated?: boolean; deferred?: boolean }> {
+  ): Promise<{ waitingFor?: string; podCreated?: boolean }> {
     const r = desired.rendered;
     let sent = 0;
     let podCreated = false;
@@ -200,7 +201,7 @@ export class ChildWriter {
               { key, uid: session.metadata.uid, objects: sent },
               'pod created; routes deferred',
             );
-            return { podCreated, deferred: true };
+            return { podCreated };
           }
         }
         continue;
