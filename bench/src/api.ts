@@ -12,9 +12,9 @@ import { freePort, TEST_SESSION_KEY } from '@vdi/testing';
 import type { KubeJsonClient } from '@vdi/kube-client';
 import { inLanes } from './burst.js';
 import { createSession } from './kube.js';
-import { ProcWatcher, sampleProcess, waitQuiet } from './proc.js';
+import { cpuDelta, ProcWatcher, sampleProcess, waitQuiet } from './proc.js';
 import { processMemory, type ProcessMemory } from './heap.js';
-import type { ProbeAnswer } from './probe.js';
+import type { GcTotals, ProbeAnswer } from './probe.js';
 import { withShippedRuntime } from './shipped.js';
 import { summarize, type Summary } from './stats.js';
 
@@ -33,6 +33,13 @@ export interface ApiQueryResult {
   non2xx: number;
   /** What one answer looked like (GraphQL errors make it useless). */
   sampleOk: boolean;
+  /**
+   * CPU time per process over the measured window (ms): the API, Keycloak, the control plane, the
+   * operator and this process (autocannon's clients run in it). What competed with the API.
+   */
+  cpuMs?: Record<string, number>;
+  /** The API's garbage-collection pauses over the measured window (the probe in it). */
+  gc?: GcTotals;
 }
 
 export interface ApiResult {
@@ -74,6 +81,17 @@ export const QUERIES = [
   },
 ] as const;
 
+/** The pauses between two readings of the probe's running totals. */
+export function gcDelta(a: GcTotals | undefined, b: GcTotals | undefined): GcTotals | undefined {
+  if (!a || !b) return undefined;
+  return {
+    count: b.count - a.count,
+    ms: b.ms - a.ms,
+    majorCount: b.majorCount - a.majorCount,
+    majorMs: b.majorMs - a.majorMs,
+  };
+}
+
 async function tokens(): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const u of ['alice', 'bob', 'admin']) out[u] = (await passwordGrant(u, u)).access_token;
@@ -92,6 +110,8 @@ export async function apiPhase(
     creates: number;
     /** The bundled probe (src/probe.ts), loaded into the API for its heap by space. */
     probe: string;
+    /** CPU time of the cluster's processes, the operator and this process now (ms; burst.ts cpuNow). */
+    cpu?: () => Record<string, number>;
   },
   log: Log,
 ): Promise<ApiResult> {
@@ -130,7 +150,23 @@ export async function apiPhase(
       },
     });
     const url = `http://127.0.0.1:${port}/graphql`;
-    const cpu0 = sampleProcess(api.proc.pid!)?.cpuMs ?? NaN;
+    const apiPid = api.proc.pid!;
+    const cpu0 = sampleProcess(apiPid)?.cpuMs ?? NaN;
+    const probe = async (): Promise<ProbeAnswer | undefined> =>
+      fetch(`http://127.0.0.1:${probePort}/`)
+        .then(async (r) => (await r.json()) as ProbeAnswer)
+        .catch(() => undefined);
+    const cpuAll = (): Record<string, number> => {
+      const out = { ...o.cpu?.() };
+      for (const [name, pid] of [
+        ['API', apiPid],
+        ['Keycloak', kc.pid],
+      ] as const) {
+        const s = sampleProcess(pid);
+        if (s) out[name] = s.cpuMs;
+      }
+      return out;
+    };
     const queries: ApiQueryResult[] = [];
     for (const q of QUERIES) {
       const tok = (await tokens())[q.user]!;
@@ -144,6 +180,7 @@ export async function apiPhase(
       if (!sampleOk) log(`api: ${q.name} answered ${JSON.stringify(sample).slice(0, 300)}`);
       // A short warm-up (JIT, caches), then the measurement.
       await autocannon({ url, method: 'POST', headers, body, connections: o.clients, duration: 2 });
+      const [gcBefore, cpuBefore] = [await probe(), cpuAll()];
       const r = await autocannon({
         url,
         method: 'POST',
@@ -152,6 +189,8 @@ export async function apiPhase(
         connections: o.clients,
         duration: o.durationSeconds,
       });
+      const [cpuAfter, gcAfter] = [cpuAll(), await probe()];
+      const gc = gcDelta(gcBefore?.gc, gcAfter?.gc);
       const requests = Math.round(r.requests.average * r.duration);
       queries.push({
         name: q.name,
@@ -171,6 +210,8 @@ export async function apiPhase(
         errors: r.errors,
         non2xx: r.non2xx,
         sampleOk,
+        cpuMs: cpuDelta(cpuBefore, cpuAfter),
+        ...(gc ? { gc } : {}),
       });
       log(
         `api: ${q.name}: ${r.requests.average.toFixed(0)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms (${o.clients} clients)`,
@@ -210,12 +251,9 @@ export async function apiPhase(
     });
     const ms = Date.now() - t0;
     const createMemory = watch.stop();
-    const memory = await fetch(`http://127.0.0.1:${probePort}/`)
-      .then(async (r) => processMemory((await r.json()) as ProbeAnswer))
-      .catch((err: unknown) => {
-        log(`api: the probe in the API did not answer (${String(err)}); no heap by space`);
-        return undefined;
-      });
+    const answer = await probe();
+    if (!answer) log('api: the probe in the API did not answer; no heap by space');
+    const memory = answer ? processMemory(answer) : undefined;
     log(
       `api: createSession ${ok}/${o.creates} in ${(ms / 1000).toFixed(1)} s, API peak RSS ${(createMemory.peakRssBytes / 1e6).toFixed(0)} MB`,
     );

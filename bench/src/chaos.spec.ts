@@ -1,6 +1,10 @@
 import type { VDISession } from '@vdi/crd-types';
 import { LABEL_SESSION } from '@vdi/session-spec';
-import { describeStuckSessions, stuckSessionNames } from './chaos.js';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describeComponents, describeStuckSessions, stuckSessionNames } from './chaos.js';
 import { checkInvariants } from './invariants.js';
 
 const session = (name: string, status: VDISession['status'], deleted?: string): VDISession => ({
@@ -147,5 +151,28 @@ describe('the sessions a chaos run left stuck', () => {
     expect(block!.split('\n')[1]).toBe(
       '    pod a (uid pa): Running, node kwok-1, deleted at 2026-12-05T10:02:00Z; containers: desktop waiting CrashLoopBackOff (2 restarts), side terminated 137',
     );
+  });
+});
+
+describe('describeComponents', () => {
+  it('says whether the scheduler and the controller manager are alive, with the end of their logs', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'chaos-spec-'));
+    const log = path.join(dir, 'kube-scheduler.log');
+    writeFileSync(log, Array.from({ length: 40 }, (_, i) => `line ${i + 1}`).join('\n') + '\n');
+    // A pid that is certainly gone: a child that already exited and was reaped.
+    const gone = spawnSync(process.execPath, ['-e', '0']).pid;
+    const [scheduler, manager, missing] = describeComponents(
+      [
+        { name: 'kube-scheduler', pid: process.pid, log },
+        { name: 'kube-controller-manager', pid: gone, log: path.join(dir, 'absent.log') },
+      ],
+      ['kube-scheduler', 'kube-controller-manager', 'etcd'],
+      3,
+    );
+    expect(scheduler).toBe(
+      `kube-scheduler (pid ${process.pid}, alive): the last 3 lines of ${log}:\nline 38\nline 39\nline 40`,
+    );
+    expect(manager).toMatch(/^kube-controller-manager \(pid \d+, gone\): .*could not be read/s);
+    expect(missing).toBe("etcd: not among the cluster's processes");
   });
 });

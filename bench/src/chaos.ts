@@ -7,6 +7,7 @@
  *
  * Needs a cluster of its own for the API server restart (BenchCluster.own).
  */
+import { readFileSync } from 'node:fs';
 import { API_VERSION, type VDISession } from '@vdi/crd-types';
 import { KubeApiError, type KubeJsonClient } from '@vdi/kube-client';
 import { LABEL_SESSION } from '@vdi/session-spec';
@@ -139,6 +140,35 @@ export function describeStuckSessions(
     out.push(block.join('\n'));
   }
   return out;
+}
+
+/**
+ * The components that place pods and bind volumes, for a run that did not converge: whether each
+ * process is still alive, and the end of its log (a scheduler that stopped placing pods after the
+ * API server's restart has said so there, or said nothing at all).
+ */
+export function describeComponents(
+  processes: readonly { name: string; pid: number; log: string }[],
+  names: readonly string[] = ['kube-scheduler', 'kube-controller-manager'],
+  lines = 25,
+): string[] {
+  return names.map((name) => {
+    const p = processes.find((x) => x.name === name);
+    if (!p) return `${name}: not among the cluster's processes`;
+    let alive = true;
+    try {
+      process.kill(p.pid, 0);
+    } catch {
+      alive = false;
+    }
+    let tail: string;
+    try {
+      tail = readFileSync(p.log, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    } catch (err) {
+      tail = `(its log ${p.log} could not be read: ${String(err)})`;
+    }
+    return `${name} (pid ${p.pid}, ${alive ? 'alive' : 'gone'}): the last ${lines} lines of ${p.log}:\n${tail}`;
+  });
 }
 
 /** Reads the stuck sessions and their pods and describes them (see describeStuckSessions). */
@@ -422,6 +452,7 @@ export async function runChaos(
         `the stuck sessions could not be read: ${String(err)}`,
       ]);
       log(`chaos: ${stuck.length} stuck sessions, as the API server holds them:\n${stuck.join('\n')}`);
+      for (const c of describeComponents(cluster.processes())) log(`chaos: ${c}`);
     }
     const result: ChaosResult = {
       sessions: o.sessions,

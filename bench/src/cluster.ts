@@ -30,8 +30,8 @@ export interface BenchCluster {
   apiserverHost: string;
   /** A JSON client of the cluster's admin with `maxSockets` connections kept open. */
   client(maxSockets?: number): KubeJsonClient;
-  /** The control plane's processes now (pids change when a component restarts). */
-  processes(): { name: string; pid: number }[];
+  /** The control plane's processes now (pids change when a component restarts), with their log files. */
+  processes(): { name: string; pid: number; log: string }[];
   /** Kills kube-apiserver and starts it again; resolves when it is ready, with how long it was away. */
   restartApiserver(): Promise<number>;
   /** Stops and deletes an own cluster; leaves the shared one alone. */
@@ -56,7 +56,8 @@ function wrap(cfg: ClusterConfig, kubeconfig: string, own: boolean, log: Log): B
     client(maxSockets = 64) {
       return new KubeJsonClient(kubeConfigOf(kubeconfig), maxSockets);
     },
-    processes: () => readState(statePaths(cfg).state).processes.map((p) => ({ name: p.name, pid: p.pid })),
+    processes: () =>
+      readState(statePaths(cfg).state).processes.map((p) => ({ name: p.name, pid: p.pid, log: p.log })),
     async restartApiserver() {
       if (!own) throw new Error('the API server is only restarted on a cluster of the benchmark’s own');
       return (await restartComponent(cfg, 'kube-apiserver', { signal: 'SIGKILL', log })).downMs;

@@ -9,6 +9,7 @@
  */
 import diagnostics from 'node:diagnostics_channel';
 import http from 'node:http';
+import { constants as perfConstants, PerformanceObserver } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import { classifyRequest } from './requests.js';
 
@@ -27,6 +28,16 @@ export interface ProbeAnswer {
   /** The monotonic clock V8's CPU profiles use (µs) and the wall clock (ms), read together. */
   monotonicUs: number;
   wallMs: number;
+  /** The process's garbage collection since the probe loaded: pauses on the main thread, by kind. */
+  gc: GcTotals;
+}
+
+/** Garbage-collection pauses (PerformanceObserver 'gc' entries): all of them, and the major ones. */
+export interface GcTotals {
+  count: number;
+  ms: number;
+  majorCount: number;
+  majorMs: number;
 }
 
 /** One space of V8's heap (v8.getHeapSpaceStatistics()). */
@@ -61,6 +72,18 @@ export function heapNow(): Pick<ProbeAnswer, 'heapSpaces' | 'heap'> {
 const apiserver = process.env.BENCH_PROBE_APISERVER;
 const port = Number(process.env.BENCH_PROBE_PORT ?? 0);
 const counts: Record<string, number> = {};
+const gc: GcTotals = { count: 0, ms: 0, majorCount: 0, majorMs: 0 };
+
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    gc.count++;
+    gc.ms += e.duration;
+    if ((e as { detail?: { kind?: number } }).detail?.kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) {
+      gc.majorCount++;
+      gc.majorMs += e.duration;
+    }
+  }
+}).observe({ entryTypes: ['gc'] });
 
 diagnostics.subscribe('http.client.request.start', (message) => {
   const req = (message as { request: http.ClientRequest }).request;
@@ -81,6 +104,7 @@ if (port > 0) {
       ...heapNow(),
       monotonicUs: Number(process.hrtime.bigint() / 1000n),
       wallMs: Date.now(),
+      gc,
     };
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify(answer));

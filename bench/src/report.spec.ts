@@ -531,6 +531,26 @@ describe('renderMarkdown', () => {
     );
   });
 
+  it('shows the cores each process used while each API query was measured, and the API’s GC pauses', () => {
+    const r = good();
+    r.api!.queries[0] = {
+      ...r.api!.queries[0]!,
+      cpuMs: { API: 9000, Keycloak: 100, 'benchmark client': 6000 },
+      gc: { count: 120, ms: 340.4, majorCount: 2, majorMs: 60 },
+    };
+    r.api!.queries[2] = { ...r.api!.queries[2]!, cpuMs: { API: 7000, operator: 5000 } };
+    const out = renderMarkdown(r);
+    expect(out).toContain('| process | `sessions` | `capacity` |');
+    expect(out).toContain('| API | 0.90 | 0.70 |');
+    expect(out).toContain('| Keycloak | 0.01 | – |');
+    expect(out).toContain('| operator | – | 0.50 |');
+    expect(out).toContain('| **total** | **1.51** | **1.20** |');
+    expect(out).toContain('| API GC pauses: count, ms (major: count, ms) | 120, 340 (2, 60) | – |');
+    delete r.api!.queries[0]!.cpuMs;
+    delete r.api!.queries[2]!.cpuMs;
+    expect(renderMarkdown(r)).not.toContain('API GC pauses');
+  });
+
   it('records a failed phase', () => {
     const r = good();
     r.failures.push({ phase: 'chaos', error: 'Error: boom\n  at x' });

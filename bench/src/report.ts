@@ -886,6 +886,32 @@ export function renderMarkdown(r: BenchReport): string {
         `${mb(a.apiRssBytes)} RSS after it, ${s1(a.apiCpuMs)} CPU over the phase.`,
       '',
     );
+    const measured = a.queries.filter((q) => q.cpuMs);
+    if (measured.length) {
+      const procs = [...new Set(measured.flatMap((q) => Object.keys(q.cpuMs!)))];
+      const cores = (q: ApiQueryResult, ms: number) => num(ms / (q.durationSeconds * 1000), 2);
+      push(
+        'Cores used by each process while each query was measured (CPU time over the window ÷ its length; ' +
+          'autocannon’s clients run in the benchmark client), and the API’s garbage-collection pauses in that window:',
+        '',
+        table(
+          ['process', ...measured.map((q) => `\`${q.name}\``)],
+          [
+            ...procs.map((p) => [p, ...measured.map((q) => cores(q, q.cpuMs![p] ?? NaN))]),
+            ['**total**', ...measured.map((q) => `**${cores(q, sumCpu(q.cpuMs!))}**`)],
+            [
+              'API GC pauses: count, ms (major: count, ms)',
+              ...measured.map((q) =>
+                q.gc
+                  ? `${q.gc.count}, ${num(q.gc.ms, 0)} (${q.gc.majorCount}, ${num(q.gc.majorMs, 0)})`
+                  : '–',
+              ),
+            ],
+          ],
+        ),
+        '',
+      );
+    }
     if (a.memory)
       push(
         'The API process right after the createSession calls (the probe inside it, `v8.getHeapSpaceStatistics()`):',

@@ -10,6 +10,7 @@ import { loadConfig, status } from '@vdi/controlplane';
 import { apiPhase } from './api.js';
 import { buildAll, cacheDir, repoRoot } from './build.js';
 import { floorPhase, operatorPhase, type BurstPhaseOptions } from './bursts.js';
+import { cpuNow } from './burst.js';
 import { runChaos } from './chaos.js';
 import { defaultStateDir, startOwnCluster, useSharedCluster, type BenchCluster } from './cluster.js';
 import { machineInfo, machineLoad, machineSnapshot } from './machine.js';
@@ -160,6 +161,7 @@ export async function runBench(
                 durationSeconds: o.apiDurationSeconds,
                 creates: o.apiCreates,
                 probe: builds.probe,
+                cpu: () => cpuNow(cluster!, st.operator),
               },
               log,
             ),
