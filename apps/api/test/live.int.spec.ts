@@ -267,6 +267,118 @@ describe('sessionUpdated', () => {
     await kube.delete(sessionRef('sub-bob'));
   });
 
+  describe('with current: true', () => {
+    const CURRENT_SUB = `subscription($name: String, $all: Boolean) {
+      sessionUpdated(name: $name, all: $all, current: true) { type session { name user phase message } } }`;
+    const phaseSeen = (name: string, who: 'alice' | 'bob', phase: string) =>
+      waitFor(`${name} ${phase} in the API cache`, async () => {
+        const r = await api.gql(tokens[who], 'query($n: String!) { session(name: $n) { phase } }', {
+          n: name,
+        });
+        return (r.body.data?.session as { phase: string } | undefined)?.phase === phase;
+      });
+
+    beforeAll(async () => {
+      await createSession('cur-alice', 'alice');
+      await createSession('cur-bob', 'bob');
+      // Changed before anyone subscribes: a subscription without current never hears of it.
+      await setPhase('cur-alice', 'Scheduling');
+      await setPhase('cur-bob', 'Running');
+      await phaseSeen('cur-alice', 'alice', 'Scheduling');
+      await phaseSeen('cur-bob', 'bob', 'Running');
+    });
+    afterAll(async () => {
+      for (const n of ['cur-alice', 'cur-bob']) await kube.delete(sessionRef(n));
+    });
+
+    it('starts with the session as it is now, then its changes (a plain subscription only has the changes)', async () => {
+      const base = (await metricValue(api.url, 'vdi_api_graphql_subscriptions')) ?? 0;
+      const byName = subscribe<Update>(open(tokens.alice).client, CURRENT_SUB, 'sessionUpdated', {
+        name: 'cur-alice',
+      });
+      const plain = subscribe<Update>(open(tokens.alice).client, SUB, 'sessionUpdated', {
+        name: 'cur-alice',
+      });
+      expect(await byName.next(() => true)).toEqual({
+        type: 'CURRENT',
+        session: {
+          name: 'cur-alice',
+          user: 'alice@example.com',
+          phase: 'Scheduling',
+          message: 'now Scheduling',
+        },
+      });
+      await waitFor(
+        'both subscriptions open',
+        async () => (await metricValue(api.url, 'vdi_api_graphql_subscriptions')) === base + 2,
+      );
+      await setPhase('cur-alice', 'Starting');
+      expect(await byName.next((e) => e.session.phase === 'Starting')).toMatchObject({ type: 'MODIFIED' });
+      await plain.next((e) => e.session.phase === 'Starting');
+      expect(byName.events.map((e) => [e.type, e.session.phase])).toEqual([
+        ['CURRENT', 'Scheduling'],
+        ['MODIFIED', 'Starting'],
+      ]);
+      expect(plain.events.map((e) => [e.type, e.session.phase])).toEqual([['MODIFIED', 'Starting']]);
+      for (const s of [byName, plain]) {
+        expect(s.errors).toEqual([]);
+        s.dispose();
+      }
+    });
+
+    it("gives a user their own sessions only, never another user's; admins with all: true everyone's", async () => {
+      const alice = subscribe<Update>(open(tokens.alice).client, CURRENT_SUB, 'sessionUpdated');
+      const bob = subscribe<Update>(open(tokens.bob).client, CURRENT_SUB, 'sessionUpdated');
+      const admin = subscribe<Update>(open(tokens.admin).client, CURRENT_SUB, 'sessionUpdated', {
+        all: true,
+      });
+      expect(await alice.next((e) => e.session.name === 'cur-alice')).toMatchObject({ type: 'CURRENT' });
+      expect(await bob.next((e) => e.session.name === 'cur-bob')).toMatchObject({
+        type: 'CURRENT',
+        session: { phase: 'Running' },
+      });
+      await admin.next((e) => e.type === 'CURRENT' && e.session.name === 'cur-alice');
+      await admin.next((e) => e.type === 'CURRENT' && e.session.name === 'cur-bob');
+      // A change after the subscriptions started comes after every CURRENT event: once it is
+      // in, alice and bob have had all the sessions they are going to be sent as CURRENT.
+      await setPhase('cur-alice', 'Running');
+      await setPhase('cur-bob', 'Failed');
+      await alice.next((e) => e.type === 'MODIFIED' && e.session.phase === 'Running');
+      await bob.next((e) => e.type === 'MODIFIED' && e.session.phase === 'Failed');
+      expect(alice.events.filter((e) => e.session.user !== 'alice@example.com')).toEqual([]);
+      expect(bob.events.filter((e) => e.session.user !== 'bob@example.com')).toEqual([]);
+      expect(alice.events.filter((e) => e.type === 'CURRENT').map((e) => e.session.name)).toEqual([
+        'cur-alice',
+      ]);
+      expect(bob.events.filter((e) => e.type === 'CURRENT').map((e) => e.session.name)).toEqual(['cur-bob']);
+
+      // By name, bob's session does not exist for alice, with current as without.
+      const aliceForBob = subscribe<Update>(open(tokens.alice).client, CURRENT_SUB, 'sessionUpdated', {
+        name: 'cur-bob',
+      });
+      await waitFor('alice refused', async () => aliceForBob.errors.length > 0);
+      expect(aliceForBob.errors[0]).toEqual([
+        expect.objectContaining({ message: "you have no session named 'cur-bob'" }),
+      ]);
+      expect(aliceForBob.events).toEqual([]);
+      for (const s of [alice, bob, admin]) {
+        expect(s.errors).toEqual([]);
+        s.dispose();
+      }
+    });
+
+    it('everyone’s sessions are for admins only', async () => {
+      const s = subscribe<Update>(open(tokens.alice).client, CURRENT_SUB, 'sessionUpdated', { all: true });
+      await waitFor('an error', async () => s.errors.length > 0);
+      expect(s.errors[0]).toEqual([
+        expect.objectContaining({
+          message: "only admins may watch everyone's sessions (sessionUpdated(all: true))",
+        }),
+      ]);
+      expect(s.events).toEqual([]);
+    });
+  });
+
   it('everyone’s sessions are for admins only', async () => {
     const s = subscribe<Update>(open(tokens.alice).client, SUB, 'sessionUpdated', { all: true });
     await waitFor('an error', async () => s.errors.length > 0);

@@ -197,8 +197,9 @@ export function sessionProgress(s: SessionStatus): Progress {
  * while it waits in the GPU queue (its place moves when other sessions start or leave, which
  * sends no event for this one), and while it is on its way (Pending, Scheduling, Starting). A
  * change made between the page's first read and the moment its subscription is registered on the
- * API arrives in no event, and a queued session may then not change again for a long time: the
- * page would show an old state until it did.
+ * API comes with the subscription's first event (current: true, the session as it is then); the
+ * rereads stay as a second line for the steps that matter most, as a queued session may not
+ * change again for a long time and the page would show an old state until it did.
  */
 export function rereadsWhileOpen(
   s: Pick<Session, 'phase' | 'queuePosition' | 'deleting'> | undefined,

@@ -46,6 +46,25 @@ describe('sessions a page at a time, kept live', () => {
     expect(withUpdate(gone, { type: 'DELETED', session: session('a', 1) }).totalCount).toBe(2);
   });
 
+  it('takes the current state (CURRENT) of listed sessions, adds one new since the read, leaves the rest to their pages', () => {
+    const l = firstPage(page1);
+    const current = withUpdate(l, { type: 'CURRENT', session: session('d', 4, { phase: 'Stopped' }) });
+    expect(names(current)).toEqual(['d', 'c']);
+    expect(current.sessions[0]?.phase).toBe('Stopped');
+    expect(current.totalCount).toBe(4);
+    // Created after the page was read, before the subscription started: newest, so shown and counted.
+    const added = withUpdate(current, { type: 'CURRENT', session: session('e', 5) });
+    expect(names(added)).toEqual(['e', 'd', 'c']);
+    expect(added.totalCount).toBe(5);
+    // On the next page, not loaded yet: not shown, already counted.
+    expect(withUpdate(added, { type: 'CURRENT', session: session('a', 1) })).toBe(added);
+    // With every page loaded, any session not listed is new.
+    const all = withPage(l, { items: [session('b', 2)], nextCursor: null, totalCount: 3 });
+    const late = withUpdate(all, { type: 'CURRENT', session: session('a', 1) });
+    expect(names(late)).toEqual(['d', 'c', 'b', 'a']);
+    expect(late.totalCount).toBe(4);
+  });
+
   it('a page loaded after live events keeps their state', () => {
     const l = withUpdate(firstPage(page1), {
       type: 'MODIFIED',

@@ -40,6 +40,12 @@ export function withPage(list: PagedSessions, page: SessionPage): PagedSessions 
   };
 }
 
+/** Whether `s` sorts among the loaded pages: every page is loaded, or it comes before the last listed. */
+function withinLoaded(list: PagedSessions, s: Session): boolean {
+  const last = list.sessions[list.sessions.length - 1];
+  return list.nextCursor === null || (last !== undefined && byAgeThenName(s, last) < 0);
+}
+
 export function withUpdate(list: PagedSessions, { type, session }: SessionUpdate): PagedSessions {
   const listed = list.sessions.some((s) => s.name === session.name);
   const rest = list.sessions.filter((s) => s.name !== session.name);
@@ -55,5 +61,16 @@ export function withUpdate(list: PagedSessions, { type, session }: SessionUpdate
       };
     case 'MODIFIED':
       return listed ? { ...list, sessions: [...rest, session].sort(byAgeThenName) } : list;
+    case 'CURRENT':
+      // The session as the subscription started. Listed: it takes that state. Not listed but
+      // within the loaded pages: it is newer than the page that would have had it, so it is
+      // new (one more). Further down: left to its page, like a change.
+      if (listed) return { ...list, sessions: [...rest, session].sort(byAgeThenName) };
+      if (!withinLoaded(list, session)) return list;
+      return {
+        ...list,
+        sessions: [...rest, session].sort(byAgeThenName),
+        totalCount: list.totalCount + 1,
+      };
   }
 }

@@ -11,7 +11,8 @@ import type { VDISession } from '@vdi/crd-types';
 import { ApiCaches } from '../kube/caches.js';
 import { ApiMetrics } from '../metrics/metrics.js';
 
-export type SessionChange = 'ADDED' | 'MODIFIED' | 'DELETED';
+/** CURRENT: a session as it is when the subscription starts (asked for with `current`), not a change. */
+export type SessionChange = 'ADDED' | 'MODIFIED' | 'DELETED' | 'CURRENT';
 
 export interface SessionEvent {
   type: SessionChange;
@@ -39,6 +40,14 @@ export class CoalescingChannel<T> implements AsyncIterableIterator<T> {
     }
     this.pending.delete(key); // re-insert: the key moves to the end, keeping delivery in order of last change
     this.pending.set(key, value);
+  }
+
+  /**
+   * Like push, but a value already waiting for `key` stays: it was pushed while `value` was being
+   * read, so it is at least as new.
+   */
+  pushUnlessPending(key: string, value: T): void {
+    if (!this.pending.has(key)) this.push(key, value);
   }
 
   get size(): number {
@@ -93,8 +102,17 @@ export class SessionEvents implements OnModuleDestroy {
     for (const l of this.listeners) l(e);
   }
 
-  /** The events that pass `filter`, until the iterator is returned. */
-  subscribe(filter: (s: VDISession) => boolean): CoalescingChannel<SessionEvent> {
+  /**
+   * The events that pass `filter`, until the iterator is returned. With `current`, first each
+   * session it returns that passes `filter`, as a CURRENT event: it is called after the listener
+   * is registered, so a change that happens while (or after) it reads is an event as well — at
+   * worst a session comes twice, never not at all. A change queued during the read is newer than
+   * (or as new as) what the read saw, so the CURRENT event does not replace it.
+   */
+  subscribe(
+    filter: (s: VDISession) => boolean,
+    current?: () => Iterable<VDISession>,
+  ): CoalescingChannel<SessionEvent> {
     const listener = (e: SessionEvent) => {
       if (filter(e.session)) channel.push(e.session.metadata.name!, e);
     };
@@ -104,6 +122,11 @@ export class SessionEvents implements OnModuleDestroy {
     });
     this.listeners.add(listener);
     this.metrics.subscriptions.set(this.listeners.size);
+    if (current) {
+      for (const s of current()) {
+        if (filter(s)) channel.pushUnlessPending(s.metadata.name!, { type: 'CURRENT', session: s });
+      }
+    }
     return channel;
   }
 

@@ -5,11 +5,14 @@ export enum SessionChangeType {
   ADDED = 'ADDED',
   MODIFIED = 'MODIFIED',
   DELETED = 'DELETED',
+  CURRENT = 'CURRENT',
 }
 
 registerEnumType(SessionChangeType, {
   name: 'SessionChangeType',
-  description: 'ADDED, MODIFIED (spec, status or deletion started), DELETED (gone; the last known state).',
+  description:
+    'ADDED, MODIFIED (spec, status or deletion started), DELETED (gone; the last known state); ' +
+    'CURRENT: not a change but the session as it was when the subscription started (sessionUpdated(current: true)).',
 });
 
 @ObjectType('SessionUpdate', { description: 'A change of a session, as the watch saw it.' })

@@ -142,7 +142,10 @@ export class SessionsResolver {
   @Subscription(() => SessionUpdateModel, {
     description:
       'Changes of your sessions as they happen (over graphql-ws); with name: that one session; with ' +
-      "all: true (admins only) everyone's. Authenticate in connection_init: { authorization: 'Bearer <token>' }.",
+      "all: true (admins only) everyone's. With current: true, first each of those sessions as it is now " +
+      '(type CURRENT), then the changes: a page that read the state before subscribing misses no change made ' +
+      'in between (a session may come twice; one deleted in between is just not among them). ' +
+      "Authenticate in connection_init: { authorization: 'Bearer <token>' }.",
     resolve: (e: SessionEvent): SessionUpdateModel => ({
       type: SessionChangeType[e.type],
       session: sessionModelOf(e.session),
@@ -152,7 +155,16 @@ export class SessionsResolver {
     @CurrentUser() p: Principal,
     @Args('name', { type: () => String, nullable: true }) name: string | null | undefined,
     @Args('all', { type: () => Boolean, nullable: true, defaultValue: false }) all: boolean,
+    @Args('current', {
+      type: () => Boolean,
+      nullable: true,
+      defaultValue: false,
+      description:
+        'Start with each session the subscription covers as it is now (type CURRENT), then its changes; ' +
+        'a session that changes before its CURRENT event is sent comes as that change instead.',
+    })
+    current: boolean | null,
   ): AsyncIterableIterator<SessionEvent> {
-    return this.service.watch(p, { ...(name != null ? { name } : {}), all });
+    return this.service.watch(p, { ...(name != null ? { name } : {}), all, current: current === true });
   }
 }

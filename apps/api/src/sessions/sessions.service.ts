@@ -76,9 +76,15 @@ export class SessionsService {
 
   /**
    * Changes of the sessions the caller may see: their own; with `name` that session (which must
-   * exist and be theirs; any user's for an admin); with `all` (admins only) everyone's.
+   * exist and be theirs; any user's for an admin); with `all` (admins only) everyone's. With
+   * `current`, first each of those sessions as it is now (CURRENT events), read from the cache
+   * and its indexes after the subscription is registered (SessionEvents.subscribe), so a reader
+   * that read the state before subscribing misses no change made in between.
    */
-  watch(p: Principal, opts: { name?: string; all?: boolean }): AsyncIterableIterator<SessionEvent> {
+  watch(
+    p: Principal,
+    opts: { name?: string; all?: boolean; current?: boolean },
+  ): AsyncIterableIterator<SessionEvent> {
     if (opts.all && !p.isAdmin) {
       throw forbidden("only admins may watch everyone's sessions (sessionUpdated(all: true))");
     }
@@ -93,7 +99,21 @@ export class SessionsService {
         s.metadata.namespace === ns &&
         (opts.name === undefined || s.metadata.name === opts.name) &&
         (ownedBy(s, p.owner) || (p.isAdmin && (opts.all || opts.name !== undefined))),
+      opts.current ? () => this.candidates(p, opts) : undefined,
     );
+  }
+
+  /**
+   * The sessions a subscription's CURRENT events come from, before its filter: one lookup by
+   * name, or the same indexes as `list` (the caller's own, or everyone's sorted at most once per
+   * change of the cache), so even `all` with thousands of sessions makes no API-server call.
+   */
+  private candidates(p: Principal, opts: { name?: string; all?: boolean }): readonly VDISession[] {
+    if (opts.name !== undefined) {
+      const s = this.caches.sessions.get(opts.name, this.config.sessionsNamespace);
+      return s ? [s] : [];
+    }
+    return this.list(p, opts.all);
   }
 
   private assertReady(): void {

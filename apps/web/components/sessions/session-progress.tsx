@@ -10,6 +10,7 @@ import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { subscribeLive, type LiveStatus } from '../../lib/api/live';
+import { ChangesSinceRead } from '../../lib/api/live-merge';
 import {
   SESSION,
   SESSION_UPDATED,
@@ -59,7 +60,7 @@ export function SessionProgress({ name, launched }: { name: string; launched: bo
   const [error, setError] = useState<string>();
   const [live, setLive] = useState<LiveStatus>('connecting');
   const firstPhase = useRef<string | undefined>(undefined);
-  const gotEvent = useRef(false);
+  const changes = useRef(new ChangesSinceRead());
   const autoOpened = useRef(false);
   const { open, opening, error: openError } = useOpenSession();
   const del = useDeleteSession(() => router.push('/sessions'));
@@ -70,37 +71,38 @@ export function SessionProgress({ name, launched }: { name: string; launched: bo
     setSession(s);
   }, []);
 
-  const read = useCallback(
-    async (initial: boolean) => {
-      try {
-        const { session: s } = await api.request<SessionData>(SESSION, { name });
-        // An event that arrived while the query was on its way is newer than the query's answer.
-        if (!initial || !gotEvent.current) see(s);
-        setError(undefined);
-      } catch (err) {
-        if (err instanceof ApiError && err.code === 'NOT_FOUND') setGone(true);
-        else setError(explainError(err, { action: 'read the session', session: name }));
-      }
-    },
-    [api, name, see],
-  );
+  const read = useCallback(async () => {
+    const since = changes.current.begin();
+    try {
+      const { session: s } = await api.request<SessionData>(SESSION, { name });
+      // An event that arrived while the query was on its way is as new as its answer or newer.
+      if (since().size === 0) see(s);
+      setError(undefined);
+    } catch (err) {
+      since();
+      if (err instanceof ApiError && err.code === 'NOT_FOUND') setGone(true);
+      else setError(explainError(err, { action: 'read the session', session: name }));
+    }
+  }, [api, name, see]);
 
   useEffect(() => {
-    // Subscribe first, then read: nothing between the two is missed.
+    // The read paints first; the subscription starts with the session as it is then (CURRENT,
+    // current: true), so a change between the read and the subscription is not missed.
     const stop = subscribeLive<SessionUpdatedData>(
       { url: api.wsUrl, token: api.token, query: SESSION_UPDATED, variables: { name } },
       {
-        next: ({ sessionUpdated: { type, session: s } }) => {
-          gotEvent.current = true;
+        next: ({ sessionUpdated }) => {
+          changes.current.record(sessionUpdated);
+          const { type, session: s } = sessionUpdated;
           if (type === 'DELETED') setGone(true);
           else see(s);
         },
         status: setLive,
-        resync: () => void read(false),
+        resync: () => void read(),
         error: (err) => setError(explainError(err, { action: 'follow the session live', session: name })),
       },
     );
-    void read(true);
+    void read();
     return stop;
   }, [api, name, read, see]);
 
@@ -108,7 +110,7 @@ export function SessionProgress({ name, launched }: { name: string; launched: bo
   const waiting = rereadsWhileOpen(session);
   useEffect(() => {
     if (!waiting) return;
-    const timer = setInterval(() => void read(false), QUEUE_POLL_MS);
+    const timer = setInterval(() => void read(), QUEUE_POLL_MS);
     return () => clearInterval(timer);
   }, [waiting, read]);
 

@@ -1,10 +1,14 @@
 'use client';
 /**
  * A live list of sessions: read once, then kept current by the sessionUpdated subscription (own
- * sessions, or everyone's for an admin with `all`). After a reconnect the list is read again.
+ * sessions, or everyone's for an admin with `all`), which starts with every session as it is then
+ * (current: true), so nothing changed between the read and the subscription is missed. After a
+ * reconnect the list is read again (a session deleted meanwhile sent no event). A read's answer
+ * keeps the events that arrived while it was on its way (lib/api/live-merge.ts).
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { subscribeLive, type LiveStatus } from '../../lib/api/live';
+import { ChangesSinceRead, mergeRead, withSessionUpdate } from '../../lib/api/live-merge';
 import {
   MY_SESSIONS,
   SESSION_UPDATED,
@@ -31,13 +35,18 @@ export function useSessions<T extends SessionsData = SessionsData>(opts: {
   const onDataRef = useRef(onData);
   onDataRef.current = onData;
 
+  const changes = useRef(new ChangesSinceRead());
+
   const reload = useCallback(async () => {
+    const since = changes.current.begin();
     try {
       const data = await api.request<T>(query);
-      setSessions([...data.sessions].sort(byAgeThenName));
+      const merged = mergeRead(data.sessions, since());
+      setSessions(merged.sort(byAgeThenName));
       onDataRef.current?.(data);
       setError(undefined);
     } catch (err) {
+      since();
       setError(explainError(err, { action: 'load the sessions' }));
     }
   }, [api, query]);
@@ -47,11 +56,11 @@ export function useSessions<T extends SessionsData = SessionsData>(opts: {
     return subscribeLive<SessionUpdatedData>(
       { url: api.wsUrl, token: api.token, query: SESSION_UPDATED, variables: all ? { all: true } : {} },
       {
-        next: ({ sessionUpdated: { type, session } }) =>
-          setSessions((list) => {
-            const rest = (list ?? []).filter((s) => s.name !== session.name);
-            return type === 'DELETED' ? rest : [...rest, session].sort(byAgeThenName);
-          }),
+        next: ({ sessionUpdated }) => {
+          changes.current.record(sessionUpdated);
+          // Before the first read has answered there is no list yet: the read takes the event.
+          setSessions((list) => list && withSessionUpdate(list, sessionUpdated).sort(byAgeThenName));
+        },
         status: setLive,
         resync: () => void reload(),
         error: (err) => setError(explainError(err, { action: 'follow the sessions live' })),

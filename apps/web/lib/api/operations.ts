@@ -129,8 +129,12 @@ export interface OpenSessionData {
   openSession: SessionAccess;
 }
 
+/**
+ * Always with current: true: the subscription starts with each session as it is then (CURRENT),
+ * so a change made after the page's read and before the subscription started is not missed.
+ */
 export const SESSION_UPDATED = `subscription SessionUpdated($name: String, $all: Boolean) {
-  sessionUpdated(name: $name, all: $all) { type session { ${SESSION_FIELDS} } }
+  sessionUpdated(name: $name, all: $all, current: true) { type session { ${SESSION_FIELDS} } }
 }`;
 export interface SessionUpdatedData {
   sessionUpdated: SessionUpdate;

@@ -120,7 +120,8 @@ export interface SessionAccess {
   expiresAt: string;
 }
 
-export type SessionChangeType = 'ADDED' | 'MODIFIED' | 'DELETED';
+/** CURRENT: not a change, the session as it was when the subscription started (current: true). */
+export type SessionChangeType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'CURRENT';
 
 export interface SessionUpdate {
   type: SessionChangeType;
