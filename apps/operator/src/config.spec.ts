@@ -29,6 +29,7 @@ describe('loadOperatorConfig', () => {
     expect(loadOperatorConfig(base)).toMatchObject({
       templateStatus: 'all',
       usageIntervalSeconds: 60,
+      usageCheckpointSeconds: 900,
       budgetWarnSeconds: 900,
     });
     expect(loadOperatorConfig({ ...base, VDI_TEMPLATE_STATUS: 'off' }).templateStatus).toBe('off');

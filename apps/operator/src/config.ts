@@ -37,6 +37,8 @@ export interface OperatorConfig {
   templateStatus: 'all' | 'off' | Record<string, string>;
   /** GPU-hour accounting: seconds between counts of the time-slices each owner holds. */
   usageIntervalSeconds: number;
+  /** Seconds between writes of a ledger whose holdings did not change (time since is read from its checkpoints). */
+  usageCheckpointSeconds: number;
   /** Owners are warned when their budget would run out within this many seconds at their pace. */
   budgetWarnSeconds: number;
   metricsPort: number;
@@ -130,6 +132,7 @@ export function loadOperatorConfig(env: Env = process.env): OperatorConfig {
     viewerPollSeconds: read.int('VDI_VIEWER_POLL_SECONDS', 30, 1, 3_600),
     templateStatus: templateSelector(env.VDI_TEMPLATE_STATUS),
     usageIntervalSeconds: read.int('VDI_USAGE_INTERVAL_SECONDS', 60, 1, 3_600),
+    usageCheckpointSeconds: read.int('VDI_USAGE_CHECKPOINT_SECONDS', 900, 1, 86_400),
     budgetWarnSeconds: read.int('VDI_BUDGET_WARN_SECONDS', 900, 0, 86_400),
     metricsPort: read.int('VDI_METRICS_PORT', 8080, 0, 65_535),
     prepull: {

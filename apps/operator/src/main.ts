@@ -227,6 +227,7 @@ const accountant = new GpuAccountant({
   namespace: ns,
   gpuResource: config.platform.gpuResourceName,
   intervalSeconds: config.usageIntervalSeconds,
+  checkpointSeconds: config.usageCheckpointSeconds,
   warnSeconds: config.budgetWarnSeconds,
   events,
   log: log.child({ module: 'usage' }),
@@ -339,6 +340,9 @@ log.info(
 );
 await Promise.all([caches.start(), prepullCaches.start()]);
 log.info('caches synced');
+// Every replica looks who holds GPU time-slices, so a new leader can count a desktop that ended
+// before it led up to when it was last seen (the leader also counts and writes; start()).
+accountant.observe();
 // After the caches: answering from an empty cache would refuse every desktop.
 const turnRest = await startTurnRestServer(config.turnRestListen.port, config.turnRestListen.host, {
   sessions: (namespace, name) => caches.sessions.get(name, namespace),

@@ -66,6 +66,33 @@ describe('countUsage', () => {
     expect(out.holding?.map((h) => h.pod)).toEqual(['new']);
   });
 
+  it('counts a desktop that ended up to when it was last seen holding its slice, then drops it', () => {
+    const first = countUsage(
+      undefined,
+      [held('gone', '2026-12-04T10:00:00Z'), held('on', '2026-12-04T10:00:00Z')],
+      t('2026-12-04T10:01:00Z'),
+    );
+    // Checkpoints at 10:01; 'gone' was last seen at 10:05 and the count runs at 10:06.
+    const out = countUsage(
+      first,
+      [
+        { ...held('gone', '2026-12-04T10:00:00Z'), until: t('2026-12-04T10:05:00Z') },
+        held('on', '2026-12-04T10:00:00Z'),
+      ],
+      t('2026-12-04T10:06:00Z'),
+    );
+    expect(out.totalGpuSeconds).toBe(120 + 240 + 300);
+    expect(out.holding?.map((h) => h.pod)).toEqual(['on']);
+    // Seen last before its checkpoint (already counted that far): nothing more, and dropped.
+    const early = countUsage(
+      first,
+      [{ ...held('gone', '2026-12-04T10:00:00Z'), until: t('2026-12-04T10:00:30Z') }],
+      t('2026-12-04T10:06:00Z'),
+    );
+    expect(early.totalGpuSeconds).toBe(120);
+    expect(early.holding).toEqual([]);
+  });
+
   it('keeps only the last 400 days', () => {
     const prev: VDIUsageStatus = {
       days: [
@@ -121,6 +148,12 @@ describe('budgetState', () => {
     expect(s.exhausted).toBe(false);
     expect(s.renewsAt.toISOString()).toBe('2026-12-07T00:00:00.000Z');
     expect(budgetState(ledger, t('2026-12-04T10:10:00Z')).exhausted).toBe(true);
+  });
+
+  it('gives the total up to now: counted, plus the holding desktops since their checkpoints', () => {
+    const withTotal = { ...ledger, status: { ...ledger.status, totalGpuSeconds: 12_999 } };
+    expect(budgetState(withTotal, t('2026-12-04T10:05:00Z')).totalSeconds).toBe(12_999 + 300);
+    expect(budgetState(undefined, t('2026-12-04T10:05:00Z')).totalSeconds).toBe(0);
   });
 
   it('says what is spent, the budget, the rule and the renewal', () => {

@@ -8,8 +8,11 @@
  * crash or a leader change mid-write neither loses time (the next count starts from the old
  * checkpoints) nor counts it twice (the checkpoints move with the seconds).
  *
- * What is not counted: the stretch between a desktop's last count and its end (at most one
- * accounting interval), and a desktop that started and ended while no operator was counting.
+ * The ledger need not be written at every count: a holding's checkpoint says how far it is
+ * counted, so the time since is known from the ledger alone (`budgetState` adds it). A desktop
+ * that ended is counted up to when it was last seen holding its slices (`until`) and dropped.
+ * What is not counted: the stretch between the last time a desktop was seen and its end (at most
+ * one accounting interval), and a desktop that started and ended while no operator was counting.
  * Periods are UTC calendar days, ISO weeks (from Monday) and months; seconds are kept per UTC
  * day, so any period's total is a sum of days.
  */
@@ -34,6 +37,11 @@ export interface HeldSlices {
   slices: number;
   /** When it got them (scheduled onto a node). */
   since: Date;
+  /**
+   * It holds them no more: counted up to here (when it was last seen holding them), then dropped
+   * from the ledger.
+   */
+  until?: Date;
 }
 
 /** The GPU time-slices a desktop pod holds now, or undefined when it holds none. */
@@ -87,7 +95,9 @@ export function countUsage(
     const since = h.since.getTime();
     const counted = checkpoints.get(h.pod)?.countedUntil;
     const from = Math.max(since, counted ? Date.parse(counted) : since);
-    if (from < at) added += addSpan(days, from, at, h.slices);
+    const to = h.until ? Math.min(at, h.until.getTime()) : at;
+    if (from < to) added += addSpan(days, from, to, h.slices);
+    if (h.until) continue;
     holding.push({
       pod: h.pod,
       session: h.session,
@@ -138,6 +148,8 @@ export interface BudgetState {
   rule?: string;
   /** Time-slices the owner's desktops hold now (at the last count). */
   holdingSlices: number;
+  /** Every time-slice second of the owner: counted, plus what the holding desktops used since. */
+  totalSeconds: number;
   exhausted: boolean;
 }
 
@@ -157,9 +169,12 @@ export function budgetState(
   for (const d of ledger?.status?.days ?? [])
     if (d.day >= first && d.day < dayOf(end.getTime())) used += d.gpuSeconds;
   let holdingSlices = 0;
+  let total = ledger?.status?.totalGpuSeconds ?? 0;
   for (const h of ledger?.status?.holding ?? []) {
     holdingSlices += h.slices;
-    const from = Math.max(Date.parse(h.countedUntil), start.getTime());
+    const counted = Date.parse(h.countedUntil);
+    if (counted < now.getTime()) total += ((now.getTime() - counted) / 1000) * h.slices;
+    const from = Math.max(counted, start.getTime());
     if (from < now.getTime()) used += ((now.getTime() - from) / 1000) * h.slices;
   }
   const budgetSeconds = budget ? budget.gpuHours * 3600 : undefined;
@@ -174,6 +189,7 @@ export function budgetState(
       : {}),
     ...(budget ? { rule: budget.rule } : {}),
     holdingSlices,
+    totalSeconds: round(total),
     exhausted: budgetSeconds !== undefined && usedSeconds >= budgetSeconds,
   };
 }

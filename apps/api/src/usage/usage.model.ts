@@ -34,7 +34,15 @@ export class GpuUsageModel {
     description: "GPU time-slices the user's desktops hold (at the operator's last count).",
   })
   slicesHeld!: number;
-  @Field(() => Float, { description: 'Every time-slice hour counted for this user.' }) gpuHoursTotal!: number;
-  @Field(() => String, { nullable: true, description: 'When the operator last counted (RFC 3339).' })
+  @Field(() => Float, {
+    description:
+      "Every time-slice hour of this user up to now: the operator's counts, plus what their desktops used since.",
+  })
+  gpuHoursTotal!: number;
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'When the operator last wrote the ledger (RFC 3339): when its desktops changed, else every VDI_USAGE_CHECKPOINT_SECONDS.',
+  })
   countedAt?: string | null;
 }

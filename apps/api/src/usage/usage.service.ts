@@ -40,7 +40,7 @@ export function toUsageModel(user: string, state: BudgetState, ledger: VDIUsage 
     rule: state.rule ?? null,
     exhausted: state.exhausted,
     slicesHeld: state.holdingSlices,
-    gpuHoursTotal: hours(ledger?.status?.totalGpuSeconds ?? 0),
+    gpuHoursTotal: hours(state.totalSeconds),
     countedAt: ledger?.status?.countedAt ?? null,
   };
 }

@@ -36,7 +36,7 @@ export class OperatorMetrics {
   });
   readonly usageWrites = new Counter({
     name: 'vdi_operator_usage_writes_total',
-    help: 'GPU-hour ledger counts written, by outcome: ok, conflict (read again), error (counted next round)',
+    help: 'GPU-hour ledger counts, by outcome: ok (written), conflict (read again), error (counted next round), deferred (nothing changed; written at its checkpoint)',
     labelNames: ['outcome'],
     registers: [this.registry],
   });

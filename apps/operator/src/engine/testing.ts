@@ -10,6 +10,8 @@ import {
   API_VERSION,
   KIND_SESSION,
   KIND_TEMPLATE,
+  KIND_USAGE,
+  PLURAL_USAGE,
   type VDISession,
   type VDITemplate,
   type VDIUsage,
@@ -54,6 +56,7 @@ const PLURALS: Record<string, string> = {
   ...Object.fromEntries(CHILD_KINDS.map((k) => [k.kind, k.plural])),
   [KIND_SESSION]: 'vdisessions',
   [KIND_TEMPLATE]: 'vditemplates',
+  [KIND_USAGE]: PLURAL_USAGE,
   Node: 'nodes',
   Event: 'events',
 };

@@ -1,14 +1,21 @@
 /**
- * GPU-hour accounting and budgets (the leader only). Every `intervalSeconds` the accountant
- * counts, per owner, the time-slices their desktop pods hold (from the pod cache) into the
- * owner's ledger, a VDIUsage named after the owner's hash (session-spec's usage.ts does the
- * arithmetic). Ledgers are read from the cache and written with the resourceVersion read: a
- * count lands whole or not at all; a stale copy (our own last write not seen yet, or another
- * leader's) is refused (409) and read again from the API server; so two operators (a leader
- * change) can never both land the same count.
+ * GPU-hour accounting and budgets (the leader writes). Every `intervalSeconds` the accountant
+ * looks, per owner, at the time-slices their desktop pods hold (from the pod cache) and counts
+ * them against the owner's ledger, a VDIUsage named after the owner's hash (session-spec's
+ * usage.ts does the arithmetic). Ledgers are read from the cache and written with the
+ * resourceVersion read: a count lands whole or not at all; a stale copy (our own last write not
+ * seen yet, or another leader's) is refused (409) and read again from the API server; so two
+ * operators (a leader change) can never both land the same count.
+ *
+ * A ledger is written when what it holds changes (a desktop got its slice, or ended: counted up
+ * to the last look that saw it), when an owner is warned or over budget, and otherwise only every
+ * `checkpointSeconds` (spread per owner). In between, each holding's checkpoint says how far it is
+ * counted, so readers (budgetState) add the time since: thousands of running desktops cost a few
+ * writes a second instead of one per owner per interval. Every replica looks (`observe`), so a
+ * new leader knows when a desktop that ended before it led was last seen.
  *
  * Budgets: the API writes the budget that applies to an owner into the ledger's spec at each
- * create and resume. After a count, an owner whose running desktops would use up the budget
+ * create and resume. At each look, an owner whose running desktops would use up the budget
  * within `warnSeconds` is warned once per period (Event BudgetLow on each desktop); an owner
  * over budget has every GPU desktop stopped (Event BudgetExhausted; home and name kept).
  */
@@ -45,27 +52,122 @@ export interface AccountantDeps {
   namespace: string;
   gpuResource: string;
   intervalSeconds: number;
+  /** Seconds between writes of a ledger whose holdings did not change (each owner's spread over the last quarter). */
+  checkpointSeconds: number;
   warnSeconds: number;
   events: EventRecorder;
   log: Logger;
   now?: () => Date;
-  /** Counts each ledger write by outcome. */
-  count?(outcome: 'ok' | 'conflict' | 'error'): void;
+  /** Counts each ledger count by outcome: written (ok, conflict, error), or deferred (nothing to write yet). */
+  count?(outcome: 'ok' | 'conflict' | 'error' | 'deferred'): void;
+}
+
+/** A desktop pod seen holding slices: whose, what, and when it was last seen. */
+interface Seen {
+  owner: string;
+  held: HeldSlices;
+  at: Date;
+}
+
+/** How long a desktop seen once is remembered without being seen again (bounded memory). */
+const SEEN_KEPT_MS = 3_600_000;
+
+/**
+ * Whether a ledger must be written now rather than at its checkpoint: a desktop in `counted`
+ * ended (`until`) or is new to it, one it holds is not in `counted`, it was never counted, or its
+ * last count is `checkpointMs` old.
+ */
+export function ledgerWriteDue(
+  status: VDIUsageStatus | undefined,
+  counted: readonly HeldSlices[],
+  now: Date,
+  checkpointMs: number,
+): boolean {
+  if (!status?.countedAt) return true;
+  const holding = new Set((status.holding ?? []).map((h) => h.pod));
+  const live = counted.filter((h) => !h.until);
+  if (counted.some((h) => h.until) || live.length !== holding.size || live.some((h) => !holding.has(h.pod)))
+    return true;
+  return now.getTime() - Date.parse(status.countedAt) >= checkpointMs;
+}
+
+/** An owner's checkpoint interval: 75–100 % of `seconds`, fixed per owner, so ledgers made together spread out. */
+export function checkpointMsOf(owner: string, seconds: number): number {
+  const fraction = parseInt(owner.slice(0, 8), 16) / 0x1_0000_0000;
+  return Math.round(seconds * 1000 * (0.75 + 0.25 * (Number.isFinite(fraction) ? fraction : 1)));
 }
 
 export class GpuAccountant {
   private readonly periodic: Periodic;
+  private readonly looks: Periodic;
+  /** Desktop pods seen holding slices, by pod uid. */
+  private readonly seen = new Map<string, Seen>();
 
   constructor(private readonly d: AccountantDeps) {
     this.periodic = new Periodic(d.intervalSeconds, () => this.countAll());
+    this.looks = new Periodic(d.intervalSeconds, async () => void this.look(this.now()));
   }
 
+  /** Every replica, once its caches are synced: looks who holds what now and every interval, without writing. */
+  observe(): void {
+    void this.looks.now();
+    this.looks.start();
+  }
+
+  /** The leader: looks and counts (writing ledgers) every interval. */
   start(): void {
+    this.looks.stop();
     this.periodic.start();
   }
 
   stop(): void {
+    this.looks.stop();
     this.periodic.stop();
+  }
+
+  private now(): Date {
+    return (this.d.now ?? (() => new Date()))();
+  }
+
+  /** The desktop pods holding slices now, by owner; remembers each as seen now. */
+  private look(now: Date): Map<string, HeldSlices[]> {
+    const held = new Map<string, HeldSlices[]>();
+    for (const pod of this.d.caches.pods.list(this.d.namespace)) {
+      const h = heldSlices(pod, this.d.gpuResource);
+      const owner = (pod as V1Pod).metadata?.labels?.[LABEL_USER_HASH];
+      if (!h || !owner) continue;
+      held.set(owner, [...(held.get(owner) ?? []), h]);
+      this.seen.set(h.pod, { owner, held: h, at: now });
+    }
+    for (const [pod, s] of this.seen)
+      if (now.getTime() - s.at.getTime() > SEEN_KEPT_MS) this.seen.delete(pod);
+    return held;
+  }
+
+  /**
+   * What to count for an owner: the desktops holding slices now, and each one the ledger holds
+   * that holds none now, up to the last look that saw it (or, never seen, no further than its
+   * checkpoint).
+   */
+  private withEnded(status: VDIUsageStatus | undefined, held: HeldSlices[]): HeldSlices[] {
+    const now = new Set(held.map((h) => h.pod));
+    const ended: HeldSlices[] = [];
+    for (const h of status?.holding ?? []) {
+      if (now.has(h.pod)) continue;
+      const seen = this.seen.get(h.pod);
+      ended.push(
+        seen
+          ? { ...seen.held, until: seen.at }
+          : {
+              pod: h.pod,
+              session: h.session,
+              slices: h.slices,
+              since: new Date(h.since),
+              until: new Date(h.countedUntil),
+            },
+      );
+    }
+    return [...held, ...ended];
   }
 
   private collection(): string {
@@ -78,14 +180,8 @@ export class GpuAccountant {
   }
 
   private async countAll(): Promise<void> {
-    const { caches, namespace, gpuResource, log } = this.d;
-    const held = new Map<string, HeldSlices[]>();
-    for (const pod of caches.pods.list(namespace)) {
-      const h = heldSlices(pod, gpuResource);
-      const owner = (pod as V1Pod).metadata?.labels?.[LABEL_USER_HASH];
-      if (!h || !owner) continue;
-      held.set(owner, [...(held.get(owner) ?? []), h]);
-    }
+    const { caches, namespace, log } = this.d;
+    const held = this.look(this.now());
     const ledgers = caches.usages.list(namespace);
     const byName = new Map(ledgers.map((l) => [l.metadata.name!, l]));
     const owners = new Set(held.keys());
@@ -113,8 +209,9 @@ export class GpuAccountant {
     let current: VDIUsage = found;
     const name = found.metadata.name!;
     for (let attempt = 1; ; attempt++) {
-      const now = (this.d.now ?? (() => new Date()))();
-      const status = countUsage(current.status, held, now);
+      const now = this.now();
+      const counted = this.withEnded(current.status, held);
+      const status = countUsage(current.status, counted, now);
       const state = budgetState({ spec: current.spec, status }, now);
       const warn =
         !state.exhausted &&
@@ -122,6 +219,14 @@ export class GpuAccountant {
         state.holdingSlices > 0 &&
         state.leftSeconds / state.holdingSlices <= this.d.warnSeconds &&
         current.status?.warnedFor !== state.start.toISOString();
+      if (
+        !warn &&
+        !state.exhausted &&
+        !ledgerWriteDue(current.status, counted, now, checkpointMsOf(owner, this.d.checkpointSeconds))
+      ) {
+        this.d.count?.('deferred');
+        return;
+      }
       const next: VDIUsageStatus = warn ? { ...status, warnedFor: state.start.toISOString() } : status;
       try {
         await this.d.client.mergePatch(
@@ -138,6 +243,8 @@ export class GpuAccountant {
         current = fresh;
         continue;
       }
+      // Counted to their end and dropped from the ledger: nothing left to remember.
+      for (const h of counted) if (h.until) this.seen.delete(h.pod);
       if (state.exhausted) await this.stopAll(held, budgetMessage(state));
       else if (warn) this.warnAll(held, budgetMessage(state), state.leftSeconds! / state.holdingSlices, now);
       return;
