@@ -9,11 +9,13 @@ import autocannon from 'autocannon';
 import { passwordGrant, start as startKeycloak } from '@vdi/keycloak';
 import { startApiService, type ServiceProcess } from '@vdi/platform';
 import { freePort, TEST_SESSION_KEY } from '@vdi/testing';
+import { API_VERSION, type VDISession } from '@vdi/crd-types';
 import type { KubeJsonClient } from '@vdi/kube-client';
 import { inLanes } from './burst.js';
 import { createSession } from './kube.js';
-import { cpuDelta, ProcWatcher, sampleProcess, waitQuiet } from './proc.js';
+import { delta, ProcWatcher, sampleProcess, waitQuiet } from './proc.js';
 import { processMemory, type ProcessMemory } from './heap.js';
+import type { OperatorProcess } from './operator.js';
 import type { GcTotals, ProbeAnswer } from './probe.js';
 import { withShippedRuntime } from './shipped.js';
 import { summarize, type Summary } from './stats.js';
@@ -40,6 +42,8 @@ export interface ApiQueryResult {
   cpuMs?: Record<string, number>;
   /** The API's garbage-collection pauses over the measured window (the probe in it). */
   gc?: GcTotals;
+  /** The operator's requests to the API server over the measured window, `VERB resource` → count. */
+  operatorRequests?: Record<string, number>;
 }
 
 export interface ApiResult {
@@ -92,6 +96,31 @@ export function gcDelta(a: GcTotals | undefined, b: GcTotals | undefined): GcTot
   };
 }
 
+const nonZero = (r: Record<string, number>) => Object.fromEntries(Object.entries(r).filter(([, n]) => n > 0));
+
+/** Polls until every named session's status says Running (true), or `timeoutMs` passed (false). */
+async function waitForRunning(
+  client: KubeJsonClient,
+  namespace: string,
+  names: readonly string[],
+  timeoutMs: number,
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const phases = await Promise.all(
+      names.map((n) =>
+        client
+          .call<VDISession>('GET', `/apis/${API_VERSION}/namespaces/${namespace}/vdisessions/${n}`)
+          .then((s) => s.status?.phase)
+          .catch(() => undefined),
+      ),
+    );
+    if (phases.every((p) => p === 'Running')) return true;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return false;
+}
+
 async function tokens(): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const u of ['alice', 'bob', 'admin']) out[u] = (await passwordGrant(u, u)).access_token;
@@ -112,6 +141,8 @@ export async function apiPhase(
     probe: string;
     /** CPU time of the cluster's processes, the operator and this process now (ms; burst.ts cpuNow). */
     cpu?: () => Record<string, number>;
+    /** The measured operator: waited for until quiet before the queries; its requests per query. */
+    operator?: Pick<OperatorProcess, 'pid' | 'probe'>;
   },
   log: Log,
 ): Promise<ApiResult> {
@@ -125,10 +156,21 @@ export async function apiPhase(
     `api: Keycloak ${settled.quiet ? 'quiet' : 'still busy'} after ${(settled.waitedMs / 1000).toFixed(0)} s (under 0.1 of a core over 2 s)`,
   );
   // alice's own sessions, so `sessions` has something to return among the others.
-  for (let i = 0; i < 3; i++)
-    await createSession(o.client, o.namespace, `alice-bench-${i}`, o.template, 'alice@example.com').catch(
-      () => undefined,
+  const alices = ['alice-bench-0', 'alice-bench-1', 'alice-bench-2'];
+  for (const name of alices)
+    await createSession(o.client, o.namespace, name, o.template, 'alice@example.com').catch(() => undefined);
+  // The steady state, not alice's desktops starting: wait until they run and the operator is quiet.
+  const t0 = Date.now();
+  const running = await waitForRunning(o.client, o.namespace, alices, 120_000);
+  log(
+    `api: alice's ${alices.length} sessions ${running ? 'Running' : 'NOT Running'} after ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+  );
+  if (o.operator) {
+    const op = await waitQuiet(o.operator.pid);
+    log(
+      `api: operator ${op.quiet ? 'quiet' : 'still busy'} after ${(op.waitedMs / 1000).toFixed(0)} s (under 0.1 of a core over 2 s)`,
     );
+  }
   const port = await freePort();
   const probePort = await freePort();
   let api: ServiceProcess | undefined;
@@ -180,6 +222,7 @@ export async function apiPhase(
       if (!sampleOk) log(`api: ${q.name} answered ${JSON.stringify(sample).slice(0, 300)}`);
       // A short warm-up (JIT, caches), then the measurement.
       await autocannon({ url, method: 'POST', headers, body, connections: o.clients, duration: 2 });
+      const opBefore = await o.operator?.probe().catch(() => undefined);
       const [gcBefore, cpuBefore] = [await probe(), cpuAll()];
       const r = await autocannon({
         url,
@@ -190,6 +233,8 @@ export async function apiPhase(
         duration: o.durationSeconds,
       });
       const [cpuAfter, gcAfter] = [cpuAll(), await probe()];
+      const opAfter = await o.operator?.probe().catch(() => undefined);
+      const operatorRequests = opBefore && opAfter ? delta(opBefore.requests, opAfter.requests) : undefined;
       const gc = gcDelta(gcBefore?.gc, gcAfter?.gc);
       const requests = Math.round(r.requests.average * r.duration);
       queries.push({
@@ -210,8 +255,9 @@ export async function apiPhase(
         errors: r.errors,
         non2xx: r.non2xx,
         sampleOk,
-        cpuMs: cpuDelta(cpuBefore, cpuAfter),
+        cpuMs: delta(cpuBefore, cpuAfter),
         ...(gc ? { gc } : {}),
+        ...(operatorRequests ? { operatorRequests: nonZero(operatorRequests) } : {}),
       });
       log(
         `api: ${q.name}: ${r.requests.average.toFixed(0)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms (${o.clients} clients)`,

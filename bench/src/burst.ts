@@ -23,7 +23,7 @@ import { TEST_SESSION_KEY } from '@vdi/testing';
 import { CHILD_KINDS, createSession } from './kube.js';
 import type { OperatorProcess } from './operator.js';
 import { metricSum, serverLatencies, type RequestLatency } from './prom.js';
-import { cpuDelta, sampleProcess } from './proc.js';
+import { delta, sampleProcess } from './proc.js';
 import { countsDelta, requestTotals } from './requests.js';
 import { cumulative, summarize, type Summary } from './stats.js';
 import { Timeline } from './timeline.js';
@@ -257,7 +257,7 @@ export async function runBurst(ctx: BurstContext, o: BurstOptions): Promise<Burs
   }
   const end = Math.max(...names.map((n) => timeline.running.get(n)!));
 
-  const cpuMs = cpuDelta(cpuBefore, cpuAfter);
+  const cpuMs = delta(cpuBefore, cpuAfter);
   const since = (m: Map<string, number>) => names.map((n) => m.get(n)! - timeline.created.get(n)!);
   const result: BurstResult = {
     mode: o.mode,

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { cpuDelta, cpuTicks, memory, sampleProcess, waitQuiet } from './proc.js';
+import { delta, cpuTicks, memory, sampleProcess, waitQuiet } from './proc.js';
 
 describe('cpuTicks', () => {
   it('adds utime and stime, even when the command name has spaces and parentheses', () => {
@@ -58,8 +58,8 @@ describe('waitQuiet', () => {
   });
 });
 
-describe('cpuDelta', () => {
+describe('delta', () => {
   it('gives what each process used between two readings, only for processes in both', () => {
-    expect(cpuDelta({ a: 100, b: 50, gone: 10 }, { a: 350, b: 50, new: 7 })).toEqual({ a: 250, b: 0 });
+    expect(delta({ a: 100, b: 50, gone: 10 }, { a: 350, b: 50, new: 7 })).toEqual({ a: 250, b: 0 });
   });
 });

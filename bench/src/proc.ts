@@ -57,8 +57,8 @@ export function sampleProcess(pid: number): ProcSample | undefined {
  * Samples a process every `intervalMs` and keeps the largest RSS seen: VmHWM is the peak since
  * the process started, this is the peak within a phase.
  */
-/** What each process used between two readings of CPU time by process (those in both). */
-export function cpuDelta(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
+/** What each key grew by between two readings of running totals (CPU time by process, requests by kind): keys in both. */
+export function delta(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [k, v] of Object.entries(b)) if (a[k] !== undefined) out[k] = v - a[k]!;
   return out;

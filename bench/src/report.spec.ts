@@ -537,6 +537,7 @@ describe('renderMarkdown', () => {
       ...r.api!.queries[0]!,
       cpuMs: { API: 9000, Keycloak: 100, 'benchmark client': 6000 },
       gc: { count: 120, ms: 340.4, majorCount: 2, majorMs: 60 },
+      operatorRequests: { 'GET pods': 1, 'PATCH vdiusages/status': 40, 'POST events': 2, 'PUT leases': 3 },
     };
     r.api!.queries[2] = { ...r.api!.queries[2]!, cpuMs: { API: 7000, operator: 5000 } };
     const out = renderMarkdown(r);
@@ -546,6 +547,9 @@ describe('renderMarkdown', () => {
     expect(out).toContain('| operator | – | 0.50 |');
     expect(out).toContain('| **total** | **1.51** | **1.20** |');
     expect(out).toContain('| API GC pauses: count, ms (major: count, ms) | 120, 340 (2, 60) | – |');
+    expect(out).toContain(
+      '| operator: API requests in the window (most first) | PATCH vdiusages/status 40, PUT leases 3, POST events 2 | – |',
+    );
     delete r.api!.queries[0]!.cpuMs;
     delete r.api!.queries[2]!.cpuMs;
     expect(renderMarkdown(r)).not.toContain('API GC pauses');

@@ -900,6 +900,18 @@ export function renderMarkdown(r: BenchReport): string {
             ...procs.map((p) => [p, ...measured.map((q) => cores(q, q.cpuMs![p] ?? NaN))]),
             ['**total**', ...measured.map((q) => `**${cores(q, sumCpu(q.cpuMs!))}**`)],
             [
+              'operator: API requests in the window (most first)',
+              ...measured.map((q) =>
+                q.operatorRequests
+                  ? Object.entries(q.operatorRequests)
+                      .sort(([, a], [, b]) => b - a)
+                      .slice(0, 3)
+                      .map(([k, n]) => `${k} ${n}`)
+                      .join(', ') || 'none'
+                  : '–',
+              ),
+            ],
+            [
               'API GC pauses: count, ms (major: count, ms)',
               ...measured.map((q) =>
                 q.gc

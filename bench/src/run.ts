@@ -162,6 +162,7 @@ export async function runBench(
                 creates: o.apiCreates,
                 probe: builds.probe,
                 cpu: () => cpuNow(cluster!, st.operator),
+                operator: st.operator,
               },
               log,
             ),
