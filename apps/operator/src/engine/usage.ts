@@ -62,9 +62,8 @@ export interface AccountantDeps {
   count?(outcome: 'ok' | 'conflict' | 'error' | 'deferred'): void;
 }
 
-/** A desktop pod seen holding slices: whose, what, and when it was last seen. */
+/** A desktop pod seen holding slices: what it holds, and when it was last seen. */
 interface Seen {
-  owner: string;
   held: HeldSlices;
   at: Date;
 }
@@ -137,7 +136,7 @@ export class GpuAccountant {
       const owner = (pod as V1Pod).metadata?.labels?.[LABEL_USER_HASH];
       if (!h || !owner) continue;
       held.set(owner, [...(held.get(owner) ?? []), h]);
-      this.seen.set(h.pod, { owner, held: h, at: now });
+      this.seen.set(h.pod, { held: h, at: now });
     }
     for (const [pod, s] of this.seen)
       if (now.getTime() - s.at.getTime() > SEEN_KEPT_MS) this.seen.delete(pod);
