@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
 import { passwordGrant, start as startKeycloak } from '@vdi/keycloak';
 import { startApiService, type ServiceProcess } from '@vdi/platform';
-import { freePort, TEST_SESSION_KEY } from '@vdi/testing';
+import { freePort, TEST_SESSION_KEY, waitFor } from '@vdi/testing';
 import { API_VERSION, type VDISession } from '@vdi/crd-types';
 import type { KubeJsonClient } from '@vdi/kube-client';
 import { inLanes } from './burst.js';
@@ -85,40 +85,20 @@ export const QUERIES = [
   },
 ] as const;
 
-/** The pauses between two readings of the probe's running totals. */
-export function gcDelta(a: GcTotals | undefined, b: GcTotals | undefined): GcTotals | undefined {
-  if (!a || !b) return undefined;
-  return {
-    count: b.count - a.count,
-    ms: b.ms - a.ms,
-    majorCount: b.majorCount - a.majorCount,
-    majorMs: b.majorMs - a.majorMs,
-  };
-}
-
 const nonZero = (r: Record<string, number>) => Object.fromEntries(Object.entries(r).filter(([, n]) => n > 0));
 
-/** Polls until every named session's status says Running (true), or `timeoutMs` passed (false). */
-async function waitForRunning(
+/** Whether every named session's status says Running. */
+async function allRunning(
   client: KubeJsonClient,
   namespace: string,
   names: readonly string[],
-  timeoutMs: number,
 ): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const phases = await Promise.all(
-      names.map((n) =>
-        client
-          .call<VDISession>('GET', `/apis/${API_VERSION}/namespaces/${namespace}/vdisessions/${n}`)
-          .then((s) => s.status?.phase)
-          .catch(() => undefined),
-      ),
-    );
-    if (phases.every((p) => p === 'Running')) return true;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  return false;
+  const sessions = await Promise.all(
+    names.map((n) =>
+      client.call<VDISession>('GET', `/apis/${API_VERSION}/namespaces/${namespace}/vdisessions/${n}`),
+    ),
+  );
+  return sessions.every((s) => s.status?.phase === 'Running');
 }
 
 async function tokens(): Promise<Record<string, string>> {
@@ -161,7 +141,12 @@ export async function apiPhase(
     await createSession(o.client, o.namespace, name, o.template, 'alice@example.com').catch(() => undefined);
   // The steady state, not alice's desktops starting: wait until they run and the operator is quiet.
   const t0 = Date.now();
-  const running = await waitForRunning(o.client, o.namespace, alices, 120_000);
+  const running = await waitFor(
+    `alice's sessions Running`,
+    () => allRunning(o.client, o.namespace, alices),
+    120_000,
+    500,
+  ).catch(() => false);
   log(
     `api: alice's ${alices.length} sessions ${running ? 'Running' : 'NOT Running'} after ${((Date.now() - t0) / 1000).toFixed(1)} s`,
   );
@@ -235,7 +220,7 @@ export async function apiPhase(
       const [cpuAfter, gcAfter] = [cpuAll(), await probe()];
       const opAfter = await o.operator?.probe().catch(() => undefined);
       const operatorRequests = opBefore && opAfter ? delta(opBefore.requests, opAfter.requests) : undefined;
-      const gc = gcDelta(gcBefore?.gc, gcAfter?.gc);
+      const gc = gcBefore && gcAfter ? (delta(gcBefore.gc, gcAfter.gc) as GcTotals) : undefined;
       const requests = Math.round(r.requests.average * r.duration);
       queries.push({
         name: q.name,

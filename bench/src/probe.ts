@@ -33,12 +33,12 @@ export interface ProbeAnswer {
 }
 
 /** Garbage-collection pauses (PerformanceObserver 'gc' entries): all of them, and the major ones. */
-export interface GcTotals {
+export type GcTotals = {
   count: number;
   ms: number;
   majorCount: number;
   majorMs: number;
-}
+};
 
 /** One space of V8's heap (v8.getHeapSpaceStatistics()). */
 export interface HeapSpace {
