@@ -16,7 +16,7 @@ import {
   type TestNamespace,
 } from '@vdi/testing';
 import { API_VERSION, type VDIPool, type VDISession } from '@vdi/crd-types';
-import { LABEL_CLAIMED_BY, LABEL_POOL, poolPodPassword } from '@vdi/session-spec';
+import { ANNOTATION_CLAIMED_AT, LABEL_CLAIMED_BY, LABEL_POOL, poolPodPassword } from '@vdi/session-spec';
 import { Fixture, startOperator, type OperatorProcess } from './harness.js';
 
 interface PodView {
@@ -24,6 +24,7 @@ interface PodView {
     name: string;
     uid: string;
     labels?: Record<string, string>;
+    annotations?: Record<string, string>;
     deletionTimestamp?: string;
     ownerReferences?: { kind: string; name: string; uid: string }[];
   };
@@ -112,6 +113,7 @@ describe('warm pools', () => {
 
   it('a session claims a warm pod: Running with startPath Pool, the pod its own, the pool refilled', async () => {
     const before = new Set((await waitWarm('warm', 3)).map((p) => p.metadata.name));
+    const asked = Date.now();
     await f.session('claim-1', cpuTemplate);
     const s = await f.waitPhase('claim-1', 'Running', 15_000);
     expect(s.status?.startPath).toBe('Pool');
@@ -122,6 +124,10 @@ describe('warm pools', () => {
       'vdi.kasm.io/session': 'claim-1',
       [LABEL_CLAIMED_BY]: s.metadata.uid,
     });
+    // The owner's GPU time counts from the claim, not from when the pool warmed the pod.
+    const claimedAt = Date.parse(pod.metadata.annotations?.[ANNOTATION_CLAIMED_AT] ?? '');
+    expect(claimedAt).toBeGreaterThanOrEqual(Math.floor(asked / 1000) * 1000);
+    expect(claimedAt).toBeLessThanOrEqual(Date.now());
     expect(pod.metadata.ownerReferences).toEqual([
       expect.objectContaining({ kind: 'VDISession', name: 'claim-1', uid: s.metadata.uid }),
     ]);

@@ -62,6 +62,7 @@ export {
   LABEL_USER_HASH,
   LABEL_TEMPLATE,
   ANNOTATION_USER,
+  ANNOTATION_CLAIMED_AT,
   commonLabels,
   ownerReference,
 } from './labels.js';

@@ -14,6 +14,11 @@ export const LABEL_USER_HASH = 'vdi.kasm.io/user-hash';
 export const LABEL_TEMPLATE = 'vdi.kasm.io/template';
 /** `spec.user`: the e-mail, for people reading the objects; it decides nothing. */
 export const ANNOTATION_USER = 'vdi.kasm.io/user';
+/**
+ * On a claimed pool pod: when its session claimed it (RFC 3339). The slice it held warm before is
+ * the pool's, not the user's: GPU time is counted from here (heldSlices).
+ */
+export const ANNOTATION_CLAIMED_AT = 'vdi.kasm.io/claimed-at';
 /** The one field manager of everything the operator applies (server-side apply). */
 export const FIELD_MANAGER = 'vdi-operator';
 

@@ -1,7 +1,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { API_VERSION, KIND_POOL, type VDIPool } from '@vdi/crd-types';
 import { chooseEncoder } from './encoder.js';
-import { LABEL_SESSION, LABEL_USER_HASH } from './labels.js';
+import { ANNOTATION_CLAIMED_AT, LABEL_SESSION, LABEL_USER_HASH } from './labels.js';
 import {
   ANNOTATION_POOL_FIT,
   ANNOTATION_POOL_KEY_ID,
@@ -209,9 +209,14 @@ describe('claims', () => {
   });
 
   it('claims with one patch: the session identity, claimed-by and owner, conditional on the version', () => {
-    const patch = claimPatch(warmPod('warm-a-000001'), session) as {
-      metadata: Record<string, unknown> & { labels: Record<string, string> };
+    const patch = claimPatch(warmPod('warm-a-000001'), session, new Date('2026-12-04T10:20:00.250Z')) as {
+      metadata: Record<string, unknown> & {
+        labels: Record<string, string>;
+        annotations: Record<string, string>;
+      };
     };
+    // GPU time is the owner's from the claim on (heldSlices), not from when the pool warmed the pod.
+    expect(patch.metadata.annotations[ANNOTATION_CLAIMED_AT]).toBe('2026-12-04T10:20:00Z');
     expect(patch.metadata.resourceVersion).toBe('rv-warm-a-000001');
     expect(patch.metadata.labels).toMatchObject({
       [LABEL_SESSION]: 'alice-1',

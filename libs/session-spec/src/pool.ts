@@ -30,7 +30,13 @@ import {
 import type { EncoderPlan } from './encoder.js';
 import { ANNOTATION_ENCODER_PLAN } from './desired.js';
 import { PRODUCT_LABEL } from './gpu-capacity.js';
-import { ANNOTATION_USER, LABEL_SESSION, LABEL_USER_HASH, ownerReference } from './labels.js';
+import {
+  ANNOTATION_CLAIMED_AT,
+  ANNOTATION_USER,
+  LABEL_SESSION,
+  LABEL_USER_HASH,
+  ownerReference,
+} from './labels.js';
 import { sessionNetworkPolicy, type NetworkPolicyJson } from './network-policy.js';
 import type { PlatformOptions } from './options.js';
 import { sessionOwnerHash } from './owner.js';
@@ -366,11 +372,12 @@ export function claimCandidates(
 
 /**
  * The one patch that claims a warm pod for a session (a JSON merge patch): the session's labels
- * (so its Service and NetworkPolicy select the pod), `claimed-by`, the user annotation and the
- * session as the pod's only owner (the pool no longer is). Its resourceVersion is the precondition:
- * a pod changed since it was read (someone else claimed it) answers 409.
+ * (so its Service and NetworkPolicy select the pod), `claimed-by`, the user annotation, when it was
+ * claimed (`now`: the owner's GPU time counts from there, not from when the pool warmed it) and
+ * the session as the pod's only owner (the pool no longer is). Its resourceVersion is the
+ * precondition: a pod changed since it was read (someone else claimed it) answers 409.
  */
-export function claimPatch(pod: V1Pod, session: VDISession): Record<string, unknown> {
+export function claimPatch(pod: V1Pod, session: VDISession, now = new Date()): Record<string, unknown> {
   const name = session.metadata.name!;
   return {
     metadata: {
@@ -381,7 +388,10 @@ export function claimPatch(pod: V1Pod, session: VDISession): Record<string, unkn
         [LABEL_CLAIMED_BY]: session.metadata.uid!,
         'app.kubernetes.io/instance': name,
       },
-      annotations: { [ANNOTATION_USER]: session.spec.user },
+      annotations: {
+        [ANNOTATION_USER]: session.spec.user,
+        [ANNOTATION_CLAIMED_AT]: now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      },
       ownerReferences: [ownerReference(session)],
     },
   };

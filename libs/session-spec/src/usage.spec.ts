@@ -1,5 +1,6 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { VDIUsageStatus } from '@vdi/crd-types';
+import { ANNOTATION_CLAIMED_AT } from './labels.js';
 import { budgetMessage, budgetState, countUsage, gpuHours, heldSlices, periodBounds } from './usage.js';
 
 const t = (s: string) => new Date(s);
@@ -195,6 +196,17 @@ describe('heldSlices', () => {
       slices: 1,
       since: t('2026-12-04T10:00:05Z'),
     });
+  });
+
+  it("a claimed pool pod holds its owner's slice from the claim, not from when the pool warmed it", () => {
+    const warm = pod();
+    warm.metadata!.annotations = { [ANNOTATION_CLAIMED_AT]: '2026-12-04T10:20:00Z' };
+    expect(heldSlices(warm, 'nvidia.com/gpu')?.since).toEqual(t('2026-12-04T10:20:00Z'));
+    // A claim time before the pod was scheduled (a clock behind) or unreadable changes nothing.
+    warm.metadata!.annotations = { [ANNOTATION_CLAIMED_AT]: '2026-12-04T09:00:00Z' };
+    expect(heldSlices(warm, 'nvidia.com/gpu')?.since).toEqual(t('2026-12-04T10:00:05Z'));
+    warm.metadata!.annotations = { [ANNOTATION_CLAIMED_AT]: 'soon' };
+    expect(heldSlices(warm, 'nvidia.com/gpu')?.since).toEqual(t('2026-12-04T10:00:05Z'));
   });
 
   it('a pending, finished or CPU-only pod holds none', () => {

@@ -26,7 +26,7 @@ import {
   type VDIUsageStatus,
 } from '@vdi/crd-types';
 import { holdsSlices, slicesOf } from './gpu-capacity.js';
-import { LABEL_SESSION } from './labels.js';
+import { ANNOTATION_CLAIMED_AT, LABEL_SESSION } from './labels.js';
 
 const DAY_MS = 86_400_000;
 
@@ -56,6 +56,10 @@ export function heldSlices(pod: V1Pod, resource: string): HeldSlices | undefined
       pod.metadata.creationTimestamp ??
       0,
   );
+  // A warm pool pod held its slice for the pool until a session claimed it: the owner's time
+  // starts at the claim.
+  const claimed = Date.parse(pod.metadata.annotations?.[ANNOTATION_CLAIMED_AT] ?? '');
+  if (claimed > since.getTime()) since.setTime(claimed);
   return { pod: pod.metadata.uid, session, slices, since };
 }
 
