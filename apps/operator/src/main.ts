@@ -9,7 +9,7 @@
  */
 import * as k8s from '@kubernetes/client-node';
 import { KubeApiError, KubeJsonClient } from '@vdi/kube-client';
-import { secretWeakness } from '@vdi/session-spec';
+import { poolKeyId, secretWeakness } from '@vdi/session-spec';
 import { pino } from 'pino';
 import { ConfigError, loadOperatorConfig, type OperatorConfig } from './config.js';
 import { Caches } from './engine/caches.js';
@@ -232,6 +232,7 @@ const accountant = new GpuAccountant({
   events,
   log: log.child({ module: 'usage' }),
   count: (outcome) => metrics.usageWrites.inc({ outcome }),
+  roundTook: (seconds) => metrics.usageRound.observe(seconds),
 });
 const pools = new PoolManager({
   caches,
@@ -362,7 +363,16 @@ log.info(
   'TURN REST endpoint ready',
 );
 
-const elector = new LeaderElector(client, config.leaderElection, log.child({ module: 'leader' }));
+const elector = new LeaderElector(
+  client,
+  {
+    ...config.leaderElection,
+    // The session key's fingerprint (never the key) on the Lease: replicas with different keys are told.
+    keyId: poolKeyId(config.sessionKey),
+    keyMismatch: (mismatch) => metrics.sessionKeyMismatch.set(mismatch ? 1 : 0),
+  },
+  log.child({ module: 'leader' }),
+);
 if (config.leaderElection.enabled) {
   elector.run(
     () => void becomeLeader(),

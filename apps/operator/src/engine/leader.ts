@@ -5,6 +5,11 @@
  * read, so two replicas can never both believe they won. A holder that cannot renew in time
  * gives up (onLost) rather than risk two writers; on shutdown it releases the Lease at once so a
  * standby takes over without waiting.
+ *
+ * The holder also writes its session key's fingerprint on the Lease (never the key). Replicas with
+ * different keys would each derive other desktop passwords, so after a change of leader the
+ * desktops already running would no longer open: a replica that finds the Lease held, or taken
+ * over, with another fingerprint says so (a warning, and `keyMismatch`).
  */
 import { KubeApiError, type KubeJsonClient } from '@vdi/kube-client';
 import type { Logger } from 'pino';
@@ -12,7 +17,12 @@ import type { Logger } from 'pino';
 interface Lease {
   apiVersion: 'coordination.k8s.io/v1';
   kind: 'Lease';
-  metadata: { name: string; namespace: string; resourceVersion?: string };
+  metadata: {
+    name: string;
+    namespace: string;
+    resourceVersion?: string;
+    annotations?: Record<string, string>;
+  };
   spec: {
     holderIdentity?: string | null;
     leaseDurationSeconds?: number;
@@ -29,7 +39,14 @@ export interface LeaderOptions {
   leaseSeconds: number;
   renewSeconds: number;
   retrySeconds: number;
+  /** The fingerprint of this replica's session key (poolKeyId), written on the Lease it holds. */
+  keyId?: string;
+  /** Called after each look at the Lease: whether its holder's key fingerprint differs from ours. */
+  keyMismatch?(mismatch: boolean): void;
 }
+
+/** On the Lease: the fingerprint of its holder's session key. */
+export const ANNOTATION_LEASE_KEY_ID = 'vdi.kasm.io/session-key-id';
 
 const microTime = (d: Date) => d.toISOString().replace('Z', '000Z');
 
@@ -38,6 +55,8 @@ export class LeaderElector {
   private stopped = false;
   private timer?: NodeJS.Timeout;
   private lastRenew = 0;
+  /** The holder + fingerprint last warned about (a warning once per other key, not every round). */
+  private warnedKey?: string;
 
   constructor(
     private readonly client: KubeJsonClient,
@@ -60,6 +79,8 @@ export class LeaderElector {
   /** One attempt to acquire or renew; true when this replica holds the Lease afterwards. */
   async tryAcquireOrRenew(now = new Date()): Promise<boolean> {
     const current = await this.client.get<Lease>(this.ref());
+    if (current) this.checkKey(current);
+    const annotations = this.o.keyId ? { [ANNOTATION_LEASE_KEY_ID]: this.o.keyId } : undefined;
     const desired: Lease['spec'] = {
       holderIdentity: this.o.identity,
       leaseDurationSeconds: this.o.leaseSeconds,
@@ -69,6 +90,7 @@ export class LeaderElector {
       const created = await this.client
         .call('POST', `/apis/coordination.k8s.io/v1/namespaces/${this.o.namespace}/leases`, {
           ...this.ref(),
+          metadata: { ...this.ref().metadata, ...(annotations ? { annotations } : {}) },
           spec: { ...desired, acquireTime: microTime(now), leaseTransitions: 0 },
         })
         .then(() => true)
@@ -85,6 +107,10 @@ export class LeaderElector {
     if (held && !expired) return false;
     const next: Lease = {
       ...current,
+      metadata: {
+        ...current.metadata,
+        ...(annotations ? { annotations: { ...current.metadata.annotations, ...annotations } } : {}),
+      },
       spec: {
         ...spec,
         ...desired,
@@ -105,6 +131,31 @@ export class LeaderElector {
       if (err instanceof KubeApiError && err.conflict) return false;
       throw err;
     }
+  }
+
+  /**
+   * Warns when the Lease was last written by another replica with another session key: while it
+   * leads, or until this replica has taken over, the two derive different desktop passwords.
+   */
+  private checkKey(lease: Lease): void {
+    const theirs = lease.metadata.annotations?.[ANNOTATION_LEASE_KEY_ID];
+    const holder = lease.spec?.holderIdentity;
+    if (!this.o.keyId || !theirs || holder === this.o.identity) return;
+    const mismatch = theirs !== this.o.keyId;
+    this.o.keyMismatch?.(mismatch);
+    if (!mismatch || this.warnedKey === `${holder}/${theirs}`) return;
+    this.warnedKey = `${holder}/${theirs}`;
+    this.log.warn(
+      {
+        lease: `${this.o.namespace}/${this.o.name}`,
+        holder: holder ?? '(released)',
+        holderKeyId: theirs,
+        keyId: this.o.keyId,
+      },
+      `the operator lease was written by ${holder ? `replica ${holder}` : 'a replica'} with another session key: ` +
+        'desktops started by one replica do not open with the passwords the other derives, and warm pool pods ' +
+        'are replaced whenever the leader changes. Give every operator replica the same VDI_SESSION_KEY',
+    );
   }
 
   /** Runs the election until stop(): onStarted when leadership is won, onLost when it is lost. */

@@ -40,10 +40,21 @@ export class OperatorMetrics {
     labelNames: ['outcome'],
     registers: [this.registry],
   });
+  readonly usageRound = new Histogram({
+    name: 'vdi_operator_usage_round_seconds',
+    help: 'Time one GPU-hour count of every owner holding slices took (the leader, every VDI_USAGE_INTERVAL_SECONDS)',
+    buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 120, 300],
+    registers: [this.registry],
+  });
   readonly viewerLooks = new Counter({
     name: 'vdi_operator_viewer_looks_total',
     help: "Looks at who watches a desktop (Selkies' /api/sessions), by outcome: ok, refused, unreachable",
     labelNames: ['outcome'],
+    registers: [this.registry],
+  });
+  readonly sessionKeyMismatch = new Gauge({
+    name: 'vdi_operator_session_key_mismatch',
+    help: '1 while the Lease is held by a replica with another VDI_SESSION_KEY (its fingerprint differs): desktops one starts do not open with the passwords the other derives',
     registers: [this.registry],
   });
   readonly leader = new Gauge({

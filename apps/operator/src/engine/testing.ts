@@ -17,15 +17,16 @@ import {
   type VDIUsage,
 } from '@vdi/crd-types';
 import { KubeApiError, childMetadata, type KubeJsonClient, type KubeObject } from '@vdi/kube-client';
-import { apiBasePath, CHILD_KINDS, SliceLedger } from '@vdi/session-spec';
+import { apiBasePath, CHILD_KINDS, sessionOwnerHash, SliceLedger } from '@vdi/session-spec';
 import { pino } from 'pino';
 import type { OperatorConfig } from '../config.js';
 import { CHILD_CACHE_KEYS, type Caches } from './caches.js';
 import type { EventRecorder } from './events.js';
+import type { OwnerIndex } from './owner-index.js';
 
 /** One call the engine made: `get`, `list`, `create`, `apply`, `delete` or `patch` (of `subresource`). */
 export interface RecordedCall {
-  verb: 'get' | 'list' | 'create' | 'apply' | 'delete' | 'patch';
+  verb: 'get' | 'list' | 'create' | 'apply' | 'delete' | 'patch' | 'replace';
   kind: string;
   /** Empty for a list. */
   name: string;
@@ -59,6 +60,7 @@ const PLURALS: Record<string, string> = {
   [KIND_USAGE]: PLURAL_USAGE,
   Node: 'nodes',
   Event: 'events',
+  Lease: 'leases',
 };
 const KINDS = Object.fromEntries(Object.entries(PLURALS).map(([k, p]) => [p, k]));
 const CLUSTER_SCOPED = new Set([KIND_TEMPLATE, 'Node']);
@@ -75,7 +77,7 @@ export function apiError(status: number, message = `HTTP ${status}`): KubeApiErr
 
 /**
  * An in-memory API server behind the KubeJsonClient methods the engine uses (get, apply, delete,
- * mergePatch, path and call for PATCH, list GETs and Events). JSON patches honour their `test`
+ * mergePatch, path and call for PATCH, PUT, list GETs and Events). JSON patches honour their `test`
  * operations (a failed test answers 422, as the API server does), deletes their uid
  * precondition (409), and removing the last finalizer of a deleting object deletes it.
  */
@@ -228,6 +230,16 @@ export class FakeKubeClient {
         (o) => o.kind === kind && (!namespace || o.metadata.namespace === namespace) && selected(o),
       );
       return { items: structuredClone(items) } as T;
+    }
+    if (method === 'PUT' && name) {
+      // A replace: 409 unless it carries the stored resourceVersion.
+      const obj = structuredClone(body) as Stored;
+      const o = this.store.get(this.key(ref));
+      const status = !o ? 404 : obj.metadata.resourceVersion !== o.metadata.resourceVersion ? 409 : 200;
+      this.answer({ verb: 'replace', ...this.who(ref), body }, status);
+      obj.metadata = { ...obj.metadata, uid: o!.metadata.uid, resourceVersion: this.nextVersion() };
+      this.store.set(this.key(ref), obj);
+      return structuredClone(obj) as T;
     }
     if (method !== 'PATCH' || !name) throw new Error(`fake client: ${method} ${path} is not faked`);
     const call = {
@@ -414,10 +426,18 @@ export function fakeCaches(): FakeCaches {
       return ledger.capacity(nodes);
     },
   };
+  // The owner index the real caches keep from session events, here rebuilt at each question.
+  const owners = {
+    keys: (hash: string) =>
+      f.sessions
+        .list()
+        .filter((s) => sessionOwnerHash(s) === hash)
+        .map((s) => `${s.metadata.namespace}/${s.metadata.name}`),
+  } satisfies Pick<OwnerIndex, 'keys'>;
   return {
     ...f,
     // Only the parts above are read by the code under test.
-    caches: { ...f, slices } as unknown as Caches,
+    caches: { ...f, slices, owners } as unknown as Caches,
     sync(client: FakeKubeClient) {
       f.sessions.replace(client.all<VDISession>(KIND_SESSION));
       f.templates.replace(client.all<VDITemplate>(KIND_TEMPLATE));

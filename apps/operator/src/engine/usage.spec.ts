@@ -48,9 +48,9 @@ describe('GpuAccountant', () => {
   let outcomes: string[];
   const at = (iso: string) => (clock = new Date(iso));
 
-  function accountant(checkpointSeconds = 900) {
+  function accountant(checkpointSeconds = 900, kube = asClient(client)) {
     return new GpuAccountant({
-      client: asClient(client),
+      client: kube,
       caches: f.caches,
       namespace: NS,
       gpuResource: 'nvidia.com/gpu',
@@ -154,6 +154,49 @@ describe('GpuAccountant', () => {
     at('2026-12-04T10:40:00Z');
     await fresh.round();
     expect(ledger().status).toMatchObject({ totalGpuSeconds: 300, holding: [] });
+  });
+
+  it('makes the ledgers of a burst of new owners a few at a time, each from its own session', async () => {
+    // Each call to the API server takes 5 ms; the most in flight at once is recorded.
+    const real = asClient(client);
+    let inFlight = 0;
+    let most = 0;
+    const slow = new Proxy(real, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop) as unknown;
+        if (typeof value !== 'function') return value;
+        return async (...args: unknown[]) => {
+          most = Math.max(most, ++inFlight);
+          await new Promise((r) => setTimeout(r, 5));
+          try {
+            return await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+          } finally {
+            inFlight--;
+          }
+        };
+      },
+    });
+    const owners = Array.from({ length: 20 }, (_, i) => ({ ...owner, subject: `user-${i}` }));
+    for (const [i, o] of owners.entries()) {
+      const s = {
+        ...session,
+        metadata: { ...session.metadata, name: `desk-${i}`, uid: `u-${i}` },
+        spec: { ...session.spec, owner: o, user: `user-${i}@example.com` },
+      } as VDISession;
+      f.sessions.set(s);
+      const p = pod(`p-${i}`, '2026-12-04T10:00:00Z');
+      p.metadata!.labels = { [LABEL_SESSION]: `desk-${i}`, [LABEL_USER_HASH]: sessionOwnerHash(s)! };
+      f.pods.set(p);
+    }
+    at('2026-12-04T10:01:00Z');
+    await accountant(900, slow).round();
+    for (const [i, o] of owners.entries()) {
+      const h = sessionOwnerHash({ ...session, spec: { ...session.spec, owner: o } } as VDISession)!;
+      const l = client.stored<VDIUsage>(KIND_USAGE, usageName(h), NS);
+      expect(l?.spec).toEqual({ owner: o, user: `user-${i}@example.com` });
+      expect(l?.status).toMatchObject({ totalGpuSeconds: 60, holding: [{ pod: `p-${i}` }] });
+    }
+    expect(most).toBe(4);
   });
 });
 
