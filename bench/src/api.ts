@@ -6,7 +6,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
-import { passwordGrant, start as startKeycloak } from '@vdi/keycloak';
+import { passwordGrant, start as startKeycloak, stop as stopKeycloak } from '@vdi/keycloak';
 import { startApiService, type ServiceProcess } from '@vdi/platform';
 import { freePort, TEST_SESSION_KEY, waitFor } from '@vdi/testing';
 import { API_VERSION, type VDISession } from '@vdi/crd-types';
@@ -130,6 +130,22 @@ export async function apiPhase(
   log(
     `api: Keycloak ${kc.reused ? 'reused' : `started in ${(kc.startMs / 1000).toFixed(0)} s`} (${kc.issuer})`,
   );
+  try {
+    return await measureApi(o, kc, log);
+  } finally {
+    // One this phase started does not outlive it; one that ran before (npm start, a test) stays.
+    if (!kc.reused) {
+      await stopKeycloak({ log: (m) => log(`keycloak: ${m}`) });
+      log('api: Keycloak stopped (this phase started it)');
+    }
+  }
+}
+
+async function measureApi(
+  o: Parameters<typeof apiPhase>[0],
+  kc: Awaited<ReturnType<typeof startKeycloak>>,
+  log: Log,
+): Promise<ApiResult> {
   // A JVM just started compiles its hot code for a while: not while the API is measured.
   const settled = await waitQuiet(kc.pid);
   log(

@@ -187,6 +187,13 @@ async function keyLatencies(page: Page, n: number, log: Log): Promise<KeyRun> {
   return run;
 }
 
+/**
+ * Ctrl+C as a person types it: key `c`, lower case. Playwright's `Control+C` sends key `C`, which
+ * Selkies (rightly) injects as the keysym `C` with a synthesized Shift: Ctrl+Shift+C, the
+ * terminal's Copy, so the program in it never got SIGINT.
+ */
+const CTRL_C = 'Control+c';
+
 /** Types the load command into the terminal and waits until its process runs (two tries). */
 async function startLoad(page: Page, d: DesktopProcesses, log: Log): Promise<void> {
   for (let attempt = 1; ; attempt++) {
@@ -205,7 +212,7 @@ async function startLoad(page: Page, d: DesktopProcesses, log: Log): Promise<voi
     if (attempt >= 2)
       throw new Error('the load generator typed into the desktop’s terminal did not start (twice)');
     // Whatever the terminal made of the line: abandon it.
-    await page.keyboard.press('Control+C');
+    await page.keyboard.press(CTRL_C);
   }
 }
 
@@ -214,7 +221,7 @@ async function startLoad(page: Page, d: DesktopProcesses, log: Log): Promise<voi
  * pid. Returns whether it had to be killed; throws when it cannot be stopped at all.
  */
 async function stopLoad(page: Page, d: DesktopProcesses, log: Log): Promise<boolean> {
-  await page.keyboard.press('Control+C');
+  await page.keyboard.press(CTRL_C);
   const stopped = await waitFor(
     'the load generator stopped',
     async () => loadPids(d).length === 0,
@@ -628,6 +635,8 @@ export async function desktopPhase(o: DesktopPhaseOptions, log: Log): Promise<De
       sessionsNamespace: 'vdi-bench-desktop',
       access: { webPort: o.webPort, adminPort: o.webPort + 1 },
       quotas: { sessionsPerUser: 3, gpusPerUser: 1 },
+      // A Keycloak the stack starts stops with it (the cluster, up before, is reused and stays).
+      stopInfrastructure: true,
       log: (m) => log(`stack: ${m}`),
     });
     if (!('ref' in stack.realDesktop)) throw new Error(`no real desktop: ${stack.realDesktop.skipped}`);
