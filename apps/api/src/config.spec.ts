@@ -24,6 +24,7 @@ describe('loadConfig', () => {
         ticketTtlSeconds: 60,
         cookieTtlSeconds: 43200,
         sessionKey: KEY,
+        operatorLease: { namespace: 'vdi-system', name: 'vdi-operator' },
       },
       environment: 'production',
     });
@@ -65,6 +66,7 @@ describe('loadConfig', () => {
         VDI_ACCESS_TICKET_TTL_SECONDS: '1',
         VDI_SESSION_KEY: 'change-me-please-0123456789abcdef',
         VDI_GPU_BUDGETS: 'default=40h/month; everyone=1h/day',
+        VDI_OPERATOR_LEASE: 'vdi-operator',
       });
     } catch (e) {
       err = e;
@@ -83,6 +85,7 @@ describe('loadConfig', () => {
       'VDI_ACCESS_TICKET_TTL_SECONDS',
       'VDI_SESSION_KEY is unfit: it is a placeholder',
       "VDI_GPU_BUDGETS: 'everyone=1h/day' must start with default=",
+      "VDI_OPERATOR_LEASE: 'vdi-operator' is not namespace/name of a Lease",
     ]) {
       expect(msg).toContain(name);
     }

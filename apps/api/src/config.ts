@@ -40,6 +40,11 @@ export interface ApiConfig {
     cookieTtlSeconds: number;
     /** Derives each desktop's password (the operator's VDI_SESSION_KEY; see secretWeakness). */
     sessionKey: string;
+    /**
+     * The operator's leader Lease (VDI_OPERATOR_LEASE, `namespace/name`): its holder writes its
+     * session key's fingerprint there, which the API compares with its own (session-key-check.ts).
+     */
+    operatorLease: { namespace: string; name: string };
   };
   /**
    * The API's own service account at the identity provider (Keycloak admin API, view-users): how
@@ -100,6 +105,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     ? url('VDI_OIDC_JWKS_URI', env.VDI_OIDC_JWKS_URI)
     : `${oidcIssuer}/protocol/openid-connect/certs`;
   const sessionsNamespace = env.VDI_SESSIONS_NAMESPACE || DEFAULT_SESSIONS_NAMESPACE;
+  const leaseRef = env.VDI_OPERATOR_LEASE || 'vdi-system/vdi-operator';
+  const [leaseNamespace = '', leaseName = '', ...leaseRest] = leaseRef.split('/');
+  if (
+    leaseRest.length ||
+    !DNS1123_LABEL.test(leaseNamespace) ||
+    !/^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/.test(leaseName)
+  ) {
+    problems.push(
+      `VDI_OPERATOR_LEASE: '${leaseRef}' is not namespace/name of a Lease (the operator's VDI_LEASE_NAMESPACE/VDI_LEASE_NAME)`,
+    );
+  }
   if (!DNS1123_LABEL.test(sessionsNamespace)) {
     problems.push(`VDI_SESSIONS_NAMESPACE: '${sessionsNamespace}' is not a namespace name (DNS-1123 label)`);
   }
@@ -173,6 +189,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
       ticketTtlSeconds: int('VDI_ACCESS_TICKET_TTL_SECONDS', 60, 5),
       cookieTtlSeconds: int('VDI_ACCESS_COOKIE_TTL_SECONDS', 12 * 3600, 60),
       sessionKey,
+      operatorLease: { namespace: leaseNamespace, name: leaseName },
     },
     ...(adminClientId && adminClientSecret
       ? {

@@ -149,7 +149,7 @@ export async function inBatches<T>(
 
 /** A Lease as the tests read it. */
 export interface LeaseView {
-  metadata: { name: string; resourceVersion: string };
+  metadata: { name: string; resourceVersion: string; annotations?: Record<string, string> };
   spec: {
     holderIdentity?: string;
     leaseDurationSeconds?: number;

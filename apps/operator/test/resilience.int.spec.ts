@@ -8,12 +8,15 @@
  * test killed never delays the next, and deletes its sessions while a replica still runs.
  * Measured numbers are written to stderr as `[resilience] …` lines.
  */
+import { randomBytes } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import type { VDISession } from '@vdi/crd-types';
+import { ANNOTATION_LEASE_KEY_ID, poolKeyId } from '@vdi/session-spec';
 import {
   createIsolatedGpuNode,
   createTestNamespace,
   installCrds,
+  TEST_SESSION_KEY,
   testKubeConfig,
   waitFor,
   type IsolatedNode,
@@ -587,6 +590,28 @@ describe('session operator resilience', () => {
       await finish(op);
     }
   }, 240_000);
+
+  it('a replica with another session key is told: the fingerprint on the Lease differs, a warning, the gauge at 1', async () => {
+    const lease = 'res-key';
+    const leader = await replica(lease, 'key-a');
+    let other: OperatorProcess | undefined;
+    try {
+      await waitLeader(leader);
+      // The fingerprint of the leader's key, never the key.
+      const held = await f.lease(lease);
+      expect(held?.metadata.annotations?.[ANNOTATION_LEASE_KEY_ID]).toBe(poolKeyId(TEST_SESSION_KEY));
+      expect(JSON.stringify(held)).not.toContain(TEST_SESSION_KEY);
+      other = await replica(lease, 'key-b', { VDI_SESSION_KEY: randomBytes(32).toString('hex') });
+      await waitFor('the replica with another key to say so', async () =>
+        /^vdi_operator_session_key_mismatch 1$/m.test(await other!.metrics()),
+      );
+      expect(other.logs.join('\n')).toContain('Give every operator replica the same VDI_SESSION_KEY');
+      expect(await other.leader()).toBe(0);
+      expect(await leader.metrics()).not.toMatch(/^vdi_operator_session_key_mismatch 1$/m);
+    } finally {
+      await finish(leader, other);
+    }
+  }, 120_000);
 
   it('drains and releases the Lease on SIGTERM: exit 0, holder cleared, a standby takes over at once', async () => {
     const lease = 'res-term';

@@ -486,6 +486,23 @@ describe('tightness: what each account may and may not do (SelfSubjectAccessRevi
         name: 'vdi-operator',
       },
     ],
+    // The operator's Lease: read (its session-key fingerprint), never written; no other Lease there.
+    [
+      'api',
+      true,
+      {
+        verb: 'get',
+        group: 'coordination.k8s.io',
+        resource: 'leases',
+        namespace: SYSTEM,
+        name: 'vdi-operator',
+      },
+    ],
+    [
+      'api',
+      false,
+      { verb: 'get', group: 'coordination.k8s.io', resource: 'leases', namespace: SYSTEM, name: 'other' },
+    ],
     ['operator', false, { verb: 'create', resource: 'pods', namespace: 'default' }],
     ['operator', false, { verb: 'create', resource: 'secrets', namespace: 'default' }],
     ['operator', false, { verb: 'create', resource: 'pods', namespace: SYSTEM }],

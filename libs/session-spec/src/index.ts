@@ -63,6 +63,7 @@ export {
   LABEL_TEMPLATE,
   ANNOTATION_USER,
   ANNOTATION_CLAIMED_AT,
+  ANNOTATION_LEASE_KEY_ID,
   commonLabels,
   ownerReference,
 } from './labels.js';

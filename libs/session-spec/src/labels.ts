@@ -19,6 +19,11 @@ export const ANNOTATION_USER = 'vdi.kasm.io/user';
  * the pool's, not the user's: GPU time is counted from here (heldSlices).
  */
 export const ANNOTATION_CLAIMED_AT = 'vdi.kasm.io/claimed-at';
+/**
+ * On the operator's Lease: the fingerprint of its holder's VDI_SESSION_KEY (poolKeyId; never the
+ * key). Other operator replicas and the API compare it with their own key's.
+ */
+export const ANNOTATION_LEASE_KEY_ID = 'vdi.kasm.io/session-key-id';
 /** The one field manager of everything the operator applies (server-side apply). */
 export const FIELD_MANAGER = 'vdi-operator';
 

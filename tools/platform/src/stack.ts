@@ -325,6 +325,8 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       env: {
         VDI_OIDC_ISSUER: issuer,
         VDI_SESSIONS_NAMESPACE: namespace,
+        // This stack's operator holds its Lease in the sessions namespace (operatorServiceEnv).
+        VDI_OPERATOR_LEASE: `${namespace}/vdi-operator`,
         VDI_PORTAL_URL: portalUrl,
         VDI_CORS_ORIGINS: portalUrl,
         VDI_ACCESS_COOKIE_SECRET: randomBytes(32).toString('hex'),

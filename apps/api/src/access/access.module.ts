@@ -7,10 +7,11 @@ import { AccessService } from './access.service.js';
 import { ForwardAuthController } from './forward-auth.controller.js';
 import { IdentityLiveness } from './liveness.js';
 import { RevocationLoop } from './revocation.js';
+import { SessionKeyCheck } from './session-key-check.js';
 
 @Module({
   imports: [SessionsModule, AuthModule, ShareCacheModule],
-  providers: [AccessService, AccessResolver, IdentityLiveness, RevocationLoop],
+  providers: [AccessService, AccessResolver, IdentityLiveness, RevocationLoop, SessionKeyCheck],
   controllers: [ForwardAuthController],
   // The share API checks grantees with the same realm admin client (realm-admin.ts).
   exports: [IdentityLiveness],

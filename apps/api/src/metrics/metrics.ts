@@ -109,6 +109,11 @@ export class ApiMetrics {
     buckets: BUCKETS,
     registers: [this.registry],
   });
+  readonly sessionKeyMismatch = new Gauge({
+    name: 'vdi_api_session_key_mismatch',
+    help: "1 while the operator's Lease carries another VDI_SESSION_KEY fingerprint than this API's: no desktop opens through forward-auth",
+    registers: [this.registry],
+  });
   readonly subscriptions = new Gauge({
     name: 'vdi_api_graphql_subscriptions',
     help: 'Open sessionUpdated subscriptions',

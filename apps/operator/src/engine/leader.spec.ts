@@ -1,5 +1,6 @@
 import { pino } from 'pino';
-import { ANNOTATION_LEASE_KEY_ID, LeaderElector, type LeaderOptions } from './leader.js';
+import { ANNOTATION_LEASE_KEY_ID } from '@vdi/session-spec';
+import { LeaderElector, type LeaderOptions } from './leader.js';
 import { asClient, FakeKubeClient } from './testing.js';
 
 const LEASE = {

@@ -12,6 +12,7 @@
  * over, with another fingerprint says so (a warning, and `keyMismatch`).
  */
 import { KubeApiError, type KubeJsonClient } from '@vdi/kube-client';
+import { ANNOTATION_LEASE_KEY_ID } from '@vdi/session-spec';
 import type { Logger } from 'pino';
 
 interface Lease {
@@ -44,9 +45,6 @@ export interface LeaderOptions {
   /** Called after each look at the Lease: whether its holder's key fingerprint differs from ours. */
   keyMismatch?(mismatch: boolean): void;
 }
-
-/** On the Lease: the fingerprint of its holder's session key. */
-export const ANNOTATION_LEASE_KEY_ID = 'vdi.kasm.io/session-key-id';
 
 const microTime = (d: Date) => d.toISOString().replace('Z', '000Z');
 
