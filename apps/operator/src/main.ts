@@ -233,6 +233,8 @@ const accountant = new GpuAccountant({
   log: log.child({ module: 'usage' }),
   count: (outcome) => metrics.usageWrites.inc({ outcome }),
   roundTook: (seconds) => metrics.usageRound.observe(seconds),
+  // Ledger writes wait while desktops wait to be started or reported Running (at most one interval).
+  busy: othersWaiting,
 });
 const pools = new PoolManager({
   caches,

@@ -200,6 +200,52 @@ describe('GpuAccountant', () => {
   });
 });
 
+describe('GpuAccountant while desktops wait to start', () => {
+  it('writes only once nothing waits, or after waiting its longest; counting from the checkpoints loses no time', async () => {
+    const client = new FakeKubeClient();
+    const f = fakeCaches();
+    f.sessions.set(session);
+    f.pods.set(pod('p1', '2026-12-04T10:00:00Z'));
+    let busy = true;
+    const make = (maxDelayMs: number) =>
+      new GpuAccountant({
+        client: asClient(client),
+        caches: f.caches,
+        namespace: NS,
+        gpuResource: 'nvidia.com/gpu',
+        intervalSeconds: 60,
+        checkpointSeconds: 900,
+        warnSeconds: 900,
+        events: new RecordingEvents(),
+        log: silentLog,
+        now: () => new Date('2026-12-04T10:01:00Z'),
+        busy: () => busy,
+        maxDelayMs,
+        pollMs: 2,
+      });
+    // Busy: the round waits and writes nothing; once nothing waits, it counts.
+    const round = make(60_000).round();
+    await new Promise((r) => setTimeout(r, 30));
+    expect(client.writes()).toEqual([]);
+    busy = false;
+    await round;
+    expect(client.summary(client.writes())).toEqual([
+      `create ${KIND_USAGE}/${usageName(hash)}`,
+      `patch ${KIND_USAGE}/${usageName(hash)}/status`,
+    ]);
+    expect(client.stored<VDIUsage>(KIND_USAGE, usageName(hash), NS)?.status?.totalGpuSeconds).toBe(60);
+    // Busy for longer than it may wait: it counts anyway, after maxDelayMs.
+    client.clear();
+    busy = true;
+    f.pods.set(pod('p2', '2026-12-04T10:00:30Z'));
+    f.usages.replace([client.stored<VDIUsage>(KIND_USAGE, usageName(hash), NS)!]);
+    const t0 = Date.now();
+    await make(40).round();
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(40);
+    expect(client.summary(client.writes())).toEqual([`patch ${KIND_USAGE}/${usageName(hash)}/status`]);
+  });
+});
+
 describe('ledgerWriteDue', () => {
   const status = {
     countedAt: '2026-12-04T10:00:00Z',

@@ -61,6 +61,16 @@ export interface AccountantDeps {
   count?(outcome: 'ok' | 'conflict' | 'error' | 'deferred'): void;
   /** Called after each round with how long it took (s). */
   roundTook?(seconds: number): void;
+  /**
+   * True while desktops wait to be started or reported Running: a round waits for them (up to
+   * `maxDelayMs`), so in a burst its ledger writes follow the work users wait for instead of
+   * competing with it. Counting is from each desktop's checkpoint, so waiting loses no time.
+   */
+  busy?: () => boolean;
+  /** How long a round waits at most while `busy` (default: one interval). */
+  maxDelayMs?: number;
+  /** How often a waiting round looks again whether the operator is still busy (default 250 ms). */
+  pollMs?: number;
 }
 
 /** A desktop pod seen holding slices: what it holds, and when it was last seen. */
@@ -182,7 +192,17 @@ export class GpuAccountant {
     return this.periodic.now();
   }
 
+  /** Waits while desktops wait to be started (busy), at most maxDelayMs (one interval by default). */
+  private async untilIdle(): Promise<void> {
+    const { busy, pollMs = 250 } = this.d;
+    if (!busy) return;
+    const until = Date.now() + (this.d.maxDelayMs ?? this.d.intervalSeconds * 1000);
+    while (busy() && Date.now() < until) await new Promise((r) => setTimeout(r, pollMs).unref());
+  }
+
   private async countAll(): Promise<void> {
+    // Before the look: what is counted is what holds slices when the round really runs.
+    await this.untilIdle();
     const { caches, namespace, log } = this.d;
     const started = Date.now();
     const held = this.look(this.now());
