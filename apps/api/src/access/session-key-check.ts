@@ -63,7 +63,10 @@ export class SessionKeyCheck implements OnModuleInit, OnModuleDestroy {
       );
       return 'unknown';
     }
-    if (!theirs) return 'unknown';
+    if (!theirs) {
+      this.metrics.sessionKeyMismatch.set(0);
+      return 'unknown';
+    }
     const ours = poolKeyId(this.config.access.sessionKey);
     const same = theirs === ours;
     this.metrics.sessionKeyMismatch.set(same ? 0 : 1);

@@ -74,8 +74,9 @@ describe('LeaderElector and the session key', () => {
     expect(warnings).toHaveLength(2);
     expect(warnings[1]).toMatchObject({ holder: '(released)', holderKeyId: 'key-1' });
     expect(await keyOnLease()).toBe('key-2');
-    // Leading itself, it no longer compares with its own writes.
+    // Leading itself, it no longer compares with its own writes, and reports no mismatch.
     expect(await b.tryAcquireOrRenew()).toBe(true);
     expect(warnings).toHaveLength(2);
+    expect(seen.at(-1)).toBe(false);
   });
 });

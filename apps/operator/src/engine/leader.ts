@@ -136,10 +136,11 @@ export class LeaderElector {
    * leads, or until this replica has taken over, the two derive different desktop passwords.
    */
   private checkKey(lease: Lease): void {
+    if (!this.o.keyId) return;
     const theirs = lease.metadata.annotations?.[ANNOTATION_LEASE_KEY_ID];
     const holder = lease.spec?.holderIdentity;
-    if (!this.o.keyId || !theirs || holder === this.o.identity) return;
-    const mismatch = theirs !== this.o.keyId;
+    // Our own Lease (we lead), or one without a fingerprint, is no mismatch.
+    const mismatch = !!theirs && holder !== this.o.identity && theirs !== this.o.keyId;
     this.o.keyMismatch?.(mismatch);
     if (!mismatch || this.warnedKey === `${holder}/${theirs}`) return;
     this.warnedKey = `${holder}/${theirs}`;
