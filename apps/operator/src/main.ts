@@ -55,14 +55,23 @@ const events = new KubeEventRecorder(
   config.leaderElection.identity,
   {
     onDrop: () => metrics.eventsDropped.inc(),
-    // Events wait while sessions wait to be started or reported Running (events.ts).
-    busy: othersWaiting,
+    // Events wait while desktops are being started (events.ts; Warnings never wait).
+    busy: starting,
   },
 );
 const ns = config.sessionsNamespace;
 /** Sessions wait to be started or reported Running (the queue's `finish` and `new` lines). */
 function othersWaiting(): boolean {
   return queue.depthOf('finish') + queue.depthOf('new') > 0;
+}
+/**
+ * Desktops are being started: sessions wait in the queue to be started or reported Running, or a
+ * burst is on its way to Running (from as many sessions starting as there are workers until none
+ * is; starting.ts). A write that can wait (an Event, a GPU-hour round) waits then, so it does not
+ * compete with the starts.
+ */
+function starting(): boolean {
+  return caches.starting.burst(config.workers) || othersWaiting();
 }
 
 let secretCache: { value: string; at: number } | undefined;
@@ -233,8 +242,8 @@ const accountant = new GpuAccountant({
   log: log.child({ module: 'usage' }),
   count: (outcome) => metrics.usageWrites.inc({ outcome }),
   roundTook: (seconds) => metrics.usageRound.observe(seconds),
-  // Ledger writes wait while desktops wait to be started or reported Running (at most one interval).
-  busy: othersWaiting,
+  // Ledger writes wait while desktops are being started (at most one interval).
+  busy: starting,
 });
 const pools = new PoolManager({
   caches,

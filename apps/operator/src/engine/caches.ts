@@ -30,6 +30,7 @@ import {
   type ChildKeys,
 } from '@vdi/kube-client';
 import { OwnerIndex } from './owner-index.js';
+import { StartingSessions } from './starting.js';
 import { CHILD_KINDS, LABEL_SESSION, MANAGED_SELECTOR, SliceLedger, childListPath } from '@vdi/session-spec';
 import type { Logger } from 'pino';
 import { ANNOTATION_APPLIED } from './children.js';
@@ -71,6 +72,8 @@ export class Caches {
   readonly slices: SliceLedger;
   /** The cached sessions by owner hash, kept from session events (whom a per-user home wakes). */
   readonly owners = new OwnerIndex();
+  /** The sessions the platform is starting now, kept from session events (what deferred writes wait for). */
+  readonly starting = new StartingSessions();
   /** GPU-hour ledgers: read by the accountant, whose writes are conditional (a stale copy only costs a retry). */
   readonly usages: Cache<VDIUsage>;
   /** Warm pools (VDIPool) of the sessions namespace (pools.ts). */
@@ -98,9 +101,11 @@ export class Caches {
     this.lister = new KubeJsonClient(kc, 4);
     const sessions = sessionInformer(kc, namespace, this.lister);
     // Before the engine's handlers, so an event handled next finds the session indexed.
-    sessions.on('add', (s) => this.owners.set(s));
-    sessions.on('update', (s) => this.owners.set(s));
-    sessions.on('delete', (s) => this.owners.delete(s));
+    for (const index of [this.owners, this.starting]) {
+      sessions.on('add', (s) => index.set(s));
+      sessions.on('update', (s) => index.set(s));
+      sessions.on('delete', (s) => index.delete(s));
+    }
     this.sessions = wire('sessions', sessions, events.session);
     this.templates = wire('templates', templateInformer(kc, this.lister), events.template);
     // Each cache keeps only what the engine reads (kube-client's slim.ts): pods and nodes as the

@@ -108,6 +108,30 @@ describe('KubeEventRecorder', () => {
     expect(sent).toEqual(['A', 'B', 'C']);
   });
 
+  it('sends Warnings while the operator is busy, ahead of the Normal Events it holds', async () => {
+    const sent: string[] = [];
+    const client = {
+      call: (_m: string, _p: string, body: { reason: string }) => (sent.push(body.reason), Promise.resolve()),
+    } as unknown as KubeJsonClient;
+    let busy = true;
+    const rec = new KubeEventRecorder(client, silentLog, 'vdi-operator', 'op-0', {
+      busy: () => busy,
+      maxDelayMs: 60_000,
+      pollMs: 10,
+    });
+    rec.record(session, 'Normal', 'DesktopCreated', 'm');
+    rec.record(session, 'Warning', 'ImagePullFailed', 'm');
+    rec.record(session, 'Normal', 'Running', 'm');
+    rec.record(session, 'Warning', 'CrashLooping', 'm');
+    await sleep(50);
+    expect(sent).toEqual(['ImagePullFailed', 'CrashLooping']);
+    expect(rec.queued).toBe(2);
+    busy = false;
+    await sleep(50);
+    expect(sent).toEqual(['ImagePullFailed', 'CrashLooping', 'DesktopCreated', 'Running']);
+    expect(rec.queued).toBe(0);
+  });
+
   it('stamps an Event with the time it was recorded and the session it is about', async () => {
     const bodies: Record<string, unknown>[] = [];
     const client = {

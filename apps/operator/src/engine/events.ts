@@ -3,9 +3,9 @@
  * user would want to see. Recording never fails or slows a reconcile: Events wait in a bounded
  * queue and are sent by at most `concurrency` requests at a time, in order (as client-go's
  * recorder sends them from one goroutine). While the operator has work someone waits for
- * (`busy`: sessions to start or to report Running), Events wait — up to `maxDelayMs` — so in a
- * burst they follow the writes users wait for instead of competing with them; each keeps the time
- * it happened. A full queue drops the newest (counted and logged, as client-go does); a failed
+ * (`busy`: desktops being started), Normal Events wait — up to `maxDelayMs` — so in a burst
+ * they follow the writes users wait for instead of competing with them; each keeps the time it
+ * happened. Warnings never wait. A full queue drops the newest (counted and logged, as client-go does); a failed
  * write is logged.
  */
 import { randomBytes } from 'node:crypto';
@@ -34,6 +34,7 @@ export interface EventQueueOptions {
 
 interface Pending {
   at: number;
+  warning: boolean;
   namespace: string;
   key: string;
   reason: string;
@@ -43,6 +44,8 @@ interface Pending {
 export class KubeEventRecorder implements EventRecorder {
   private readonly pending: Pending[] = [];
   private inFlight = 0;
+  /** Warnings among `pending`: they never wait for a busy operator. */
+  private warnings = 0;
   private dropping = false;
   private flushing = 0;
   private readonly drained: (() => void)[] = [];
@@ -84,8 +87,10 @@ export class KubeEventRecorder implements EventRecorder {
     // The time it happened, not the time it is sent.
     const now = new Date().toISOString();
     const name = `${session.metadata.name}.${Date.now().toString(16)}${randomBytes(2).toString('hex')}`;
+    if (type === 'Warning') this.warnings++;
     this.pending.push({
       at: Date.now(),
+      warning: type === 'Warning',
       namespace: session.metadata.namespace!,
       key,
       reason,
@@ -132,11 +137,19 @@ export class KubeEventRecorder implements EventRecorder {
     return done.finally(() => this.flushing--);
   }
 
-  /** Whether the oldest waiting Event may go now: the operator is not busy, or it waited long enough. */
-  private mayGo(): boolean {
+  /**
+   * The next Event to send now, taken from the queue: the oldest when the operator is not busy or
+   * it waited long enough; else the oldest Warning (a user acts on those; they never wait).
+   */
+  private take(): Pending | undefined {
     const oldest = this.pending[0];
-    if (!oldest) return false;
-    if (!this.opts.busy?.() || Date.now() - oldest.at >= this.maxDelayMs || this.flushing > 0) return true;
+    if (!oldest) return undefined;
+    if (!this.opts.busy?.() || Date.now() - oldest.at >= this.maxDelayMs || this.flushing > 0)
+      return this.pending.shift();
+    if (this.warnings > 0) {
+      const i = this.pending.findIndex((e) => e.warning);
+      if (i >= 0) return this.pending.splice(i, 1)[0];
+    }
     // Look again shortly (one timer for the whole queue).
     if (!this.timer) {
       this.timer = setTimeout(() => {
@@ -145,12 +158,14 @@ export class KubeEventRecorder implements EventRecorder {
       }, this.opts.pollMs ?? 250);
       this.timer.unref?.();
     }
-    return false;
+    return undefined;
   }
 
   private pump(): void {
-    while (this.inFlight < this.concurrency && this.mayGo()) {
-      const e = this.pending.shift()!;
+    while (this.inFlight < this.concurrency) {
+      const e = this.take();
+      if (!e) break;
+      if (e.warning) this.warnings--;
       this.inFlight++;
       void this.client
         .call('POST', `/api/v1/namespaces/${e.namespace}/events`, e.body)

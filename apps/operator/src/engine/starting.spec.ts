@@ -1,0 +1,93 @@
+/**
+ * Which sessions count as being started (what deferred writes wait for): new and on-the-way
+ * sessions do, those waiting for a GPU, a fix or their home's node do not, and none counts longer
+ * than its window.
+ */
+import type { VDISession, VDISessionStatus } from '@vdi/crd-types';
+import { sampleSession } from '@vdi/session-spec/testing';
+import { isStarting, StartingSessions } from './starting.js';
+
+const session = (
+  name: string,
+  status?: Partial<VDISessionStatus>,
+  extra: Partial<VDISession['spec']> = {},
+) => {
+  const s = sampleSession();
+  return {
+    ...s,
+    metadata: { ...s.metadata, name },
+    spec: { ...s.spec, ...extra },
+    ...(status ? { status } : {}),
+  } as VDISession;
+};
+
+describe('isStarting', () => {
+  it('is true for a new session and for one on its way to Running', () => {
+    expect(isStarting(session('a'))).toBe(true);
+    expect(isStarting(session('a', { phase: 'Pending' }))).toBe(true);
+    expect(isStarting(session('a', { phase: 'Scheduling', reason: 'WaitingForScheduler' }))).toBe(true);
+    expect(isStarting(session('a', { phase: 'Starting', reason: 'ContainersStarting' }))).toBe(true);
+  });
+
+  it('is false for a session that waits for something the operator cannot speed up, or is done', () => {
+    expect(isStarting(session('a', { phase: 'Scheduling', reason: 'WaitingForGPU' }))).toBe(false);
+    expect(isStarting(session('a', { phase: 'Scheduling', reason: 'WaitingForHomeNode' }))).toBe(false);
+    expect(isStarting(session('a', { phase: 'Pending', reason: 'TemplateNotFound' }))).toBe(false);
+    expect(isStarting(session('a', { phase: 'Running', reason: 'DesktopReady' }))).toBe(false);
+    expect(isStarting(session('a', { phase: 'Failed', reason: 'ImagePullFailed' }))).toBe(false);
+    expect(isStarting(session('a', undefined, { state: 'Stopped' }))).toBe(false);
+    const deleting = session('a');
+    deleting.metadata.deletionTimestamp = '2026-12-06T00:00:00Z' as unknown as Date;
+    expect(isStarting(deleting)).toBe(false);
+  });
+});
+
+describe('StartingSessions', () => {
+  it('counts sessions starting, forgets those that get there or leave, and stops counting after the window', () => {
+    let now = 0;
+    const starting = new StartingSessions(1000, () => now);
+    starting.set(session('a'));
+    starting.set(session('b', { phase: 'Pending' }));
+    starting.set(session('c', { phase: 'Scheduling', reason: 'WaitingForGPU' }));
+    expect(starting.count()).toBe(2);
+    // An update of a session still starting keeps its first time.
+    now = 600;
+    starting.set(session('a', { phase: 'Starting' }));
+    starting.set(session('d'));
+    expect(starting.count()).toBe(3);
+    // Running, or deleted: no longer counted.
+    starting.set(session('b', { phase: 'Running' }));
+    starting.delete(session('d'));
+    expect(starting.count()).toBe(1);
+    // a has started for longer than the window: not counted, even when it changes again…
+    now = 1200;
+    expect(starting.count()).toBe(0);
+    starting.set(session('a', { phase: 'Starting', reason: 'ContainersStarting' }));
+    expect(starting.count()).toBe(0);
+    // …until it leaves the start and begins another (a resume).
+    starting.set(session('a', { phase: 'Stopped' }, { state: 'Stopped' }));
+    starting.set(session('a', { phase: 'Stopped' }));
+    expect(starting.count()).toBe(0);
+    starting.set(session('a', { phase: 'Pending' }));
+    expect(starting.count()).toBe(1);
+  });
+
+  it('holds a burst from `threshold` sessions starting until none is', () => {
+    const starting = new StartingSessions(60_000, () => 0);
+    starting.set(session('a'));
+    starting.set(session('b'));
+    // Two starting: not a burst of three.
+    expect(starting.burst(3)).toBe(false);
+    starting.set(session('c'));
+    expect(starting.burst(3)).toBe(true);
+    // Still one of the burst's starts to go: held.
+    starting.set(session('a', { phase: 'Running' }));
+    starting.set(session('b', { phase: 'Running' }));
+    expect(starting.burst(3)).toBe(true);
+    starting.set(session('c', { phase: 'Running' }));
+    expect(starting.burst(3)).toBe(false);
+    // One session starting alone is no burst.
+    starting.set(session('d'));
+    expect(starting.burst(3)).toBe(false);
+  });
+});

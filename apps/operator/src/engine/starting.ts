@@ -1,0 +1,88 @@
+/**
+ * The sessions on their way to Running that the platform is working on now: created or resumed,
+ * not yet Running, and not waiting for something outside the operator's hands (a free GPU
+ * time-slice, its home's node, a fix of the template or spec). Deferrable writes (Events, GPU-hour
+ * ledger rounds) wait while a burst of them is starting, so they follow the writes users wait for
+ * instead of competing with them on the API server.
+ *
+ * A session counts for `windowMs` at most from when it was first seen starting: one stuck in a
+ * slow start (a large image, a crashing desktop) does not hold deferred writes back for ever.
+ * Kept by the session cache's events (caches.ts), like the owner index.
+ */
+import { isStopped, SessionReason, type SessionPhase, type VDISession } from '@vdi/crd-types';
+
+const keyOf = (s: VDISession) => `${s.metadata.namespace}/${s.metadata.name}`;
+
+const ON_THE_WAY: ReadonlySet<SessionPhase> = new Set<SessionPhase>(['Pending', 'Scheduling', 'Starting']);
+
+/** Reasons of a session that waits for something the operator cannot speed up. */
+const HELD: ReadonlySet<string> = new Set<string>([
+  SessionReason.WaitingForGPU,
+  SessionReason.WaitingForHomeNode,
+  SessionReason.Unschedulable,
+  SessionReason.TemplateNotFound,
+  SessionReason.TemplateInvalid,
+  SessionReason.ResourcesOutOfBounds,
+  SessionReason.InvalidSpec,
+  SessionReason.InvalidPlatformOptions,
+  SessionReason.HomeNotOwned,
+  SessionReason.ApplyFailed,
+]);
+
+/** Whether the platform is starting this session's desktop now (see the module comment). */
+export function isStarting(s: VDISession): boolean {
+  if (s.metadata.deletionTimestamp || isStopped(s)) return false;
+  const phase = s.status?.phase;
+  if (!phase) return true;
+  return ON_THE_WAY.has(phase) && !HELD.has(s.status?.reason ?? '');
+}
+
+export class StartingSessions {
+  /** Keys starting, with when each was first seen starting (in insertion order: oldest first). */
+  private readonly since = new Map<string, number>();
+  /** Keys still starting after `windowMs`: no longer counted until they leave the start. */
+  private readonly overdue = new Set<string>();
+  private inBurst = false;
+
+  constructor(
+    private readonly windowMs = 60_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** A session was added or updated in the cache. */
+  set(s: VDISession): void {
+    const key = keyOf(s);
+    if (!isStarting(s)) return this.delete(s);
+    if (!this.since.has(key) && !this.overdue.has(key)) this.since.set(key, this.now());
+  }
+
+  /** A session left the cache. */
+  delete(s: VDISession): void {
+    const key = keyOf(s);
+    this.since.delete(key);
+    this.overdue.delete(key);
+  }
+
+  /**
+   * A burst: from when at least `threshold` sessions are starting until none is. Held to the end,
+   * so what waited for the burst does not land on its last few starts all at once.
+   */
+  burst(threshold: number): boolean {
+    const n = this.count();
+    if (n >= threshold) this.inBurst = true;
+    else if (n === 0) this.inBurst = false;
+    return this.inBurst;
+  }
+
+  /** Sessions starting for less than `windowMs`. */
+  count(): number {
+    const cutoff = this.now() - this.windowMs;
+    // Oldest first: stop at the first one still within its window.
+    for (const [key, at] of this.since) {
+      if (at > cutoff) break;
+      this.since.delete(key);
+      this.overdue.add(key);
+    }
+    return this.since.size;
+  }
+}
