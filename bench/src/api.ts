@@ -195,6 +195,12 @@ async function measureApi(
     const url = `http://127.0.0.1:${port}/graphql`;
     const apiPid = api.proc.pid!;
     const cpu0 = sampleProcess(apiPid)?.cpuMs ?? NaN;
+    // Answering is not settled: its caches' first lists of 5000 sessions are still being parsed
+    // and collected. The steady state is measured, not the start.
+    const apiSettled = await waitQuiet(apiPid);
+    log(
+      `api: API ${apiSettled.quiet ? 'quiet' : 'still busy'} after ${(apiSettled.waitedMs / 1000).toFixed(0)} s (under 0.1 of a core over 2 s)`,
+    );
     const probe = async (): Promise<ProbeAnswer | undefined> =>
       fetch(`http://127.0.0.1:${probePort}/`)
         .then(async (r) => (await r.json()) as ProbeAnswer)

@@ -856,7 +856,7 @@ export function renderMarkdown(r: BenchReport): string {
       `## API: ${a.sessionsInCluster} sessions in the cluster`,
       '',
       'The API as `npm start` runs it, its own process, real Keycloak tokens of the demo users (alice owns 3 of the ' +
-        'sessions); autocannon, 2 s warm-up then the measurement.',
+        'sessions); once the API process is quiet (under 0.1 of a core over 2 s), autocannon: a 2 s warm-up, then the measurement.',
       '',
       table(
         ['query', 'user', 'clients', 'req/s', 'p50', 'p90', 'p99', 'max', 'errors / non-2xx', 'answer ok'],
