@@ -44,6 +44,21 @@ const session = {
   metadata: { ...sampleSession().metadata, resourceVersion: '7' },
 } as VDISession;
 
+/** A recorder whose client answers at once, busy until `busy` is set false, looking every 10 ms. */
+function busyRecorder(maxDelayMs: number) {
+  const sent: string[] = [];
+  const client = {
+    call: (_m: string, _p: string, body: { reason: string }) => (sent.push(body.reason), Promise.resolve()),
+  } as unknown as KubeJsonClient;
+  const w = { sent, busy: true, rec: undefined as unknown as KubeEventRecorder };
+  w.rec = new KubeEventRecorder(client, silentLog, 'vdi-operator', 'op-0', {
+    busy: () => w.busy,
+    maxDelayMs,
+    pollMs: 10,
+  });
+  return w;
+}
+
 describe('KubeEventRecorder', () => {
   it('sends Events in order with at most `concurrency` writes in flight, and flush waits for all', async () => {
     const c = slowClient();
@@ -79,16 +94,8 @@ describe('KubeEventRecorder', () => {
   });
 
   it('holds Events while the operator is busy, up to their longest wait; flush sends them anyway', async () => {
-    const sent: string[] = [];
-    const client = {
-      call: (_m: string, _p: string, body: { reason: string }) => (sent.push(body.reason), Promise.resolve()),
-    } as unknown as KubeJsonClient;
-    let busy = true;
-    const rec = new KubeEventRecorder(client, silentLog, 'vdi-operator', 'op-0', {
-      busy: () => busy,
-      maxDelayMs: 300,
-      pollMs: 10,
-    });
+    const w = busyRecorder(300);
+    const { rec, sent } = w;
     rec.record(session, 'Normal', 'A', 'm');
     await sleep(100);
     expect(sent).toEqual([]);
@@ -99,26 +106,18 @@ describe('KubeEventRecorder', () => {
     await sleep(50);
     expect(sent).toEqual(['A']);
     // No longer busy: it goes at the next look.
-    busy = false;
+    w.busy = false;
     await sleep(50);
     expect(sent).toEqual(['A', 'B']);
-    busy = true;
+    w.busy = true;
     rec.record(session, 'Normal', 'C', 'm');
     await rec.flush(1000);
     expect(sent).toEqual(['A', 'B', 'C']);
   });
 
   it('sends Warnings while the operator is busy, ahead of the Normal Events it holds', async () => {
-    const sent: string[] = [];
-    const client = {
-      call: (_m: string, _p: string, body: { reason: string }) => (sent.push(body.reason), Promise.resolve()),
-    } as unknown as KubeJsonClient;
-    let busy = true;
-    const rec = new KubeEventRecorder(client, silentLog, 'vdi-operator', 'op-0', {
-      busy: () => busy,
-      maxDelayMs: 60_000,
-      pollMs: 10,
-    });
+    const w = busyRecorder(60_000);
+    const { rec, sent } = w;
     rec.record(session, 'Normal', 'DesktopCreated', 'm');
     rec.record(session, 'Warning', 'ImagePullFailed', 'm');
     rec.record(session, 'Normal', 'Running', 'm');
@@ -126,7 +125,7 @@ describe('KubeEventRecorder', () => {
     await sleep(50);
     expect(sent).toEqual(['ImagePullFailed', 'CrashLooping']);
     expect(rec.queued).toBe(2);
-    busy = false;
+    w.busy = false;
     await sleep(50);
     expect(sent).toEqual(['ImagePullFailed', 'CrashLooping', 'DesktopCreated', 'Running']);
     expect(rec.queued).toBe(0);
