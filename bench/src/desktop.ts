@@ -10,7 +10,7 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig, up as clusterUp } from '@vdi/controlplane';
+import { down as clusterDown, loadConfig, up as clusterUp } from '@vdi/controlplane';
 import { ensureDesktopImage, processTree, runDesktop, type DesktopImage } from '@vdi/desktop-image';
 import { KubeJsonClient } from '@vdi/kube-client';
 import { passwordGrant } from '@vdi/keycloak';
@@ -620,7 +620,7 @@ export async function desktopPhase(o: DesktopPhaseOptions, log: Log): Promise<De
   const image = await ensureDesktopImage(log);
   // The shared local cluster with its real node up first (it starts the node under the node's
   // lock), then the lock held for the whole phase: no test restarts the node under the numbers.
-  await clusterUp(loadConfig(), (m) => log(`cluster: ${m}`));
+  const cluster = await clusterUp(loadConfig(), (m) => log(`cluster: ${m}`));
   log('waiting for the real node’s lock (one owner per machine)');
   const release = await holdRealNode();
   const browser = await launchChromium();
@@ -635,7 +635,7 @@ export async function desktopPhase(o: DesktopPhaseOptions, log: Log): Promise<De
       sessionsNamespace: 'vdi-bench-desktop',
       access: { webPort: o.webPort, adminPort: o.webPort + 1 },
       quotas: { sessionsPerUser: 3, gpusPerUser: 1 },
-      // A Keycloak the stack starts stops with it (the cluster, up before, is reused and stays).
+      // A Keycloak the stack starts stops with it (the cluster, up before, is the phase's own).
       stopInfrastructure: true,
       log: (m) => log(`stack: ${m}`),
     });
@@ -765,5 +765,7 @@ export async function desktopPhase(o: DesktopPhaseOptions, log: Log): Promise<De
     await stack?.stop();
     rmSync(tmp, { recursive: true, force: true });
     await release();
+    // A cluster this phase started goes with it (one that ran before stays).
+    if (!cluster.reused) await clusterDown(loadConfig(), (m) => log(`cluster: ${m}`));
   }
 }
