@@ -24,7 +24,7 @@ import type { EventRecorder } from './events.js';
 export const FINALIZER = 'vdi.kasm.io/session-cleanup';
 
 /** Phases a session passes through on its way to Running: no Event of their own (writeStatus). */
-const TRANSIENT_PHASES: ReadonlySet<SessionPhase> = new Set<SessionPhase>([
+export const TRANSIENT_PHASES: ReadonlySet<SessionPhase> = new Set<SessionPhase>([
   'Pending',
   'Scheduling',
   'Starting',

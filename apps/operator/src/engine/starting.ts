@@ -9,11 +9,10 @@
  * slow start (a large image, a crashing desktop) does not hold deferred writes back for ever.
  * Kept by the session cache's events (caches.ts), like the owner index.
  */
-import { isStopped, SessionReason, type SessionPhase, type VDISession } from '@vdi/crd-types';
+import { isStopped, SessionReason, type VDISession } from '@vdi/crd-types';
+import { TRANSIENT_PHASES } from './session-writes.js';
 
 const keyOf = (s: VDISession) => `${s.metadata.namespace}/${s.metadata.name}`;
-
-const ON_THE_WAY: ReadonlySet<SessionPhase> = new Set<SessionPhase>(['Pending', 'Scheduling', 'Starting']);
 
 /** Reasons of a session that waits for something the operator cannot speed up. */
 const HELD: ReadonlySet<string> = new Set<string>([
@@ -34,7 +33,7 @@ export function isStarting(s: VDISession): boolean {
   if (s.metadata.deletionTimestamp || isStopped(s)) return false;
   const phase = s.status?.phase;
   if (!phase) return true;
-  return ON_THE_WAY.has(phase) && !HELD.has(s.status?.reason ?? '');
+  return TRANSIENT_PHASES.has(phase) && !HELD.has(s.status?.reason ?? '');
 }
 
 export class StartingSessions {
