@@ -3,10 +3,23 @@
  * in the test cluster (no operator: sessions stay Pending, which is all these tests need).
  */
 import { randomBytes } from 'node:crypto';
-import { API_VERSION, KIND_TEMPLATE, type VDISession, type VDITemplateSpec } from '@vdi/crd-types';
+import {
+  API_VERSION,
+  KIND_TEMPLATE,
+  SESSION_FINALIZER,
+  type VDISession,
+  type VDITemplateSpec,
+} from '@vdi/crd-types';
 import { KubeJsonClient } from '@vdi/kube-client';
 import { ownerHash } from '@vdi/session-spec';
-import { createTestNamespace, installCrds, waitFor, type TestNamespace } from '@vdi/testing';
+import {
+  createTestNamespace,
+  installCrds,
+  releaseDeletedSessions,
+  waitFor,
+  type SessionReleaser,
+  type TestNamespace,
+} from '@vdi/testing';
 import { decodeJwt } from 'jose';
 import { JIT_AFTER } from '../src/app.module.js';
 import {
@@ -33,6 +46,7 @@ const GET = `query($name: String!) { session(name: $name) { ${SESSION_FIELDS} } 
 const DELETE = `mutation($name: String!) { deleteSession(name: $name) }`;
 
 let ns: TestNamespace;
+let releaser: SessionReleaser | undefined;
 let kube: KubeJsonClient;
 let api: RunningApi;
 let issuer: string;
@@ -81,6 +95,8 @@ async function removeAll(): Promise<void> {
 
 beforeAll(async () => {
   ns = await createTestNamespace('api');
+  // No operator here: its part in a deletion (the API's sessions carry its finalizer).
+  releaser = releaseDeletedSessions(ns.kc, ns.name);
   kube = new KubeJsonClient(ns.kc);
   await installCrds(ns.kc);
   for (const [name, spec] of [
@@ -121,6 +137,7 @@ afterAll(async () => {
   await api?.close();
   for (const name of [CPU, GPU, BROKEN]) await kube?.delete(templateRef(name)).catch(() => undefined);
   kube?.close();
+  await releaser?.stop();
   await ns?.cleanup();
 });
 
@@ -198,6 +215,8 @@ describe('sessions and ownership', () => {
       resources: { gpu: 0 },
     });
     expect(stored?.metadata.labels?.['vdi.kasm.io/user-hash']).toBe(ownerHash(ownerOf(tokens.alice)));
+    // With the operator's finalizer from the start: the operator has none to add.
+    expect(stored?.metadata.finalizers).toEqual([SESSION_FINALIZER]);
   });
 
   it('alice lists only her own sessions', async () => {

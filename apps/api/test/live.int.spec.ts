@@ -10,6 +10,8 @@ import { KubeJsonClient } from '@vdi/kube-client';
 import {
   createIsolatedGpuNode,
   createTestNamespace,
+  releaseDeletedSessions,
+  type SessionReleaser,
   installCrds,
   waitFor,
   type IsolatedNode,
@@ -29,6 +31,7 @@ import {
 } from './harness.js';
 
 let ns: TestNamespace;
+let releaser: SessionReleaser | undefined;
 let kube: KubeJsonClient;
 let api: RunningApi;
 let gpuNode: IsolatedNode;
@@ -74,6 +77,8 @@ async function createDesktopPod(name: string, gpus: number): Promise<void> {
 
 beforeAll(async () => {
   ns = await createTestNamespace('api-live');
+  // No operator here: its part in a deletion (the API's sessions carry its finalizer).
+  releaser = releaseDeletedSessions(ns.kc, ns.name);
   kube = new KubeJsonClient(ns.kc);
   await installCrds(ns.kc);
   // NVIDIA-L4 has NVENC; 1 GPU × 4 time-slices.
@@ -87,6 +92,7 @@ afterAll(async () => {
   await api?.close();
   await gpuNode?.remove();
   kube?.close();
+  await releaser?.stop();
   await ns?.cleanup();
 });
 

@@ -15,6 +15,8 @@ import { API_CLIENT_SECRET, CLIENTS, KeycloakAdmin, passwordGrant } from '@vdi/k
 import { desktopAuthorization, viewOnlyAuthorization } from '@vdi/session-spec';
 import {
   createTestNamespace,
+  releaseDeletedSessions,
+  type SessionReleaser,
   installCrds,
   TEST_SESSION_KEY,
   waitFor,
@@ -29,6 +31,7 @@ const admin = new KeycloakAdmin();
 const ids: string[] = [];
 const groupIds: string[] = [];
 let ns: TestNamespace;
+let releaser: SessionReleaser | undefined;
 let kube: KubeJsonClient;
 let api: RunningApi;
 
@@ -148,6 +151,8 @@ const share = async (s: { name: string }, role: string, expiresAt = inSeconds(36
 
 beforeAll(async () => {
   ns = await createTestNamespace('api-shares');
+  // No operator here: its part in a deletion (the API's sessions carry its finalizer).
+  releaser = releaseDeletedSessions(ns.kc, ns.name);
   kube = new KubeJsonClient(ns.kc);
   await installCrds(ns.kc);
   await admin.ensureApiServiceAccount();
@@ -168,6 +173,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await api?.close();
   kube?.close();
+  await releaser?.stop();
   await ns?.cleanup();
   for (const id of ids) await admin.deleteUser(id).catch(() => undefined);
   for (const id of groupIds) await admin.deleteGroup(id).catch(() => undefined);

@@ -25,6 +25,12 @@ export const KIND_SESSION = 'VDISession';
 export const KIND_TEMPLATE = 'VDITemplate';
 export const PLURAL_SESSION = 'vdisessions';
 export const PLURAL_TEMPLATE = 'vditemplates';
+/**
+ * The operator's finalizer on every session: its deletion waits until the desktop's children
+ * are gone. The API writes it with the session (one write fewer for the operator per start);
+ * the operator adds it to a session made without it (kubectl).
+ */
+export const SESSION_FINALIZER = `${GROUP}/session-cleanup`;
 /** `kubectl get vdi` lists both kinds. */
 export const CATEGORY = 'vdi';
 

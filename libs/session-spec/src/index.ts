@@ -65,6 +65,7 @@ export {
   ANNOTATION_CLAIMED_AT,
   ANNOTATION_LEASE_KEY_ID,
   commonLabels,
+  newSession,
   ownerReference,
 } from './labels.js';
 export { DESKTOP_UID, DESKTOP_RUNTIME_DIR, desktopPlacement, type DesktopPlacementInput } from './pod.js';

@@ -4,7 +4,13 @@
  * session's owner (owner.ts: issuer + subject, or `spec.user` for an unclaimed 0.1.x session).
  */
 import type { V1ObjectMeta, V1OwnerReference } from '@kubernetes/client-node';
-import { API_VERSION, KIND_SESSION, type VDISession } from '@vdi/crd-types';
+import {
+  API_VERSION,
+  KIND_SESSION,
+  SESSION_FINALIZER,
+  type VDISession,
+  type VDISessionSpec,
+} from '@vdi/crd-types';
 import { SessionSpecError } from './errors.js';
 import { sessionOwnerHash } from './owner.js';
 
@@ -30,6 +36,26 @@ export const FIELD_MANAGER = 'vdi-operator';
 /** The label every object of the platform carries, and the selector of the operator's and the API's watches and lists. */
 export const PART_OF = { 'app.kubernetes.io/part-of': 'vdi-platform' } as const;
 export const MANAGED_SELECTOR = 'app.kubernetes.io/part-of=vdi-platform';
+
+/**
+ * A new session as the API creates it: its owner's hash and template as labels (the API's and the
+ * operator's selectors), the e-mail for people reading it, and the operator's finalizer from the
+ * start (the operator then has no finalizer of its own to add). The benchmark writes the same.
+ */
+export function newSession(name: string, namespace: string, spec: VDISessionSpec): VDISession {
+  return {
+    apiVersion: API_VERSION,
+    kind: KIND_SESSION,
+    metadata: {
+      name,
+      namespace,
+      labels: { [LABEL_USER_HASH]: sessionOwnerHash({ spec }), [LABEL_TEMPLATE]: spec.template },
+      annotations: { [ANNOTATION_USER]: spec.user },
+      finalizers: [SESSION_FINALIZER],
+    },
+    spec,
+  };
+}
 
 export function commonLabels(session: VDISession, component: string): Record<string, string> {
   const name = session.metadata.name!;

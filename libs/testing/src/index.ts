@@ -16,6 +16,7 @@ export {
 } from './coturn.js';
 export { kubeRequest, resourcePath, type RawResponse } from './raw.js';
 export { installCrds } from './crds.js';
+export { releaseDeletedSessions, releaseSessions, type SessionReleaser } from './sessions.js';
 export { freePort } from './ports.js';
 export { SESSION_CHILD_KINDS } from './children.js';
 export { keycloakIssuer } from './keycloak.js';

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import { testKubeConfig } from './cluster.js';
+import { releaseSessions } from './sessions.js';
 
 export interface TestNamespace {
   name: string;
@@ -61,6 +62,9 @@ export async function createTestNamespace(
     kc,
     core,
     async cleanup(opts = {}) {
+      // Sessions first: the operator's finalizer (the API writes it at creation) would hold the
+      // namespace for ever where no operator runs, or after the test's operator stopped.
+      await releaseSessions(kc, name);
       try {
         await core.deleteNamespace({ name });
       } catch (err) {

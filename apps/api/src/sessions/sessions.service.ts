@@ -22,15 +22,13 @@ import {
 } from '@vdi/crd-types';
 import { KubeApiError, type KubeJsonClient } from '@vdi/kube-client';
 import {
-  ANNOTATION_USER,
   durationSeconds,
   formatDuration,
-  LABEL_TEMPLATE,
   LABEL_USER_HASH,
+  newSession,
   ownedBy,
   ownerHash,
   resolveSession,
-  sessionOwnerHash,
   type SessionOwner,
 } from '@vdi/session-spec';
 import type { GraphQLError } from 'graphql';
@@ -355,19 +353,10 @@ export class SessionsService {
   }
 
   private async write(name: string, spec: VDISessionSpec): Promise<VDISession> {
-    const body = {
-      apiVersion: API_VERSION,
-      kind: KIND_SESSION,
-      metadata: {
-        name,
-        namespace: this.config.sessionsNamespace,
-        labels: { [LABEL_USER_HASH]: sessionOwnerHash({ spec }), [LABEL_TEMPLATE]: spec.template },
-        annotations: { [ANNOTATION_USER]: spec.user },
-      },
-      spec,
-    };
+    // With the operator's finalizer from the start (libs/session-spec newSession).
+    const body = newSession(name, this.config.sessionsNamespace, spec);
     // POST, not apply: a create must never overwrite an existing session of the same name.
-    const path = `${await this.kube.path(body, false)}?fieldManager=vdi-api`;
+    const path = `${await this.kube.path(this.ref(name), false)}?fieldManager=vdi-api`;
     return this.kube.call<VDISession>('POST', path, body);
   }
 

@@ -11,6 +11,7 @@
 import {
   API_VERSION,
   KIND_SESSION,
+  SESSION_FINALIZER,
   type SessionPhase,
   type VDISession,
   type VDISessionStatus,
@@ -21,7 +22,7 @@ import type { Logger } from 'pino';
 import type { EventRecorder } from './events.js';
 
 /** Domain-qualified, so it is obviously ours among other controllers' finalizers. */
-export const FINALIZER = 'vdi.kasm.io/session-cleanup';
+export const FINALIZER = SESSION_FINALIZER;
 
 /** Phases a session passes through on its way to Running: no Event of their own (writeStatus). */
 export const TRANSIENT_PHASES: ReadonlySet<SessionPhase> = new Set<SessionPhase>([
