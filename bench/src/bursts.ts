@@ -8,7 +8,7 @@ import type * as k8s from '@kubernetes/client-node';
 import type { Builds } from './build.js';
 import { floorWriter, runBurst, type BurstResult } from './burst.js';
 import type { BenchCluster } from './cluster.js';
-import { operatorEnv, platformOptions, RUN_LABEL, type Persistence } from './kube.js';
+import { operatorEnv, platformOptions, RUN_LABEL, waitPrepulled, type Persistence } from './kube.js';
 import { startOperator, waitLeader } from './operator.js';
 import { summarizeProfile, type CpuProfile, type ProfileSummary } from './profile.js';
 import { phaseWorld } from './setup.js';
@@ -65,6 +65,8 @@ export interface OperatorPhaseResult {
   burst: BurstResult;
   /** Operator start → caches synced, ms. */
   readyMs: number;
+  /** Leader → the template's image pullers Ready on every node of the run (waited before the burst), ms. */
+  prepullMs?: number;
   profile?: ProfileSummary;
   profileFile?: string;
 }
@@ -101,6 +103,14 @@ export async function operatorPhase(
   const readyMs = op.readyAt - started;
   try {
     await waitLeader(op);
+    const prepullMs = await waitPrepulled(
+      world.client,
+      world.template.metadata.name!,
+      world.nodes.names.length,
+    );
+    log(
+      `${phase}: the template's image pullers Ready on ${world.nodes.names.length} nodes after ${(prepullMs / 1000).toFixed(1)} s`,
+    );
     // Ties the profile's monotonic clock to the wall clock, to cut the profile to the burst.
     const clock = await op.probe();
     const burst = await runBurst(
@@ -117,7 +127,7 @@ export async function operatorPhase(
     const before = o.profileDir ? new Set(readdirSync(o.profileDir)) : undefined;
     // SIGTERM: the operator drains and exits, and Node writes the profile on the way out.
     await op.stop('SIGTERM');
-    const result: OperatorPhaseResult = { burst, readyMs };
+    const result: OperatorPhaseResult = { burst, readyMs, prepullMs };
     if (o.profileDir && before) {
       const file = readdirSync(o.profileDir).find((f) => f.endsWith('.cpuprofile') && !before.has(f));
       if (file) {

@@ -8,6 +8,7 @@ import { KubeApiError, type KubeJsonClient } from '@vdi/kube-client';
 import {
   apiBasePath,
   CHILD_KINDS as SESSION_CHILD_KINDS,
+  newSession,
   platformOptionsFromEnv,
   type PlatformOptions,
 } from '@vdi/session-spec';
@@ -154,6 +155,32 @@ export async function applyTemplate(
   )) as unknown as VDITemplate;
 }
 
+/**
+ * Waits until the operator's image pullers for `template` run on all `nodes` of the run
+ * (status.prepull ready = desired = nodes); returns the milliseconds waited. A template and its
+ * GPU nodes exist long before a morning's burst, so their pre-pull is over by then: a burst
+ * measured while the DaemonSet still places pods on fresh nodes would count that work too.
+ */
+export async function waitPrepulled(
+  client: KubeJsonClient,
+  template: string,
+  nodes: number,
+  timeoutMs = 120_000,
+): Promise<number> {
+  const t0 = Date.now();
+  await waitFor(
+    `the image pullers of template ${template} Ready on its ${nodes} nodes`,
+    async () => {
+      const t = await client.call<VDITemplate>('GET', `/apis/${API_VERSION}/vditemplates/${template}`);
+      const p = t.status?.prepull;
+      return p !== undefined && p.desired === nodes && p.ready === nodes;
+    },
+    timeoutMs,
+    250,
+  );
+  return Date.now() - t0;
+}
+
 export async function deleteTemplate(client: KubeJsonClient, name: string): Promise<void> {
   await client.delete({ apiVersion: API_VERSION, kind: KIND_TEMPLATE, metadata: { name } });
 }
@@ -172,7 +199,7 @@ export function platformOptions(namespace: string): PlatformOptions {
   return platformOptionsFromEnv(operatorEnv(namespace));
 }
 
-/** Creates a session (POST, as the API does); `user` owns it. */
+/** Creates a session as the API does (POST of libs/session-spec newSession); `user` owns it. */
 export async function createSession(
   client: KubeJsonClient,
   namespace: string,
@@ -181,10 +208,9 @@ export async function createSession(
   user: string,
   owner?: SessionOwner,
 ): Promise<{ metadata: { name: string; uid: string; namespace: string; creationTimestamp: string } }> {
-  return client.call('POST', `/apis/${API_VERSION}/namespaces/${namespace}/vdisessions`, {
-    apiVersion: API_VERSION,
-    kind: 'VDISession',
-    metadata: { name },
-    spec: { user, template, ...(owner ? { owner } : {}) },
-  });
+  return client.call(
+    'POST',
+    `/apis/${API_VERSION}/namespaces/${namespace}/vdisessions`,
+    newSession(name, namespace, { user, template, ...(owner ? { owner } : {}) }),
+  );
 }

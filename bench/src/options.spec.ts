@@ -25,6 +25,13 @@ describe('parseOptions', () => {
     expect([o.chaosKillMinSeconds, o.chaosKillMaxSeconds]).toEqual([1, 3]);
   });
 
+  it('gives the operator as many bursts as the floor has runs, unless told how many', () => {
+    expect(parseOptions([], '/o')).toMatchObject({ floorConcurrency: [8, 16, 50], operatorRuns: 3 });
+    expect(parseOptions(['--floor-concurrency', '50'], '/o').operatorRuns).toBe(1);
+    expect(parseOptions(['--floor-concurrency', '8,50', '--operator-runs', '5'], '/o').operatorRuns).toBe(5);
+    expect(() => parseOptions(['--operator-runs', '0'], '/o')).toThrow(UsageError);
+  });
+
   it('runs the phases asked for, in their fixed order', () => {
     expect(parseOptions(['--phases', 'chaos,floor'], '/o').phases).toEqual(['floor', 'chaos']);
   });

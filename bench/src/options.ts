@@ -27,6 +27,12 @@ export interface BenchOptions {
   concurrency: number;
   /** Clients writing in parallel in the floor runs (each value one run; the fastest is the floor). */
   floorConcurrency: number[];
+  /**
+   * Operator bursts, each on fresh nodes, interleaved with the floor runs when both run (the
+   * fastest is the operator's result, as the fastest floor run is the floor's): both sides get as
+   * many tries at a quiet moment of a shared machine.
+   */
+  operatorRuns: number;
   /** Sessions in the cluster for the steady-state and API phases. */
   steadySessions: number;
   apiClients: number;
@@ -65,6 +71,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --slices S                 time-slices per GPU, default 8
   --concurrency C            session creations in flight in the operator bursts, default 50
   --floor-concurrency C[,C]  parallel writers of the floor runs; the fastest run is the floor (default 8,16,50)
+  --operator-runs N          operator bursts, interleaved with the floor runs; the fastest counts
+                             (default: as many as the floor runs)
   --steady N                 sessions for the steady-state and API phases
   --api-clients N            concurrent API clients, default 50
   --api-duration S           seconds per API query measurement, default 10
@@ -105,6 +113,7 @@ export function parseOptions(argv: readonly string[], defaultOutDir: string): Be
     slices: 8,
     concurrency: 50,
     floorConcurrency: [8, 16, 50],
+    operatorRuns: 0,
     steadySessions: preset.steadySessions,
     apiClients: 50,
     apiDurationSeconds: 10,
@@ -182,6 +191,9 @@ export function parseOptions(argv: readonly string[], defaultOutDir: string): Be
           .split(',')
           .map((w) => positiveInt(flag, w.trim()));
         break;
+      case '--operator-runs':
+        o.operatorRuns = positiveInt(flag, value());
+        break;
       case '--whatif-workers':
         o.whatifWorkers = value()
           .split(',')
@@ -220,6 +232,8 @@ export function parseOptions(argv: readonly string[], defaultOutDir: string): Be
         throw new UsageError(`unknown option ${flag}`);
     }
   }
+  // As many tries as the floor has, unless told otherwise.
+  if (o.operatorRuns === 0) o.operatorRuns = o.floorConcurrency.length;
   if (o.phases.includes('api') && !o.phases.includes('steady'))
     throw new UsageError(
       '--phases api needs steady: the API is measured with the steady state’s sessions in the cluster',

@@ -449,6 +449,43 @@ describe('computedFacts', () => {
   });
 });
 
+describe('interleaved floor and operator runs', () => {
+  const runs = () => {
+    const r = good();
+    r.floors = [
+      burst('floor', 1300, [100, 200, 300, 400], { writers: 8 }),
+      burst('floor', 1000, [100, 200, 300, 400], { writers: 16 }),
+      burst('floor', 1600, [100, 200, 300, 400], { writers: 50 }),
+    ];
+    r.floor = r.floors[1]!;
+    r.operators = [1900, 1100, 1400].map((ms) => ({ readyMs: 1, burst: burst('operator', ms, [150, 250]) }));
+    r.operator = r.operators[1]!;
+    return r;
+  };
+
+  it('states the median of each side’s runs and every run, beside the fastest that is judged', () => {
+    const r = runs();
+    expect(computedFacts(r)).toContain(
+      'Median of the runs, time until all Running: operator 1.4 s (3 runs), floor 1.3 s (3 runs), 1.08×; ' +
+        'operator runs 1.9 s, 1.1 s, 1.4 s; floor runs 1.3 s, 1.0 s, 1.6 s.',
+    );
+    const md = renderMarkdown(r);
+    expect(md).toContain('### Operator runs (the fastest is the operator above)');
+    expect(md).toMatch(/\| #1 +\| +1\.9 s \|/);
+    expect(md).toMatch(/\| #3 +\| +1\.4 s \|/);
+    expect(evaluateTargets(r).find((t) => t.id === 'burstAllRunning')!.value).toBe(
+      '1.10× (operator 1.1 s, floor 1.0 s)',
+    );
+  });
+
+  it('states no median for a single run of a side', () => {
+    const r = runs();
+    r.operators = [r.operator!];
+    expect(computedFacts(r).join('\n')).not.toContain('Median of the runs');
+    expect(renderMarkdown(r)).not.toContain('### Operator runs');
+  });
+});
+
 describe('renderMarkdown', () => {
   const slow = () => {
     const r = good();

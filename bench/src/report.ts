@@ -43,7 +43,10 @@ export interface BenchReport {
   floor?: BurstResult;
   /** The floor runs, one per client parallelism. */
   floors?: BurstResult[];
+  /** The fastest of `operators`. */
   operator?: OperatorPhaseResult;
+  /** The operator bursts, interleaved with the floor runs. */
+  operators?: OperatorPhaseResult[];
   whatif?: WhatIf[];
   profile?: { variant: string; result: OperatorPhaseResult };
   steady?: SteadyResult;
@@ -563,6 +566,22 @@ export function computedFacts(r: BenchReport): string[] {
           (floor ? ` (floor: ${num(rate(floor), 1)}).` : '.'),
       );
   }
+  const floorRuns = (r.floors ?? []).map((f) => f.allRunningMs);
+  const opRuns = (r.operators ?? []).map((o) => o.burst.allRunningMs);
+  if (floorRuns.length > 1 && opRuns.length > 1) {
+    const median = (xs: number[]) =>
+      percentile(
+        [...xs].sort((a, b) => a - b),
+        50,
+      );
+    const fm = median(floorRuns);
+    const om = median(opRuns);
+    out.push(
+      `Median of the runs, time until all Running: operator ${s1(om)} (${opRuns.length} runs), ` +
+        `floor ${s1(fm)} (${floorRuns.length} runs), ${times(ratio(om, fm))}; ` +
+        `operator runs ${opRuns.map((x) => s1(x)).join(', ')}; floor runs ${floorRuns.map((x) => s1(x)).join(', ')}.`,
+    );
+  }
   const prof = r.profile?.result.profile;
   if (prof) {
     const ours = prof.byCategory.filter((c) => /^(apps|libs)\//.test(c.category));
@@ -694,7 +713,9 @@ export function renderMarkdown(r: BenchReport): string {
         'The sessions arrive the same way in every run. The floor is the benchmark as an ideal controller: parallel writers take each ' +
         'session as soon as its creation is answered and write the children the operator would write (rendered by libs/session-spec, ' +
         'in the operator’s order, server-side applied, over kept-alive connections), with no finalizer, status or watch delay; ' +
-        'Running = pod Running and Ready. For the operator, Running = the session’s status.',
+        'Running = pod Running and Ready. For the operator, Running = the session’s status. ' +
+        'An operator burst starts once the operator leads and the template’s image pullers run on every node (a template and its nodes ' +
+        'exist long before a morning’s burst). Floor and operator runs alternate (floor, operator, floor, …); the fastest run of each side is the one compared.',
       '',
     );
     const floor = r.floor;
@@ -734,25 +755,37 @@ export function renderMarkdown(r: BenchReport): string {
       ),
       '',
     );
+    const runRow = (b: BurstResult, first: string) => [
+      first,
+      s1(b.allRunningMs),
+      s1(b.createsIssuedMs),
+      ms0(b.createToPod.p99),
+      ms0(b.createToRunning.p99),
+    ];
+    const runHeader = [
+      'time until all Running',
+      'creations issued in',
+      'create → pod p99',
+      'create → Running p99',
+    ];
     if ((r.floors?.length ?? 0) > 1) {
       push(
         '### Floor runs (the fastest is the floor above)',
         '',
         table(
-          [
-            'parallel writers',
-            'time until all Running',
-            'creations issued in',
-            'create → pod p99',
-            'create → Running p99',
-          ],
-          r.floors!.map((f) => [
-            String(f.writers ?? f.concurrency),
-            s1(f.allRunningMs),
-            s1(f.createsIssuedMs),
-            ms0(f.createToPod.p99),
-            ms0(f.createToRunning.p99),
-          ]),
+          ['parallel writers', ...runHeader],
+          r.floors!.map((f) => runRow(f, String(f.writers ?? f.concurrency))),
+        ),
+        '',
+      );
+    }
+    if ((r.operators?.length ?? 0) > 1) {
+      push(
+        '### Operator runs (the fastest is the operator above)',
+        '',
+        table(
+          ['run', ...runHeader],
+          r.operators!.map((o, i) => runRow(o.burst, `#${i + 1}`)),
         ),
         '',
       );
