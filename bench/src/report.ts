@@ -768,28 +768,29 @@ export function renderMarkdown(r: BenchReport): string {
       'create → pod p99',
       'create → Running p99',
     ];
-    if ((r.floors?.length ?? 0) > 1) {
+    /** Every run of one side, when it had more than one (its fastest is the column above). */
+    const runsTable = (side: string, first: string, runs: [string, BurstResult][]) => {
+      if (runs.length < 2) return;
       push(
-        '### Floor runs (the fastest is the floor above)',
+        `### ${side} runs (the fastest is the ${side.toLowerCase()} above)`,
         '',
         table(
-          ['parallel writers', ...runHeader],
-          r.floors!.map((f) => runRow(f, String(f.writers ?? f.concurrency))),
+          [first, ...runHeader],
+          runs.map(([label, b]) => runRow(b, label)),
         ),
         '',
       );
-    }
-    if ((r.operators?.length ?? 0) > 1) {
-      push(
-        '### Operator runs (the fastest is the operator above)',
-        '',
-        table(
-          ['run', ...runHeader],
-          r.operators!.map((o, i) => runRow(o.burst, `#${i + 1}`)),
-        ),
-        '',
-      );
-    }
+    };
+    runsTable(
+      'Floor',
+      'parallel writers',
+      (r.floors ?? []).map((f) => [String(f.writers ?? f.concurrency), f]),
+    );
+    runsTable(
+      'Operator',
+      'run',
+      (r.operators ?? []).map((o, i) => [`#${i + 1}`, o.burst]),
+    );
     const kinds = [...new Set(cols.flatMap((c) => Object.keys(c.b.serverLatency ?? {})))]
       .filter((k) => !k.startsWith('WATCH'))
       .sort();
