@@ -3,7 +3,13 @@
  * only this run may use (a run label and a run taint, like createIsolatedGpuNode), the template
  * that sends sessions there, and the platform options the operator derives from its environment.
  */
-import { API_VERSION, KIND_TEMPLATE, type SessionOwner, type VDITemplate } from '@vdi/crd-types';
+import {
+  API_VERSION,
+  KIND_TEMPLATE,
+  PLURAL_TEMPLATE,
+  type SessionOwner,
+  type VDITemplate,
+} from '@vdi/crd-types';
 import { KubeApiError, type KubeJsonClient } from '@vdi/kube-client';
 import {
   apiBasePath,
@@ -171,7 +177,7 @@ export async function waitPrepulled(
   await waitFor(
     `the image pullers of template ${template} Ready on its ${nodes} nodes`,
     async () => {
-      const t = await client.call<VDITemplate>('GET', `/apis/${API_VERSION}/vditemplates/${template}`);
+      const t = await client.call<VDITemplate>('GET', `/apis/${API_VERSION}/${PLURAL_TEMPLATE}/${template}`);
       const p = t.status?.prepull;
       return p !== undefined && p.desired === nodes && p.ready === nodes;
     },

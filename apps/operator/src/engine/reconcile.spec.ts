@@ -3,11 +3,10 @@
  * of sample-controller's tests): what it writes, in which order, and what it leaves alone.
  */
 import type { V1Pod } from '@kubernetes/client-node';
-import type { VDISession, VDITemplateSpec } from '@vdi/crd-types';
+import { SESSION_FINALIZER, type VDISession, type VDITemplateSpec } from '@vdi/crd-types';
 import { LABEL_USER_HASH, homePvcName, ownerAnnotations, ownerHash, ownerHomeName } from '@vdi/session-spec';
 import { sampleOptions, sampleSession, sampleTemplate } from '@vdi/session-spec/testing';
 import { START_STEPS_WINDOW_MS, Reconciler } from './reconcile.js';
-import { FINALIZER } from './session-writes.js';
 import {
   apiError,
   asClient,
@@ -91,7 +90,7 @@ describe('Reconciler', () => {
     expect(w.client.summary(calls)).toEqual(writes);
     expect(w.events.reasons()).toContain('DesktopCreated');
     expect(w.client.stored<VDISession>('VDISession', 'alice-1', 'vdi-sessions')?.metadata.finalizers).toEqual(
-      [FINALIZER],
+      [SESSION_FINALIZER],
     );
     // The first status waits for the pod's first steps (one write for a quick start, not two),
     // and the pass asks to be run again then even if no event comes.
@@ -229,7 +228,7 @@ describe('Reconciler', () => {
       contentType: 'application/json-patch+json',
       body: [
         { op: 'test', path: '/metadata/resourceVersion', value: w.session.metadata.resourceVersion },
-        { op: 'add', path: '/metadata/finalizers', value: [FINALIZER] },
+        { op: 'add', path: '/metadata/finalizers', value: [SESSION_FINALIZER] },
       ],
     });
   });
@@ -316,7 +315,7 @@ describe('Reconciler', () => {
     expect(second.writes).toEqual(['patch VDISession/alice-1']);
     expect(second.calls.at(-1)!.body).toEqual([
       { op: 'test', path: '/metadata/uid', value: w.session.metadata.uid },
-      { op: 'test', path: '/metadata/finalizers/0', value: FINALIZER },
+      { op: 'test', path: '/metadata/finalizers/0', value: SESSION_FINALIZER },
       { op: 'remove', path: '/metadata/finalizers/0' },
     ]);
     expect(w.client.stored('VDISession', 'alice-1', 'vdi-sessions')).toBeUndefined();
@@ -327,7 +326,7 @@ describe('Reconciler', () => {
   });
 
   it('never deletes an object of the same name that another session owns', async () => {
-    const w = world({ session: { finalizers: [FINALIZER], deletionTimestamp: NOW } });
+    const w = world({ session: { finalizers: [SESSION_FINALIZER], deletionTimestamp: NOW } });
     w.client.seed({
       apiVersion: 'v1',
       kind: 'Service',
@@ -361,7 +360,7 @@ describe('Reconciler', () => {
   });
 
   it('ends quietly when its status write is refused because the name now holds a newer session', async () => {
-    const w = world({ session: { finalizers: [FINALIZER] } });
+    const w = world({ session: { finalizers: [SESSION_FINALIZER] } });
     await w.pass();
     w.cache.sync(w.client);
     // The session was deleted and made again under the same name; the cache has not seen it yet.
@@ -418,7 +417,7 @@ describe('Reconciler', () => {
   });
 
   it('fails when its status write is refused for its own session', async () => {
-    const w = world({ session: { finalizers: [FINALIZER] } });
+    const w = world({ session: { finalizers: [SESSION_FINALIZER] } });
     await w.pass();
     w.cache.sync(w.client);
     w.client.failOnce((c) => c.subresource === 'status', apiError(422));
@@ -452,7 +451,7 @@ describe('Reconciler', () => {
   });
 
   it('reports a refused apply in the status and retries slowly', async () => {
-    const w = world({ session: { finalizers: [FINALIZER] } });
+    const w = world({ session: { finalizers: [SESSION_FINALIZER] } });
     w.client.failOnce((c) => c.verb === 'apply' && c.kind === 'NetworkPolicy', apiError(403, 'forbidden'));
     const { writes, result } = await w.pass();
     expect(writes).toEqual([

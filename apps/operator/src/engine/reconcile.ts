@@ -15,7 +15,7 @@
  * are written by session-writes.ts.
  */
 import type { KubernetesObject, V1PersistentVolumeClaim, V1Pod } from '@kubernetes/client-node';
-import { isStopped, type VDISession, type VDISessionStatus } from '@vdi/crd-types';
+import { isStopped, SESSION_FINALIZER, type VDISession, type VDISessionStatus } from '@vdi/crd-types';
 import { KubeApiError, type KubeJsonClient } from '@vdi/kube-client';
 import {
   ANNOTATION_ENCODER_PLAN,
@@ -50,7 +50,7 @@ import type { Caches } from './caches.js';
 import { ChildWriter } from './children.js';
 import type { PoolManager } from './pools.js';
 import type { EventRecorder } from './events.js';
-import { FINALIZER, SessionWriter, sessionRef } from './session-writes.js';
+import { SessionWriter, sessionRef } from './session-writes.js';
 import type { ViewerWatch } from './viewers.js';
 import type { Result } from './work-queue.js';
 
@@ -162,7 +162,7 @@ export class Reconciler {
       this.d.viewers?.track(key, false);
       return this.reconcileDelete(key, session);
     }
-    if (!(session.metadata.finalizers ?? []).includes(FINALIZER)) {
+    if (!(session.metadata.finalizers ?? []).includes(SESSION_FINALIZER)) {
       if (!(await this.writes.addFinalizer(session))) return {};
       // Carry on in this pass with the copy the patch returned, so a new desktop's pod is made
       // without waiting for the update's watch event (which then finds nothing left to do).
@@ -532,7 +532,7 @@ export class Reconciler {
   /** A session being deleted: its children go (the pod first), then our finalizer. */
   private async reconcileDelete(key: string, session: VDISession): Promise<Result> {
     const { config } = this.d;
-    if (!(session.metadata.finalizers ?? []).includes(FINALIZER)) return {};
+    if (!(session.metadata.finalizers ?? []).includes(SESSION_FINALIZER)) return {};
     const status = computeStatus({
       session,
       now: this.now(),
@@ -557,4 +557,4 @@ export class Reconciler {
 }
 
 // Kept importable from here, where they were before the split.
-export { ANNOTATION_ENCODER_PLAN, FINALIZER, LABEL_SESSION };
+export { ANNOTATION_ENCODER_PLAN, SESSION_FINALIZER, LABEL_SESSION };

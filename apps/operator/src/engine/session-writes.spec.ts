@@ -2,9 +2,9 @@
  * SessionWriter against the recording fake: the finalizer and status patches, and the memo of
  * the last write that keeps a reconcile from acting on an older copy.
  */
-import type { VDISession, VDISessionStatus } from '@vdi/crd-types';
+import { SESSION_FINALIZER, type VDISession, type VDISessionStatus } from '@vdi/crd-types';
 import { sampleSession } from '@vdi/session-spec/testing';
-import { FINALIZER, SessionWriter } from './session-writes.js';
+import { SessionWriter } from './session-writes.js';
 import { apiError, asClient, FakeKubeClient, RecordingEvents, sessionObject, silentLog } from './testing.js';
 
 const KEY = 'vdi-sessions/alice-1';
@@ -28,10 +28,10 @@ describe('SessionWriter', () => {
     expect(await w.writes.addFinalizer(theirs as VDISession)).toBe(true);
     expect(w.client.calls[0]!.body).toEqual([
       { op: 'test', path: '/metadata/resourceVersion', value: theirs.metadata.resourceVersion },
-      { op: 'add', path: '/metadata/finalizers/-', value: FINALIZER },
+      { op: 'add', path: '/metadata/finalizers/-', value: SESSION_FINALIZER },
     ]);
     expect(w.client.stored<VDISession>('VDISession', 'alice-1', 'vdi-sessions')!.metadata.finalizers).toEqual(
-      ['x.io/keep', FINALIZER],
+      ['x.io/keep', SESSION_FINALIZER],
     );
   });
 
@@ -45,7 +45,7 @@ describe('SessionWriter', () => {
     const w = setup();
     expect(await w.writes.addFinalizer(w.session)).toBe(true);
     const written = w.writes.lastWritten(KEY, w.session.metadata.uid)!;
-    expect(written.metadata.finalizers).toEqual([FINALIZER]);
+    expect(written.metadata.finalizers).toEqual([SESSION_FINALIZER]);
     expect(w.writes.lastWritten(KEY, 'another-uid')).toBeUndefined();
     // The cache still has the version before the write: the written copy is fresher.
     expect(w.writes.freshest(KEY, w.session)).toBe(written);
@@ -116,12 +116,12 @@ describe('SessionWriter', () => {
     const w = setup();
     const mine = w.client.seed({
       ...w.session,
-      metadata: { ...w.session.metadata, finalizers: ['x.io/keep', FINALIZER] },
+      metadata: { ...w.session.metadata, finalizers: ['x.io/keep', SESSION_FINALIZER] },
     }) as VDISession;
     await w.writes.removeFinalizer(mine);
     expect(w.client.calls[0]!.body).toEqual([
       { op: 'test', path: '/metadata/uid', value: mine.metadata.uid },
-      { op: 'test', path: '/metadata/finalizers/1', value: FINALIZER },
+      { op: 'test', path: '/metadata/finalizers/1', value: SESSION_FINALIZER },
       { op: 'remove', path: '/metadata/finalizers/1' },
     ]);
     expect(w.client.stored<VDISession>('VDISession', 'alice-1', 'vdi-sessions')!.metadata.finalizers).toEqual(

@@ -21,9 +21,6 @@ import { FIELD_MANAGER, statusChanged } from '@vdi/session-spec';
 import type { Logger } from 'pino';
 import type { EventRecorder } from './events.js';
 
-/** Domain-qualified, so it is obviously ours among other controllers' finalizers. */
-export const FINALIZER = SESSION_FINALIZER;
-
 /** Phases a session passes through on its way to Running: no Event of their own (writeStatus). */
 export const TRANSIENT_PHASES: ReadonlySet<SessionPhase> = new Set<SessionPhase>([
   'Pending',
@@ -121,8 +118,8 @@ export class SessionWriter {
     const ops = [
       { op: 'test', path: '/metadata/resourceVersion', value: session.metadata.resourceVersion },
       finalizers
-        ? { op: 'add', path: '/metadata/finalizers/-', value: FINALIZER }
-        : { op: 'add', path: '/metadata/finalizers', value: [FINALIZER] },
+        ? { op: 'add', path: '/metadata/finalizers/-', value: SESSION_FINALIZER }
+        : { op: 'add', path: '/metadata/finalizers', value: [SESSION_FINALIZER] },
     ];
     try {
       await this.patchSession(session, 'application/json-patch+json', ops);
@@ -135,13 +132,13 @@ export class SessionWriter {
   }
 
   async removeFinalizer(session: VDISession): Promise<void> {
-    const index = (session.metadata.finalizers ?? []).indexOf(FINALIZER);
+    const index = (session.metadata.finalizers ?? []).indexOf(SESSION_FINALIZER);
     if (index < 0) return;
     try {
       await this.patchSession(session, 'application/json-patch+json', [
         // This session, not a newer one of the same name.
         { op: 'test', path: '/metadata/uid', value: session.metadata.uid },
-        { op: 'test', path: `/metadata/finalizers/${index}`, value: FINALIZER },
+        { op: 'test', path: `/metadata/finalizers/${index}`, value: SESSION_FINALIZER },
         { op: 'remove', path: `/metadata/finalizers/${index}` },
       ]);
     } catch (err) {
