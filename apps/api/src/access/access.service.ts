@@ -112,7 +112,13 @@ export class AccessService {
    * session a live share (VDIShare) names the caller in.
    */
   async open(p: Principal, name: string): Promise<SessionAccess> {
-    const { session: s, shared } = await this.openable(p, name);
+    const found = await this.openable(p, name);
+    const shared = found.shared;
+    let s = found.session;
+    // This replica's cache may not show yet the Running status the owner just saw elsewhere
+    // (the API server, another replica's subscription): read it once before refusing.
+    if (!s.metadata.deletionTimestamp && !(s.status?.phase === 'Running' && s.status.url))
+      s = await this.fresher(s);
     if (s.metadata.deletionTimestamp) throw badInput(`session '${name}' is being deleted`);
     const phase = s.status?.phase ?? 'Pending';
     if (phase !== 'Running' || !s.status?.url) {
@@ -399,6 +405,12 @@ export class AccessService {
   /** The session from the cache; a miss (just created elsewhere) is looked up on the API server. */
   private async session(name: string): Promise<VDISession | undefined | OverBudget> {
     return this.caches.sessions.get(name, this.config.sessionsNamespace) ?? (await this.read(name));
+  }
+
+  /** The same session (same uid) as the API server has it now, within the read budget; else `s`. */
+  private async fresher(s: VDISession): Promise<VDISession> {
+    const fresh = await this.read(s.metadata.name!);
+    return fresh && !(fresh instanceof OverBudget) && fresh.metadata.uid === s.metadata.uid ? fresh : s;
   }
 
   /** The session read from the API server, within the read budget. */
