@@ -32,6 +32,11 @@ export interface SurfaceSample {
   nonBlank: boolean;
   /** A checksum of the downscaled picture: equal samples show the same picture. */
   hash: string;
+  /**
+   * Pixels of the downscaled picture that moved by more than codec noise since the sample it was
+   * compared with (`sampleSurface`'s `against`); absent when there was none to compare with.
+   */
+  changed?: number;
 }
 
 /**
@@ -55,19 +60,24 @@ interface PageProbe {
   /** Draws the surface at its own size onto the probe's full-size canvas and returns its context. */
   drawFull(s: Surface): CanvasRenderingContext2D;
   grab(): { source: string; width: number; height: number; data?: Uint8ClampedArray };
+  /** The last downscaled pictures sampled, by `${hash}:${width}x${height}` (the 32 last used kept). */
+  recent: Map<string, Uint8ClampedArray>;
   /** The keypress measurement armed by armKey (stream.ts, keyToPixels). */
   key?: Promise<KeyChange>;
 }
 
+/** The size every picture is downscaled to for sampling. */
+const SCRATCH = { width: 320, height: 180 };
+
 /** The page-side probe, installed once per page (idempotent). */
 async function install(page: Page): Promise<void> {
   await page.evaluate(NAME_SHIM);
-  await page.evaluate(() => {
+  await page.evaluate((size) => {
     const w = window as unknown as { __vdiStreamProbe?: PageProbe };
     if (w.__vdiStreamProbe) return;
     const scratch = document.createElement('canvas');
-    scratch.width = 320;
-    scratch.height = 180;
+    scratch.width = size.width;
+    scratch.height = size.height;
     const ctx = scratch.getContext('2d', { willReadFrequently: true })!;
     // Full size for keypress → pixels: one typed character is too small to survive downscaling.
     const full = document.createElement('canvas');
@@ -110,41 +120,85 @@ async function install(page: Page): Promise<void> {
           data: ctx.getImageData(0, 0, scratch.width, scratch.height).data,
         };
       },
+      recent: new Map(),
     };
     w.__vdiStreamProbe = probe;
-  });
+  }, SCRATCH);
 }
 
-/** What the stream surface shows now. */
-export async function sampleSurface(page: Page): Promise<SurfaceSample> {
+/** Scratch pixels (RGB sum) a pixel must move by to count as changed: more than codec noise. */
+const PIXEL_THRESHOLD = 96;
+
+/** Pixels that must change for a frame to count as changed (more than codec noise's odd pixel). */
+const MIN_CHANGED = 3;
+
+/**
+ * What the stream surface shows now. With `against` (an earlier sample of the same page), also
+ * how many pixels of the downscaled picture moved by more than codec noise since then: an encoder
+ * refining a still picture flips the quantized checksum without changing what a user sees.
+ */
+export async function sampleSurface(page: Page, against?: SurfaceSample): Promise<SurfaceSample> {
   await install(page);
-  return page.evaluate(() => {
-    const probe = (window as unknown as { __vdiStreamProbe: PageProbe }).__vdiStreamProbe;
-    const g = probe.grab();
-    if (!g.data) return { source: g.source, width: 0, height: 0, nonBlank: false, hash: '' };
-    let h = 0x811c9dc5;
-    let min = 255;
-    let max = 0;
-    for (let i = 0; i < g.data.length; i += 4) {
-      const lum = (g.data[i]! * 3 + g.data[i + 1]! * 6 + g.data[i + 2]!) / 10;
-      min = Math.min(min, lum);
-      max = Math.max(max, lum);
-      // Quantized, so codec noise of a still picture does not count as a change.
-      h = Math.imul(h ^ (g.data[i]! >> 4), 16777619) >>> 0;
-      h = Math.imul(h ^ (g.data[i + 1]! >> 4), 16777619) >>> 0;
-      h = Math.imul(h ^ (g.data[i + 2]! >> 4), 16777619) >>> 0;
-    }
-    return {
-      source: g.source,
-      width: g.width,
-      height: g.height,
-      nonBlank: max - min > 24,
-      hash: h.toString(16),
-    };
-  });
+  await page.evaluate(FRAME_DIFF);
+  return page.evaluate(
+    ({ against, threshold, scratch }) => {
+      const probe = (window as unknown as { __vdiStreamProbe: PageProbe }).__vdiStreamProbe;
+      const diff = (window as unknown as { __vdiFrameDiff: FrameDiff }).__vdiFrameDiff;
+      const g = probe.grab();
+      if (!g.data) return { source: g.source, width: 0, height: 0, nonBlank: false, hash: '' };
+      let h = 0x811c9dc5;
+      let min = 255;
+      let max = 0;
+      for (let i = 0; i < g.data.length; i += 4) {
+        const lum = (g.data[i]! * 3 + g.data[i + 1]! * 6 + g.data[i + 2]!) / 10;
+        min = Math.min(min, lum);
+        max = Math.max(max, lum);
+        // Quantized, so codec noise of a still picture does not count as a change.
+        h = Math.imul(h ^ (g.data[i]! >> 4), 16777619) >>> 0;
+        h = Math.imul(h ^ (g.data[i + 1]! >> 4), 16777619) >>> 0;
+        h = Math.imul(h ^ (g.data[i + 2]! >> 4), 16777619) >>> 0;
+      }
+      const hash = h.toString(16);
+      const key = (x: { hash: string; width: number; height: number }) => `${x.hash}:${x.width}x${x.height}`;
+      probe.recent.delete(key({ hash, width: g.width, height: g.height }));
+      probe.recent.set(key({ hash, width: g.width, height: g.height }), g.data);
+      const sample = { source: g.source, width: g.width, height: g.height, nonBlank: max - min > 24, hash };
+      const base = against ? probe.recent.get(key(against)) : undefined;
+      if (against && base) {
+        // Kept while something compares with it: the least recently used pictures go first.
+        probe.recent.delete(key(against));
+        probe.recent.set(key(against), base);
+      }
+      for (const k of probe.recent.keys()) {
+        if (probe.recent.size <= 32) break;
+        probe.recent.delete(k);
+      }
+      if (!against) return sample;
+      const all = g.data.length / 4;
+      // A new size or surface counts as a change of every pixel.
+      if (against.width !== g.width || against.height !== g.height || against.source !== g.source)
+        return { ...sample, changed: all };
+      // A picture this page no longer holds (it navigated): compared by checksum.
+      if (!base) return { ...sample, changed: against.hash === hash ? 0 : all };
+      const region = { x: 0, y: 0, width: scratch.width, height: scratch.height };
+      return { ...sample, changed: diff.changedBox(base, scratch.width, g.data, region, threshold).changed };
+    },
+    { against: against ?? null, threshold: PIXEL_THRESHOLD, scratch: SCRATCH },
+  );
 }
 
-async function poll<T>(what: string, timeoutMs: number, f: () => Promise<T | undefined>): Promise<T> {
+/** Whether `x` shows another picture than the sample it was taken against. */
+function moved(x: SurfaceSample, before: SurfaceSample): boolean {
+  return x.changed === undefined ? x.hash !== before.hash : x.changed >= MIN_CHANGED;
+}
+
+/** Asks `f` until it answers; on timeout the error says `what`, and `detail()` when given. */
+async function poll<T>(
+  what: string,
+  timeoutMs: number,
+  f: () => Promise<T | undefined>,
+  detail?: () => string,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     // A page that navigates meanwhile (a redirect, the connecting page reloading) is asked again.
@@ -153,7 +207,8 @@ async function poll<T>(what: string, timeoutMs: number, f: () => Promise<T | und
       throw err;
     });
     if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
+    if (Date.now() > deadline)
+      throw new Error(`${what}: not within ${timeoutMs / 1000} s${detail ? ` (${detail()})` : ''}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -171,31 +226,50 @@ export async function waitFirstFrame(
   return { ...s, ms: Date.now() - t0 };
 }
 
-/** Waits until the picture differs from `before`. */
+/** Waits until the picture differs from `before` by more than codec noise. */
 export async function waitChange(
   page: Page,
   before: SurfaceSample,
   timeoutMs = 15_000,
 ): Promise<SurfaceSample> {
-  return poll('a change of the picture', timeoutMs, async () => {
-    const x = await sampleSurface(page);
-    return x.nonBlank && x.hash !== before.hash ? x : undefined;
-  });
+  let most = 0;
+  return poll(
+    'a change of the picture',
+    timeoutMs,
+    async () => {
+      const x = await sampleSurface(page, before);
+      most = Math.max(most, x.changed ?? 0);
+      return x.nonBlank && moved(x, before) ? x : undefined;
+    },
+    () => `at most ${most} pixels moved; ${MIN_CHANGED} needed`,
+  );
 }
 
-/** Waits until the picture has not changed for `quietMs` (a cursor blink counts as a change). */
+/**
+ * Waits until the picture has not changed for `quietMs` (a cursor blink counts as a change; an
+ * encoder refining the same picture does not).
+ */
 export async function waitStill(page: Page, quietMs = 300, timeoutMs = 10_000): Promise<SurfaceSample> {
   let last = await sampleSurface(page);
   let since = Date.now();
-  return poll('a still picture', timeoutMs, async () => {
-    const x = await sampleSurface(page);
-    if (x.hash !== last.hash) {
-      last = x;
-      since = Date.now();
-      return undefined;
-    }
-    return Date.now() - since >= quietMs ? x : undefined;
-  });
+  const changes: number[] = [];
+  return poll(
+    'a still picture',
+    timeoutMs,
+    async () => {
+      const x = await sampleSurface(page, last);
+      if (moved(x, last)) {
+        changes.push(x.changed ?? -1);
+        last = x;
+        since = Date.now();
+        return undefined;
+      }
+      return Date.now() - since >= quietMs ? x : undefined;
+    },
+    () =>
+      `${changes.length} changes, the last ${changes.slice(-5).join(', ')} pixels of ` +
+      `${SCRATCH.width}x${SCRATCH.height}; surface ${last.source} ${last.width}x${last.height}`,
+  );
 }
 
 /** Where a key's effect showed on the stream, and when. */
@@ -226,9 +300,6 @@ export interface KeyOptions {
   margin?: { x: number; y: number };
   timeoutMs?: number;
 }
-
-/** Pixels that must change for a frame to count as changed (more than codec noise's odd pixel). */
-const MIN_CHANGED = 3;
 
 /**
  * Keypress → changed pixels, in the page: arms the probe on the current picture, presses `key`
