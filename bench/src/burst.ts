@@ -46,6 +46,15 @@ export interface BurstResult {
   allRunningMs: number;
   createToPod: Summary;
   createToRunning: Summary;
+  /**
+   * Create → the desktop pod Running and Ready, and the first creation → the last pod Ready, ms
+   * (absent in reports from before it was measured). In a floor run this is Running; in an
+   * operator run what follows it is the operator's report of it.
+   */
+  createToPodReady?: Summary;
+  lastPodReadyMs?: number;
+  /** Operator runs: the pod Ready → the session's status Running, ms. */
+  podReadyToRunning?: Summary;
   /** [ms after the first creation, sessions Running]. */
   curve: [number, number][];
   /** CPU time per process over the burst (control plane components, operator, benchmark), ms. */
@@ -189,6 +198,31 @@ export interface BurstOptions {
   operator?: OperatorProcess;
 }
 
+/**
+ * When the pods were Ready, as seen in `timeline`, for the sessions whose pod was seen Ready
+ * (an operator run ends when the last status says Running, and a pod's own event can come after
+ * that); `reported`: an operator run, whose Running is the session's status written after it.
+ */
+export function podReadyFacts(
+  names: readonly string[],
+  t0: number,
+  timeline: Pick<Timeline, 'created' | 'podReady' | 'running'>,
+  reported: boolean,
+): Pick<BurstResult, 'createToPodReady' | 'lastPodReadyMs' | 'podReadyToRunning'> {
+  const seen = names.filter((n) => timeline.podReady.has(n));
+  if (seen.length === 0) return {};
+  const ready = (n: string) => timeline.podReady.get(n)!;
+  const running = seen.filter((n) => timeline.running.has(n));
+  return {
+    createToPodReady: summarize(seen.map((n) => ready(n) - timeline.created.get(n)!)),
+    lastPodReadyMs: Math.max(...seen.map(ready)) - t0,
+    // Two watches: the status can be seen a moment before the pod's own event.
+    ...(reported
+      ? { podReadyToRunning: summarize(running.map((n) => Math.max(0, timeline.running.get(n)! - ready(n)))) }
+      : {}),
+  };
+}
+
 export async function runBurst(ctx: BurstContext, o: BurstOptions): Promise<BurstResult> {
   const timeline = new Timeline(
     ctx.cluster.kc,
@@ -270,6 +304,7 @@ export async function runBurst(ctx: BurstContext, o: BurstOptions): Promise<Burs
     allRunningMs: end - t0,
     createToPod: summarize(since(timeline.podCreated)),
     createToRunning: summarize(since(timeline.running)),
+    ...podReadyFacts(names, t0, timeline, o.mode === 'operator'),
     curve: cumulative(
       names.map((n) => timeline.running.get(n)! - t0),
       Math.max(100, Math.ceil((end - t0) / 200)),

@@ -449,6 +449,34 @@ describe('computedFacts', () => {
   });
 });
 
+describe('pod Ready beside Running', () => {
+  it('shows when the pods were Ready on both sides and how long the operator took to report it', () => {
+    const r = good();
+    r.floor = burst('floor', 1000, [100, 200, 300, 400], {
+      createToPodReady: summarize([500, 600, 700, 900]),
+      lastPodReadyMs: 950,
+    });
+    r.operator!.burst = burst('operator', 1500, [150, 250, 350, 450], {
+      createToPodReady: summarize([550, 650, 750, 1000]),
+      lastPodReadyMs: 1100,
+      podReadyToRunning: summarize([100, 200, 300, 400]),
+    });
+    expect(computedFacts(r)).toContain(
+      'Operator burst: the last pod Ready after 1.1 s (floor 0.9 s, 1.16×), all Running after 1.5 s; ' +
+        'pod Ready → session Running p50 250 ms, p99 397 ms.',
+    );
+    const md = renderMarkdown(r);
+    expect(md).toMatch(/\| time until the last pod Ready +\| +0\.9 s \| +1\.1 s \|/);
+    expect(md).toMatch(/\| pod Ready → session Running p50 \/ p99 +\| +– \| +250 ms \/ 397 ms \|/);
+  });
+
+  it('leaves them out of reports from before they were measured', () => {
+    const r = good();
+    expect(computedFacts(r).join('\n')).not.toContain('the last pod Ready');
+    expect(renderMarkdown(r)).toMatch(/\| time until the last pod Ready +\| +– \|/);
+  });
+});
+
 describe('interleaved floor and operator runs', () => {
   const runs = () => {
     const r = good();

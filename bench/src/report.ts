@@ -557,6 +557,12 @@ export function computedFacts(r: BenchReport): string[] {
             : '') +
           '.',
       );
+    if (op.lastPodReadyMs !== undefined && op.podReadyToRunning && floor?.lastPodReadyMs !== undefined)
+      out.push(
+        `Operator burst: the last pod Ready after ${s1(op.lastPodReadyMs)} (floor ${s1(floor.lastPodReadyMs)}, ` +
+          `${times(ratio(op.lastPodReadyMs, floor.lastPodReadyMs))}), all Running after ${s1(op.allRunningMs)}; ` +
+          `pod Ready → session Running p50 ${ms0(op.podReadyToRunning.p50)}, p99 ${ms0(op.podReadyToRunning.p99)}.`,
+      );
     const o = op.operator;
     if (o)
       out.push(
@@ -738,6 +744,19 @@ export function renderMarkdown(r: BenchReport): string {
             'create → Running p50 / p95 / p99',
             (c) =>
               `${ms0(c.b.createToRunning.p50)} / ${ms0(c.b.createToRunning.p95)} / ${ms0(c.b.createToRunning.p99)}`,
+          ),
+          row('create → pod Ready p50 / p99', (c) =>
+            c.b.createToPodReady
+              ? `${ms0(c.b.createToPodReady.p50)} / ${ms0(c.b.createToPodReady.p99)}`
+              : '–',
+          ),
+          row('time until the last pod Ready', (c) =>
+            c.b.lastPodReadyMs !== undefined ? s1(c.b.lastPodReadyMs) : '–',
+          ),
+          row('pod Ready → session Running p50 / p99', (c) =>
+            c.b.podReadyToRunning
+              ? `${ms0(c.b.podReadyToRunning.p50)} / ${ms0(c.b.podReadyToRunning.p99)}`
+              : '–',
           ),
           row('operator CPU time', (c) => (c.b.operator ? s1(c.b.operator.cpuMs) : '–')),
           row('operator peak RSS', (c) => (c.b.operator ? mb(c.b.operator.peakRssBytes) : '–')),

@@ -2,7 +2,7 @@
  * When things happened to the sessions of one namespace, as a watcher in the benchmark's process
  * sees them: a session's desktop pod appearing, and the session becoming Running — the session's
  * status phase (operator runs) or its pod Running and Ready (floor runs, where no one writes
- * status). Times are this process's clock (ms), the same clock the creations are stamped with.
+ * status), and the pod Running and Ready in both. Times are this process's clock (ms), the same clock the creations are stamped with.
  */
 import * as k8s from '@kubernetes/client-node';
 import type { VDISession } from '@vdi/crd-types';
@@ -25,6 +25,8 @@ export class FailedSessions extends Error {
 export class Timeline {
   readonly created = new Map<string, number>();
   readonly podCreated = new Map<string, number>();
+  /** When the session's desktop pod was first seen Running and Ready (both kinds of run). */
+  readonly podReady = new Map<string, number>();
   readonly running = new Map<string, number>();
   /** Sessions whose status says Failed, with the reason (operator runs only). */
   readonly failed = new Map<string, string>();
@@ -46,8 +48,10 @@ export class Timeline {
       const session = pod.metadata?.labels?.[LABEL_SESSION];
       if (!session) return;
       if (!this.podCreated.has(session)) this.podCreated.set(session, now);
-      if (signal === 'pod-ready' && !this.running.has(session) && podReady(pod))
-        this.running.set(session, now);
+      if (!this.podReady.has(session) && podReady(pod)) {
+        this.podReady.set(session, now);
+        if (signal === 'pod-ready') this.running.set(session, now);
+      }
     };
     pods.on('add', onPod);
     pods.on('update', onPod);
