@@ -242,7 +242,7 @@ const accountant = new GpuAccountant({
   log: log.child({ module: 'usage' }),
   count: (outcome) => metrics.usageWrites.inc({ outcome }),
   roundTook: (seconds) => metrics.usageRound.observe(seconds),
-  // Ledger writes wait while desktops are being started (at most one interval).
+  // Ledger writes wait while desktops are being started (at most five minutes or one interval).
   busy: starting,
 });
 const pools = new PoolManager({

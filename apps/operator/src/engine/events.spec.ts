@@ -45,7 +45,7 @@ const session = {
 } as VDISession;
 
 /** A recorder whose client answers at once, busy until `busy` is set false, looking every 10 ms. */
-function busyRecorder(maxDelayMs: number) {
+function busyRecorder(maxDelayMs: number, maxQueued?: number) {
   const sent: string[] = [];
   const client = {
     call: (_m: string, _p: string, body: { reason: string }) => (sent.push(body.reason), Promise.resolve()),
@@ -55,6 +55,7 @@ function busyRecorder(maxDelayMs: number) {
     busy: () => w.busy,
     maxDelayMs,
     pollMs: 10,
+    ...(maxQueued ? { maxQueued } : {}),
   });
   return w;
 }
@@ -113,6 +114,30 @@ describe('KubeEventRecorder', () => {
     rec.record(session, 'Normal', 'C', 'm');
     await rec.flush(1000);
     expect(sent).toEqual(['A', 'B', 'C']);
+  });
+
+  it('holds Events while busy only until its queue is half full: holding back never drops one', async () => {
+    const w = busyRecorder(60_000, 8);
+    const { rec, sent } = w;
+    for (let i = 0; i < 3; i++) rec.record(session, 'Normal', `E${i}`, 'm');
+    await sleep(50);
+    expect(sent).toEqual([]);
+    // The fourth fills half the queue: the oldest go until it is below half again.
+    rec.record(session, 'Normal', 'E3', 'm');
+    await sleep(50);
+    expect(sent).toEqual(['E0']);
+    // Recorded as a burst's reconciles do, one at a time (the API server answers in between).
+    for (let i = 4; i < 12; i++) {
+      rec.record(session, 'Normal', `E${i}`, 'm');
+      await sleep(1);
+    }
+    await sleep(50);
+    // Nothing was dropped; three still wait for the burst to end.
+    expect(sent).toEqual(['E0', 'E1', 'E2', 'E3', 'E4', 'E5', 'E6', 'E7', 'E8']);
+    expect(rec.queued).toBe(3);
+    w.busy = false;
+    await sleep(50);
+    expect(sent).toHaveLength(12);
   });
 
   it('sends Warnings while the operator is busy, ahead of the Normal Events it holds', async () => {

@@ -3,9 +3,9 @@
  * user would want to see. Recording never fails or slows a reconcile: Events wait in a bounded
  * queue and are sent by at most `concurrency` requests at a time, in order (as client-go's
  * recorder sends them from one goroutine). While the operator has work someone waits for
- * (`busy`: desktops being started), Normal Events wait — up to `maxDelayMs` — so in a burst
- * they follow the writes users wait for instead of competing with them; each keeps the time it
- * happened. Warnings never wait. A full queue drops the newest (counted and logged, as client-go
+ * (`busy`: desktops being started), Normal Events wait — up to `maxDelayMs`, and only while the
+ * queue is less than half full — so in a burst they follow the writes users wait for instead of
+ * competing with them; each keeps the time it happened. Warnings never wait. A full queue drops the newest (counted and logged, as client-go
  * does); a failed write is logged.
  */
 import { randomBytes } from 'node:crypto';
@@ -26,7 +26,10 @@ export interface EventQueueOptions {
   onDrop?: () => void;
   /** True while work someone waits for is queued: Events wait (default: never busy). */
   busy?: () => boolean;
-  /** How long an Event waits at most while `busy` (default 60 s). */
+  /**
+   * How long an Event waits at most while `busy` (default 5 min: longer than a large burst takes
+   * to start, so its Events do not land in its middle; the session's status is live meanwhile).
+   */
   maxDelayMs?: number;
   /** How often waiting Events look again whether the operator is still busy (default 250 ms). */
   pollMs?: number;
@@ -63,7 +66,7 @@ export class KubeEventRecorder implements EventRecorder {
   ) {
     this.concurrency = opts.concurrency ?? 2;
     this.maxQueued = opts.maxQueued ?? 4096;
-    this.maxDelayMs = opts.maxDelayMs ?? 60_000;
+    this.maxDelayMs = opts.maxDelayMs ?? 300_000;
   }
 
   /** Events waiting to be sent. */
@@ -138,13 +141,19 @@ export class KubeEventRecorder implements EventRecorder {
   }
 
   /**
-   * The next Event to send now, taken from the queue: the oldest when the operator is not busy or
-   * it waited long enough; else the oldest Warning (a user acts on those; they never wait).
+   * The next Event to send now, taken from the queue: the oldest when the operator is not busy, it
+   * waited long enough, or the queue is half full (holding Events back must never drop any); else
+   * the oldest Warning (a user acts on those; they never wait).
    */
   private take(): Pending | undefined {
     const oldest = this.pending[0];
     if (!oldest) return undefined;
-    if (!this.opts.busy?.() || Date.now() - oldest.at >= this.maxDelayMs || this.flushing > 0)
+    if (
+      !this.opts.busy?.() ||
+      Date.now() - oldest.at >= this.maxDelayMs ||
+      this.flushing > 0 ||
+      this.pending.length >= this.maxQueued / 2
+    )
       return this.pending.shift();
     if (this.warnings > 0) {
       const i = this.pending.findIndex((e) => e.warning);

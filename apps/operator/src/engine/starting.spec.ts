@@ -59,17 +59,54 @@ describe('StartingSessions', () => {
     starting.set(session('b', { phase: 'Running' }));
     starting.delete(session('d'));
     expect(starting.count()).toBe(1);
-    // a has started for longer than the window: not counted, even when it changes again…
-    now = 1200;
+    // a's start has not moved on for longer than the window: not counted, even when the same
+    // status comes again…
+    now = 1700;
     expect(starting.count()).toBe(0);
+    starting.set(session('a', { phase: 'Starting' }));
+    expect(starting.count()).toBe(0);
+    // …until it moves on: counted for a window from then.
     starting.set(session('a', { phase: 'Starting', reason: 'ContainersStarting' }));
+    expect(starting.count()).toBe(1);
+    now = 2800;
     expect(starting.count()).toBe(0);
-    // …until it leaves the start and begins another (a resume).
+    // Leaving the start and beginning another (a resume) counts again too.
     starting.set(session('a', { phase: 'Stopped' }, { state: 'Stopped' }));
     starting.set(session('a', { phase: 'Stopped' }));
     expect(starting.count()).toBe(0);
     starting.set(session('a', { phase: 'Pending' }));
     expect(starting.count()).toBe(1);
+  });
+
+  it('holds a burst longer than the window while its starts move on, and not one stuck start', () => {
+    let now = 0;
+    const starting = new StartingSessions(1000, () => now);
+    // 30 sessions arrive at once; each moves on (its pod made) at a time of its own within 2.9 s,
+    // and is Running 0.9 s after that: the burst takes four windows.
+    for (let i = 0; i < 30; i++) starting.set(session(`s${i}`));
+    for (let t = 0; t <= 4000; t += 50) {
+      now = t;
+      for (let i = 0; i < 30; i++) {
+        if (t === i * 100) starting.set(session(`s${i}`, { phase: 'Starting', reason: 'PodScheduled' }));
+        if (t === i * 100 + 900) starting.set(session(`s${i}`, { phase: 'Running' }));
+      }
+      if (t < 3800) expect(starting.burst(4)).toBe(true);
+    }
+    expect(starting.count()).toBe(0);
+    expect(starting.burst(4)).toBe(false);
+    // One start that never moves on holds nothing beyond its window.
+    for (const n of ['x', 'y', 'z', 'w']) starting.set(session(n));
+    expect(starting.burst(4)).toBe(true);
+    for (const n of ['y', 'z', 'w']) starting.set(session(n, { phase: 'Running' }));
+    now += 1000;
+    expect(starting.burst(4)).toBe(false);
+  });
+
+  it('does not count a desktop that cannot pull its image, crash-loops or failed', () => {
+    const starting = new StartingSessions(60_000, () => 0);
+    for (const reason of ['ImagePullFailed', 'CrashLooping', 'PodFailed'])
+      starting.set(session(reason.toLowerCase(), { phase: 'Starting', reason }));
+    expect(starting.count()).toBe(0);
   });
 
   it('holds a burst from `threshold` sessions starting until none is', () => {

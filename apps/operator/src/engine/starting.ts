@@ -5,9 +5,11 @@
  * ledger rounds) wait while a burst of them is starting, so they follow the writes users wait for
  * instead of competing with them on the API server.
  *
- * A session counts for `windowMs` at most from when it was first seen starting: one stuck in a
- * slow start (a large image, a crashing desktop) does not hold deferred writes back for ever.
- * Kept by the session cache's events (caches.ts), like the owner index.
+ * A session counts for `windowMs` from when it was first seen starting or its start last moved on
+ * (its status's phase or reason changed): one stuck in a slow start (a large image, a hung desktop)
+ * does not hold deferred writes back for ever, while a burst that takes minutes — a larger morning,
+ * a slower cluster — is still a burst as long as its starts move. Kept by the session cache's
+ * events (caches.ts), like the owner index.
  */
 import { isStopped, SessionReason, type VDISession } from '@vdi/crd-types';
 import { TRANSIENT_PHASES } from './session-writes.js';
@@ -26,7 +28,14 @@ const HELD: ReadonlySet<string> = new Set<string>([
   SessionReason.InvalidPlatformOptions,
   SessionReason.HomeNotOwned,
   SessionReason.ApplyFailed,
+  // The desktop's own trouble: its image, or the desktop failing to start.
+  SessionReason.ImagePullFailed,
+  SessionReason.CrashLooping,
+  SessionReason.PodFailed,
 ]);
+
+/** Where a session's start is: it moved on when this changed. */
+const stepOf = (s: VDISession) => `${s.status?.phase ?? ''}/${s.status?.reason ?? ''}`;
 
 /** Whether the platform is starting this session's desktop now (see the module comment). */
 export function isStarting(s: VDISession): boolean {
@@ -37,10 +46,13 @@ export function isStarting(s: VDISession): boolean {
 }
 
 export class StartingSessions {
-  /** Keys starting, with when each was first seen starting (in insertion order: oldest first). */
-  private readonly since = new Map<string, number>();
-  /** Keys still starting after `windowMs`: no longer counted until they leave the start. */
-  private readonly overdue = new Set<string>();
+  /**
+   * Keys starting, with when each was first seen starting or last moved on, and the step it was at
+   * then (in insertion order: oldest first).
+   */
+  private readonly since = new Map<string, { at: number; step: string }>();
+  /** Keys that did not move on for `windowMs`, with their step then: not counted until it changes. */
+  private readonly overdue = new Map<string, string>();
   private inBurst = false;
 
   constructor(
@@ -52,7 +64,13 @@ export class StartingSessions {
   set(s: VDISession): void {
     const key = keyOf(s);
     if (!isStarting(s)) return this.delete(s);
-    if (!this.since.has(key) && !this.overdue.has(key)) this.since.set(key, this.now());
+    const step = stepOf(s);
+    const was = this.since.get(key)?.step ?? this.overdue.get(key);
+    if (was === step) return;
+    // New, or moved on: counted for a window from now (last in the order).
+    this.since.delete(key);
+    this.overdue.delete(key);
+    this.since.set(key, { at: this.now(), step });
   }
 
   /** A session left the cache. */
@@ -73,14 +91,14 @@ export class StartingSessions {
     return this.inBurst;
   }
 
-  /** Sessions starting for less than `windowMs`. */
+  /** Sessions starting whose start moved on within `windowMs`. */
   count(): number {
     const cutoff = this.now() - this.windowMs;
     // Oldest first: stop at the first one still within its window.
-    for (const [key, at] of this.since) {
+    for (const [key, { at, step }] of this.since) {
       if (at > cutoff) break;
       this.since.delete(key);
-      this.overdue.add(key);
+      this.overdue.set(key, step);
     }
     return this.since.size;
   }

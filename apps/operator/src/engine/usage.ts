@@ -67,7 +67,11 @@ export interface AccountantDeps {
    * competing with it. Counting is from each desktop's checkpoint, so waiting loses no time.
    */
   busy?: () => boolean;
-  /** How long a round waits at most while `busy` (default: one interval). */
+  /**
+   * How long a round waits at most while `busy` (default: five minutes or one interval, whichever
+   * is longer: a large burst's starts take minutes, and a round in their middle writes a ledger
+   * per owner).
+   */
   maxDelayMs?: number;
   /** How often a waiting round looks again whether the operator is still busy (default 250 ms). */
   pollMs?: number;
@@ -192,11 +196,11 @@ export class GpuAccountant {
     return this.periodic.now();
   }
 
-  /** Waits while desktops wait to be started (busy), at most maxDelayMs (one interval by default). */
+  /** Waits while desktops wait to be started (busy), at most maxDelayMs. */
   private async untilIdle(): Promise<void> {
     const { busy, pollMs = 250 } = this.d;
     if (!busy) return;
-    const until = Date.now() + (this.d.maxDelayMs ?? this.d.intervalSeconds * 1000);
+    const until = Date.now() + (this.d.maxDelayMs ?? Math.max(300, this.d.intervalSeconds) * 1000);
     while (busy() && Date.now() < until) await new Promise((r) => setTimeout(r, pollMs).unref());
   }
 
