@@ -5,8 +5,8 @@
  * recorder sends them from one goroutine). While the operator has work someone waits for
  * (`busy`: desktops being started), Normal Events wait — up to `maxDelayMs`, and only while the
  * queue is less than half full — so in a burst they follow the writes users wait for instead of
- * competing with them; each keeps the time it happened. Warnings never wait. A full queue drops the newest (counted and logged, as client-go
- * does); a failed write is logged.
+ * competing with them; each keeps the time it happened. Warnings never wait. A full queue drops
+ * the newest (counted and logged, as client-go does); a failed write is logged.
  */
 import { randomBytes } from 'node:crypto';
 import { API_VERSION, KIND_SESSION, type VDISession } from '@vdi/crd-types';
