@@ -69,61 +69,68 @@ interface PageProbe {
 /** The size every picture is downscaled to for sampling. */
 const SCRATCH = { width: 320, height: 180 };
 
-/** The page-side probe, installed once per page (idempotent). */
+/** Builds the page-side probe (`window.__vdiStreamProbe`) unless the page has it. */
+function installProbe(size: { width: number; height: number }): void {
+  const w = window as unknown as { __vdiStreamProbe?: PageProbe };
+  if (w.__vdiStreamProbe) return;
+  const scratch = document.createElement('canvas');
+  scratch.width = size.width;
+  scratch.height = size.height;
+  const ctx = scratch.getContext('2d', { willReadFrequently: true })!;
+  // Full size for keypress → pixels: one typed character is too small to survive downscaling.
+  const full = document.createElement('canvas');
+  const fullCtx = full.getContext('2d', { willReadFrequently: true })!;
+  const probe: PageProbe = {
+    surface() {
+      const candidates: [string, HTMLVideoElement | HTMLCanvasElement | null][] = [
+        ['video#videoStream', document.querySelector<HTMLVideoElement>('video#videoStream')],
+        ['video#stream', document.querySelector<HTMLVideoElement>('video#stream')],
+        ['canvas#videoCanvas', document.querySelector<HTMLCanvasElement>('canvas#videoCanvas')],
+      ];
+      for (const [source, el] of candidates) {
+        if (!el) continue;
+        const isVideo = el instanceof HTMLVideoElement;
+        const width = isVideo ? el.videoWidth : el.width;
+        const height = isVideo ? el.videoHeight : el.height;
+        if (!width || !height || (isVideo && el.readyState < 2)) continue;
+        const style = getComputedStyle(el);
+        if (style.display === 'none' || style.visibility === 'hidden') continue;
+        return { source, el, isVideo, width, height };
+      }
+      return undefined;
+    },
+    drawFull(s) {
+      if (full.width !== s.width || full.height !== s.height) {
+        full.width = s.width;
+        full.height = s.height;
+      }
+      fullCtx.drawImage(s.el, 0, 0, s.width, s.height);
+      return fullCtx;
+    },
+    grab() {
+      const s = probe.surface();
+      if (!s) return { source: 'none', width: 0, height: 0 };
+      ctx.drawImage(s.el, 0, 0, scratch.width, scratch.height);
+      return {
+        source: s.source,
+        width: s.width,
+        height: s.height,
+        data: ctx.getImageData(0, 0, scratch.width, scratch.height).data,
+      };
+    },
+    recent: new Map(),
+  };
+  w.__vdiStreamProbe = probe;
+}
+
+/**
+ * The page-side probe and frame-diff.ts's functions, installed in one page round trip per call
+ * (idempotent: a page that has them keeps them; one that navigated gets them again).
+ */
+const INSTALL = `${NAME_SHIM}; ${FRAME_DIFF}; (${installProbe.toString()})(${JSON.stringify(SCRATCH)});`;
+
 async function install(page: Page): Promise<void> {
-  await page.evaluate(NAME_SHIM);
-  await page.evaluate((size) => {
-    const w = window as unknown as { __vdiStreamProbe?: PageProbe };
-    if (w.__vdiStreamProbe) return;
-    const scratch = document.createElement('canvas');
-    scratch.width = size.width;
-    scratch.height = size.height;
-    const ctx = scratch.getContext('2d', { willReadFrequently: true })!;
-    // Full size for keypress → pixels: one typed character is too small to survive downscaling.
-    const full = document.createElement('canvas');
-    const fullCtx = full.getContext('2d', { willReadFrequently: true })!;
-    const probe: PageProbe = {
-      surface() {
-        const candidates: [string, HTMLVideoElement | HTMLCanvasElement | null][] = [
-          ['video#videoStream', document.querySelector<HTMLVideoElement>('video#videoStream')],
-          ['video#stream', document.querySelector<HTMLVideoElement>('video#stream')],
-          ['canvas#videoCanvas', document.querySelector<HTMLCanvasElement>('canvas#videoCanvas')],
-        ];
-        for (const [source, el] of candidates) {
-          if (!el) continue;
-          const isVideo = el instanceof HTMLVideoElement;
-          const width = isVideo ? el.videoWidth : el.width;
-          const height = isVideo ? el.videoHeight : el.height;
-          if (!width || !height || (isVideo && el.readyState < 2)) continue;
-          const style = getComputedStyle(el);
-          if (style.display === 'none' || style.visibility === 'hidden') continue;
-          return { source, el, isVideo, width, height };
-        }
-        return undefined;
-      },
-      drawFull(s) {
-        if (full.width !== s.width || full.height !== s.height) {
-          full.width = s.width;
-          full.height = s.height;
-        }
-        fullCtx.drawImage(s.el, 0, 0, s.width, s.height);
-        return fullCtx;
-      },
-      grab() {
-        const s = probe.surface();
-        if (!s) return { source: 'none', width: 0, height: 0 };
-        ctx.drawImage(s.el, 0, 0, scratch.width, scratch.height);
-        return {
-          source: s.source,
-          width: s.width,
-          height: s.height,
-          data: ctx.getImageData(0, 0, scratch.width, scratch.height).data,
-        };
-      },
-      recent: new Map(),
-    };
-    w.__vdiStreamProbe = probe;
-  }, SCRATCH);
+  await page.evaluate(INSTALL);
 }
 
 /** Scratch pixels (RGB sum) a pixel must move by to count as changed: more than codec noise. */
@@ -139,7 +146,6 @@ const MIN_CHANGED = 3;
  */
 export async function sampleSurface(page: Page, against?: SurfaceSample): Promise<SurfaceSample> {
   await install(page);
-  await page.evaluate(FRAME_DIFF);
   return page.evaluate(
     ({ against, threshold, scratch }) => {
       const probe = (window as unknown as { __vdiStreamProbe: PageProbe }).__vdiStreamProbe;
@@ -311,7 +317,6 @@ export interface KeyOptions {
  */
 export async function keyToPixels(page: Page, key: string, o: KeyOptions = {}): Promise<KeyChange> {
   await install(page);
-  await page.evaluate(FRAME_DIFF);
   await page.evaluate(
     ({ limit, hint, margin, minChanged }) => {
       const probe = (window as unknown as { __vdiStreamProbe: PageProbe }).__vdiStreamProbe;
