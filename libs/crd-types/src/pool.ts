@@ -7,9 +7,8 @@
  * volume, and TURN credentials are per session.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
 import type { V1ObjectMeta } from '@kubernetes/client-node';
-import { DNS1123_SUBDOMAIN, StringEnum, StringMap, type K8sSchemaOptions } from './schema.js';
+import { DNS1123_SUBDOMAIN, StringEnum, StringMap, schemaErrors, type K8sSchemaOptions } from './schema.js';
 import { API_VERSION, ConditionSchema } from './v1alpha1.js';
 
 export const KIND_POOL = 'VDIPool';
@@ -192,6 +191,4 @@ export interface VDIPool {
 }
 
 /** Schema errors of a pool spec, as `path: message` lines; empty when valid. */
-export function poolSpecErrors(spec: unknown): string[] {
-  return [...Value.Errors(VDIPoolSpecSchema, spec)].map((e) => `${e.path || '/'}: ${e.message}`);
-}
+export const poolSpecErrors: (spec: unknown) => string[] = schemaErrors(VDIPoolSpecSchema);

@@ -3,7 +3,9 @@
  * schema (TypeBox), restricted to what the API server accepts: `enum` instead of `const`/`anyOf`,
  * `additionalProperties` for maps, CEL rules as `x-kubernetes-validations`.
  */
-import { Kind, Type, TypeRegistry, type SchemaOptions, type TUnsafe } from '@sinclair/typebox';
+import { Kind, Type, TypeRegistry, type SchemaOptions, type TSchema, type TUnsafe } from '@sinclair/typebox';
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import { Value } from '@sinclair/typebox/value';
 
 // Kinds the TypeBox value checker does not know: register how to check them, so specs built in
 // code (tests, the API) are validated by the same schemas the API server gets.
@@ -24,6 +26,22 @@ TypeRegistry.Set<{ pattern: string; maxLength: number }>(
   (schema, value) =>
     typeof value === 'string' && value.length <= schema.maxLength && new RegExp(schema.pattern).test(value),
 );
+
+/**
+ * Schema errors of a value, as `path: message` lines (none when it is valid). A valid value is
+ * recognised by the schema compiled once (TypeCompiler, on first use): the operator checks its
+ * template on every reconcile, and TypeBox's error walk cost more than the rest of rendering the
+ * desktop's objects (0.15 ms a reconcile, in a profile of the 500-session burst). The walk runs
+ * only for a value that fails, to say why.
+ */
+export function schemaErrors<T extends TSchema>(schema: T): (value: unknown) => string[] {
+  let compiled: TypeCheck<T> | undefined;
+  return (value) => {
+    compiled ??= TypeCompiler.Compile(schema);
+    if (compiled.Check(value)) return [];
+    return [...Value.Errors(schema, value)].map((e) => `${e.path || '/'}: ${e.message}`);
+  };
+}
 
 /** A CEL validation rule (apiextensions.k8s.io/v1 ValidationRule). */
 export interface CelRule {

@@ -13,6 +13,7 @@ import {
   Quantity,
   StringEnum,
   StringMap,
+  schemaErrors,
   type K8sSchemaOptions,
 } from './schema.js';
 
@@ -693,9 +694,7 @@ export function withTemplateDefaults(
 }
 
 /** Schema errors of a template spec (after defaults), as `path: message` lines; empty when valid. */
-export function templateSpecErrors(spec: unknown): string[] {
-  return [...Value.Errors(VDITemplateSpecSchema, spec)].map((e) => `${e.path || '/'}: ${e.message}`);
-}
+export const templateSpecErrors: (spec: unknown) => string[] = schemaErrors(VDITemplateSpecSchema);
 
 /** True for a template an admin retired: it takes no new sessions (its existing ones keep running). */
 export function isRetired(template: { spec: { retired?: boolean } }): boolean {
@@ -703,9 +702,7 @@ export function isRetired(template: { spec: { retired?: boolean } }): boolean {
 }
 
 /** Schema errors of a session spec, as `path: message` lines; empty when valid. */
-export function sessionSpecErrors(spec: unknown): string[] {
-  return [...Value.Errors(VDISessionSpecSchema, spec)].map((e) => `${e.path || '/'}: ${e.message}`);
-}
+export const sessionSpecErrors: (spec: unknown) => string[] = schemaErrors(VDISessionSpecSchema);
 
 // ---------------------------------------------------------------------------------------------
 // VDIUsage: the GPU-hour ledger of one owner

@@ -11,6 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { SessionOwner, VDISession, VDISessionSpec } from '@vdi/crd-types';
+import { derivedOnce } from './derived.js';
 import { DNS1123_LABEL_MAX, homePvcName, identityHash, slugify } from './names.js';
 
 export type { SessionOwner };
@@ -52,7 +53,10 @@ export function parseOwnerKey(key: string): SessionOwner | undefined {
 
 /** First 16 hex digits of SHA-256(ownerKey): label values and home names. */
 export function ownerHash(owner: SessionOwner): string {
-  return createHash('sha256').update(ownerKey(owner), 'utf8').digest('hex').slice(0, OWNER_HASH_LEN);
+  const key = ownerKey(owner);
+  return derivedOnce('', `owner-hash:${key}`, () =>
+    createHash('sha256').update(key, 'utf8').digest('hex').slice(0, OWNER_HASH_LEN),
+  );
 }
 
 /** Exact equality of issuer and subject (no case folding: OIDC compares both as exact strings). */

@@ -7,6 +7,7 @@
 import { createHmac } from 'node:crypto';
 import type { V1Secret } from '@kubernetes/client-node';
 import type { VDISession } from '@vdi/crd-types';
+import { derivedOnce } from './derived.js';
 import { SessionSpecError } from './errors.js';
 import { childMeta } from './labels.js';
 import { childNames } from './names.js';
@@ -28,10 +29,10 @@ export const DESKTOP_BASIC_AUTH_USER = 'vdi';
  */
 export function sessionPassword(sessionKey: string, sessionUid: string): string {
   if (!sessionUid) throw new SessionSpecError('metadata.uid', 'a session password needs the session uid');
-  return createHmac('sha256', sessionKey)
-    .update(`vdi-session-password:${sessionUid}`)
-    .digest('base64url')
-    .slice(0, 32);
+  const input = `vdi-session-password:${sessionUid}`;
+  return derivedOnce(sessionKey, input, () =>
+    createHmac('sha256', sessionKey).update(input).digest('base64url').slice(0, 32),
+  );
 }
 
 /** The `Authorization` header value that opens a session's desktop (Selkies basic auth). */
@@ -64,7 +65,10 @@ const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
  */
 export function turnRestKey(sessionKey: string, sessionUid: string): string {
   if (!sessionUid) throw new SessionSpecError('metadata.uid', 'a TURN REST key needs the session uid');
-  return createHmac('sha256', sessionKey).update(`vdi-turn-rest:${sessionUid}`).digest('base64url');
+  const input = `vdi-turn-rest:${sessionUid}`;
+  return derivedOnce(sessionKey, input, () =>
+    createHmac('sha256', sessionKey).update(input).digest('base64url'),
+  );
 }
 
 export function authSecret(
