@@ -1,6 +1,6 @@
 /**
  * Hashes and HMACs the renderers derive from a session's uid or owner (its desktop password, its
- * view-only password, its TURN REST key, its owner's hash), kept for the sessions in use. The
+ * TURN REST key, its owner's hash), kept for the sessions in use. The
  * operator renders a session's objects again on every reconcile and every resync: in a profile of
  * the 500-session burst these derivations cost 0.12 ms a reconcile, most of it node:crypto, and a
  * resync of 5000 unchanged sessions renders them all. Bounded (least recently used first), so a
