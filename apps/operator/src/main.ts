@@ -261,6 +261,8 @@ const reconciler = new Reconciler({
   viewers,
   pools,
   othersWaiting,
+  // A burst of starts (as many starting as there are workers, until none is): progress waits.
+  quietStarts: () => caches.starting.burst(config.workers),
 });
 const queue: WorkQueue = new WorkQueue({
   workers: config.workers,

@@ -6,7 +6,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { SESSION_FINALIZER, type VDISession, type VDITemplateSpec } from '@vdi/crd-types';
 import { LABEL_USER_HASH, homePvcName, ownerAnnotations, ownerHash, ownerHomeName } from '@vdi/session-spec';
 import { sampleOptions, sampleSession, sampleTemplate } from '@vdi/session-spec/testing';
-import { START_STEPS_WINDOW_MS, Reconciler } from './reconcile.js';
+import { BURST_QUIET_MS, START_STEPS_WINDOW_MS, Reconciler } from './reconcile.js';
 import {
   apiError,
   asClient,
@@ -46,6 +46,7 @@ function world(
     spec?: Partial<VDISession['spec']>;
     now?: () => Date;
     othersWaiting?: () => boolean;
+    quietStarts?: () => boolean;
   } = {},
 ) {
   const client = new FakeKubeClient();
@@ -64,6 +65,7 @@ function world(
     events,
     now: o.now ?? (() => NOW),
     ...(o.othersWaiting ? { othersWaiting: o.othersWaiting } : {}),
+    ...(o.quietStarts ? { quietStarts: o.quietStarts } : {}),
   });
   /** Reconciles once and returns what it wrote (`verb Kind/name`), clearing the record. */
   const pass = async () => {
@@ -119,6 +121,89 @@ describe('Reconciler', () => {
     waiting = false;
     const alone = world({ othersWaiting: () => waiting });
     expect((await alone.pass()).writes).toEqual(['patch VDISession/alice-1', ...APPLIED]);
+  });
+
+  describe('in a burst of starts', () => {
+    /** The desktop pod as the cluster shows it: made at NOW, with these conditions. */
+    /** Pod conditions as the API server sends them (times as strings). */
+    type Cond = {
+      type: string;
+      status: string;
+      reason?: string;
+      message?: string;
+      lastTransitionTime: string;
+    };
+    const podWith = (w: ReturnType<typeof world>, conditions: Cond[]) => {
+      const pod = w.client.stored<V1Pod>('Pod', 'alice-1', 'vdi-sessions')!;
+      w.client.seed({
+        ...pod,
+        metadata: { ...pod.metadata, creationTimestamp: NOW.toISOString() },
+        spec: {
+          ...pod.spec!,
+          ...(conditions?.some((c) => c.type === 'PodScheduled' && c.status === 'True')
+            ? { nodeName: 'gpu-1' }
+            : {}),
+        },
+        status: { phase: 'Pending', conditions },
+      } as unknown as V1Pod);
+      w.cache.sync(w.client);
+    };
+    const placed = { type: 'PodScheduled', status: 'True', lastTransitionTime: NOW.toISOString() };
+    const stored = (w: ReturnType<typeof world>) =>
+      w.client.stored<VDISession>('VDISession', 'alice-1', 'vdi-sessions')?.status;
+
+    it('writes no progress of a new session, only its Running: one status write per start', async () => {
+      let now = NOW;
+      const w = world({ quietStarts: () => true, now: () => now });
+      await w.pass();
+      podWith(w, [placed]);
+      now = new Date(NOW.getTime() + 2_000);
+      const starting = await w.pass();
+      // Its children are all there; its placed, starting desktop is not written about.
+      expect(starting.writes).toEqual([]);
+      expect(stored(w)).toBeUndefined();
+      // Looked at again by the end of the window if nothing (its pod's next event) comes first.
+      expect(starting.result?.refreshWithinMs).toBe(BURST_QUIET_MS - 2_000);
+      podWith(w, [placed, { type: 'Ready', status: 'True', lastTransitionTime: now.toISOString() }]);
+      expect((await w.pass()).writes).toEqual(['patch VDISession/alice-1/status']);
+      expect(stored(w)).toMatchObject({
+        phase: 'Running',
+        startPath: 'Cold',
+        scheduledAt: NOW.toISOString().replace('.000', ''),
+      });
+    });
+
+    it('writes at once what its owner waits out or must act on, and progress after the window', async () => {
+      let now = new Date(NOW.getTime() + 2_000);
+      // A queue for a GPU is told at once.
+      const gpu = world({ quietStarts: () => true, now: () => now });
+      await gpu.pass();
+      podWith(gpu, [
+        {
+          type: 'PodScheduled',
+          status: 'False',
+          reason: 'Unschedulable',
+          message: '0/1 nodes are available: 1 Insufficient nvidia.com/gpu.',
+          lastTransitionTime: NOW.toISOString(),
+        },
+      ]);
+      expect((await gpu.pass()).writes).toEqual(['patch VDISession/alice-1/status']);
+      expect(stored(gpu)?.reason).toBe('WaitingForGPU');
+      // A start still moving on when its window ends: its progress is written then.
+      const slow = world({ quietStarts: () => true, now: () => now });
+      await slow.pass();
+      podWith(slow, [placed]);
+      expect((await slow.pass()).writes).toEqual([]);
+      now = new Date(NOW.getTime() + BURST_QUIET_MS);
+      expect((await slow.pass()).writes).toEqual(['patch VDISession/alice-1/status']);
+      expect(stored(slow)?.phase).toBe('Starting');
+      // No burst: written at once, as always.
+      now = new Date(NOW.getTime() + 2_000);
+      const alone = world({ quietStarts: () => false, now: () => now });
+      await alone.pass();
+      podWith(alone, [placed]);
+      expect((await alone.pass()).writes).toEqual(['patch VDISession/alice-1/status']);
+    });
   });
 
   describe('a per-user home', () => {

@@ -51,6 +51,7 @@ import { ChildWriter } from './children.js';
 import type { PoolManager } from './pools.js';
 import type { EventRecorder } from './events.js';
 import { SessionWriter, sessionRef } from './session-writes.js';
+import { onlyProgress } from './starting.js';
 import type { ViewerWatch } from './viewers.js';
 import type { Result } from './work-queue.js';
 
@@ -68,6 +69,13 @@ interface UserHome {
  * delayed. A new session's first status waits for the same window (reconcileNormal).
  */
 export const START_STEPS_WINDOW_MS = 1_000;
+
+/**
+ * How long a new session's start may go without a status while a burst of starts is on
+ * (ReconcilerDeps.quietStarts), counted from when its desktop pod was made: in a burst a pod is
+ * placed, started and ready within this, so its first status is Running, one write instead of two.
+ */
+export const BURST_QUIET_MS = 30_000;
 
 /** The scheduler's note on a claim bound on first use: the node its volume was provisioned for. */
 const SELECTED_NODE = 'volume.kubernetes.io/selected-node';
@@ -90,6 +98,12 @@ export interface ReconcilerDeps {
    * pass, after theirs (work-queue.ts priorities). Without it every pass runs to its end.
    */
   othersWaiting?: () => boolean;
+  /**
+   * Whether a burst of starts is on (main.ts: StartingSessions.burst): a new session whose start only moves on
+   * (starting.ts onlyProgress) then writes no status until its desktop is ready, fails, waits in a
+   * queue, or has been starting for BURST_QUIET_MS. Without it every pass writes its status.
+   */
+  quietStarts?: () => boolean;
   now?: () => Date;
 }
 
@@ -346,6 +360,14 @@ export class Reconciler {
       ...(look ? { viewers: look } : {}),
       ...(idleTimeoutSeconds !== undefined ? { idleTimeoutSeconds } : {}),
     });
+    // In a burst, a new session's progress (pod made, placed, its desktop starting) is not written:
+    // the API server is busiest then, and the pod's next event (ready, failed) wakes the session for
+    // its first status. A start that takes longer gets its progress written at the end of the window.
+    const quiet = this.quietFor(session, status, observed, now, { stopped, applyError, waitingFor });
+    if (quiet !== undefined) {
+      const wake = this.nextWake(status, now);
+      return { refreshWithinMs: quiet, ...(wake !== undefined ? { requeueAfterMs: wake } : {}) };
+    }
     // How the desktop started (status.startPath, shown by the portal and kubectl describe).
     await this.writeStatus(
       session,
@@ -368,6 +390,25 @@ export class Reconciler {
     return {
       requeueAfterMs: wake === undefined ? warnWake : Math.min(wake, warnWake ?? Infinity),
     };
+  }
+
+  /**
+   * How much longer a new session's first status may wait (BURST_QUIET_MS), or undefined when it
+   * is written now: only while a burst is on, for a session with no status yet whose desktop pod
+   * exists and whose start only moves on (onlyProgress).
+   */
+  private quietFor(
+    session: VDISession,
+    status: VDISessionStatus,
+    pod: V1Pod | undefined,
+    now: Date,
+    pass: { stopped: boolean; applyError: string | undefined; waitingFor: string | undefined },
+  ): number | undefined {
+    if (session.status?.phase || pass.stopped || pass.applyError || pass.waitingFor) return undefined;
+    const made = pod?.metadata?.creationTimestamp;
+    if (!made || pod.metadata?.deletionTimestamp || !onlyProgress(status)) return undefined;
+    const left = new Date(made).getTime() + BURST_QUIET_MS - now.getTime();
+    return left > 0 && this.d.quietStarts?.() ? left : undefined;
   }
 
   /**

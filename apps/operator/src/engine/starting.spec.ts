@@ -5,7 +5,7 @@
  */
 import type { VDISession, VDISessionStatus } from '@vdi/crd-types';
 import { sampleSession } from '@vdi/session-spec/testing';
-import { isStarting, StartingSessions } from './starting.js';
+import { isStarting, onlyProgress, StartingSessions } from './starting.js';
 
 const session = (
   name: string,
@@ -20,6 +20,55 @@ const session = (
     ...(status ? { status } : {}),
   } as VDISession;
 };
+
+describe('onlyProgress', () => {
+  const cond = (type: string, status: 'True' | 'False', reason: string) => ({
+    type,
+    status,
+    reason,
+    message: reason,
+    lastTransitionTime: '2026-03-02T09:00:00Z',
+  });
+  const applied = cond('ResourcesApplied', 'True', 'Applied');
+  it('is true for a start moving on by itself: the scheduler not yet at it, or the desktop starting', () => {
+    const placed = cond('Scheduled', 'True', 'PodScheduled');
+    expect(
+      onlyProgress({
+        phase: 'Scheduling',
+        conditions: [applied, cond('Scheduled', 'False', 'WaitingForScheduler')],
+      }),
+    ).toBe(true);
+    expect(
+      onlyProgress({
+        phase: 'Starting',
+        conditions: [applied, placed, cond('Ready', 'False', 'ContainersStarting')],
+      }),
+    ).toBe(true);
+  });
+  it('is false for a queue, a failure, or a desktop that is ready', () => {
+    expect(
+      onlyProgress({
+        phase: 'Scheduling',
+        conditions: [applied, cond('Scheduled', 'False', 'WaitingForGPU')],
+      }),
+    ).toBe(false);
+    expect(
+      onlyProgress({
+        phase: 'Scheduling',
+        conditions: [applied, cond('Scheduled', 'False', 'Unschedulable')],
+      }),
+    ).toBe(false);
+    expect(
+      onlyProgress({ phase: 'Failed', conditions: [applied, cond('Ready', 'False', 'ImagePullFailed')] }),
+    ).toBe(false);
+    expect(
+      onlyProgress({ phase: 'Pending', conditions: [cond('ResourcesApplied', 'False', 'ApplyFailed')] }),
+    ).toBe(false);
+    expect(
+      onlyProgress({ phase: 'Running', conditions: [applied, cond('Ready', 'True', 'DesktopReady')] }),
+    ).toBe(false);
+  });
+});
 
 describe('isStarting', () => {
   it('is true for a new session and for one on its way to Running', () => {

@@ -11,7 +11,7 @@
  * a slower cluster — is still a burst as long as its starts move. Kept by the session cache's
  * events (caches.ts), like the owner index.
  */
-import { isStopped, SessionReason, type VDISession } from '@vdi/crd-types';
+import { isStopped, SessionReason, type VDISession, type VDISessionStatus } from '@vdi/crd-types';
 import { TRANSIENT_PHASES } from './session-writes.js';
 
 const keyOf = (s: VDISession) => `${s.metadata.namespace}/${s.metadata.name}`;
@@ -33,6 +33,25 @@ const HELD: ReadonlySet<string> = new Set<string>([
   SessionReason.CrashLooping,
   SessionReason.PodFailed,
 ]);
+
+/** Reasons of a start that moves on by itself: the scheduler's own queue, containers starting. */
+const MOVING: ReadonlySet<string> = new Set<string>([
+  SessionReason.WaitingForScheduler,
+  SessionReason.ContainersStarting,
+]);
+
+/**
+ * Whether a status only tells that a start is moving on (Scheduling or Starting, each condition
+ * met or moving on by itself): nothing for its owner to act on or to wait out, no queue for a GPU
+ * or a node, no failure. The next step of such a start comes as a pod event (placed, started,
+ * ready or failed).
+ */
+export function onlyProgress(status: VDISessionStatus): boolean {
+  return (
+    (status.phase === 'Scheduling' || status.phase === 'Starting') &&
+    (status.conditions ?? []).every((c) => c.status === 'True' || MOVING.has(c.reason ?? ''))
+  );
+}
 
 /** Where a session's start is: it moved on when this changed. */
 const stepOf = (s: VDISession) => `${s.status?.phase ?? ''}/${s.status?.reason ?? ''}`;

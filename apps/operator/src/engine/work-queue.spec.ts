@@ -161,6 +161,40 @@ describe('WorkQueue', () => {
     expect(q.failuresOf('k')).toBe(0);
   });
 
+  it('looks again within the window a handler asks for, unless a run of the key starts first', async () => {
+    const seen: string[] = [];
+    const q = new WorkQueue({
+      workers: 1,
+      handler: async (k) => {
+        seen.push(k);
+        // The first run of each key asks for a look within 40 ms.
+        return seen.filter((s) => s === k).length === 1 ? { refreshWithinMs: 40 } : undefined;
+      },
+    });
+    // Nothing else comes: the look is taken when the window ends, and only once.
+    q.add('quiet');
+    await sleep(20);
+    expect(seen).toEqual(['quiet']);
+    await sleep(60);
+    await q.idle();
+    expect(seen).toEqual(['quiet', 'quiet']);
+    // Its pod's event comes first: that run covers the look (no third run).
+    seen.length = 0;
+    q.add('busy');
+    await sleep(5);
+    q.add('busy', 'finish');
+    await sleep(80);
+    await q.idle();
+    expect(seen).toEqual(['busy', 'busy']);
+    // A shorter window asked for meanwhile (a start's next step) is not held to the longer one.
+    seen.length = 0;
+    q.add('steps');
+    await sleep(5);
+    q.addSoon('steps', 5);
+    await sleep(20);
+    expect(seen).toEqual(['steps', 'steps']);
+  });
+
   it('keeps the earliest of two delayed requeues of a key', async () => {
     let calls = 0;
     const q = new WorkQueue({ workers: 1, handler: async () => void calls++ });

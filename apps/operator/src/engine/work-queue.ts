@@ -25,9 +25,15 @@ const rank = (p: Priority): number => PRIORITIES.indexOf(p);
 const higher = (a: Priority, b: Priority | undefined): Priority =>
   b !== undefined && rank(b) < rank(a) ? b : a;
 
-/** What a handler returns: nothing, or a delay after which the key is handled again. */
+/** What a handler returns: nothing, or when the key is handled again. */
 export interface Result {
+  /** Handled again after this delay (an earlier pending one wins). */
   requeueAfterMs?: number;
+  /**
+   * Handled again within this delay unless a handling of the key starts first, for any reason
+   * (addSoon): a look that only matters when nothing else brings the key back.
+   */
+  refreshWithinMs?: number;
 }
 
 /** Thrown by a handler for a failure that retrying cannot fix (the key is dropped until it changes). */
@@ -62,7 +68,7 @@ export class WorkQueue {
   private readonly failures = new Map<string, number>();
   private readonly timers = new Map<string, { at: number; timer: NodeJS.Timeout; priority: Priority }>();
   /** Keys due for a refresh soon (addSoon): a handling of the key that starts first covers it. */
-  private readonly soon = new Map<string, NodeJS.Timeout>();
+  private readonly soon = new Map<string, { at: number; timer: NodeJS.Timeout }>();
   private readonly idleWaiters: (() => void)[] = [];
   private active = 0;
   private shuttingDown = false;
@@ -145,13 +151,18 @@ export class WorkQueue {
    * one by one. Unlike addAfter, nothing is kept for a fixed time: it is only a batching window.
    */
   addSoon(key: string, delayMs: number): void {
-    if (this.shuttingDown || this.soon.has(key)) return;
+    if (this.shuttingDown) return;
+    const at = Date.now() + delayMs;
+    // The earlier of two windows wins.
+    const pending = this.soon.get(key);
+    if (pending && pending.at <= at) return;
+    if (pending) clearTimeout(pending.timer);
     const timer = setTimeout(() => {
       this.soon.delete(key);
       this.add(key, 'refresh');
     }, delayMs);
     timer.unref?.();
-    this.soon.set(key, timer);
+    this.soon.set(key, { at, timer });
   }
 
   /** Queues a key after its backoff: base × 2^(failures so far), capped. */
@@ -183,7 +194,7 @@ export class WorkQueue {
     this.shuttingDown = true;
     for (const { timer } of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
-    for (const timer of this.soon.values()) clearTimeout(timer);
+    for (const { timer } of this.soon.values()) clearTimeout(timer);
     this.soon.clear();
     for (const line of this.lines) line.clear();
     this.waiting.clear();
@@ -210,7 +221,7 @@ export class WorkQueue {
       // This handling reads everything a pending addSoon announced: that refresh is done by it.
       const soon = this.soon.get(key);
       if (soon) {
-        clearTimeout(soon);
+        clearTimeout(soon.timer);
         this.soon.delete(key);
       }
       this.processing.set(key, priority);
@@ -227,6 +238,7 @@ export class WorkQueue {
     try {
       const result = await this.opts.handler(key);
       this.forget(key);
+      if (result?.refreshWithinMs !== undefined) this.addSoon(key, result.refreshWithinMs);
       if (result && result.requeueAfterMs !== undefined) {
         this.addAfter(key, result.requeueAfterMs);
         this.opts.onResult?.(key, 'requeue', Date.now() - start);
