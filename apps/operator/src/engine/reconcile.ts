@@ -99,9 +99,10 @@ export interface ReconcilerDeps {
    */
   othersWaiting?: () => boolean;
   /**
-   * Whether a burst of starts is on (main.ts: StartingSessions.burst): a new session whose start only moves on
-   * (starting.ts onlyProgress) then writes no status until its desktop is ready, fails, waits in a
-   * queue, or has been starting for BURST_QUIET_MS. Without it every pass writes its status.
+   * Whether a burst of starts is on (main.ts: StartingSessions.burst): a new session whose start
+   * only moves on (starting.ts onlyProgress) then writes no status until its desktop is ready,
+   * fails, waits in a queue, or has been starting for BURST_QUIET_MS. Without it every pass
+   * writes its status.
    */
   quietStarts?: () => boolean;
   now?: () => Date;
